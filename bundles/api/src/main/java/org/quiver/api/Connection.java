@@ -1,0 +1,61 @@
+package org.quiver.api;
+
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A QUIC connection to one remote endpoint, whose identity TLS has proven. The path under it (direct or
+ * relayed) may change while it lives; {@link #path()} tells which one it uses now.
+ */
+@ProviderType
+public interface Connection extends AutoCloseable {
+    /** The peer's id, proven by the TLS handshake. */
+    EndpointId remoteId();
+
+    /** The application protocol negotiated in the handshake. */
+    String alpn();
+
+    /** Whether this side dialed the connection. */
+    boolean isDialer();
+
+    CompletionStage<BiStream> openBi();
+
+    CompletionStage<SendStream> openUni();
+
+    /** The next bidirectional stream the peer opens. */
+    CompletionStage<BiStream> acceptBi();
+
+    /** The next unidirectional stream the peer opens. */
+    CompletionStage<RecvStream> acceptUni();
+
+    /**
+     * Sends an unreliable QUIC DATAGRAM frame (RFC 9221). Fails if the peer does not support datagrams or
+     * {@code data} is larger than {@link #maxDatagramSize()}; a datagram accepted here may still be lost.
+     */
+    CompletionStage<Void> sendDatagram(byte[] data);
+
+    /** The next datagram from the peer. */
+    CompletionStage<byte[]> receiveDatagram();
+
+    /** The largest datagram payload {@link #sendDatagram} accepts now. */
+    int maxDatagramSize();
+
+    /** The current path (kind, remote, RTT). */
+    Watchable<PathInfo> path();
+
+    /** The connection's smoothed round-trip time. */
+    Watchable<Duration> rtt();
+
+    /** Closes with an application error code and a reason, both visible to the peer. Idempotent. */
+    void close(long code, String reason);
+
+    /** Closes with code 0 and no reason. */
+    @Override
+    default void close() {
+        close(0, "");
+    }
+
+    /** Completes when the connection has ended, with why. */
+    CompletionStage<CloseInfo> closed();
+}

@@ -1,0 +1,46 @@
+package org.quiver.api;
+
+import java.net.InetSocketAddress;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A Quiver node's QUIC endpoint: one UDP socket per address family that both dials and accepts, plus the
+ * relay and discovery providers it uses. Registered as an OSGi service by the transport bundle, or built
+ * in plain Java.
+ */
+@ProviderType
+public interface Endpoint extends AutoCloseable {
+    /** This node's id. */
+    EndpointId id();
+
+    /** How others can reach this node (relay URL, direct addresses); changes as the node learns more. */
+    Watchable<EndpointAddr> addr();
+
+    /** The local socket addresses the endpoint is bound to. */
+    Watchable<List<InetSocketAddress>> boundAddresses();
+
+    /**
+     * Connects to the endpoint {@code addr} names, using its relay and direct addresses (and discovery for
+     * more). Fails unless the peer proves it holds {@code addr.id()}'s key.
+     */
+    CompletionStage<Connection> connect(EndpointAddr addr, String alpn);
+
+    /** Connects by id alone: discovery finds the addresses. Fails clearly when no discovery knows it. */
+    CompletionStage<Connection> connect(EndpointId id, String alpn);
+
+    /** The live connections. */
+    Collection<Connection> connections();
+
+    /**
+     * Shuts down: stops accepting, closes connections with an application close the peers see, drains for
+     * a bounded time, then aborts the rest. Idempotent.
+     */
+    CompletionStage<Void> closeAsync();
+
+    /** {@link #closeAsync()} and wait for it. */
+    @Override
+    void close();
+}

@@ -1,0 +1,25 @@
+package org.quiver.spi.relay;
+
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.util.Optional;
+import org.osgi.annotation.versioning.ConsumerType;
+import org.quiver.api.EndpointId;
+import org.quiver.api.Watchable;
+
+/** An endpoint's attachment to a relay provider. */
+@ConsumerType
+public interface RelayLink extends AutoCloseable {
+    /** The home relay, once one is connected. */
+    Watchable<Optional<URI>> home();
+
+    /**
+     * Sends a datagram to {@code destination} through a relay (its home relay if known, else ours).
+     * Never blocks; returns false when the datagram was dropped (no relay connected, queue full).
+     */
+    boolean send(EndpointId destination, URI relayHint, ByteBuffer datagram);
+
+    /** Detaches: disconnects from the relays. Idempotent. */
+    @Override
+    void close();
+}

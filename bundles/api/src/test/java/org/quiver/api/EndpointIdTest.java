@@ -1,0 +1,135 @@
+package org.quiver.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.security.KeyPair;
+import java.security.Signature;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class EndpointIdTest {
+    /** RFC 8032 section 7.1, test 1: the public key of the all-0x9d... secret key. */
+    private static final String RFC8032_PUBLIC = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+    @Test
+    void textFormIs52LowercaseBase32CharactersAndRoundTrips() {
+        EndpointId id = Keys.randomId();
+        String text = id.toString();
+        assertThat(text).hasSize(52).matches("[a-z2-7]{52}");
+        assertThat(EndpointId.parse(text)).isEqualTo(id).hasSameHashCodeAs(id);
+        assertThat(EndpointId.fromBytes(id.toBytes())).isEqualTo(id);
+        assertThat(id.shortString()).isEqualTo(text.substring(0, 10));
+    }
+
+    @Test
+    void knownVectorEncodesAsRfc4648Base32() {
+        EndpointId id = EndpointId.fromBytes(hex(RFC8032_PUBLIC));
+        // Computed independently: base32 (RFC 4648) of the RFC 8032 test-1 public key, lowercase, no padding.
+        assertThat(id.toString()).isEqualTo("25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yhkena");
+    }
+
+    @Test
+    void parseRejectsWrongLengthWithTheLengthInTheMessage() {
+        assertThatThrownBy(() -> EndpointId.parse("abc"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("52 lowercase base32 characters, got 3");
+    }
+
+    @Test
+    void parseRejectsUppercaseAndSaysSo() {
+        String upper = Keys.randomId().toString().toUpperCase(java.util.Locale.ROOT);
+        assertThatThrownBy(() -> EndpointId.parse(upper))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must be lowercase");
+    }
+
+    @Test
+    void parseRejectsCharactersOutsideTheAlphabetWithThePosition() {
+        String text = Keys.randomId().toString();
+        String bad = text.substring(0, 7) + "1" + text.substring(8);
+        assertThatThrownBy(() -> EndpointId.parse(bad))
+                .hasMessageContaining("invalid character '1' at position 7");
+        String nonAscii = text.substring(0, 51) + "é";
+        assertThatThrownBy(() -> EndpointId.parse(nonAscii)).hasMessageContaining("position 51");
+        String control = text.substring(0, 51) + "\n";
+        assertThatThrownBy(() -> EndpointId.parse(control)).hasMessageContaining("\\u000a");
+    }
+
+    @Test
+    void parseRejectsNonCanonicalLastCharacter() {
+        String text = Keys.randomId().toString();
+        // the last character holds 1 data bit and 4 zero bits: setting a low bit must be refused
+        char last = text.charAt(51);
+        char other = (last == 'a') ? 'b' : (last == 'q' ? 'r' : (char) (last + 1));
+        assertThatThrownBy(() -> EndpointId.parse(text.substring(0, 51) + other))
+                .hasMessageContaining("not canonical");
+    }
+
+    @Test
+    void rejectsBytesThatAreNotAPoint() {
+        // y = 2 is not on the curve: (y^2 - 1)/(d y^2 + 1) has no square root mod p
+        byte[] notAPoint = new byte[32];
+        notAPoint[0] = 2;
+        assertThatThrownBy(() -> EndpointId.fromBytes(notAPoint)).hasMessageContaining("not encode a curve point");
+        // y >= p
+        byte[] tooLarge = new byte[32];
+        Arrays.fill(tooLarge, (byte) 0xff);
+        tooLarge[31] = 0x7f;
+        assertThatThrownBy(() -> EndpointId.fromBytes(tooLarge)).hasMessageContaining("not encode a curve point");
+        // y = 1, x = 0 with the sign bit set is not canonical
+        byte[] negativeZero = new byte[32];
+        negativeZero[0] = 1;
+        negativeZero[31] = (byte) 0x80;
+        assertThatThrownBy(() -> EndpointId.fromBytes(negativeZero)).hasMessageContaining("not encode a curve point");
+        byte[] identity = new byte[32];
+        identity[0] = 1;
+        assertThat(EndpointId.fromBytes(identity).toBytes()).isEqualTo(identity);
+        assertThatThrownBy(() -> EndpointId.fromBytes(new byte[31])).hasMessageContaining("got 31 bytes");
+    }
+
+    @Test
+    void fromPublicKeyRejectsOtherAlgorithms() throws Exception {
+        KeyPair rsa = java.security.KeyPairGenerator.getInstance("EC").generateKeyPair();
+        assertThatThrownBy(() -> EndpointId.fromPublicKey(rsa.getPublic())).hasMessageContaining("Not an Ed25519 public key");
+    }
+
+    @Test
+    void verifiesSignaturesOfItsKeyOnly() throws Exception {
+        KeyPair pair = Keys.ed25519();
+        EndpointId id = EndpointId.fromPublicKey(pair.getPublic());
+        byte[] message = "hello quiver".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Signature signer = Signature.getInstance("Ed25519");
+        signer.initSign(pair.getPrivate());
+        signer.update(message);
+        byte[] signature = signer.sign();
+
+        assertThat(id.verify(message, signature)).isTrue();
+        assertThat(id.verify("hello quiveR".getBytes(java.nio.charset.StandardCharsets.UTF_8), signature)).isFalse();
+        assertThat(Keys.randomId().verify(message, signature)).isFalse();
+        signature[5] ^= 1;
+        assertThat(id.verify(message, signature)).isFalse();
+        assertThat(id.verify(message, new byte[63])).isFalse();
+        assertThat(id.verify(message, null)).isFalse();
+        assertThat(id.verify(null, new byte[64])).isFalse();
+    }
+
+    @Test
+    void ordersByBytesUnsigned() {
+        byte[] a = new byte[32];
+        a[0] = 1;
+        EndpointId one = EndpointId.fromBytes(a);
+        EndpointId other = Keys.randomId();
+        assertThat(one.compareTo(one)).isZero();
+        assertThat(Integer.signum(one.compareTo(other))).isEqualTo(-Integer.signum(other.compareTo(one)));
+        assertThat(one).isNotEqualTo(other).isNotEqualTo("x");
+    }
+
+    static byte[] hex(String s) {
+        byte[] out = new byte[s.length() / 2];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (byte) Integer.parseInt(s.substring(2 * i, 2 * i + 2), 16);
+        }
+        return out;
+    }
+}

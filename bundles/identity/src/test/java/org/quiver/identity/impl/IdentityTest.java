@@ -1,0 +1,80 @@
+package org.quiver.identity.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.annotation.Annotation;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.quiver.api.EndpointId;
+
+class IdentityTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void certificateIsSelfSignedEd25519OfTheIdentityKey() throws Exception {
+        Ed25519Identity identity = Ed25519Identity.generate();
+        X509Certificate cert = identity.certificate();
+        assertThat(cert.getPublicKey().getAlgorithm()).isIn("Ed25519", "EdDSA");
+        assertThat(EndpointId.fromPublicKey(cert.getPublicKey())).isEqualTo(identity.id());
+        cert.verify(cert.getPublicKey()); // self-signed: throws if not
+        cert.checkValidity();
+        assertThat(cert.getSubjectX500Principal().getName()).isEqualTo("CN=" + identity.id());
+        assertThat(cert.getNotAfter().toInstant()).isEqualTo(Instant.parse("9999-12-31T23:59:59Z"));
+        assertThat(identity.toString()).contains(identity.id().toString());
+    }
+
+    @Test
+    void pkcs8RoundTrips() throws Exception {
+        Ed25519Identity identity = Ed25519Identity.generate();
+        assertThat(Ed25519Identity.fromPkcs8(identity.pkcs8()).id()).isEqualTo(identity.id());
+    }
+
+    @Test
+    void componentUsesTheConfiguredFileOrTheNodeFolder() throws Exception {
+        assertThat(IdentityComponent.keyFile(config(" /x/k.pem "), "/home/n")).isEqualTo(Path.of("/x/k.pem"));
+        assertThat(IdentityComponent.keyFile(config(""), "/home/n")).isEqualTo(Path.of("/home/n/identity.key"));
+        assertThat(IdentityComponent.keyFile(config(""), null))
+                .isEqualTo(Path.of(System.getProperty("user.home"), ".quiver", "identity.key"));
+
+        IdentityComponent component = new IdentityComponent();
+        component.start(config(""), dir.toString());
+        assertThat(dir.resolve("identity.key")).exists();
+        byte[] sig = component.sign(new byte[] {1, 2, 3});
+        assertThat(component.id().verify(new byte[] {1, 2, 3}, sig)).isTrue();
+        assertThat(EndpointId.fromPublicKey(component.certificate().getPublicKey())).isEqualTo(component.id());
+        assertThat(component.toString()).contains(component.id().toString());
+
+        IdentityComponent again = new IdentityComponent();
+        again.start(config(""), dir.toString());
+        assertThat(again.id()).isEqualTo(component.id());
+    }
+
+    @Test
+    void componentRefusesACorruptKeyNamingTheFile() throws Exception {
+        Path file = dir.resolve("identity.key");
+        Files.writeString(file, "garbage");
+        assertThatThrownBy(() -> new IdentityComponent().start(config(""), dir.toString()))
+                .hasMessageContaining(file.toString());
+        assertThat(Files.readString(file)).isEqualTo("garbage");
+    }
+
+    static IdentityComponent.Config config(String keyFile) {
+        return new IdentityComponent.Config() {
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return IdentityComponent.Config.class;
+            }
+
+            @Override
+            public String keyFile() {
+                return keyFile;
+            }
+        };
+    }
+}

@@ -1,0 +1,107 @@
+package org.quiver.shell.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.reflect.Method;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.felix.service.command.Descriptor;
+import org.junit.jupiter.api.Test;
+import org.quiver.api.Connection;
+import org.quiver.api.Endpoint;
+import org.quiver.api.EndpointAddr;
+import org.quiver.api.EndpointId;
+import org.quiver.api.LocalIdentity;
+import org.quiver.api.Watchable;
+import org.quiver.api.WatchableValue;
+import org.quiver.identity.Identities;
+
+class QuiverCommandsTest {
+    private final LocalIdentity identity = Identities.ephemeral();
+    private final QuiverCommands commands = new QuiverCommands(identity);
+
+    @Test
+    void idPrintsTheEndpointId() {
+        assertThat(commands.id()).isEqualTo(identity.id().toString()).hasSize(52);
+    }
+
+    @Test
+    void addrWithoutEndpointIsATicketOfTheIdAlone() {
+        EndpointAddr addr = EndpointAddr.fromTicket(commands.addr());
+        assertThat(addr).isEqualTo(EndpointAddr.of(identity.id()));
+    }
+
+    @Test
+    void addrFollowsTheEndpointWhileItIsBound() {
+        EndpointAddr full = EndpointAddr.of(identity.id(), URI.create("https://relay.example/"),
+                List.of(new InetSocketAddress("127.0.0.1", 4433)));
+        Endpoint endpoint = new FixedEndpoint(full);
+        commands.setEndpoint(endpoint);
+        assertThat(EndpointAddr.fromTicket(commands.addr())).isEqualTo(full);
+        commands.unsetEndpoint(new FixedEndpoint(full)); // another instance: ignored
+        assertThat(EndpointAddr.fromTicket(commands.addr())).isEqualTo(full);
+        commands.unsetEndpoint(endpoint);
+        assertThat(EndpointAddr.fromTicket(commands.addr())).isEqualTo(EndpointAddr.of(identity.id()));
+    }
+
+    @Test
+    void everyCommandHasADescriptor() throws Exception {
+        for (String name : List.of("id", "addr")) {
+            Method m = QuiverCommands.class.getMethod(name);
+            assertThat(m.getAnnotation(Descriptor.class)).as(name).isNotNull();
+            assertThat(m.getAnnotation(Descriptor.class).value()).isNotBlank();
+        }
+    }
+
+    /** The smallest Endpoint: only its address; the shell's addr command reads nothing else. */
+    private static final class FixedEndpoint implements Endpoint {
+        private final WatchableValue<EndpointAddr> addr;
+
+        FixedEndpoint(EndpointAddr addr) {
+            this.addr = new WatchableValue<>(addr);
+        }
+
+        @Override
+        public EndpointId id() {
+            return addr.get().id();
+        }
+
+        @Override
+        public Watchable<EndpointAddr> addr() {
+            return addr;
+        }
+
+        @Override
+        public Watchable<List<InetSocketAddress>> boundAddresses() {
+            return new WatchableValue<>(List.of());
+        }
+
+        @Override
+        public CompletionStage<Connection> connect(EndpointAddr target, String alpn) {
+            return CompletableFuture.failedFuture(new UnsupportedOperationException());
+        }
+
+        @Override
+        public CompletionStage<Connection> connect(EndpointId target, String alpn) {
+            return CompletableFuture.failedFuture(new UnsupportedOperationException());
+        }
+
+        @Override
+        public Collection<Connection> connections() {
+            return List.of();
+        }
+
+        @Override
+        public CompletionStage<Void> closeAsync() {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

@@ -16,9 +16,11 @@ import org.quiver.api.LocalIdentity;
 /**
  * The {@link LocalIdentity} service: loads (or on first start creates) the node's key file. A key file
  * that exists but cannot be used fails activation with a message naming the file, and no identity service
- * appears: a node never runs under a different identity by accident.
+ * appears: a node never runs under a different identity by accident. Immediate, so that a bad key file is
+ * reported when the node starts, not at first use.
  */
-@Component(name = IdentityComponent.PID, service = LocalIdentity.class, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Component(name = IdentityComponent.PID, service = LocalIdentity.class, immediate = true,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = IdentityComponent.Config.class)
 public final class IdentityComponent implements LocalIdentity {
     public static final String PID = "org.quiver.identity";

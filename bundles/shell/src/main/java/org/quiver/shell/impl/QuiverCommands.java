@@ -24,12 +24,22 @@ import org.quiver.api.LocalIdentity;
             "osgi.command.function=addr"
         })
 public final class QuiverCommands {
-    private final LocalIdentity identity;
+    static final String NO_IDENTITY = "This node has no identity: the org.quiver.identity component is not active "
+            + "(is its key file unusable? see the errors printed at start-up)";
+
+    private volatile LocalIdentity identity;
     private volatile Endpoint endpoint;
 
-    @org.osgi.service.component.annotations.Activate
-    public QuiverCommands(@Reference LocalIdentity identity) {
-        this.identity = identity;
+    /** Optional, so that the commands can say why there is no identity instead of vanishing. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void setIdentity(LocalIdentity i) {
+        this.identity = i;
+    }
+
+    void unsetIdentity(LocalIdentity i) {
+        if (this.identity == i) {
+            this.identity = null;
+        }
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -45,13 +55,21 @@ public final class QuiverCommands {
 
     @Descriptor("print this node's EndpointId (its Ed25519 public key, base32)")
     public String id() {
-        return identity.id().toString();
+        return identity().id().toString();
     }
 
     @Descriptor("print this node's ticket: its id plus the relay and direct addresses it is reachable at")
     public String addr() {
         Endpoint e = endpoint;
-        EndpointAddr addr = e != null ? e.addr().get() : EndpointAddr.of(identity.id());
+        EndpointAddr addr = e != null ? e.addr().get() : EndpointAddr.of(identity().id());
         return addr.toTicket();
+    }
+
+    private LocalIdentity identity() {
+        LocalIdentity i = identity;
+        if (i == null) {
+            throw new IllegalStateException(NO_IDENTITY);
+        }
+        return i;
     }
 }

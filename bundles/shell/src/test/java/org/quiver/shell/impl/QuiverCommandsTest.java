@@ -1,6 +1,7 @@
 package org.quiver.shell.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
@@ -22,7 +23,20 @@ import org.quiver.identity.Identities;
 
 class QuiverCommandsTest {
     private final LocalIdentity identity = Identities.ephemeral();
-    private final QuiverCommands commands = new QuiverCommands(identity);
+    private final QuiverCommands commands = new QuiverCommands();
+
+    QuiverCommandsTest() {
+        commands.setIdentity(identity);
+    }
+
+    @Test
+    void withoutIdentityCommandsSayWhy() {
+        commands.unsetIdentity(Identities.ephemeral()); // not the bound one: ignored
+        assertThat(commands.id()).isEqualTo(identity.id().toString());
+        commands.unsetIdentity(identity);
+        assertThatThrownBy(commands::id).isInstanceOf(IllegalStateException.class).hasMessageContaining("has no identity");
+        assertThatThrownBy(commands::addr).hasMessageContaining("key file");
+    }
 
     @Test
     void idPrintsTheEndpointId() {

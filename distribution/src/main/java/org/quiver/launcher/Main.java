@@ -1,0 +1,266 @@
+package org.quiver.launcher;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.ServiceLoader;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+import org.osgi.framework.wiring.BundleWiring;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * Starts a Quiver node: a Felix framework with every bundle in the distribution's {@code bundle/} folder,
+ * its data in the node's home folder. Interactive by default (Gogo with JLine); with {@code -c} it runs
+ * the given commands, prints their results and exits with status 1 if one failed.
+ *
+ * <p>Owns the framework: it stops it on exit, on end of input in the shell, and on SIGTERM/SIGINT.
+ */
+public final class Main {
+    static final int EXIT_OK = 0;
+    static final int EXIT_COMMAND_FAILED = 1;
+    static final int EXIT_USAGE = 2;
+    static final int EXIT_STARTUP_FAILED = 3;
+
+    private static final String COMMAND_PROCESSOR = "org.apache.felix.service.command.CommandProcessor";
+    private static final String COMMAND_SESSION = "org.apache.felix.service.command.CommandSession";
+    private static final long SERVICE_WAIT_MS = 10_000;
+    /** Gogo's JLine shell: the interactive console. */
+    private static final String INTERACTIVE_SHELL = "org.apache.felix.gogo.jline";
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.in, System.out, System.err));
+    }
+
+    /** Everything but {@code System.exit}, so that tests can run it. */
+    static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
+        long t0 = System.nanoTime();
+        Options options;
+        try {
+            options = Options.parse(args, System.getenv());
+        } catch (IllegalArgumentException e) {
+            err.println("quiver: " + e.getMessage());
+            err.println(Options.USAGE);
+            return EXIT_USAGE;
+        }
+        if (options.help) {
+            out.println(Options.USAGE);
+            return EXIT_OK;
+        }
+        Framework framework;
+        try {
+            framework = start(options, err);
+        } catch (IOException | BundleException | RuntimeException e) {
+            err.println("quiver: the node did not start: " + e.getMessage());
+            return EXIT_STARTUP_FAILED;
+        }
+        Thread hook = new Thread(() -> stop(framework), "quiver-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        if (options.timing) {
+            err.printf("quiver: framework started in %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        }
+        int status;
+        if (options.commands.isEmpty()) {
+            status = waitForStop(framework);
+        } else {
+            status = runCommands(framework.getBundleContext(), options.commands, in, out, err, options.timing ? t0 : -1);
+            stop(framework);
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException alreadyShuttingDown) {
+            // the hook stops the framework
+        }
+        return status;
+    }
+
+    static Framework start(Options options, PrintStream err) throws IOException, BundleException {
+        Path dist = options.dist;
+        Path home = options.home;
+        Files.createDirectories(home.resolve("conf"));
+        Files.createDirectories(home.resolve("deploy"));
+        Map<String, String> config = frameworkConfig(dist, home);
+        FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class, Main.class.getClassLoader()).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path (lib/ is incomplete)"));
+        Framework framework = factory.newFramework(config);
+        framework.init();
+        BundleContext context = framework.getBundleContext();
+        List<Bundle> installed = new ArrayList<>();
+        List<Path> jars;
+        try (Stream<Path> files = Files.list(dist.resolve("bundle"))) {
+            jars = files.filter(p -> p.toString().endsWith(".jar")).sorted().toList();
+        }
+        for (Path jar : jars) {
+            installed.add(context.installBundle(jar.toUri().toString()));
+        }
+        Bundle terminalShell = null;
+        for (Bundle b : installed) {
+            if (INTERACTIVE_SHELL.equals(b.getSymbolicName())) {
+                terminalShell = b;
+            } else if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                start(b, err);
+            }
+        }
+        framework.start();
+        // The terminal shell comes last, once the node's commands exist (its profile may use them), and
+        // only when there is a user to talk to: with -c it would grab the terminal.
+        if (terminalShell != null && options.commands.isEmpty()) {
+            start(terminalShell, err);
+        }
+        return framework;
+    }
+
+    private static void start(Bundle b, PrintStream err) {
+        try {
+            b.start();
+        } catch (BundleException e) {
+            err.println("quiver: bundle " + b.getSymbolicName() + " did not start: " + e.getMessage());
+        }
+    }
+
+    /** Framework properties: conf/config.properties of the distribution, with the node's folders filled in. */
+    static Map<String, String> frameworkConfig(Path dist, Path home) throws IOException {
+        Properties props = new Properties();
+        Path file = dist.resolve("conf/config.properties");
+        try (InputStream in = Files.newInputStream(file)) {
+            props.load(in);
+        } catch (IOException e) {
+            throw new IOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        Map<String, String> vars = Map.of("quiver.home", home.toString(), "quiver.dist", dist.toString());
+        Map<String, String> config = new HashMap<>();
+        for (String name : props.stringPropertyNames()) {
+            config.put(name, substitute(props.getProperty(name), vars));
+        }
+        config.put("quiver.home", home.toString());
+        config.put("quiver.dist", dist.toString());
+        config.putIfAbsent(Constants.FRAMEWORK_STORAGE, home.resolve("cache").toString());
+        config.putIfAbsent(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        return config;
+    }
+
+    static String substitute(String value, Map<String, String> vars) {
+        String result = value;
+        for (Map.Entry<String, String> v : vars.entrySet()) {
+            result = result.replace("${" + v.getKey() + "}", v.getValue());
+        }
+        return result;
+    }
+
+    /** Runs each command in one Gogo session; prints each result; stops at the first failure. */
+    static int runCommands(BundleContext context, List<String> commands, InputStream in, PrintStream out, PrintStream err,
+            long t0) {
+        ServiceTracker<Object, Object> tracker = new ServiceTracker<>(context, COMMAND_PROCESSOR, null);
+        tracker.open();
+        try {
+            Object processor = tracker.waitForService(SERVICE_WAIT_MS);
+            if (processor == null) {
+                err.println("quiver: no Gogo command processor after " + SERVICE_WAIT_MS + " ms (is org.apache.felix.gogo.runtime in bundle/?)");
+                return EXIT_STARTUP_FAILED;
+            }
+            if (!awaitQuiverCommands(context)) {
+                err.println("quiver: the quiver:* commands are not registered (the org.quiver.shell bundle is missing or "
+                        + "failed; see the errors above)");
+            }
+            if (t0 >= 0) {
+                err.printf("quiver: shell ready in %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+            }
+            ClassLoader gogo = tracker.getServiceReference().getBundle().adapt(BundleWiring.class).getClassLoader();
+            Class<?> processorType = gogo.loadClass(COMMAND_PROCESSOR);
+            Class<?> sessionType = gogo.loadClass(COMMAND_SESSION);
+            Object session = processorType.getMethod("createSession", InputStream.class, java.io.OutputStream.class,
+                    java.io.OutputStream.class).invoke(processor, in, out, err);
+            Method execute = sessionType.getMethod("execute", CharSequence.class);
+            Method format = sessionType.getMethod("format", Object.class, int.class);
+            try {
+                for (String command : commands) {
+                    for (String statement : Statements.split(command)) {
+                        Object result;
+                        try {
+                            result = execute.invoke(session, statement);
+                        } catch (InvocationTargetException e) {
+                            Throwable cause = e.getCause();
+                            String message = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+                            err.println("Error in '" + statement + "': " + message);
+                            return EXIT_COMMAND_FAILED;
+                        }
+                        if (result != null) {
+                            out.println(format.invoke(session, result, 0)); // Converter.INSPECT
+                        }
+                    }
+                }
+                out.flush();
+                return EXIT_OK;
+            } finally {
+                sessionType.getMethod("close").invoke(session);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return EXIT_COMMAND_FAILED;
+        } catch (ReflectiveOperationException e) {
+            err.println("quiver: cannot drive the Gogo shell: " + e);
+            return EXIT_STARTUP_FAILED;
+        } finally {
+            tracker.close();
+        }
+    }
+
+    /**
+     * Waits (bounded) until the quiver command scope is registered. If it never is, the commands still run
+     * and Gogo says which command it does not know; the component's own error is already on stderr.
+     */
+    private static boolean awaitQuiverCommands(BundleContext context) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2_000);
+        while (System.nanoTime() < deadline) {
+            try {
+                ServiceReference<?>[] refs = context.getServiceReferences((String) null, "(osgi.command.scope=quiver)");
+                if (refs != null && refs.length > 0) {
+                    return true;
+                }
+            } catch (org.osgi.framework.InvalidSyntaxException e) {
+                throw new IllegalStateException(e);
+            }
+            Thread.sleep(5);
+        }
+        return false;
+    }
+
+    private static int waitForStop(Framework framework) {
+        try {
+            FrameworkEvent event = framework.waitForStop(0);
+            return event.getType() == FrameworkEvent.ERROR ? EXIT_STARTUP_FAILED : EXIT_OK;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return EXIT_OK;
+        }
+    }
+
+    static void stop(Framework framework) {
+        try {
+            framework.stop();
+            framework.waitForStop(10_000);
+        } catch (BundleException | InterruptedException | IllegalStateException e) {
+            // stopping anyway: the process is about to end
+        }
+    }
+}

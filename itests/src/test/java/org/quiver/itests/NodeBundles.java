@@ -1,0 +1,34 @@
+package org.quiver.itests;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** The built distribution: where it is and which bundles it runs. */
+final class NodeBundles {
+    private NodeBundles() {
+    }
+
+    static Path dist() {
+        String dir = System.getProperty("quiver.dist");
+        if (dir == null) {
+            throw new IllegalStateException("system property quiver.dist is not set (run the tests with Maven)");
+        }
+        Path path = Path.of(dir).toAbsolutePath().normalize();
+        if (!Files.isDirectory(path.resolve("bundle"))) {
+            throw new IllegalStateException("no built distribution at " + path + " (build the distribution module first)");
+        }
+        return path;
+    }
+
+    /** Every bundle of the distribution, as file: URLs, in the order the launcher installs them. */
+    static List<String> bundleUrls() {
+        try (Stream<Path> files = Files.list(dist().resolve("bundle"))) {
+            return files.filter(p -> p.toString().endsWith(".jar")).sorted().map(p -> p.toUri().toString()).toList();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

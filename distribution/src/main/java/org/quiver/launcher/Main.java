@@ -67,6 +67,11 @@ public final class Main {
             out.println(Options.USAGE);
             return EXIT_OK;
         }
+        if (!options.commands.isEmpty()) {
+            // With -c, stdout carries only the commands' results (scripts parse it): whatever bundles print
+            // there (SCR and EventAdmin log to System.out when there is no LogService) goes to stderr.
+            System.setOut(err);
+        }
         Framework framework;
         try {
             framework = start(options, err);
@@ -85,6 +90,7 @@ public final class Main {
         } else {
             status = runCommands(framework.getBundleContext(), options.commands, in, out, err, options.timing ? t0 : -1);
             stop(framework);
+            System.setOut(out);
         }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);

@@ -1,0 +1,117 @@
+package org.quiver.itests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.quiver.api.EndpointAddr;
+import org.quiver.api.EndpointId;
+
+/** The built distribution driven through {@code bin/quiver}, as a user drives it. */
+public class DistributionIT {
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    @Test
+    public void quiverIdPrintsAnIdThatSurvivesARestart() throws Exception {
+        Path home = tmp.newFolder("node").toPath();
+        Node.Result first = Node.run(null, "--home", home.toString(), "-c", "quiver:id");
+        assertThat(first.exitCode()).as(first.toString()).isZero();
+        assertThat(first.lines()).as(first.toString()).hasSize(1);
+        EndpointId id = EndpointId.parse(first.lines().get(0));
+        assertThat(first.err()).contains("Created a new identity " + id);
+
+        Path key = home.resolve("identity.key");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
+        String keyText = Files.readString(key);
+
+        Node.Result second = Node.run(null, "--home", home.toString(), "-c", "quiver:id");
+        assertThat(second.exitCode()).as(second.toString()).isZero();
+        assertThat(second.lines()).containsExactly(id.toString());
+        assertThat(second.err()).doesNotContain("Created a new identity");
+        assertThat(Files.readString(key)).isEqualTo(keyText);
+    }
+
+    @Test
+    public void severalCommandsPrintEachResult() throws Exception {
+        Path home = tmp.newFolder("node").toPath();
+        Node.Result r = Node.run(null, "--home", home.toString(), "-c", "quiver:id; quiver:addr");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.lines()).as(r.toString()).hasSize(2);
+        EndpointId id = EndpointId.parse(r.lines().get(0));
+        assertThat(EndpointAddr.fromTicket(r.lines().get(1))).isEqualTo(EndpointAddr.of(id));
+    }
+
+    @Test
+    public void twoNodesSideBySideHaveTheirOwnIdentities() throws Exception {
+        Node.Result a = Node.run(null, "--home", tmp.newFolder("a").toString(), "-c", "quiver:id");
+        Node.Result b = Node.run(null, "--home", tmp.newFolder("b").toString(), "-c", "quiver:id");
+        assertThat(a.exitCode()).isZero();
+        assertThat(b.exitCode()).isZero();
+        assertThat(a.out()).isNotEqualTo(b.out());
+    }
+
+    @Test
+    public void aFailingCommandExitsNonZeroWithItsMessage() throws Exception {
+        Path home = tmp.newFolder("node").toPath();
+        Node.Result r = Node.run(null, "--home", home.toString(), "-c", "quiver:nosuchcommand");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("Command not found: quiver:nosuchcommand");
+
+        Node.Result stops = Node.run(null, "--home", home.toString(), "-c", "quiver:nosuch; quiver:id");
+        assertThat(stops.exitCode()).isEqualTo(1);
+        assertThat(stops.out()).as("commands after a failure do not run").isEmpty();
+    }
+
+    @Test
+    public void aCorruptKeyFileIsNamedAndLeftAlone() throws Exception {
+        Path home = tmp.newFolder("node").toPath();
+        Path key = home.resolve("identity.key");
+        Files.writeString(key, "not a key\n");
+        Node.Result r = Node.run(null, "--home", home.toString(), "-c", "quiver:id");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("Cannot use identity key file " + key).contains("has no identity");
+        assertThat(r.out()).isEmpty();
+        assertThat(Files.readString(key)).isEqualTo("not a key\n");
+    }
+
+    @Test
+    public void usageErrorsAndHelp() throws Exception {
+        Node.Result bad = Node.run(null, "--frobnicate");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("unknown argument '--frobnicate'").contains("Usage: quiver");
+        Node.Result help = Node.run(null, "--help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.out()).contains("--home DIR").contains("-c COMMANDS");
+    }
+
+    @Test
+    public void theInteractiveShellRunsTypedCommandsAndEndsAtEndOfInput() throws Exception {
+        Path home = tmp.newFolder("node").toPath();
+        String id = Node.run(null, "--home", home.toString(), "-c", "quiver:id").lines().get(0);
+        // no terminal here: JLine falls back to a dumb terminal that reads lines from stdin
+        Node.Result r = Node.run("id\nquiver:addr\n", "--home", home.toString());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.out()).as(r.toString()).contains("Quiver node " + id).contains(id);
+        String ticket = r.out().lines().map(String::strip).map(l -> l.replaceFirst("^.*?(quiver[a-z2-7]{40,})$", "$1"))
+                .filter(l -> l.matches("quiver[a-z2-7]{40,}")).findFirst().orElseThrow(() -> new AssertionError(r.toString()));
+        assertThat(EndpointAddr.fromTicket(ticket).id()).isEqualTo(EndpointId.parse(id));
+    }
+
+    @Test
+    public void aConfigFileInConfReachesTheIdentityComponent() throws Exception {
+        Path home = tmp.newFolder("node").toPath();
+        Path other = tmp.getRoot().toPath().resolve("elsewhere/my.key");
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/org.quiver.identity.cfg"), "keyFile = " + other + "\n");
+        Node.Result r = Node.run(null, "--home", home.toString(), "-c", "quiver:id");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(other).exists();
+        assertThat(home.resolve("identity.key")).doesNotExist();
+        assertThat(r.lines().get(r.lines().size() - 1)).isEqualTo(org.quiver.identity.Identities.loadOrCreate(other).id().toString());
+    }
+}

@@ -117,7 +117,8 @@ public final class Main {
             jars = files.filter(p -> p.toString().endsWith(".jar")).sorted().toList();
         }
         for (Path jar : jars) {
-            installed.add(context.installBundle(jar.toUri().toString()));
+            // reference: makes Felix read the jar in place instead of copying it into the cache
+            installed.add(context.installBundle("reference:" + jar.toUri()));
         }
         Bundle terminalShell = null;
         for (Bundle b : installed) {

@@ -7,46 +7,49 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.SecureRandomSpi;
 import java.security.Signature;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.EdECPrivateKey;
+import java.security.spec.NamedParameterSpec;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Date;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import java.time.temporal.ChronoUnit;
 import org.quiver.api.EndpointId;
 import org.quiver.api.LocalIdentity;
 
 /**
  * An Ed25519 identity held in memory: the JCA private key (never handed out), its {@link EndpointId}, and
  * a self-signed certificate made once at construction. Immutable; safe for concurrent use.
+ *
+ * <p>Only the JDK's own Ed25519 (Java 15+) is used: a key is loaded by regenerating the key pair from its
+ * 32-byte seed, and the certificate is a short fixed DER structure checked by the JDK's X.509 parser. No
+ * third-party crypto library is needed, which keeps the node small and its start fast.
  */
 public final class Ed25519Identity implements LocalIdentity {
     /** RFC 5280 4.1.2.5: "no well-defined expiration date". Peers are checked by key, not by validity. */
-    private static final Date NO_EXPIRY = Date.from(Instant.parse("9999-12-31T23:59:59Z"));
+    private static final Instant NO_EXPIRY = Instant.parse("9999-12-31T23:59:59Z");
+    /** id-Ed25519, RFC 8410: the AlgorithmIdentifier of both the key and the signature. */
+    private static final byte[] ED25519_ALGORITHM = Der.sequence(Der.tlv(Der.OID, new byte[] {0x2b, 0x65, 0x70}));
+    /** id-at-commonName. */
+    private static final byte[] COMMON_NAME = Der.tlv(Der.OID, new byte[] {0x55, 0x04, 0x03});
 
     private final PrivateKey privateKey;
     private final EndpointId id;
     private final X509Certificate certificate;
 
-    private Ed25519Identity(PrivateKey privateKey, EndpointId id) {
-        this.privateKey = privateKey;
-        this.id = id;
+    private Ed25519Identity(KeyPair pair) {
+        this.privateKey = pair.getPrivate();
+        this.id = EndpointId.fromPublicKey(pair.getPublic());
         this.certificate = selfSigned();
     }
 
     /** A new random identity. */
     public static Ed25519Identity generate() {
         try {
-            KeyPair pair = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-            return new Ed25519Identity(pair.getPrivate(), EndpointId.fromPublicKey(pair.getPublic()));
+            return new Ed25519Identity(KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("The JVM has no Ed25519 support (Java 15 or later is required)", e);
         }
@@ -61,11 +64,20 @@ public final class Ed25519Identity implements LocalIdentity {
         PrivateKey key = KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
         byte[] seed = ((EdECPrivateKey) key).getBytes()
                 .orElseThrow(() -> new GeneralSecurityException("the private key has no seed bytes"));
+        return new Ed25519Identity(fromSeed(seed));
+    }
+
+    /**
+     * The key pair of a 32-byte RFC 8032 seed. The JDK has no API that derives a public key from a private
+     * one, but its generator turns exactly 32 random bytes into the seed: we hand it ours.
+     */
+    static KeyPair fromSeed(byte[] seed) throws GeneralSecurityException {
         if (seed.length != 32) {
             throw new GeneralSecurityException("an Ed25519 seed is 32 bytes, got " + seed.length);
         }
-        byte[] publicKey = new Ed25519PrivateKeyParameters(seed, 0).generatePublicKey().getEncoded();
-        return new Ed25519Identity(key, EndpointId.fromBytes(publicKey));
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("Ed25519");
+        generator.initialize(NamedParameterSpec.ED25519, new SeedRandom(seed));
+        return generator.generateKeyPair();
     }
 
     /** The PKCS#8 encoding of the private key, for the key file only. */
@@ -100,16 +112,53 @@ public final class Ed25519Identity implements LocalIdentity {
         return "LocalIdentity{" + id + "}";
     }
 
+    /** An X.509 v3 certificate (RFC 5280) of the identity key, signed by itself, subject and issuer CN=id. */
     private X509Certificate selfSigned() {
-        X500Name name = new X500Name("CN=" + id);
-        Date notBefore = Date.from(Instant.now().minus(Duration.ofDays(1))); // tolerate clock skew
-        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, new BigInteger(64, new SecureRandom()).add(BigInteger.ONE),
-                notBefore, NO_EXPIRY, name, id.toPublicKey());
+        byte[] name = Der.sequence(Der.tlv(Der.SET, Der.sequence(COMMON_NAME, Der.utf8(id.toString()))));
+        Instant notBefore = Instant.now().minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS); // clock skew
+        byte[] tbs = Der.sequence(
+                Der.tlv(0xa0, Der.integer(BigInteger.TWO)), // [0] version v3
+                Der.integer(new BigInteger(63, new SecureRandom()).add(BigInteger.ONE)),
+                ED25519_ALGORITHM,
+                name,
+                Der.sequence(Der.time(notBefore), Der.time(NO_EXPIRY)),
+                name,
+                id.toPublicKey().getEncoded());
+        byte[] der = Der.sequence(tbs, ED25519_ALGORITHM, Der.bitString(sign(tbs)));
         try {
-            return new JcaX509CertificateConverter().getCertificate(
-                    builder.build(new JcaContentSignerBuilder("Ed25519").build(privateKey)));
-        } catch (OperatorCreationException | java.security.cert.CertificateException e) {
+            return (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new java.io.ByteArrayInputStream(der));
+        } catch (java.security.cert.CertificateException e) {
             throw new IllegalStateException("Could not build the self-signed certificate", e);
+        }
+    }
+
+    /** Hands out one fixed seed, once per request of 32 bytes; anything else is a misuse. */
+    private static final class SeedRandom extends SecureRandom {
+        private static final long serialVersionUID = 1L;
+
+        SeedRandom(byte[] seed) {
+            super(new SecureRandomSpi() {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                protected void engineSetSeed(byte[] s) {
+                    throw new UnsupportedOperationException("fixed seed");
+                }
+
+                @Override
+                protected void engineNextBytes(byte[] bytes) {
+                    if (bytes.length != seed.length) {
+                        throw new IllegalStateException("expected a request for " + seed.length + " bytes, got " + bytes.length);
+                    }
+                    System.arraycopy(seed, 0, bytes, 0, bytes.length);
+                }
+
+                @Override
+                protected byte[] engineGenerateSeed(int n) {
+                    throw new UnsupportedOperationException("fixed seed");
+                }
+            }, null);
         }
     }
 }

@@ -30,6 +30,41 @@ class IdentityTest {
     }
 
     @Test
+    void certificateIsVersion3WithTheEd25519SignatureAlgorithm() {
+        X509Certificate cert = Ed25519Identity.generate().certificate();
+        assertThat(cert.getVersion()).isEqualTo(3);
+        assertThat(cert.getSigAlgName()).isIn("Ed25519", "EdDSA");
+        assertThat(cert.getSigAlgOID()).isEqualTo("1.3.101.112");
+        assertThat(cert.getIssuerX500Principal()).isEqualTo(cert.getSubjectX500Principal());
+        assertThat(cert.getSerialNumber().signum()).isPositive();
+    }
+
+    @Test
+    void seedDerivationAgreesWithTheJdkGenerator() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            java.security.KeyPair jdk = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+            byte[] seed = ((java.security.interfaces.EdECPrivateKey) jdk.getPrivate()).getBytes().orElseThrow();
+            java.security.KeyPair derived = Ed25519Identity.fromSeed(seed);
+            assertThat(derived.getPublic().getEncoded()).isEqualTo(jdk.getPublic().getEncoded());
+            assertThat(derived.getPrivate().getEncoded()).isEqualTo(jdk.getPrivate().getEncoded());
+        }
+        assertThatThrownBy(() -> Ed25519Identity.fromSeed(new byte[31])).hasMessageContaining("32 bytes, got 31");
+    }
+
+    @Test
+    void derLengthsUseTheShortestForm() {
+        assertThat(Der.tlv(0x04, new byte[0])).containsExactly(0x04, 0x00);
+        assertThat(Der.tlv(0x04, new byte[127])).startsWith(0x04, 0x7f).hasSize(129);
+        assertThat(Der.tlv(0x04, new byte[128])).startsWith(0x04, 0x81, 0x80).hasSize(131);
+        assertThat(Der.tlv(0x04, new byte[256])).startsWith(0x04, 0x82, 0x01, 0x00).hasSize(260);
+        assertThat(Der.tlv(0x04, new byte[70000])).startsWith(0x04, 0x83, 0x01, 0x11, 0x70);
+        assertThat(Der.integer(java.math.BigInteger.valueOf(128))).containsExactly(0x02, 0x02, 0x00, 0x80);
+        assertThat(new String(Der.time(Instant.parse("2049-12-31T23:59:59Z")), java.nio.charset.StandardCharsets.US_ASCII))
+                .endsWith("491231235959Z");
+        assertThat(Der.time(Instant.parse("2050-01-01T00:00:00Z"))[0]).isEqualTo((byte) Der.GENERALIZED_TIME);
+    }
+
+    @Test
     void pkcs8RoundTrips() throws Exception {
         Ed25519Identity identity = Ed25519Identity.generate();
         assertThat(Ed25519Identity.fromPkcs8(identity.pkcs8()).id()).isEqualTo(identity.id());

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.ServiceLoader;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.osgi.framework.Bundle;
@@ -23,6 +24,8 @@ import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.framework.wiring.BundleWiring;
 import org.osgi.util.tracker.ServiceTracker;
 
@@ -42,6 +45,8 @@ public final class Main {
     private static final String COMMAND_PROCESSOR = "org.apache.felix.service.command.CommandProcessor";
     private static final String COMMAND_SESSION = "org.apache.felix.service.command.CommandSession";
     private static final long SERVICE_WAIT_MS = 10_000;
+    private static final int PLATFORM_LEVEL = 1;
+    private static final int NODE_LEVEL = 2;
     /** Gogo's JLine shell: the interactive console. */
     private static final String INTERACTIVE_SHELL = "org.apache.felix.gogo.jline";
 
@@ -120,21 +125,44 @@ public final class Main {
             // reference: makes Felix read the jar in place instead of copying it into the cache
             installed.add(context.installBundle("reference:" + jar.toUri()));
         }
+        // Start order, deterministic: level 1 is the platform (SCR, ConfigAdmin, fileinstall, which applies
+        // conf/*.cfg before its start returns); level 2 is Quiver's bundles, which thus see their
+        // configuration at their first activation (a configured key file is used, no default identity is
+        // made first). The terminal shell comes last, and only when there is a user to talk to: with -c it
+        // would grab the terminal.
         Bundle terminalShell = null;
         for (Bundle b : installed) {
-            if (INTERACTIVE_SHELL.equals(b.getSymbolicName())) {
+            String name = b.getSymbolicName() == null ? "" : b.getSymbolicName();
+            b.adapt(BundleStartLevel.class).setStartLevel(isPlatform(name) ? PLATFORM_LEVEL : NODE_LEVEL);
+            if (INTERACTIVE_SHELL.equals(name)) {
                 terminalShell = b;
             } else if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                 start(b, err);
             }
         }
-        framework.start();
-        // The terminal shell comes last, once the node's commands exist (its profile may use them), and
-        // only when there is a user to talk to: with -c it would grab the terminal.
+        framework.start(); // to the beginning start level: the platform
+        setStartLevel(framework, NODE_LEVEL);
         if (terminalShell != null && options.commands.isEmpty()) {
             start(terminalShell, err);
         }
         return framework;
+    }
+
+    static boolean isPlatform(String symbolicName) {
+        return symbolicName.startsWith("org.apache.felix.") || symbolicName.startsWith("org.osgi.")
+                || symbolicName.startsWith("org.jline");
+    }
+
+    private static void setStartLevel(Framework framework, int level) {
+        CountDownLatch reached = new CountDownLatch(1);
+        framework.adapt(FrameworkStartLevel.class).setStartLevel(level, event -> reached.countDown());
+        try {
+            if (!reached.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("start level " + level + " not reached within 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void start(Bundle b, PrintStream err) {

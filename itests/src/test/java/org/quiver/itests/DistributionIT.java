@@ -114,4 +114,41 @@ public class DistributionIT {
         assertThat(home.resolve("identity.key")).doesNotExist();
         assertThat(r.lines().get(r.lines().size() - 1)).isEqualTo(org.quiver.identity.Identities.loadOrCreate(other).id().toString());
     }
+
+    @Test
+    public void aRunningNodeHotInstallsFromDeployAndAppliesConfigFilesLive() throws Exception {
+        Path home = tmp.newFolder("node").toPath();
+        Path deployed = home.resolve("deploy/hotdeploy.jar");
+        Path jar = tmp.getRoot().toPath().resolve("hotdeploy.jar");
+        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+        manifest.getMainAttributes().putValue("Manifest-Version", "1.0");
+        manifest.getMainAttributes().putValue("Bundle-ManifestVersion", "2");
+        manifest.getMainAttributes().putValue("Bundle-SymbolicName", "org.quiver.itests.hotdeploy");
+        manifest.getMainAttributes().putValue("Bundle-Version", "1.0.0");
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), manifest)) {
+            out.flush();
+        }
+        try (Node.Interactive node = new Node.Interactive("--home", home.toString())) {
+            String first = node.typeUntil("quiver:id", "quiver>", 20);
+            EndpointId before = EndpointId.parse(first.lines().map(String::strip)
+                    .filter(l -> l.matches(".*[a-z2-7]{52}$")).map(l -> l.substring(l.length() - 52))
+                    .findFirst().orElseThrow(() -> new AssertionError(node.output())));
+
+            Files.copy(jar, deployed);
+            node.typeUntil("lb -s", "org.quiver.itests.hotdeploy", 20);
+            Files.delete(deployed);
+            String after = node.typeUntil("lb -s", "org.quiver.shell", 20);
+            for (int i = 0; i < 30 && after.contains("org.quiver.itests.hotdeploy"); i++) {
+                after = node.typeUntil("lb -s", "org.quiver.shell", 20);
+            }
+            assertThat(after).as("uninstalled when removed from deploy/").doesNotContain("org.quiver.itests.hotdeploy");
+
+            Path other = tmp.getRoot().toPath().resolve("live/other.key");
+            Files.writeString(home.resolve("conf/org.quiver.identity.cfg"), "keyFile = " + other + "\n");
+            EndpointId moved = org.quiver.identity.Identities.loadOrCreate(other).id();
+            node.typeUntil("quiver:id", moved.toString(), 20);
+            assertThat(moved).isNotEqualTo(before);
+            assertThat(node.exit()).as(node.errors()).isZero();
+        }
+    }
 }

@@ -59,14 +59,95 @@ final class Node {
         return new Result(p.exitValue(), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    /** An interactive node: bin/quiver with its shell on a pipe. Closing it ends the input (Ctrl-D). */
+    static final class Interactive implements AutoCloseable {
+        private final Process process;
+        private final OutputStream stdin;
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+        Interactive(String... args) throws IOException {
+            List<String> command = new ArrayList<>();
+            command.add(bin().toString());
+            command.addAll(List.of(args));
+            ProcessBuilder pb = new ProcessBuilder(command);
+            pb.environment().remove("QUIVER_HOME");
+            process = pb.start();
+            stdin = process.getOutputStream();
+            pump(process.getInputStream(), out);
+            pump(process.getErrorStream(), err);
+        }
+
+        /** Types a line into the shell. */
+        void type(String line) throws IOException {
+            stdin.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            stdin.flush();
+        }
+
+        String output() {
+            synchronized (out) {
+                return out.toString(StandardCharsets.UTF_8);
+            }
+        }
+
+        String errors() {
+            synchronized (err) {
+                return err.toString(StandardCharsets.UTF_8);
+            }
+        }
+
+        /**
+         * Types {@code line} every 300 ms until the output that follows contains {@code expected}, for at
+         * most {@code seconds}; returns that output.
+         */
+        String typeUntil(String line, String expected, int seconds) throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() < deadline) {
+                int mark = output().length();
+                type(line);
+                Thread.sleep(300);
+                String since = output().substring(mark);
+                if (since.contains(expected)) {
+                    return since;
+                }
+            }
+            throw new AssertionError("'" + expected + "' did not appear after typing '" + line + "' for " + seconds
+                    + " s; output:\n" + output() + "\nerrors:\n" + errors());
+        }
+
+        /** Ends the input and waits for the node to exit; returns its status. */
+        int exit() throws IOException, InterruptedException {
+            stdin.close();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+                throw new AssertionError("the node did not exit at end of input:\n" + output() + "\n" + errors());
+            }
+            return process.exitValue();
+        }
+
+        @Override
+        public void close() {
+            if (process.isAlive()) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
     private static Thread pump(InputStream from, ByteArrayOutputStream to) {
         Thread t = new Thread(() -> {
+            byte[] buffer = new byte[8192];
             try {
-                from.transferTo(to);
+                int n;
+                while ((n = from.read(buffer)) > 0) {
+                    synchronized (to) {
+                        to.write(buffer, 0, n);
+                    }
+                }
             } catch (IOException ignored) {
                 // the process ended
             }
         });
+        t.setDaemon(true);
         t.start();
         return t;
     }

@@ -1,0 +1,120 @@
+package org.quiver.transport.quic.impl;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+
+/**
+ * The connection ids this endpoint issues, and how a datagram is routed by them.
+ *
+ * <p>Every id we issue is {@link #LENGTH} bytes; the top bit of its first byte says which of our two
+ * QUIC codecs issued it: set for the server (accepting) role, clear for the client (dialing) role. A
+ * short-header packet's destination id is always one we issued, so that bit routes it. A long-header
+ * packet goes to the client codec only if its destination id is one of our live client-role ids (a
+ * remote's random Initial id has that bit set half the time); anything else goes to the server codec.
+ * A datagram whose first byte has the QUIC fixed bit (0x40) clear is not QUIC: it is one of our probes.
+ */
+final class ConnectionIds {
+    static final int LENGTH = 16;
+    private static final int SERVER_BIT = 0x80;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** Where a datagram goes. */
+    enum Route {
+        /** Not QUIC (fixed bit clear): a probe for the path layer. */
+        PROBE,
+        /** To the server-role codec. */
+        SERVER,
+        /** To the client-role codec. */
+        CLIENT,
+        /** Too short or malformed: drop and count. */
+        INVALID
+    }
+
+    private ConnectionIds() {
+    }
+
+    /** A new id for a connection we dial. */
+    static byte[] newClientId() {
+        byte[] id = new byte[LENGTH];
+        RANDOM.nextBytes(id);
+        id[0] &= (byte) ~SERVER_BIT;
+        return id;
+    }
+
+    /** The generator of the server-role codec: random ids with the server bit set. */
+    static QuicConnectionIdGenerator serverGenerator() {
+        return new QuicConnectionIdGenerator() {
+            @Override
+            public ByteBuffer newId(int length) {
+                byte[] id = new byte[LENGTH];
+                RANDOM.nextBytes(id);
+                id[0] |= (byte) SERVER_BIT;
+                return ByteBuffer.wrap(id);
+            }
+
+            @Override
+            public ByteBuffer newId(ByteBuffer input, int length) {
+                return newId(length);
+            }
+
+            @Override
+            public int maxConnectionIdLength() {
+                return LENGTH;
+            }
+
+            @Override
+            public boolean isIdempotent() {
+                return false;
+            }
+        };
+    }
+
+    /**
+     * Classifies the datagram in {@code buf} (from its reader index, not moving it).
+     *
+     * @param isLiveClientId whether a long-header destination id (offset, length into buf) is a live client id
+     */
+    static Route route(ByteBuf buf, ClientIdLookup isLiveClientId) {
+        int start = buf.readerIndex();
+        int readable = buf.readableBytes();
+        if (readable < 1) {
+            return Route.INVALID;
+        }
+        int first = buf.getUnsignedByte(start);
+        if ((first & 0x40) == 0) {
+            return Route.PROBE;
+        }
+        if ((first & 0x80) == 0) { // short header: 1 byte, then our id
+            if (readable < 1 + LENGTH) {
+                return Route.INVALID;
+            }
+            return (buf.getUnsignedByte(start + 1) & SERVER_BIT) != 0 ? Route.SERVER : Route.CLIENT;
+        }
+        // long header: first byte, version (4), dcid length (1), dcid
+        if (readable < 6) {
+            return Route.INVALID;
+        }
+        int dcidLength = buf.getUnsignedByte(start + 5);
+        if (dcidLength > 20 || readable < 6 + dcidLength) {
+            return Route.INVALID;
+        }
+        if (dcidLength == LENGTH && isLiveClientId.contains(buf, start + 6)) {
+            return Route.CLIENT;
+        }
+        return Route.SERVER;
+    }
+
+    /** Whether a long-header Initial packet (the only kind an unknown sender may start with). */
+    static boolean isInitial(ByteBuf buf) {
+        int first = buf.getUnsignedByte(buf.readerIndex());
+        return (first & 0xc0) == 0xc0 && (first & 0x30) == 0x00;
+    }
+
+    /** Looks up a {@link #LENGTH}-byte id at an index of a buffer. */
+    @FunctionalInterface
+    interface ClientIdLookup {
+        boolean contains(ByteBuf buf, int index);
+    }
+}

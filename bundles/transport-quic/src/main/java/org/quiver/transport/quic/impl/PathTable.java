@@ -1,0 +1,140 @@
+package org.quiver.transport.quic.impl;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.quiver.api.EndpointId;
+
+/**
+ * Mapped addresses and the real path behind each: the seam between QUIC and the paths that carry it.
+ *
+ * <p>QUIC only ever sees mapped addresses, stable fake addresses in fd15:70a:510b::/64 (port 12345), one
+ * per remote endpoint (or, for a connection accepted before we know its id, per remote socket). The real
+ * path behind a mapped address can change at any time ({@link #switchPath}) without QUIC noticing.
+ * Thread-safe; read on the event loop for every datagram, so reads take no lock.
+ */
+final class PathTable {
+    static final int MAPPED_PORT = 12345;
+    /** What our virtual QUIC sockets say is their local address. */
+    static final InetSocketAddress LOCAL = mapped(0);
+
+    /** Real addresses remembered per peer (the selected one and earlier ones it may still send from). */
+    static final int MAX_REAL_ADDRESSES = 30;
+
+    /** One remote: its mapped address, its id once known, and the real address packets go to now. */
+    static final class Peer {
+        final InetSocketAddress mapped;
+        volatile EndpointId id;
+        volatile InetSocketAddress real;
+        /** Every real address this peer is known at, oldest first; guarded by itself. */
+        final java.util.LinkedHashSet<InetSocketAddress> known = new java.util.LinkedHashSet<>();
+
+        Peer(InetSocketAddress mapped, EndpointId id, InetSocketAddress real) {
+            this.mapped = mapped;
+            this.id = id;
+            this.real = real;
+        }
+    }
+
+    private final AtomicLong next = new AtomicLong(1);
+    private final Map<InetSocketAddress, Peer> byMapped = new ConcurrentHashMap<>();
+    private final Map<InetSocketAddress, Peer> byReal = new ConcurrentHashMap<>();
+    private final Map<EndpointId, Peer> byId = new ConcurrentHashMap<>();
+    private final int maxPeers;
+
+    PathTable(int maxPeers) {
+        this.maxPeers = maxPeers;
+    }
+
+    /** The peer for a dial to {@code id} at {@code real}; its real path is set to {@code real}. */
+    Peer forDial(EndpointId id, InetSocketAddress real) {
+        Peer peer = byId.computeIfAbsent(id, k -> newPeer(k, real));
+        switchPath(peer, real);
+        return peer;
+    }
+
+    /** The peer that sent from {@code real}, or null. */
+    Peer byReal(InetSocketAddress real) {
+        return byReal.get(real);
+    }
+
+    Peer byMapped(InetSocketAddress mapped) {
+        return byMapped.get(mapped);
+    }
+
+    /** A peer for a new sender (an Initial from an unknown address); null when the table is full. */
+    Peer forNewSender(InetSocketAddress real) {
+        if (byMapped.size() >= maxPeers) {
+            return null;
+        }
+        Peer peer = byReal.computeIfAbsent(real, r -> newPeer(null, r));
+        synchronized (peer.known) {
+            peer.known.add(real);
+        }
+        return peer;
+    }
+
+    /** Records the id a peer proved in its handshake. */
+    void identified(Peer peer, EndpointId id) {
+        peer.id = id;
+        byId.putIfAbsent(id, peer);
+    }
+
+    /**
+     * Moves a peer's packets to another real address. QUIC keeps seeing the same mapped address. Packets
+     * that still arrive from the peer's earlier addresses are accepted (up to {@link #MAX_REAL_ADDRESSES}).
+     */
+    void switchPath(Peer peer, InetSocketAddress real) {
+        peer.real = real;
+        byReal.put(real, peer);
+        synchronized (peer.known) {
+            peer.known.remove(real);
+            peer.known.add(real);
+            while (peer.known.size() > MAX_REAL_ADDRESSES) {
+                InetSocketAddress oldest = peer.known.iterator().next();
+                peer.known.remove(oldest);
+                byReal.remove(oldest, peer);
+            }
+        }
+    }
+
+    /** Forgets a peer (its last connection closed). */
+    void remove(Peer peer) {
+        byMapped.remove(peer.mapped, peer);
+        synchronized (peer.known) {
+            for (InetSocketAddress a : peer.known) {
+                byReal.remove(a, peer);
+            }
+            peer.known.clear();
+        }
+        if (peer.id != null) {
+            byId.remove(peer.id, peer);
+        }
+    }
+
+    int size() {
+        return byMapped.size();
+    }
+
+    private Peer newPeer(EndpointId id, InetSocketAddress real) {
+        // registers only by mapped address: callers index it by real address (never inside a compute of that map)
+        Peer peer = new Peer(mapped(next.getAndIncrement()), id, real);
+        byMapped.put(peer.mapped, peer);
+        return peer;
+    }
+
+    static InetSocketAddress mapped(long index) {
+        byte[] ip = {(byte) 0xfd, 0x15, 0x07, 0x0a, 0x51, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        for (int i = 0; i < 8; i++) {
+            ip[15 - i] = (byte) (index >>> (8 * i));
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(ip), MAPPED_PORT);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // 16 bytes: cannot happen
+        }
+    }
+}

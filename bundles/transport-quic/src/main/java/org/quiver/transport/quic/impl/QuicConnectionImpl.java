@@ -1,0 +1,320 @@
+package org.quiver.transport.quic.impl;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.util.AttributeKey;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.LongAdder;
+import org.quiver.api.BiStream;
+import org.quiver.api.CloseInfo;
+import org.quiver.api.Connection;
+import org.quiver.api.EndpointId;
+import org.quiver.api.PathInfo;
+import org.quiver.api.PathKind;
+import org.quiver.api.QuiverException;
+import org.quiver.api.RecvStream;
+import org.quiver.api.SendStream;
+import org.quiver.api.Watchable;
+import org.quiver.api.WatchableValue;
+
+/**
+ * A live QUIC connection to one authenticated peer. Also the handler on its {@link QuicChannel}: it
+ * queues incoming streams and datagrams (bounded) until the application accepts them, and records how the
+ * connection ended. Queues are touched on the connection's event loop only.
+ */
+final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements Connection {
+    static final AttributeKey<QuicConnectionImpl> KEY = AttributeKey.valueOf("quiver.connection");
+    /** Streams the peer opened and the application has not accepted yet; more are refused (reset). */
+    static final int MAX_PENDING_STREAMS = 256;
+    /** Datagrams not yet received by the application; the oldest is dropped (and counted) beyond this. */
+    static final int MAX_PENDING_DATAGRAMS = 1024;
+
+    private final QuicChannel channel;
+    private final PathTable.Peer peer;
+    private final EndpointId remoteId;
+    private final boolean dialer;
+    private final String alpn;
+    private final WatchableValue<PathInfo> path;
+    private final WatchableValue<Duration> rtt = new WatchableValue<>("rtt", Duration.ZERO);
+    private final CompletableFuture<CloseInfo> closed = new CompletableFuture<>();
+    private final ArrayDeque<QuicStream> pendingBi = new ArrayDeque<>();
+    private final ArrayDeque<QuicStream> pendingUni = new ArrayDeque<>();
+    private final ArrayDeque<CompletableFuture<BiStream>> acceptingBi = new ArrayDeque<>();
+    private final ArrayDeque<CompletableFuture<RecvStream>> acceptingUni = new ArrayDeque<>();
+    private final ArrayDeque<byte[]> datagrams = new ArrayDeque<>();
+    private final ArrayDeque<CompletableFuture<byte[]>> receivingDatagrams = new ArrayDeque<>();
+    private final LongAdder dropped;
+    private volatile CloseInfo closeInfo;
+
+    QuicConnectionImpl(QuicChannel channel, PathTable.Peer peer, EndpointId remoteId, boolean dialer, PathInfo initialPath,
+            LongAdder dropped) {
+        this.channel = channel;
+        this.peer = peer;
+        this.remoteId = remoteId;
+        this.dialer = dialer;
+        this.alpn = channel.sslEngine() != null && channel.sslEngine().getApplicationProtocol() != null
+                ? channel.sslEngine().getApplicationProtocol() : "";
+        this.path = new WatchableValue<>("path", initialPath);
+        this.dropped = dropped;
+        channel.attr(KEY).set(this);
+        channel.closeFuture().addListener(f -> onClosed());
+    }
+
+    QuicChannel channel() {
+        return channel;
+    }
+
+    /** The peer entry (mapped address, real path) this connection's packets use; null if unknown. */
+    PathTable.Peer peer() {
+        return peer;
+    }
+
+    WatchableValue<PathInfo> pathValue() {
+        return path;
+    }
+
+    @Override
+    public EndpointId remoteId() {
+        return remoteId;
+    }
+
+    @Override
+    public String alpn() {
+        return alpn;
+    }
+
+    @Override
+    public boolean isDialer() {
+        return dialer;
+    }
+
+    @Override
+    public CompletionStage<BiStream> openBi() {
+        return open(QuicStreamType.BIDIRECTIONAL).thenApply(s -> s);
+    }
+
+    @Override
+    public CompletionStage<SendStream> openUni() {
+        return open(QuicStreamType.UNIDIRECTIONAL).thenApply(s -> s);
+    }
+
+    private CompletableFuture<QuicStream> open(QuicStreamType type) {
+        CompletableFuture<QuicStream> result = new CompletableFuture<>();
+        channel.newStreamBootstrap()
+                .type(type)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .handler(new io.netty.channel.ChannelInitializer<QuicStreamChannel>() {
+                    @Override
+                    protected void initChannel(QuicStreamChannel ch) {
+                        ch.pipeline().addLast(new QuicStream(ch));
+                    }
+                })
+                .create()
+                .addListener(f -> {
+                    if (f.isSuccess()) {
+                        QuicStreamChannel ch = (QuicStreamChannel) f.getNow();
+                        result.complete(ch.pipeline().get(QuicStream.class));
+                    } else {
+                        result.completeExceptionally(Futures.failure("open a stream to " + remoteId.shortString(), f.cause()));
+                    }
+                });
+        return result;
+    }
+
+    /** A stream the peer opened (event loop). */
+    void incoming(QuicStreamChannel ch) {
+        ch.config().setAutoRead(false);
+        ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        QuicStream stream = new QuicStream(ch);
+        ch.pipeline().addLast(stream);
+        if (ch.type() == QuicStreamType.BIDIRECTIONAL) {
+            CompletableFuture<BiStream> waiter = acceptingBi.poll();
+            if (waiter != null) {
+                waiter.complete(stream);
+            } else if (pendingBi.size() < MAX_PENDING_STREAMS) {
+                pendingBi.add(stream);
+            } else {
+                dropped.increment();
+                ch.shutdown(1); // refused: the application is not accepting
+            }
+        } else {
+            CompletableFuture<RecvStream> waiter = acceptingUni.poll();
+            if (waiter != null) {
+                waiter.complete(stream);
+            } else if (pendingUni.size() < MAX_PENDING_STREAMS) {
+                pendingUni.add(stream);
+            } else {
+                dropped.increment();
+                ch.shutdown(1);
+            }
+        }
+    }
+
+    @Override
+    public CompletionStage<BiStream> acceptBi() {
+        CompletableFuture<BiStream> f = new CompletableFuture<>();
+        channel.eventLoop().execute(() -> {
+            QuicStream s = pendingBi.poll();
+            if (s != null) {
+                f.complete(s);
+            } else if (closeInfo != null) {
+                f.completeExceptionally(closedException());
+            } else {
+                acceptingBi.add(f);
+            }
+        });
+        return f;
+    }
+
+    @Override
+    public CompletionStage<RecvStream> acceptUni() {
+        CompletableFuture<RecvStream> f = new CompletableFuture<>();
+        channel.eventLoop().execute(() -> {
+            QuicStream s = pendingUni.poll();
+            if (s != null) {
+                f.complete(s);
+            } else if (closeInfo != null) {
+                f.completeExceptionally(closedException());
+            } else {
+                acceptingUni.add(f);
+            }
+        });
+        return f;
+    }
+
+    @Override
+    public CompletionStage<Void> sendDatagram(byte[] data) {
+        return Futures.adapt(channel.writeAndFlush(Unpooled.copiedBuffer(data)), "send a datagram to " + remoteId.shortString());
+    }
+
+    @Override
+    public CompletionStage<byte[]> receiveDatagram() {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        channel.eventLoop().execute(() -> {
+            byte[] d = datagrams.poll();
+            if (d != null) {
+                f.complete(d);
+            } else if (closeInfo != null) {
+                f.completeExceptionally(closedException());
+            } else {
+                receivingDatagrams.add(f);
+            }
+        });
+        return f;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        // on a QuicChannel, a ByteBuf is a DATAGRAM frame
+        if (msg instanceof ByteBuf) {
+            ByteBuf buf = (ByteBuf) msg;
+            try {
+                byte[] data = new byte[buf.readableBytes()];
+                buf.readBytes(data);
+                CompletableFuture<byte[]> waiter = receivingDatagrams.poll();
+                if (waiter != null) {
+                    waiter.complete(data);
+                } else {
+                    if (datagrams.size() >= MAX_PENDING_DATAGRAMS) {
+                        datagrams.poll();
+                        dropped.increment();
+                    }
+                    datagrams.add(data);
+                }
+            } finally {
+                buf.release();
+            }
+        } else {
+            ctx.fireChannelRead(msg); // a new stream channel: the codec's acceptor further down registers it
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof QuicConnectionCloseEvent) {
+            QuicConnectionCloseEvent e = (QuicConnectionCloseEvent) evt;
+            String reason = new String(e.reason(), StandardCharsets.UTF_8);
+            if (closeInfo == null) {
+                closeInfo = new CloseInfo(e.isApplicationClose() ? CloseInfo.Cause.PEER : CloseInfo.Cause.TRANSPORT, e.error(), reason);
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public int maxDatagramSize() {
+        return 1200;
+    }
+
+    @Override
+    public Watchable<PathInfo> path() {
+        return path;
+    }
+
+    @Override
+    public Watchable<Duration> rtt() {
+        return rtt;
+    }
+
+    @Override
+    public void close(long code, String reason) {
+        close(CloseInfo.Cause.LOCAL, code, reason);
+    }
+
+    void close(CloseInfo.Cause cause, long code, String reason) {
+        if (closeInfo == null) {
+            closeInfo = new CloseInfo(cause, code, reason);
+        }
+        channel.close(true, (int) code, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public CompletionStage<CloseInfo> closed() {
+        return closed;
+    }
+
+    private void onClosed() {
+        if (closeInfo == null) {
+            closeInfo = new CloseInfo(CloseInfo.Cause.IDLE_TIMEOUT, 0, "no packets within the idle timeout");
+        }
+        QuiverException e = closedException();
+        acceptingBi.forEach(f -> f.completeExceptionally(e));
+        acceptingUni.forEach(f -> f.completeExceptionally(e));
+        receivingDatagrams.forEach(f -> f.completeExceptionally(e));
+        acceptingBi.clear();
+        acceptingUni.clear();
+        receivingDatagrams.clear();
+        datagrams.clear();
+        path.close();
+        rtt.close();
+        closed.complete(closeInfo);
+    }
+
+    private QuiverException closedException() {
+        CloseInfo c = closeInfo;
+        return new QuiverException("connection to " + remoteId.shortString() + " closed (" + c.cause() + ", code " + c.code()
+                + (c.reason().isEmpty() ? "" : ", " + c.reason()) + ")");
+    }
+
+    @Override
+    public String toString() {
+        return "Connection{" + remoteId.shortString() + ", " + alpn + ", " + (dialer ? "dialed" : "accepted") + ", " + path.get() + "}";
+    }
+
+    static PathInfo direct(java.net.InetSocketAddress real) {
+        return new PathInfo(PathKind.DIRECT, real.getAddress().getHostAddress() + ":" + real.getPort(), Optional.empty());
+    }
+}

@@ -1,0 +1,463 @@
+package org.quiver.transport.quic.impl;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicClientCodecBuilder;
+import io.netty.handler.codec.quic.QuicConnectionAddress;
+import io.netty.handler.codec.quic.QuicServerCodecBuilder;
+import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.InsecureQuicTokenHandler;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import org.quiver.api.CloseInfo;
+import org.quiver.api.Connection;
+import org.quiver.api.Endpoint;
+import org.quiver.api.EndpointAddr;
+import org.quiver.api.EndpointId;
+import org.quiver.api.LocalIdentity;
+import org.quiver.api.ProtocolHandler;
+import org.quiver.api.QuiverException;
+import org.quiver.api.Watchable;
+import org.quiver.api.WatchableValue;
+
+/**
+ * The QUIC endpoint: one UDP socket that both accepts and dials, with netty's two QUIC codecs behind a
+ * connection-id router and QUIC talking only to mapped addresses (see {@link PathTable}).
+ *
+ * <pre>
+ *   application ── Connection / streams ── QUIC codecs (server role, client role) in VirtualChannels
+ *                                                   │ mapped addresses
+ *                                 PathTable: mapped address → current real path
+ *                                                   │
+ *                       UDP socket: UdpRouter (in) / Sender (out)
+ * </pre>
+ *
+ * Owns one event-loop thread (the socket, both codecs and every connection run on it) and a small pool
+ * for protocol handlers; {@link #close()} stops both and frees the port.
+ */
+public final class QuicEndpoint implements Endpoint {
+    static final AttributeKey<EndpointId> EXPECTED_ID = AttributeKey.valueOf("quiver.expectedId");
+    static final AttributeKey<String> DIAL_ALPN = AttributeKey.valueOf("quiver.dialAlpn");
+    /** How long a closing endpoint waits for peers to see its close before it aborts. */
+    static final Duration DRAIN = Duration.ofMillis(250);
+
+    private final LocalIdentity identity;
+    private final Map<String, ProtocolHandler> handlers;
+    private final EventLoopGroup group;
+    private final EventLoop loop;
+    private final Channel udp;
+    private final VirtualChannel serverSide;
+    private final VirtualChannel clientSide;
+    private final PathTable paths;
+    private final Set<ByteBufKey> liveClientIds = ConcurrentHashMap.newKeySet();
+    private final Set<QuicConnectionImpl> connections = ConcurrentHashMap.newKeySet();
+    private final Map<String, QuicSslContext> clientContexts = new ConcurrentHashMap<>();
+    private final ExecutorService handlerPool;
+    private final LongAdder dropped = new LongAdder();
+    private final WatchableValue<EndpointAddr> addr;
+    private final WatchableValue<List<InetSocketAddress>> bound;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private final Duration idleTimeout;
+
+    private QuicEndpoint(Builder b) throws QuiverException {
+        this.identity = b.identity;
+        this.handlers = new ConcurrentHashMap<>(b.handlers);
+        this.idleTimeout = b.idleTimeout;
+        this.paths = new PathTable(b.maxPeers);
+        IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("quiver-endpoint", true), io);
+        this.loop = group.next();
+        this.handlerPool = new ThreadPoolExecutor(0, b.handlerThreads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(10_000),
+                new DefaultThreadFactory("quiver-handler", true));
+        VirtualChannel.Sender sender = new VirtualChannel.Sender() {
+            @Override
+            public void send(InetSocketAddress mapped, ByteBuf content) {
+                PathTable.Peer peer = paths.byMapped(mapped);
+                if (peer == null || peer.real == null) {
+                    dropped.increment(); // no path: dropped and counted, never an error for QUIC
+                    content.release();
+                    return;
+                }
+                udp().write(new DatagramPacket(content, peer.real));
+            }
+
+            @Override
+            public void flush() {
+                udp().flush();
+            }
+        };
+        this.serverSide = new VirtualChannel(loop, sender);
+        this.clientSide = new VirtualChannel(loop, sender);
+        try {
+            Bootstrap bootstrap = new Bootstrap().group(loop)
+                    .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                    .option(ChannelOption.SO_RCVBUF, 4 * 1024 * 1024)
+                    .option(ChannelOption.SO_SNDBUF, 4 * 1024 * 1024)
+                    .handler(new UdpRouter(paths, serverSide, clientSide, liveClientIds, dropped));
+            this.udp = bootstrap.bind(b.bind).sync().channel();
+            loop.register(serverSide).sync();
+            loop.register(clientSide).sync();
+            serverSide.pipeline().addLast(serverCodec(b));
+            clientSide.pipeline().addLast(clientCodec(b));
+        } catch (Exception e) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            handlerPool.shutdownNow();
+            throw new QuiverException("Cannot bind the QUIC endpoint to " + b.bind + ": " + e.getMessage(), e);
+        }
+        InetSocketAddress local = (InetSocketAddress) udp.localAddress();
+        this.bound = new WatchableValue<>("bound addresses", List.of(local));
+        this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null,
+                local.getAddress().isAnyLocalAddress() ? List.of() : List.of(local)));
+    }
+
+    /** A builder for an endpoint of {@code identity}. */
+    public static Builder builder(LocalIdentity identity) {
+        return new Builder(identity);
+    }
+
+    private Channel udp() {
+        return udp;
+    }
+
+    private ChannelHandler serverCodec(Builder b) {
+        QuicServerCodecBuilder builder = new QuicServerCodecBuilder()
+                .sslContext(Tls.server(identity, handlers.keySet().toArray(new String[0])))
+                .tokenHandler(InsecureQuicTokenHandler.INSTANCE)
+                .connectionIdAddressGenerator(ConnectionIds.serverGenerator())
+                .localConnectionIdLength(ConnectionIds.LENGTH)
+                .handler(new ChannelInitializer<QuicChannel>() {
+                    @Override
+                    protected void initChannel(QuicChannel ch) {
+                        ch.pipeline().addLast(new AcceptedConnection());
+                    }
+                })
+                .streamOption(ChannelOption.AUTO_READ, false)
+                .streamOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .streamHandler(new IncomingStreams());
+        return transportParameters(builder, b).build();
+    }
+
+    private ChannelHandler clientCodec(Builder b) {
+        QuicClientCodecBuilder builder = new QuicClientCodecBuilder()
+                .sslEngineProvider(ch -> clientContexts.computeIfAbsent(ch.attr(DIAL_ALPN).get(), alpn -> Tls.client(identity, alpn))
+                        .newEngine(ch.alloc(), ch.attr(EXPECTED_ID).get().toString(), 1))
+                .localConnectionIdLength(ConnectionIds.LENGTH);
+        return transportParameters(builder, b).build();
+    }
+
+    private static <B extends io.netty.handler.codec.quic.QuicCodecBuilder<B>> B transportParameters(B builder, Builder b) {
+        return builder.maxIdleTimeout(b.idleTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .initialMaxData(64L * 1024 * 1024)
+                .initialMaxStreamDataBidirectionalLocal(16L * 1024 * 1024)
+                .initialMaxStreamDataBidirectionalRemote(16L * 1024 * 1024)
+                .initialMaxStreamDataUnidirectional(16L * 1024 * 1024)
+                .initialMaxStreamsBidirectional(b.maxStreams)
+                .initialMaxStreamsUnidirectional(b.maxStreams)
+                .maxSendUdpPayloadSize(1472)
+                .maxRecvUdpPayloadSize(1472)
+                .datagram(2048, 2048);
+    }
+
+    @Override
+    public EndpointId id() {
+        return identity.id();
+    }
+
+    @Override
+    public Watchable<EndpointAddr> addr() {
+        return addr;
+    }
+
+    @Override
+    public Watchable<List<InetSocketAddress>> boundAddresses() {
+        return bound;
+    }
+
+    /** The local UDP socket address. */
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) udp.localAddress();
+    }
+
+    /** Datagrams dropped so far (unroutable, no path, queues full). */
+    public long droppedDatagrams() {
+        return dropped.sum();
+    }
+
+    @Override
+    public CompletionStage<Connection> connect(EndpointId id, String alpn) {
+        return CompletableFuture.failedFuture(new QuiverException("Cannot connect to " + id.shortString()
+                + " by id alone: no discovery is available yet; connect with a ticket (EndpointAddr) instead"));
+    }
+
+    @Override
+    public CompletionStage<Connection> connect(EndpointAddr target, String alpn) {
+        Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(alpn, "alpn");
+        if (closing.get()) {
+            return CompletableFuture.failedFuture(new QuiverException("The endpoint is closed"));
+        }
+        if (target.id().equals(identity.id())) {
+            return CompletableFuture.failedFuture(new QuiverException("Cannot connect to this endpoint itself"));
+        }
+        InetSocketAddress real = pickDirect(target);
+        if (real == null) {
+            return CompletableFuture.failedFuture(new QuiverException("No direct address of " + target.id().shortString()
+                    + " that this endpoint can reach (relays are not supported yet): " + target.directAddresses()));
+        }
+        PathTable.Peer peer = paths.forDial(target.id(), real);
+        byte[] cid = ConnectionIds.newClientId();
+        ByteBufKey key = new ByteBufKey(cid);
+        liveClientIds.add(key);
+        CompletableFuture<Connection> result = new CompletableFuture<>();
+        QuicChannel.newBootstrap(clientSide)
+                .attr(EXPECTED_ID, target.id())
+                .attr(DIAL_ALPN, alpn)
+                .handler(new ChannelInboundHandlerAdapter())
+                .streamOption(ChannelOption.AUTO_READ, false)
+                .streamOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .streamHandler(new IncomingStreams())
+                .remoteAddress(peer.mapped)
+                .localConnectionAddress(new QuicConnectionAddress(cid))
+                .connect()
+                .addListener(f -> {
+                    if (!f.isSuccess()) {
+                        liveClientIds.remove(key);
+                        result.completeExceptionally(Futures.failure("Connect to " + target.id().shortString() + " at " + real, f.cause()));
+                        return;
+                    }
+                    QuicChannel ch = (QuicChannel) f.getNow();
+                    ch.closeFuture().addListener(c -> liveClientIds.remove(key));
+                    QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, target.id(), true, QuicConnectionImpl.direct(real), dropped);
+                    ch.pipeline().replace(ChannelInboundHandlerAdapter.class, "connection", conn);
+                    track(conn);
+                    result.complete(conn);
+                });
+        return result;
+    }
+
+    private InetSocketAddress pickDirect(EndpointAddr target) {
+        boolean v6Socket = localAddress().getAddress() instanceof java.net.Inet6Address;
+        for (InetSocketAddress a : target.directAddresses()) {
+            if (v6Socket || a.getAddress() instanceof java.net.Inet4Address) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Moves the traffic of the connections to {@code peer} onto another real address. The QUIC connections
+     * do not notice: they keep talking to the same mapped address.
+     */
+    public void switchPath(EndpointId peer, InetSocketAddress real) {
+        for (QuicConnectionImpl c : connections) {
+            if (c.remoteId().equals(peer)) {
+                PathTable.Peer p = c.peer();
+                if (p != null) {
+                    loop.execute(() -> paths.switchPath(p, real));
+                    c.pathValue().set(QuicConnectionImpl.direct(real));
+                }
+            }
+        }
+    }
+
+    /** Serves {@code alpn} with {@code handler} (replacing any other); the ALPN must be one the endpoint was built with. */
+    public void setHandler(String alpn, ProtocolHandler handler) {
+        handlers.put(alpn, handler);
+    }
+
+    @Override
+    public Collection<Connection> connections() {
+        return List.copyOf(connections);
+    }
+
+    private void track(QuicConnectionImpl conn) {
+        connections.add(conn);
+        conn.channel().closeFuture().addListener(f -> {
+            connections.remove(conn);
+            PathTable.Peer p = conn.peer();
+            if (p != null && connections.stream().noneMatch(c -> c.peer() == p)) {
+                paths.remove(p);
+            }
+        });
+        if (closing.get()) {
+            conn.close(CloseInfo.Cause.ENDPOINT_CLOSED, 0, "endpoint closing");
+        }
+    }
+
+    @Override
+    public CompletionStage<Void> closeAsync() {
+        if (!closing.compareAndSet(false, true)) {
+            return closed;
+        }
+        List<CompletableFuture<CloseInfo>> closing = new ArrayList<>();
+        for (QuicConnectionImpl c : connections) {
+            c.close(CloseInfo.Cause.ENDPOINT_CLOSED, 0, "endpoint closing");
+            closing.add(c.closed().toCompletableFuture());
+        }
+        CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0]))
+                .completeOnTimeout(null, DRAIN.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((v, e) -> {
+                    udp.close();
+                    serverSide.close();
+                    clientSide.close();
+                    handlerPool.shutdownNow();
+                    addr.close();
+                    bound.close();
+                    group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).addListener(f -> closed.complete(null));
+                });
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        try {
+            closeAsync().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            throw new IllegalStateException("The endpoint did not close within 5 s", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "QuicEndpoint{" + identity.id().shortString() + " at " + udp.localAddress() + "}";
+    }
+
+    /** Handler of an accepted connection until its handshake completes; then the connection's own. */
+    private final class AcceptedConnection extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            QuicChannel ch = (QuicChannel) ctx.channel();
+            PathTable.Peer peer = paths.byMapped((InetSocketAddress) ch.remoteSocketAddress());
+            EndpointId id = Tls.peerId(ch.sslEngine());
+            if (peer != null) {
+                paths.identified(peer, id);
+            }
+            QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, id, false,
+                    QuicConnectionImpl.direct(peer != null && peer.real != null ? peer.real : PathTable.LOCAL), dropped);
+            ctx.pipeline().replace(this, "connection", conn);
+            track(conn);
+            ProtocolHandler handler = handlers.get(conn.alpn());
+            if (handler == null) {
+                conn.close(CloseInfo.Cause.LOCAL, 0x100, "no handler for ALPN " + conn.alpn());
+                return;
+            }
+            try {
+                handlerPool.execute(() -> {
+                    try {
+                        handler.accept(conn);
+                    } catch (Exception | Error e) {
+                        conn.close(CloseInfo.Cause.LOCAL, 0x101, "handler failed: " + e);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                conn.close(CloseInfo.Cause.LOCAL, 0x102, "too many connections waiting for a handler");
+            }
+            ctx.fireChannelActive();
+        }
+    }
+
+    /** Puts each stream the peer opens into its connection's accept queue. */
+    @ChannelHandler.Sharable
+    private static final class IncomingStreams extends ChannelInboundHandlerAdapter {
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
+            ctx.pipeline().remove(this);
+            QuicConnectionImpl conn = stream.parent().attr(QuicConnectionImpl.KEY).get();
+            if (conn == null) {
+                stream.shutdown(2); // not yet a connection we know: refuse
+                return;
+            }
+            conn.incoming(stream);
+        }
+    }
+
+    /** Settings for a {@link QuicEndpoint}. */
+    public static final class Builder {
+        private final LocalIdentity identity;
+        private final Map<String, ProtocolHandler> handlers = new java.util.LinkedHashMap<>();
+        private InetSocketAddress bind = new InetSocketAddress(0);
+        private Duration idleTimeout = Duration.ofSeconds(30);
+        private int maxPeers = 10_000;
+        private int maxStreams = 1000;
+        private int handlerThreads = 16;
+
+        private Builder(LocalIdentity identity) {
+            this.identity = Objects.requireNonNull(identity, "identity");
+        }
+
+        public Builder bind(InetSocketAddress address) {
+            this.bind = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /** Accepts connections with {@code alpn}, handing them to {@code handler}. */
+        public Builder handler(String alpn, ProtocolHandler handler) {
+            if (alpn == null || alpn.isEmpty() || alpn.length() > 255) {
+                throw new IllegalArgumentException("An ALPN is 1 to 255 characters, got '" + alpn + "'");
+            }
+            handlers.put(alpn, Objects.requireNonNull(handler, "handler"));
+            return this;
+        }
+
+        public Builder idleTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("idle timeout must be positive");
+            }
+            this.idleTimeout = timeout;
+            return this;
+        }
+
+        public Builder maxPeers(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("maxPeers must be at least 1");
+            }
+            this.maxPeers = max;
+            return this;
+        }
+
+        /** Binds the socket and starts the endpoint. */
+        public QuicEndpoint build() throws QuiverException {
+            return new QuicEndpoint(this);
+        }
+    }
+}

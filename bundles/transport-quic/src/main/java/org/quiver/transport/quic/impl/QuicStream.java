@@ -1,0 +1,246 @@
+package org.quiver.transport.quic.impl;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.handler.codec.quic.DefaultQuicStreamFrame;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import org.quiver.api.BiStream;
+import org.quiver.api.QuiverException;
+import org.quiver.api.RecvStream;
+import org.quiver.api.SendStream;
+
+/**
+ * One QUIC stream (both halves; a unidirectional stream uses one). The stream channel does not read by
+ * itself: data is pulled from quiche only when the application asks for it, so that QUIC flow control,
+ * not an unbounded queue here, is what holds back a fast sender. Received data is copied out of pooled
+ * buffers at once (the application never holds a Netty buffer).
+ *
+ * <p>State is touched only on the stream's event loop; application threads hand work to it.
+ */
+final class QuicStream extends ChannelInboundHandlerAdapter implements BiStream, SendStream, RecvStream {
+    /** Largest chunk a blocking write hands to the transport at once. */
+    private static final int WRITE_CHUNK = 64 * 1024;
+
+    private final QuicStreamChannel channel;
+    private final ArrayDeque<ByteBuffer> chunks = new ArrayDeque<>();
+    private CompletableFuture<Optional<ByteBuffer>> waiting;
+    private boolean finished;
+    private Throwable failure;
+
+    QuicStream(QuicStreamChannel channel) {
+        this.channel = channel;
+    }
+
+    @Override
+    public long id() {
+        return channel.streamId();
+    }
+
+    @Override
+    public SendStream send() {
+        return this;
+    }
+
+    @Override
+    public RecvStream recv() {
+        return this;
+    }
+
+    // ---- receive (event loop) ----
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf buf = (ByteBuf) msg;
+        try {
+            if (buf.isReadable()) {
+                ByteBuffer copy = ByteBuffer.allocate(buf.readableBytes());
+                buf.readBytes(copy);
+                copy.flip();
+                if (waiting != null) {
+                    CompletableFuture<Optional<ByteBuffer>> w = waiting;
+                    waiting = null;
+                    w.complete(Optional.of(copy));
+                } else {
+                    chunks.add(copy);
+                }
+            }
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (waiting != null && !finished && failure == null) {
+            ctx.read(); // the read gave nothing yet: keep asking
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownReadComplete) {
+            finished = true;
+            completeWaiting();
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (!finished && failure == null) {
+            failure = new QuiverException("stream " + id() + " closed before its end (connection closed or stream reset)");
+        }
+        completeWaiting();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        failure = cause;
+        completeWaiting();
+    }
+
+    private void completeWaiting() {
+        if (waiting == null) {
+            return;
+        }
+        CompletableFuture<Optional<ByteBuffer>> w = waiting;
+        waiting = null;
+        if (finished) {
+            w.complete(Optional.empty());
+        } else {
+            w.completeExceptionally(Futures.failure("read on stream " + id(), failure));
+        }
+    }
+
+    @Override
+    public CompletionStage<Optional<ByteBuffer>> read() {
+        CompletableFuture<Optional<ByteBuffer>> f = new CompletableFuture<>();
+        channel.eventLoop().execute(() -> {
+            if (!chunks.isEmpty()) {
+                f.complete(Optional.of(chunks.poll()));
+            } else if (finished) {
+                f.complete(Optional.empty());
+            } else if (failure != null) {
+                f.completeExceptionally(Futures.failure("read on stream " + id(), failure));
+            } else if (waiting != null) {
+                f.completeExceptionally(new IllegalStateException("a read is already pending on stream " + id()));
+            } else {
+                waiting = f;
+                channel.read();
+            }
+        });
+        return f;
+    }
+
+    @Override
+    public void stop(long errorCode) {
+        channel.shutdownInput((int) errorCode);
+    }
+
+    @Override
+    public InputStream inputStream() {
+        return new InputStream() {
+            private ByteBuffer current = ByteBuffer.allocate(0);
+            private boolean end;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                int n = read(one, 0, 1);
+                return n < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
+                while (!current.hasRemaining()) {
+                    if (end) {
+                        return -1;
+                    }
+                    Optional<ByteBuffer> next = await(QuicStream.this.read().toCompletableFuture());
+                    if (next.isEmpty()) {
+                        end = true;
+                    } else {
+                        current = next.get();
+                    }
+                }
+                int n = Math.min(len, current.remaining());
+                current.get(b, off, n);
+                return n;
+            }
+        };
+    }
+
+    // ---- send (any thread) ----
+
+    @Override
+    public CompletionStage<Void> write(ByteBuffer data) {
+        ByteBuf buf = channel.alloc().directBuffer(data.remaining());
+        buf.writeBytes(data);
+        return Futures.adapt(channel.writeAndFlush(buf), "write on stream " + id());
+    }
+
+    @Override
+    public CompletionStage<Void> finish() {
+        // a FIN frame through the pipeline: queued behind the data, unlike shutdownOutput()
+        return Futures.adapt(channel.writeAndFlush(new DefaultQuicStreamFrame(Unpooled.EMPTY_BUFFER, true)),
+                "finish stream " + id());
+    }
+
+    @Override
+    public void reset(long errorCode) {
+        channel.shutdownOutput((int) errorCode);
+    }
+
+    @Override
+    public OutputStream outputStream() {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                while (len > 0) {
+                    int n = Math.min(len, WRITE_CHUNK);
+                    await(QuicStream.this.write(ByteBuffer.wrap(b, off, n)).toCompletableFuture());
+                    off += n;
+                    len -= n;
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                await(finish().toCompletableFuture());
+            }
+        };
+    }
+
+    private static <T> T await(CompletableFuture<T> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof IOException ? (IOException) c : new IOException(c);
+        }
+    }
+}

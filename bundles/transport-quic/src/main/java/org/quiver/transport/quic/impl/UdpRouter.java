@@ -1,0 +1,85 @@
+package org.quiver.transport.quic.impl;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.ReferenceCountUtil;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The only handler on the real UDP socket: routes each datagram to the server-role or client-role QUIC
+ * codec by connection id (see {@link ConnectionIds}), with its sender rewritten to the peer's mapped
+ * address, or drops and counts it. No payload is copied: the same buffer is handed on.
+ *
+ * <p>Runs on the socket's event loop only.
+ */
+final class UdpRouter extends ChannelInboundHandlerAdapter {
+    private final PathTable paths;
+    private final VirtualChannel server;
+    private final VirtualChannel client;
+    private final Set<ByteBufKey> liveClientIds;
+    private final LongAdder dropped;
+    private boolean serverRead;
+    private boolean clientRead;
+
+    UdpRouter(PathTable paths, VirtualChannel server, VirtualChannel client, Set<ByteBufKey> liveClientIds, LongAdder dropped) {
+        this.paths = paths;
+        this.server = server;
+        this.client = client;
+        this.liveClientIds = liveClientIds;
+        this.dropped = dropped;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof DatagramPacket)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        DatagramPacket packet = (DatagramPacket) msg;
+        ByteBuf content = packet.content();
+        ConnectionIds.Route route = ConnectionIds.route(content,
+                (buf, index) -> liveClientIds.contains(ByteBufKey.peek(buf, index, ConnectionIds.LENGTH)));
+        if (route == ConnectionIds.Route.PROBE || route == ConnectionIds.Route.INVALID) {
+            // probes are the path layer's (next issue); until then they are dropped and counted
+            drop(packet);
+            return;
+        }
+        PathTable.Peer peer = paths.byReal(packet.sender());
+        if (peer == null) {
+            if (route != ConnectionIds.Route.SERVER || !ConnectionIds.isInitial(content)
+                    || (peer = paths.forNewSender(packet.sender())) == null) {
+                drop(packet);
+                return;
+            }
+        }
+        DatagramPacket mapped = new DatagramPacket(content, PathTable.LOCAL, peer.mapped);
+        if (route == ConnectionIds.Route.SERVER) {
+            serverRead = true;
+            server.pipeline().fireChannelRead(mapped);
+        } else {
+            clientRead = true;
+            client.pipeline().fireChannelRead(mapped);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        // quiche flushes what it has to send on read-complete: without this no handshake completes
+        if (serverRead) {
+            serverRead = false;
+            server.pipeline().fireChannelReadComplete();
+        }
+        if (clientRead) {
+            clientRead = false;
+            client.pipeline().fireChannelReadComplete();
+        }
+    }
+
+    private void drop(DatagramPacket packet) {
+        dropped.increment();
+        packet.release();
+    }
+}

@@ -29,8 +29,16 @@ final class PathTable {
         final InetSocketAddress mapped;
         volatile EndpointId id;
         volatile InetSocketAddress real;
+        /** Live connections using this peer; a peer with none is forgotten after the idle timeout. */
+        final java.util.concurrent.atomic.AtomicInteger users = new java.util.concurrent.atomic.AtomicInteger();
+        /** When a packet from or a connection of this peer was last seen (System.nanoTime). */
+        volatile long lastActive = System.nanoTime();
         /** Every real address this peer is known at, oldest first; guarded by itself. */
         final java.util.LinkedHashSet<InetSocketAddress> known = new java.util.LinkedHashSet<>();
+
+        void touch() {
+            lastActive = System.nanoTime();
+        }
 
         Peer(InetSocketAddress mapped, EndpointId id, InetSocketAddress real) {
             this.mapped = mapped;
@@ -112,6 +120,19 @@ final class PathTable {
         }
         if (peer.id != null) {
             byId.remove(peer.id, peer);
+        }
+    }
+
+    /**
+     * Forgets peers that no connection uses and that have been quiet for {@code idleNanos}: closed
+     * connections, and handshakes that never completed (which bounds what spoofed Initials can occupy).
+     */
+    void sweep(long idleNanos) {
+        long now = System.nanoTime();
+        for (Peer p : byMapped.values()) {
+            if (p.users.get() == 0 && now - p.lastActive > idleNanos) {
+                remove(p);
+            }
         }
     }
 

@@ -115,7 +115,6 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
         channel.newStreamBootstrap()
                 .type(type)
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .handler(new io.netty.channel.ChannelInitializer<QuicStreamChannel>() {
                     @Override
                     protected void initChannel(QuicStreamChannel ch) {
@@ -137,7 +136,6 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     /** A stream the peer opened (event loop). */
     void incoming(QuicStreamChannel ch) {
         ch.config().setAutoRead(false);
-        ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
         QuicStream stream = new QuicStream(ch);
         ch.pipeline().addLast(stream);
         if (ch.type() == QuicStreamType.BIDIRECTIONAL) {
@@ -246,7 +244,12 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof QuicConnectionCloseEvent) {
             QuicConnectionCloseEvent e = (QuicConnectionCloseEvent) evt;
-            String reason = new String(e.reason(), StandardCharsets.UTF_8);
+            String reason;
+            try {
+                reason = new String(e.reason(), StandardCharsets.UTF_8);
+            } catch (NullPointerException noReason) { // netty 4.2.18: reason() clones a null array
+                reason = "";
+            }
             if (closeInfo == null) {
                 closeInfo = new CloseInfo(e.isApplicationClose() ? CloseInfo.Cause.PEER : CloseInfo.Cause.TRANSPORT, e.error(), reason);
             }

@@ -75,6 +75,7 @@ public final class QuicEndpoint implements Endpoint {
     static final AttributeKey<String> DIAL_ALPN = AttributeKey.valueOf("quiver.dialAlpn");
     /** How long a closing endpoint waits for peers to see its close before it aborts. */
     static final Duration DRAIN = Duration.ofMillis(250);
+    private static final long SWEEP_SECONDS = 5;
 
     private final LocalIdentity identity;
     private final Map<String, ProtocolHandler> handlers;
@@ -140,6 +141,9 @@ public final class QuicEndpoint implements Endpoint {
             handlerPool.shutdownNow();
             throw new QuiverException("Cannot bind the QUIC endpoint to " + b.bind + ": " + e.getMessage(), e);
         }
+        // peers no connection uses any more (closed, or handshakes that never finished) are forgotten
+        long idleNanos = idleTimeout.toNanos();
+        loop.scheduleAtFixedRate(() -> paths.sweep(idleNanos), SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
         InetSocketAddress local = (InetSocketAddress) udp.localAddress();
         this.bound = new WatchableValue<>("bound addresses", List.of(local));
         this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null,
@@ -168,7 +172,6 @@ public final class QuicEndpoint implements Endpoint {
                     }
                 })
                 .streamOption(ChannelOption.AUTO_READ, false)
-                .streamOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .streamHandler(new IncomingStreams());
         return transportParameters(builder, b).build();
     }
@@ -250,7 +253,6 @@ public final class QuicEndpoint implements Endpoint {
                 .attr(DIAL_ALPN, alpn)
                 .handler(new ChannelInboundHandlerAdapter())
                 .streamOption(ChannelOption.AUTO_READ, false)
-                .streamOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .streamHandler(new IncomingStreams())
                 .remoteAddress(peer.mapped)
                 .localConnectionAddress(new QuicConnectionAddress(cid))
@@ -309,11 +311,15 @@ public final class QuicEndpoint implements Endpoint {
 
     private void track(QuicConnectionImpl conn) {
         connections.add(conn);
+        PathTable.Peer p = conn.peer();
+        if (p != null) {
+            p.users.incrementAndGet();
+        }
         conn.channel().closeFuture().addListener(f -> {
             connections.remove(conn);
-            PathTable.Peer p = conn.peer();
-            if (p != null && connections.stream().noneMatch(c -> c.peer() == p)) {
-                paths.remove(p);
+            if (p != null) {
+                p.users.decrementAndGet();
+                p.touch();
             }
         });
         if (closing.get()) {

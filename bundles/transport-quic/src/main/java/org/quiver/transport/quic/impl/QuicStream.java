@@ -33,6 +33,11 @@ import org.quiver.api.SendStream;
 final class QuicStream extends ChannelInboundHandlerAdapter implements BiStream, SendStream, RecvStream {
     /** Largest chunk a blocking write hands to the transport at once. */
     private static final int WRITE_CHUNK = 64 * 1024;
+    /**
+     * Chunks a blocking writer may have in flight (queued, not yet taken by QUIC flow control): 1 MiB. Waiting
+     * for each chunk before the next halves throughput; an unbounded queue would hold any amount of memory.
+     */
+    private static final int WRITES_IN_FLIGHT = 16;
 
     private final QuicStreamChannel channel;
     private final ArrayDeque<ByteBuffer> chunks = new ArrayDeque<>();
@@ -210,6 +215,8 @@ final class QuicStream extends ChannelInboundHandlerAdapter implements BiStream,
     @Override
     public OutputStream outputStream() {
         return new OutputStream() {
+            private final ArrayDeque<CompletableFuture<Void>> inFlight = new ArrayDeque<>();
+
             @Override
             public void write(int b) throws IOException {
                 write(new byte[] {(byte) b}, 0, 1);
@@ -219,14 +226,26 @@ final class QuicStream extends ChannelInboundHandlerAdapter implements BiStream,
             public void write(byte[] b, int off, int len) throws IOException {
                 while (len > 0) {
                     int n = Math.min(len, WRITE_CHUNK);
-                    await(QuicStream.this.write(ByteBuffer.wrap(b, off, n)).toCompletableFuture());
+                    inFlight.add(QuicStream.this.write(ByteBuffer.wrap(b, off, n)).toCompletableFuture());
+                    while (inFlight.size() > WRITES_IN_FLIGHT) {
+                        await(inFlight.poll());
+                    }
                     off += n;
                     len -= n;
                 }
             }
 
+            /** Waits until everything written so far was taken by the transport. */
+            @Override
+            public void flush() throws IOException {
+                while (!inFlight.isEmpty()) {
+                    await(inFlight.poll());
+                }
+            }
+
             @Override
             public void close() throws IOException {
+                flush();
                 await(finish().toCompletableFuture());
             }
         };

@@ -55,6 +55,7 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
                 return;
             }
         }
+        peer.touch();
         DatagramPacket mapped = new DatagramPacket(content, PathTable.LOCAL, peer.mapped);
         if (route == ConnectionIds.Route.SERVER) {
             serverRead = true;

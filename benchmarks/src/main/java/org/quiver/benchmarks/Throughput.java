@@ -1,0 +1,281 @@
+package org.quiver.benchmarks;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.handler.codec.quic.BoringSSLAsyncPrivateKeyMethod;
+import io.netty.handler.codec.quic.BoringSSLContextOption;
+import io.netty.handler.codec.quic.BoringSSLKeylessManagerFactory;
+import io.netty.handler.codec.quic.InsecureQuicTokenHandler;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicClientCodecBuilder;
+import io.netty.handler.codec.quic.QuicCodecBuilder;
+import io.netty.handler.codec.quic.QuicServerCodecBuilder;
+import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.handler.codec.quic.QuicSslContextBuilder;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLEngine;
+import org.quiver.api.BiStream;
+import org.quiver.api.Blocking;
+import org.quiver.api.Connection;
+import org.quiver.api.EndpointAddr;
+import org.quiver.api.LocalIdentity;
+import org.quiver.api.RecvStream;
+import org.quiver.identity.Identities;
+import org.quiver.transport.quic.impl.QuicEndpoint;
+
+/**
+ * One stream of bulk data over loopback: Quiver (two endpoints, blocking OutputStream/InputStream) against
+ * raw netty QUIC (two plain codecs, same transport parameters, same keyless Ed25519 TLS) and plain TCP,
+ * medians of N runs after one warm-up run, in this one JVM. Then connection set-up latency.
+ */
+public final class Throughput {
+    private static final int CHUNK = 64 * 1024;
+
+    public static void main(String[] args) throws Exception {
+        int mib = Integer.parseInt(args.length > 0 ? args[0] : "256");
+        int runs = Integer.parseInt(args.length > 1 ? args[1] : "3");
+        long bytes = mib * 1024L * 1024L;
+        System.out.printf("single stream, %d MiB per run, median of %d runs after 1 warm-up, loopback, %d cores%n", mib, runs,
+                Runtime.getRuntime().availableProcessors());
+        double tcp = median(runs, () -> tcp(bytes));
+        double raw = median(runs, () -> rawQuic(bytes));
+        double quiver = median(runs, () -> quiver(bytes));
+        System.out.printf("TCP (plain sockets)        %8.1f MB/s%n", tcp);
+        System.out.printf("raw netty QUIC             %8.1f MB/s%n", raw);
+        System.out.printf("Quiver endpoint            %8.1f MB/s%n", quiver);
+        System.out.printf("ratio Quiver / raw QUIC    %8.2f%n", quiver / raw);
+        System.out.printf("ratio Quiver / TCP         %8.2f%n", quiver / tcp);
+        setupLatency(200);
+    }
+
+    interface Run {
+        double megabytesPerSecond() throws Exception;
+    }
+
+    private static double median(int runs, Run run) throws Exception {
+        run.megabytesPerSecond(); // warm-up
+        double[] r = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            r[i] = run.megabytesPerSecond();
+        }
+        Arrays.sort(r);
+        return r[runs / 2];
+    }
+
+    private static double rate(long bytes, long nanos) {
+        return bytes / 1e6 / (nanos / 1e9);
+    }
+
+    // ---- TCP ----
+
+    private static double tcp(long bytes) throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
+                    return drain(in);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long t0 = System.nanoTime();
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort()); OutputStream out = s.getOutputStream()) {
+                send(out, bytes);
+            }
+            long got = received.get(120, TimeUnit.SECONDS);
+            check(got, bytes);
+            return rate(bytes, System.nanoTime() - t0);
+        }
+    }
+
+    // ---- Quiver ----
+
+    private static double quiver(long bytes) throws Exception {
+        CompletableFuture<Long> received = new CompletableFuture<>();
+        InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).handler("bench", conn -> {
+            RecvStream s = Blocking.await(conn.acceptUni(), Duration.ofSeconds(30));
+            try (InputStream in = s.inputStream()) {
+                received.complete(drain(in));
+            }
+        }).build(); QuicEndpoint client = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).build()) {
+            Connection c = Blocking.await(client.connect(EndpointAddr.of(server.id(), null, List.of(server.localAddress())), "bench"),
+                    Duration.ofSeconds(10));
+            long t0 = System.nanoTime();
+            try (OutputStream out = Blocking.await(c.openUni(), Duration.ofSeconds(10)).outputStream()) {
+                send(out, bytes);
+            }
+            check(received.get(120, TimeUnit.SECONDS), bytes);
+            return rate(bytes, System.nanoTime() - t0);
+        }
+    }
+
+    // ---- raw netty QUIC ----
+
+    private static <B extends QuicCodecBuilder<B>> B params(B b) {
+        return b.maxIdleTimeout(30, TimeUnit.SECONDS).initialMaxData(64L << 20)
+                .initialMaxStreamDataBidirectionalLocal(16L << 20).initialMaxStreamDataBidirectionalRemote(16L << 20)
+                .initialMaxStreamDataUnidirectional(16L << 20).initialMaxStreamsBidirectional(1000)
+                .initialMaxStreamsUnidirectional(1000).maxSendUdpPayloadSize(1472).maxRecvUdpPayloadSize(1472).datagram(2048, 2048);
+    }
+
+    private static BoringSSLKeylessManagerFactory keyless(LocalIdentity id) throws Exception {
+        return BoringSSLKeylessManagerFactory.newKeyless(new BoringSSLAsyncPrivateKeyMethod() {
+            @Override
+            public Future<byte[]> sign(SSLEngine engine, int algorithm, byte[] input) {
+                return ImmediateEventExecutor.INSTANCE.newSucceededFuture(id.sign(input));
+            }
+
+            @Override
+            public Future<byte[]> decrypt(SSLEngine engine, byte[] input) {
+                return ImmediateEventExecutor.INSTANCE.newFailedFuture(new UnsupportedOperationException());
+            }
+        }, id.certificate());
+    }
+
+    private static double rawQuic(long bytes) throws Exception {
+        LocalIdentity serverId = Identities.ephemeral();
+        LocalIdentity clientId = Identities.ephemeral();
+        String type = serverId.certificate().getPublicKey().getAlgorithm();
+        Map<String, String> keyTypes = new HashMap<>();
+        for (String auth : new String[] {"RSA", "DHE_RSA", "ECDHE_RSA", "ECDHE_ECDSA", "ECDH_RSA", "ECDH_ECDSA", "DH_RSA"}) {
+            keyTypes.put(auth, type);
+        }
+        QuicSslContext serverTls = QuicSslContextBuilder.forServer(keyless(serverId), null).applicationProtocols("bench")
+                .clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE).trustManager(InsecureTrustManagerFactory.INSTANCE)
+                .option(BoringSSLContextOption.SIGNATURE_ALGORITHMS, new String[] {"ed25519"})
+                .option(BoringSSLContextOption.SERVER_KEY_TYPES, keyTypes).build();
+        QuicSslContext clientTls = QuicSslContextBuilder.forClient().keyManager(keyless(clientId), null).applicationProtocols("bench")
+                .trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null)
+                .option(BoringSSLContextOption.SIGNATURE_ALGORITHMS, new String[] {"ed25519"})
+                .option(BoringSSLContextOption.CLIENT_KEY_TYPES, Collections.singleton(type)).build();
+        EventLoopGroup serverGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        EventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        CompletableFuture<Long> received = new CompletableFuture<>();
+        try {
+            Channel server = new Bootstrap().group(serverGroup).channel(EpollDatagramChannel.class)
+                    .handler(params(new QuicServerCodecBuilder()).sslContext(serverTls).tokenHandler(InsecureQuicTokenHandler.INSTANCE)
+                            .handler(new ChannelInboundHandlerAdapter())
+                            .streamHandler(new ChannelInitializer<QuicStreamChannel>() {
+                                @Override
+                                protected void initChannel(QuicStreamChannel ch) {
+                                    ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                                        private long count;
+
+                                        @Override
+                                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                            count += ((ByteBuf) msg).readableBytes();
+                                            ((ByteBuf) msg).release();
+                                            if (count >= bytes) {
+                                                received.complete(count);
+                                            }
+                                        }
+                                    });
+                                }
+                            }).build())
+                    .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+            Channel client = new Bootstrap().group(clientGroup).channel(EpollDatagramChannel.class)
+                    .handler(params(new QuicClientCodecBuilder()).sslContext(clientTls).build())
+                    .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+            QuicChannel quic = QuicChannel.newBootstrap(client).handler(new ChannelInboundHandlerAdapter())
+                    .streamHandler(new ChannelInboundHandlerAdapter()).remoteAddress(server.localAddress()).connect().get(10, TimeUnit.SECONDS);
+            QuicStreamChannel stream = quic.createStream(QuicStreamType.UNIDIRECTIONAL, new ChannelInboundHandlerAdapter()).get(10, TimeUnit.SECONDS);
+            long t0 = System.nanoTime();
+            byte[] chunk = new byte[CHUNK];
+            // the same discipline as Quiver's blocking OutputStream: 64 KiB writes, at most 16 in flight
+            java.util.ArrayDeque<io.netty.channel.ChannelFuture> inFlight = new java.util.ArrayDeque<>();
+            for (long sent = 0; sent < bytes; sent += CHUNK) {
+                inFlight.add(stream.writeAndFlush(stream.alloc().directBuffer(CHUNK).writeBytes(chunk)));
+                while (inFlight.size() > 16) {
+                    inFlight.poll().sync();
+                }
+            }
+            for (io.netty.channel.ChannelFuture f : inFlight) {
+                f.sync();
+            }
+            check(received.get(120, TimeUnit.SECONDS), bytes);
+            long nanos = System.nanoTime() - t0;
+            quic.close().sync();
+            client.close().sync();
+            server.close().sync();
+            return rate(bytes, nanos);
+        } finally {
+            serverGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
+            clientGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    // ---- set-up latency ----
+
+    private static void setupLatency(int n) throws Exception {
+        InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).handler("bench", conn -> { }).build();
+                QuicEndpoint client = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).build()) {
+            EndpointAddr target = EndpointAddr.of(server.id(), null, List.of(server.localAddress()));
+            List<Long> micros = new ArrayList<>();
+            for (int i = 0; i < n + 50; i++) {
+                long t0 = System.nanoTime();
+                Connection c = Blocking.await(client.connect(target, "bench"), Duration.ofSeconds(10));
+                BiStream s = Blocking.await(c.openBi(), Duration.ofSeconds(10)); // one round trip more: the connection is usable
+                long t = (System.nanoTime() - t0) / 1000;
+                s.send().reset(0);
+                c.close();
+                if (i >= 50) {
+                    micros.add(t);
+                }
+            }
+            Collections.sort(micros);
+            System.out.printf("connection set-up (dial + Ed25519 mutual TLS), %d fresh connections: median %.2f ms, p99 %.2f ms%n", n,
+                    micros.get(n / 2) / 1000.0, micros.get((int) Math.ceil(n * 0.99) - 1) / 1000.0);
+        }
+    }
+
+    private static long drain(InputStream in) throws java.io.IOException {
+        byte[] buf = new byte[CHUNK];
+        long total = 0;
+        int r;
+        while ((r = in.read(buf)) >= 0) {
+            total += r;
+        }
+        return total;
+    }
+
+    private static void send(OutputStream out, long bytes) throws java.io.IOException {
+        byte[] chunk = new byte[CHUNK];
+        for (long sent = 0; sent < bytes; sent += CHUNK) {
+            out.write(chunk);
+        }
+    }
+
+    private static void check(long got, long expected) {
+        if (got != expected) {
+            throw new IllegalStateException("received " + got + " bytes, expected " + expected);
+        }
+    }
+}

@@ -95,12 +95,15 @@ public final class QuicEndpoint implements Endpoint {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Duration idleTimeout;
+    /** TLS for accepted connections, offering the ALPNs of the current handlers; replaced when they change. */
+    private volatile QuicSslContext serverTls;
 
     private QuicEndpoint(Builder b) throws QuiverException {
         this.identity = b.identity;
         this.handlers = new ConcurrentHashMap<>(b.handlers);
         this.idleTimeout = b.idleTimeout;
         this.paths = new PathTable(b.maxPeers);
+        this.serverTls = Tls.server(identity, alpns(handlers));
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("quiver-endpoint", true), io);
         this.loop = group.next();
@@ -146,8 +149,37 @@ public final class QuicEndpoint implements Endpoint {
         loop.scheduleAtFixedRate(() -> paths.sweep(idleNanos), SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
         InetSocketAddress local = (InetSocketAddress) udp.localAddress();
         this.bound = new WatchableValue<>("bound addresses", List.of(local));
-        this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null,
-                local.getAddress().isAnyLocalAddress() ? List.of() : List.of(local)));
+        this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null, directAddresses(local)));
+    }
+
+    /**
+     * The addresses others may reach the socket at: itself, or for a wildcard bind every up interface's
+     * address of its family (non-loopback first), at most {@link EndpointAddr#MAX_DIRECT_ADDRESSES}.
+     */
+    static List<InetSocketAddress> directAddresses(InetSocketAddress local) {
+        if (!local.getAddress().isAnyLocalAddress()) {
+            return List.of(local);
+        }
+        boolean v6 = local.getAddress() instanceof java.net.Inet6Address;
+        List<InetSocketAddress> found = new ArrayList<>();
+        List<InetSocketAddress> loopback = new ArrayList<>();
+        try {
+            for (java.net.NetworkInterface nif : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+                if (!nif.isUp()) {
+                    continue;
+                }
+                for (java.net.InetAddress a : java.util.Collections.list(nif.getInetAddresses())) {
+                    if ((a instanceof java.net.Inet6Address) != v6 && !v6 || a.isLinkLocalAddress()) {
+                        continue;
+                    }
+                    (a.isLoopbackAddress() ? loopback : found).add(new InetSocketAddress(a, local.getPort()));
+                }
+            }
+        } catch (java.net.SocketException e) {
+            return List.of();
+        }
+        found.addAll(loopback);
+        return found.subList(0, Math.min(found.size(), EndpointAddr.MAX_DIRECT_ADDRESSES));
     }
 
     /** A builder for an endpoint of {@code identity}. */
@@ -161,7 +193,7 @@ public final class QuicEndpoint implements Endpoint {
 
     private ChannelHandler serverCodec(Builder b) {
         QuicServerCodecBuilder builder = new QuicServerCodecBuilder()
-                .sslContext(Tls.server(identity, handlers.keySet().toArray(new String[0])))
+                .sslEngineProvider(ch -> serverTls.newEngine(ch.alloc()))
                 .tokenHandler(InsecureQuicTokenHandler.INSTANCE)
                 .connectionIdAddressGenerator(ConnectionIds.serverGenerator())
                 .localConnectionIdLength(ConnectionIds.LENGTH)
@@ -299,9 +331,26 @@ public final class QuicEndpoint implements Endpoint {
         }
     }
 
-    /** Serves {@code alpn} with {@code handler} (replacing any other); the ALPN must be one the endpoint was built with. */
-    public void setHandler(String alpn, ProtocolHandler handler) {
-        handlers.put(alpn, handler);
+    /**
+     * Serves {@code alpn} with {@code handler}, replacing any other handler of it. Connections that arrive from
+     * now on may negotiate it; live connections are not touched.
+     */
+    public synchronized void addHandler(String alpn, ProtocolHandler handler) {
+        Builder.checkAlpn(alpn);
+        handlers.put(alpn, Objects.requireNonNull(handler, "handler"));
+        serverTls = Tls.server(identity, alpns(handlers));
+    }
+
+    /** Stops serving {@code alpn} if {@code handler} serves it; new connections with it are refused in the handshake. */
+    public synchronized void removeHandler(String alpn, ProtocolHandler handler) {
+        if (handlers.remove(alpn, handler)) {
+            serverTls = Tls.server(identity, alpns(handlers));
+        }
+    }
+
+    /** The ALPNs to offer; with no handler, one that no client asks for, so that every handshake is refused. */
+    private static String[] alpns(Map<String, ProtocolHandler> handlers) {
+        return handlers.isEmpty() ? new String[] {"quiver/no-handler"} : handlers.keySet().toArray(new String[0]);
     }
 
     @Override
@@ -438,11 +487,15 @@ public final class QuicEndpoint implements Endpoint {
 
         /** Accepts connections with {@code alpn}, handing them to {@code handler}. */
         public Builder handler(String alpn, ProtocolHandler handler) {
+            checkAlpn(alpn);
+            handlers.put(alpn, Objects.requireNonNull(handler, "handler"));
+            return this;
+        }
+
+        static void checkAlpn(String alpn) {
             if (alpn == null || alpn.isEmpty() || alpn.length() > 255) {
                 throw new IllegalArgumentException("An ALPN is 1 to 255 characters, got '" + alpn + "'");
             }
-            handlers.put(alpn, Objects.requireNonNull(handler, "handler"));
-            return this;
         }
 
         public Builder idleTimeout(Duration timeout) {

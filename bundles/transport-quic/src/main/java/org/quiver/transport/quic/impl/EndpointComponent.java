@@ -1,0 +1,164 @@
+package org.quiver.transport.quic.impl;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.quiver.api.Connection;
+import org.quiver.api.Endpoint;
+import org.quiver.api.EndpointAddr;
+import org.quiver.api.EndpointId;
+import org.quiver.api.LocalIdentity;
+import org.quiver.api.ProtocolHandler;
+import org.quiver.api.QuiverException;
+import org.quiver.api.Watchable;
+
+/**
+ * The {@link Endpoint} service: a thin adapter that builds a {@link QuicEndpoint} from configuration and
+ * keeps its protocol handlers in step with the {@link ProtocolHandler} services registered with a
+ * {@value ProtocolHandler#ALPN_PROPERTY} property (the whiteboard). Handlers come and go without a restart.
+ */
+@Component(name = EndpointComponent.PID, service = Endpoint.class, immediate = true, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = EndpointComponent.Config.class)
+public final class EndpointComponent implements Endpoint {
+    public static final String PID = "org.quiver.endpoint";
+
+    @ObjectClassDefinition(name = "Quiver endpoint", description = "The node's QUIC endpoint: one UDP socket that dials and accepts.")
+    public @interface Config {
+        @AttributeDefinition(name = "Bind address", description = "Local IP address of the UDP socket; 0.0.0.0 for every IPv4 interface")
+        String bindAddress() default "0.0.0.0";
+
+        @AttributeDefinition(name = "Port", description = "UDP port; 0 picks a free one (it is in the node's ticket)")
+        int port() default 0;
+
+        @AttributeDefinition(name = "Idle timeout (s)", description = "A connection with no packets for this long is closed")
+        int idleTimeoutSeconds() default 30;
+
+        @AttributeDefinition(name = "Max peers", description = "Remote endpoints tracked at once; new senders beyond it are dropped")
+        int maxPeers() default 10_000;
+    }
+
+    private final Map<ProtocolHandler, List<String>> registered = new ConcurrentHashMap<>();
+    private volatile QuicEndpoint endpoint;
+
+    @Activate
+    public EndpointComponent(@Reference LocalIdentity identity, Config config) throws QuiverException {
+        InetAddress bind;
+        try {
+            bind = InetAddress.getByName(config.bindAddress().strip());
+        } catch (UnknownHostException e) {
+            throw new QuiverException("org.quiver.endpoint: bindAddress '" + config.bindAddress() + "' is not an IP address", e);
+        }
+        if (config.port() < 0 || config.port() > 65535) {
+            throw new QuiverException("org.quiver.endpoint: port " + config.port() + " is not 0-65535");
+        }
+        this.endpoint = QuicEndpoint.builder(identity)
+                .bind(new InetSocketAddress(bind, config.port()))
+                .idleTimeout(Duration.ofSeconds(Math.max(1, config.idleTimeoutSeconds())))
+                .maxPeers(Math.max(1, config.maxPeers()))
+                .build();
+        registered.forEach((h, alpns) -> alpns.forEach(a -> endpoint.addHandler(a, h)));
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, target = "(" + ProtocolHandler.ALPN_PROPERTY + "=*)")
+    void addHandler(ProtocolHandler handler, Map<String, Object> properties) {
+        List<String> alpns = alpns(properties.get(ProtocolHandler.ALPN_PROPERTY));
+        registered.put(handler, alpns);
+        QuicEndpoint e = endpoint;
+        if (e != null) {
+            alpns.forEach(a -> e.addHandler(a, handler));
+        }
+    }
+
+    void removeHandler(ProtocolHandler handler, Map<String, Object> properties) {
+        List<String> alpns = registered.remove(handler);
+        QuicEndpoint e = endpoint;
+        if (e != null && alpns != null) {
+            alpns.forEach(a -> e.removeHandler(a, handler));
+        }
+    }
+
+    static List<String> alpns(Object property) {
+        List<String> out = new ArrayList<>();
+        if (property instanceof String) {
+            out.add((String) property);
+        } else if (property instanceof String[]) {
+            out.addAll(List.of((String[]) property));
+        } else if (property instanceof Collection) {
+            for (Object o : (Collection<?>) property) {
+                out.add(String.valueOf(o));
+            }
+        }
+        out.removeIf(a -> a == null || a.isEmpty() || a.length() > 255);
+        return out;
+    }
+
+    @Deactivate
+    void deactivate() {
+        QuicEndpoint e = endpoint;
+        if (e != null) {
+            e.close();
+        }
+    }
+
+    @Override
+    public EndpointId id() {
+        return endpoint.id();
+    }
+
+    @Override
+    public Watchable<EndpointAddr> addr() {
+        return endpoint.addr();
+    }
+
+    @Override
+    public Watchable<List<InetSocketAddress>> boundAddresses() {
+        return endpoint.boundAddresses();
+    }
+
+    @Override
+    public CompletionStage<Connection> connect(EndpointAddr addr, String alpn) {
+        return endpoint.connect(addr, alpn);
+    }
+
+    @Override
+    public CompletionStage<Connection> connect(EndpointId id, String alpn) {
+        return endpoint.connect(id, alpn);
+    }
+
+    @Override
+    public Collection<Connection> connections() {
+        return endpoint.connections();
+    }
+
+    @Override
+    public CompletionStage<Void> closeAsync() {
+        return endpoint.closeAsync();
+    }
+
+    @Override
+    public void close() {
+        endpoint.close();
+    }
+
+    @Override
+    public String toString() {
+        return String.valueOf(endpoint);
+    }
+}

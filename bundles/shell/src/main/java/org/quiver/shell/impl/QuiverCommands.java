@@ -1,13 +1,24 @@
 package org.quiver.shell.impl;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.quiver.api.Blocking;
+import org.quiver.api.Connection;
 import org.quiver.api.Endpoint;
 import org.quiver.api.EndpointAddr;
+import org.quiver.api.EndpointId;
 import org.quiver.api.LocalIdentity;
+import org.quiver.api.Ticket;
 
 /**
  * Gogo commands in scope {@code quiver}. A thin layer over the API: each command calls the services and
@@ -21,7 +32,12 @@ import org.quiver.api.LocalIdentity;
         property = {
             "osgi.command.scope=quiver",
             "osgi.command.function=id",
-            "osgi.command.function=addr"
+            "osgi.command.function=addr",
+            "osgi.command.function=connect",
+            "osgi.command.function=peers",
+            "osgi.command.function=ping",
+            "osgi.command.function=send",
+            "osgi.command.function=sendfile"
         })
 public final class QuiverCommands {
     static final String NO_IDENTITY = "This node has no identity: the org.quiver.identity component is not active "
@@ -29,6 +45,15 @@ public final class QuiverCommands {
 
     private volatile LocalIdentity identity;
     private volatile Endpoint endpoint;
+    /** Addresses of peers named by ticket before, so that their id is enough later; bounded (LRU). */
+    private final Map<EndpointId, EndpointAddr> known = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<EndpointId, EndpointAddr> eldest) {
+            return size() > 1000;
+        }
+    });
 
     /** Optional, so that the commands can say why there is no identity instead of vanishing. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -51,6 +76,104 @@ public final class QuiverCommands {
         if (this.endpoint == e) {
             this.endpoint = null;
         }
+    }
+
+    @Descriptor("connect to a peer and keep the connection (prints its id, path and round-trip time)")
+    public String connect(@Descriptor("the peer's ticket (from its quiver:addr)") String ticket) throws Exception {
+        Connection c = connection(ticket, Protocols.PING);
+        long rtt = Protocols.ping(c);
+        return "connected to " + c.remoteId() + " via " + c.path().get() + String.format(Locale.ROOT, ", rtt %.2f ms", rtt / 1e6);
+    }
+
+    @Descriptor("list the live connections: peer id, protocol, who dialed, path")
+    public String peers() {
+        Collection<Connection> all = endpoint().connections();
+        if (all.isEmpty()) {
+            return "no connections";
+        }
+        StringBuilder out = new StringBuilder();
+        for (Connection c : all) {
+            out.append(String.format(Locale.ROOT, "%s  %-14s %-8s %s%n", c.remoteId(), c.alpn(), c.isDialer() ? "dialed" : "accepted",
+                    c.path().get()));
+        }
+        return out.toString().stripTrailing();
+    }
+
+    @Descriptor("measure the round-trip time to a peer over the built-in echo protocol")
+    public String ping(@Descriptor("the peer's ticket, or the id of a peer connected before") String peer) throws Exception {
+        return ping(peer, 3);
+    }
+
+    @Descriptor("measure the round-trip time to a peer over the built-in echo protocol")
+    public String ping(@Descriptor("the peer's ticket, or the id of a peer connected before") String peer,
+            @Descriptor("how many pings") int count) throws Exception {
+        if (count < 1 || count > 1000) {
+            throw new IllegalArgumentException("count must be 1 to 1000");
+        }
+        Connection c = connection(peer, Protocols.PING);
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            out.append(String.format(Locale.ROOT, "pong from %s: rtt %.2f ms%n", c.remoteId().shortString(), Protocols.ping(c) / 1e6));
+        }
+        return out.toString().stripTrailing();
+    }
+
+    @Descriptor("send a text message; the receiving node prints it")
+    public String send(@Descriptor("the peer's ticket, or the id of a peer connected before") String peer,
+            @Descriptor("the message") String... words) throws Exception {
+        Connection c = connection(peer, Protocols.MESSAGE);
+        Protocols.message(c, String.join(" ", words));
+        return "delivered to " + c.remoteId().shortString();
+    }
+
+    @Descriptor("send a file; the receiver checks its SHA-256 and stores it in its node folder's received/")
+    public String sendfile(@Descriptor("the peer's ticket, or the id of a peer connected before") String peer,
+            @Descriptor("the file to send") String file) throws Exception {
+        Path path = Path.of(file).toAbsolutePath();
+        if (!Files.isRegularFile(path)) {
+            throw new IllegalArgumentException("no such file: " + path);
+        }
+        long size = Files.size(path);
+        Connection c = connection(peer, Protocols.FILE);
+        Progress progress = new Progress(System.out, size);
+        long t0 = System.nanoTime();
+        String answer = Protocols.sendFile(c, path, progress);
+        progress.done();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return String.format(Locale.ROOT, "sent %s (%d bytes) in %.1f s, %.1f MB/s; peer stored it as %s", path.getFileName(), size,
+                seconds, size / 1e6 / Math.max(seconds, 1e-9), answer);
+    }
+
+    /** A connection to {@code peer} (ticket or known id) with {@code alpn}: a live one is reused. */
+    private Connection connection(String peer, String alpn) throws Exception {
+        Endpoint e = endpoint();
+        EndpointAddr addr;
+        if (peer.startsWith(Ticket.PREFIX)) {
+            addr = EndpointAddr.fromTicket(peer);
+            known.put(addr.id(), addr);
+        } else {
+            EndpointId id = EndpointId.parse(peer);
+            addr = known.get(id);
+            if (addr == null) {
+                throw new IllegalArgumentException("no address known for " + id.shortString() + ": give its ticket (quiver:addr on that node)");
+            }
+        }
+        for (Connection c : e.connections()) {
+            if (c.remoteId().equals(addr.id()) && c.alpn().equals(alpn) && c.isDialer()
+                    && !c.closed().toCompletableFuture().isDone()) {
+                return c;
+            }
+        }
+        return Blocking.await(e.connect(addr, alpn), Protocols.TIMEOUT);
+    }
+
+    private Endpoint endpoint() {
+        Endpoint e = endpoint;
+        if (e == null) {
+            throw new IllegalStateException("This node has no endpoint: the org.quiver.endpoint component is not active "
+                    + "(see the errors printed at start-up)");
+        }
+        return e;
     }
 
     @Descriptor("print this node's EndpointId (its Ed25519 public key, base32)")

@@ -70,6 +70,11 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
         this.dropped = dropped;
         channel.attr(KEY).set(this);
         channel.closeFuture().addListener(f -> onClosed());
+        // streams the peer opened before this object existed (same event loop: constructed there)
+        java.util.ArrayDeque<QuicStreamChannel> early = channel.attr(QuicEndpoint.EARLY_STREAMS).getAndSet(null);
+        if (early != null) {
+            early.forEach(this::incoming);
+        }
     }
 
     QuicChannel channel() {

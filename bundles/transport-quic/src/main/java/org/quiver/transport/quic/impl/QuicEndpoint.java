@@ -73,6 +73,8 @@ import org.quiver.api.WatchableValue;
 public final class QuicEndpoint implements Endpoint {
     static final AttributeKey<EndpointId> EXPECTED_ID = AttributeKey.valueOf("quiver.expectedId");
     static final AttributeKey<String> DIAL_ALPN = AttributeKey.valueOf("quiver.dialAlpn");
+    /** Streams that arrived before their connection's {@link QuicConnectionImpl} existed. */
+    static final AttributeKey<java.util.ArrayDeque<QuicStreamChannel>> EARLY_STREAMS = AttributeKey.valueOf("quiver.earlyStreams");
     /** How long a closing endpoint waits for peers to see its close before it aborts. */
     static final Duration DRAIN = Duration.ofMillis(250);
     private static final long SWEEP_SECONDS = 5;
@@ -458,11 +460,22 @@ public final class QuicEndpoint implements Endpoint {
             QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
             ctx.pipeline().remove(this);
             QuicConnectionImpl conn = stream.parent().attr(QuicConnectionImpl.KEY).get();
-            if (conn == null) {
-                stream.shutdown(2); // not yet a connection we know: refuse
+            if (conn != null) {
+                conn.incoming(stream);
                 return;
             }
-            conn.incoming(stream);
+            // The peer may open a stream in the same flight that completes the handshake, before this side
+            // has made its Connection: park it (bounded) until then.
+            java.util.ArrayDeque<QuicStreamChannel> early = stream.parent().attr(EARLY_STREAMS).setIfAbsent(new java.util.ArrayDeque<>());
+            if (early == null) {
+                early = stream.parent().attr(EARLY_STREAMS).get();
+            }
+            if (early.size() < QuicConnectionImpl.MAX_PENDING_STREAMS) {
+                stream.config().setAutoRead(false);
+                early.add(stream);
+            } else {
+                stream.shutdown(2);
+            }
         }
     }
 

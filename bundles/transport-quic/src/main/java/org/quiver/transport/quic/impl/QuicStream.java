@@ -105,6 +105,9 @@ final class QuicStream extends ChannelInboundHandlerAdapter implements BiStream,
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (channel.isInputShutdown() && failure == null) {
+            finished = true; // the FIN came with the stream's end; the shutdown event may not have been fired
+        }
         if (!finished && failure == null) {
             failure = new QuiverException("stream " + id() + " closed before its end (connection closed or stream reset)");
         }

@@ -75,6 +75,10 @@ final class PathTable {
 
     /** A peer for a new sender (an Initial from an unknown address); null when the table is full. */
     Peer forNewSender(InetSocketAddress real) {
+        Peer known = byReal.get(real);
+        if (known != null) {
+            return known;
+        }
         if (byMapped.size() >= maxPeers) {
             return null;
         }

@@ -1,0 +1,130 @@
+package org.quiver.transport.quic.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.annotation.Annotation;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.quiver.api.Blocking;
+import org.quiver.api.Connection;
+import org.quiver.api.EndpointAddr;
+import org.quiver.api.ProtocolHandler;
+import org.quiver.api.QuiverException;
+import org.quiver.identity.Identities;
+
+/** The DS adapter in plain Java: configuration, and protocol handlers that come and go while it runs. */
+class EndpointComponentTest {
+    static EndpointComponent.Config config(String bind, int port) {
+        return new EndpointComponent.Config() {
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return EndpointComponent.Config.class;
+            }
+
+            @Override
+            public String bindAddress() {
+                return bind;
+            }
+
+            @Override
+            public int port() {
+                return port;
+            }
+
+            @Override
+            public int idleTimeoutSeconds() {
+                return 30;
+            }
+
+            @Override
+            public int maxPeers() {
+                return 100;
+            }
+        };
+    }
+
+    @Test
+    void handlersComeAndGoWithoutARestart() throws Exception {
+        EndpointComponent server = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", 0));
+        EndpointComponent client = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", 0));
+        try {
+            EndpointAddr target = server.addr().get();
+            assertThat(target.directAddresses()).singleElement().satisfies(a -> assertThat(a.getAddress().isLoopbackAddress()).isTrue());
+            assertThat(server.boundAddresses().get()).hasSize(1);
+            assertThatThrownBy(() -> Blocking.await(client.connect(target, "app/1"), Duration.ofSeconds(5)))
+                    .as("no handler yet: refused in the handshake").isInstanceOf(QuiverException.class);
+
+            ProtocolHandler handler = conn -> { };
+            server.addHandler(handler, Map.of(ProtocolHandler.ALPN_PROPERTY, new String[] {"app/1", "app/2"}));
+            Connection c = Blocking.await(client.connect(target, "app/2"), Duration.ofSeconds(5));
+            assertThat(c.alpn()).isEqualTo("app/2");
+            assertThat(client.connections()).hasSize(1);
+            // the acceptor hands the connection to its handler when its side of the handshake is done
+            for (int i = 0; i < 500 && server.connections().isEmpty(); i++) {
+                Thread.sleep(10);
+            }
+            assertThat(server.connections()).hasSize(1);
+
+            server.removeHandler(handler, Map.of());
+            assertThatThrownBy(() -> Blocking.await(client.connect(target, "app/1"), Duration.ofSeconds(5)))
+                    .isInstanceOf(QuiverException.class);
+            assertThat(c.closed().toCompletableFuture().getNow(null)).as("a live connection survives its handler's removal").isNull();
+            assertThatThrownBy(() -> Blocking.await(client.connect(server.id(), "app/1"), Duration.ofSeconds(5)))
+                    .hasMessageContaining("by id alone");
+            assertThat(server.toString()).contains(server.id().shortString());
+        } finally {
+            client.deactivate();
+            server.closeAsync().toCompletableFuture().get();
+            server.close();
+        }
+    }
+
+    @Test
+    void badConfigurationIsAClearError() {
+        assertThatThrownBy(() -> new EndpointComponent(Identities.ephemeral(), config("not an address!", 0)))
+                .hasMessageContaining("bindAddress 'not an address!'");
+        assertThatThrownBy(() -> new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", 70000)))
+                .hasMessageContaining("port 70000");
+    }
+
+    @Test
+    void alpnPropertyForms() {
+        assertThat(EndpointComponent.alpns("a")).containsExactly("a");
+        assertThat(EndpointComponent.alpns(new String[] {"a", ""})).containsExactly("a");
+        assertThat(EndpointComponent.alpns(List.of("a", "b"))).containsExactly("a", "b");
+        assertThat(EndpointComponent.alpns(42)).isEmpty();
+    }
+
+    @Test
+    void wildcardBindsAdvertiseInterfaceAddresses() {
+        List<InetSocketAddress> all = QuicEndpoint.directAddresses(new InetSocketAddress(4433));
+        assertThat(all).isNotEmpty().allSatisfy(a -> assertThat(a.getPort()).isEqualTo(4433));
+        assertThat(all.get(all.size() - 1).getAddress().isLoopbackAddress()).as("loopback last").isTrue();
+        InetSocketAddress one = new InetSocketAddress("127.0.0.1", 1);
+        assertThat(QuicEndpoint.directAddresses(one)).containsExactly(one);
+    }
+
+    @Test
+    void pathTableForgetsIdlePeersAndBoundsNewSenders() {
+        PathTable table = new PathTable(2);
+        PathTable.Peer a = table.forNewSender(new InetSocketAddress("127.0.0.1", 1));
+        PathTable.Peer b = table.forNewSender(new InetSocketAddress("127.0.0.1", 2));
+        assertThat(table.forNewSender(new InetSocketAddress("127.0.0.1", 3))).as("full").isNull();
+        assertThat(table.forNewSender(new InetSocketAddress("127.0.0.1", 1))).isSameAs(a);
+        b.users.incrementAndGet();
+        table.sweep(-1);
+        assertThat(table.size()).isEqualTo(1);
+        assertThat(table.byMapped(b.mapped)).isSameAs(b);
+        assertThat(table.byReal(new InetSocketAddress("127.0.0.1", 1))).isNull();
+        for (int i = 0; i < 40; i++) {
+            table.switchPath(b, new InetSocketAddress("127.0.0.1", 100 + i));
+        }
+        assertThat(table.byReal(new InetSocketAddress("127.0.0.1", 139))).isSameAs(b);
+        assertThat(table.byReal(new InetSocketAddress("127.0.0.1", 100))).as("beyond 30 remembered addresses").isNull();
+        assertThat(b.known).hasSize(PathTable.MAX_REAL_ADDRESSES);
+    }
+}

@@ -1,0 +1,113 @@
+package org.quiver.shell.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.quiver.api.LocalIdentity;
+import org.quiver.identity.Identities;
+import org.quiver.transport.quic.impl.QuicEndpoint;
+
+/** The shell commands against a real peer endpoint serving the built-in protocols. */
+class CommandsOverQuicTest {
+    @TempDir
+    Path dir;
+
+    private QuicEndpoint server;
+    private QuicEndpoint client;
+    private QuiverCommands commands;
+    private final ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    private String ticket;
+
+    @BeforeEach
+    void start() throws Exception {
+        InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        PrintStream console = new PrintStream(printed, true, StandardCharsets.UTF_8);
+        server = QuicEndpoint.builder(Identities.ephemeral()).bind(lo)
+                .handler(Protocols.PING, c -> BuiltinHandlers.serveStreams(c, Protocols::servePing))
+                .handler(Protocols.MESSAGE, c -> BuiltinHandlers.serveStreams(c, s -> console.println("message: " + Protocols.serveMessage(s))))
+                .handler(Protocols.FILE, c -> BuiltinHandlers.serveStreams(c, s -> console.println("stored " + Protocols.serveFile(s, dir.resolve("received")))))
+                .build();
+        LocalIdentity me = Identities.ephemeral();
+        client = QuicEndpoint.builder(me).bind(lo).build();
+        commands = new QuiverCommands();
+        commands.setIdentity(me);
+        commands.setEndpoint(client);
+        ticket = server.addr().get().toTicket();
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        server.close();
+    }
+
+    @Test
+    void connectPingAndPeers() throws Exception {
+        assertThat(commands.peers()).isEqualTo("no connections");
+        assertThat(commands.connect(ticket)).startsWith("connected to " + server.id()).contains("direct 127.0.0.1").contains("rtt");
+        assertThat(commands.ping(server.id().toString(), 2).lines()).hasSize(2).allMatch(l -> l.startsWith("pong from"));
+        assertThat(commands.ping(ticket)).contains("pong");
+        assertThat(commands.peers()).contains(server.id().toString()).contains(Protocols.PING).contains("dialed");
+        assertThatThrownBy(() -> commands.ping(ticket, 0)).hasMessageContaining("1 to 1000");
+    }
+
+    @Test
+    void messagesArePrintedByTheReceiver() throws Exception {
+        assertThat(commands.send(ticket, "hello", "there")).startsWith("delivered to");
+        for (int i = 0; i < 100 && !printed.toString(StandardCharsets.UTF_8).contains("message: hello there"); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(printed.toString(StandardCharsets.UTF_8)).contains("message: hello there");
+        assertThatThrownBy(() -> commands.send(ticket, "x".repeat(Protocols.MAX_MESSAGE + 1))).hasMessageContaining("at most");
+    }
+
+    @Test
+    void filesArriveIntactAndNeverOverwrite() throws Exception {
+        Path file = dir.resolve("data.bin");
+        byte[] data = new byte[3 * 1024 * 1024 + 5];
+        new Random(1).nextBytes(data);
+        Files.write(file, data);
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        PrintStream original = System.out;
+        ByteArrayOutputStream bar = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(bar, true, StandardCharsets.UTF_8));
+        String first;
+        String second;
+        try {
+            first = commands.sendfile(ticket, file.toString());
+            second = commands.sendfile(ticket, file.toString());
+        } finally {
+            System.setOut(original);
+        }
+        assertThat(first).contains("sent data.bin (" + data.length + " bytes)").contains("sha256=" + sha)
+                .contains(dir.resolve("received/data.bin").toString());
+        assertThat(second).contains(dir.resolve("received/data.bin.1").toString());
+        assertThat(Files.readAllBytes(dir.resolve("received/data.bin"))).isEqualTo(data);
+        assertThat(Files.readAllBytes(dir.resolve("received/data.bin.1"))).isEqualTo(data);
+        assertThat(bar.toString(StandardCharsets.UTF_8)).contains("100%").contains("MB/s");
+        assertThat(dir.resolve("received")).isDirectoryNotContaining("glob:**.part");
+        assertThatThrownBy(() -> commands.sendfile(ticket, dir.resolve("nope").toString())).hasMessageContaining("no such file");
+    }
+
+    @Test
+    void clearErrorsForUnknownPeersAndNoEndpoint() {
+        assertThatThrownBy(() -> commands.ping(Identities.ephemeral().id().toString())).hasMessageContaining("no address known");
+        assertThatThrownBy(() -> commands.ping("nonsense")).hasMessageContaining("EndpointId");
+        commands.unsetEndpoint(client);
+        assertThatThrownBy(commands::peers).hasMessageContaining("no endpoint");
+    }
+}

@@ -43,7 +43,9 @@ public class DistributionIT {
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.lines()).as(r.toString()).hasSize(2);
         EndpointId id = EndpointId.parse(r.lines().get(0));
-        assertThat(EndpointAddr.fromTicket(r.lines().get(1))).isEqualTo(EndpointAddr.of(id));
+        EndpointAddr addr = EndpointAddr.fromTicket(r.lines().get(1));
+        assertThat(addr.id()).isEqualTo(id);
+        assertThat(addr.directAddresses()).as("the endpoint's socket addresses").isNotEmpty();
     }
 
     @Test
@@ -96,7 +98,7 @@ public class DistributionIT {
         // no terminal here: JLine falls back to a dumb terminal that reads lines from stdin
         Node.Result r = Node.run("id\nquiver:addr\n", "--home", home.toString());
         assertThat(r.exitCode()).as(r.toString()).isZero();
-        assertThat(r.out()).as(r.toString()).contains("Quiver node " + id).contains(id);
+        assertThat(r.out()).as(r.toString()).contains("Quiver node " + id).contains(id).contains("Ticket: quiver");
         String ticket = r.out().lines().map(String::strip).map(l -> l.replaceFirst("^.*?(quiver[a-z2-7]{40,})$", "$1"))
                 .filter(l -> l.matches("quiver[a-z2-7]{40,}")).findFirst().orElseThrow(() -> new AssertionError(r.toString()));
         assertThat(EndpointAddr.fromTicket(ticket).id()).isEqualTo(EndpointId.parse(id));
@@ -130,8 +132,8 @@ public class DistributionIT {
         }
         try (Node.Interactive node = new Node.Interactive("--home", home.toString())) {
             String first = node.typeUntil("quiver:id", "quiver>", 20);
-            EndpointId before = EndpointId.parse(first.lines().map(String::strip)
-                    .filter(l -> l.matches(".*[a-z2-7]{52}$")).map(l -> l.substring(l.length() - 52))
+            EndpointId before = EndpointId.parse(first.lines().map(l -> l.replaceFirst("^(quiver> )+", "").strip())
+                    .filter(l -> l.matches("[a-z2-7]{52}"))
                     .findFirst().orElseThrow(() -> new AssertionError(node.output())));
 
             Files.copy(jar, deployed);

@@ -23,6 +23,15 @@ final class NodeBundles {
         return path;
     }
 
+    /** Whether the bundle at {@code url} is a fragment (it must not be started). */
+    static boolean isFragment(String url) {
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(Path.of(java.net.URI.create(url)).toFile())) {
+            return jar.getManifest().getMainAttributes().getValue("Fragment-Host") != null;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Every bundle of the distribution, as file: URLs, in the order the launcher installs them. */
     static List<String> bundleUrls() {
         try (Stream<Path> files = Files.list(dist().resolve("bundle"))) {

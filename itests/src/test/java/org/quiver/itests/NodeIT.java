@@ -40,6 +40,7 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 import org.osgi.util.tracker.ServiceTracker;
+import org.quiver.api.Endpoint;
 import org.quiver.api.EndpointAddr;
 import org.quiver.api.EndpointId;
 import org.quiver.api.LocalIdentity;
@@ -68,8 +69,12 @@ public class NodeIT {
         Path home = Files.createTempDirectory("quiver-it-home");
         List<Option> options = new ArrayList<>();
         for (String url : NodeBundles.bundleUrls()) {
-            options.add(bundle(url));
+            options.add(bundle(url).start(!NodeBundles.isFragment(url)));
         }
+        // the endpoint listens on loopback only: the test sends nowhere else
+        Path conf = Files.createDirectories(home.resolve("conf"));
+        options.add(frameworkProperty("felix.fileinstall.dir").value(conf.toString()));
+        Files.writeString(conf.resolve("org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
         // the console shell must not read the test JVM's stdin (failsafe talks to it there) nor stop the framework
         options.add(frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
         options.add(frameworkProperty("quiver.home").value(home.toString()));
@@ -120,6 +125,12 @@ public class NodeIT {
     @Test
     public void shellAnswersQuiverIdAndAddr() throws Exception {
         LocalIdentity identity = identity();
+        ServiceTracker<Endpoint, Endpoint> endpoints = new ServiceTracker<>(context, Endpoint.class, null);
+        endpoints.open();
+        Endpoint endpoint = endpoints.waitForService(10_000);
+        endpoints.close();
+        assertNotNull("the Endpoint service", endpoint);
+        assertEquals(identity.id(), endpoint.id());
         String id = execute("quiver:id");
         assertEquals(identity.id().toString(), id);
         assertEquals(EndpointId.parse(id), identity.id());

@@ -12,6 +12,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.quiver.api.Blocking;
 import org.quiver.api.Connection;
 import org.quiver.api.Endpoint;
@@ -56,7 +57,7 @@ public final class QuiverCommands {
     });
 
     /** Optional, so that the commands can say why there is no identity instead of vanishing. */
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     void setIdentity(LocalIdentity i) {
         this.identity = i;
     }
@@ -67,7 +68,7 @@ public final class QuiverCommands {
         }
     }
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     void setEndpoint(Endpoint e) {
         this.endpoint = e;
     }

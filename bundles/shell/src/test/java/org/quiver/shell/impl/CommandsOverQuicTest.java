@@ -31,15 +31,16 @@ class CommandsOverQuicTest {
     private QuiverCommands commands;
     private final ByteArrayOutputStream printed = new ByteArrayOutputStream();
     private String ticket;
+    private final java.util.concurrent.ExecutorService workers = BuiltinHandlers.workers("test");
 
     @BeforeEach
     void start() throws Exception {
         InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         PrintStream console = new PrintStream(printed, true, StandardCharsets.UTF_8);
         server = QuicEndpoint.builder(Identities.ephemeral()).bind(lo)
-                .handler(Protocols.PING, c -> BuiltinHandlers.serveStreams(c, Protocols::servePing))
-                .handler(Protocols.MESSAGE, c -> BuiltinHandlers.serveStreams(c, s -> console.println("message: " + Protocols.serveMessage(s))))
-                .handler(Protocols.FILE, c -> BuiltinHandlers.serveStreams(c, s -> console.println("stored " + Protocols.serveFile(s, dir.resolve("received")))))
+                .handler(Protocols.PING, c -> BuiltinHandlers.serveStreams(c, Protocols::servePing, workers))
+                .handler(Protocols.MESSAGE, c -> BuiltinHandlers.serveStreams(c, s -> console.println("message: " + Protocols.serveMessage(s)), workers))
+                .handler(Protocols.FILE, c -> BuiltinHandlers.serveStreams(c, s -> console.println("stored " + Protocols.serveFile(s, dir.resolve("received"))), workers))
                 .build();
         LocalIdentity me = Identities.ephemeral();
         client = QuicEndpoint.builder(me).bind(lo).build();
@@ -53,6 +54,7 @@ class CommandsOverQuicTest {
     void stop() {
         client.close();
         server.close();
+        workers.shutdownNow();
     }
 
     @Test

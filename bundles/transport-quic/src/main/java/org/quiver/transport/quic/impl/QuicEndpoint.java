@@ -109,8 +109,12 @@ public final class QuicEndpoint implements Endpoint {
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("quiver-endpoint", true), io);
         this.loop = group.next();
-        this.handlerPool = new ThreadPoolExecutor(0, b.handlerThreads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(10_000),
-                new DefaultThreadFactory("quiver-handler", true));
+        // Every thread up to the limit is used before anything queues (a pool with no core threads would run
+        // one handler at a time); idle threads end after 30 s.
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(b.handlerThreads, b.handlerThreads, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(1_000), new DefaultThreadFactory("quiver-handler", true));
+        pool.allowCoreThreadTimeOut(true);
+        this.handlerPool = pool;
         VirtualChannel.Sender sender = new VirtualChannel.Sender() {
             @Override
             public void send(InetSocketAddress mapped, ByteBuf content) {
@@ -487,7 +491,7 @@ public final class QuicEndpoint implements Endpoint {
         private Duration idleTimeout = Duration.ofSeconds(30);
         private int maxPeers = 10_000;
         private int maxStreams = 1000;
-        private int handlerThreads = 16;
+        private int handlerThreads = 64;
 
         private Builder(LocalIdentity identity) {
             this.identity = Objects.requireNonNull(identity, "identity");

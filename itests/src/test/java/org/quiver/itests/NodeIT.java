@@ -154,7 +154,7 @@ public class NodeIT {
             EndpointId after = awaitIdentityOtherThan(before);
             assertNotEquals(before, after);
             assertTrue(other + " was created", Files.isRegularFile(other));
-            assertEquals(after.toString(), execute("quiver:id"));
+            assertEquals(after.toString(), awaitOutput("quiver:id", after.toString()));
         } finally {
             config.delete();
         }
@@ -196,6 +196,24 @@ public class NodeIT {
         } finally {
             tracker.close();
         }
+    }
+
+    /** Runs {@code command} until it prints {@code expected} (services rebind asynchronously), at most 10 s. */
+    private String awaitOutput(String command, String expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                last = execute(command);
+                if (expected.equals(last)) {
+                    return last;
+                }
+            } catch (IllegalStateException rebinding) {
+                last = rebinding.getMessage();
+            }
+            Thread.sleep(20);
+        }
+        return last;
     }
 
     private String execute(String command) throws Exception {

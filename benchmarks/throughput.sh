@@ -2,7 +2,7 @@
 # Bulk throughput of one stream through the full Quiver endpoint, against raw netty QUIC with the same
 # settings and against TCP, all on loopback in one JVM; plus connection set-up latency.
 #   benchmarks/throughput.sh [MiB per run, default 256] [runs, default 3]
-# Build first: mvn -B -q install -DskipTests
+# Build first: mvn -B -q install -DskipTests -Djacoco.skip=true
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -o package -pl benchmarks -DskipTests >/dev/null

@@ -54,58 +54,66 @@ final class BuiltinHandlers {
         void serve(BiStream s) throws Exception;
     }
 
-    @Component(service = ProtocolHandler.class, property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.PING)
-    public static final class Ping implements ProtocolHandler {
-        private final java.util.concurrent.ExecutorService workers = workers("ping");
+    /** A built-in protocol handler: serves each stream of a connection on its own worker threads, which it stops. */
+    abstract static class StreamHandler implements ProtocolHandler {
+        final PrintStream console = System.out;
+        private final java.util.concurrent.ExecutorService workers;
+
+        StreamHandler(String name) {
+            this.workers = workers(name);
+        }
+
+        abstract void serve(Connection c, BiStream s) throws Exception;
 
         @Override
         public void accept(Connection c) {
-            serveStreams(c, Protocols::servePing, workers);
+            serveStreams(c, s -> serve(c, s), workers);
         }
 
         @org.osgi.service.component.annotations.Deactivate
         void deactivate() {
             workers.shutdownNow();
+        }
+    }
+
+    @Component(service = ProtocolHandler.class, property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.PING)
+    public static final class Ping extends StreamHandler {
+        public Ping() {
+            super("ping");
+        }
+
+        @Override
+        void serve(Connection c, BiStream s) throws Exception {
+            Protocols.servePing(s);
         }
     }
 
     @Component(service = ProtocolHandler.class, property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.MESSAGE)
-    public static final class Message implements ProtocolHandler {
-        private final PrintStream console = System.out;
-        private final java.util.concurrent.ExecutorService workers = workers("message");
-
-        @Override
-        public void accept(Connection c) {
-            serveStreams(c, s -> console.println("message from " + c.remoteId() + ": " + Protocols.serveMessage(s)), workers);
+    public static final class Message extends StreamHandler {
+        public Message() {
+            super("message");
         }
 
-        @org.osgi.service.component.annotations.Deactivate
-        void deactivate() {
-            workers.shutdownNow();
+        @Override
+        void serve(Connection c, BiStream s) throws Exception {
+            console.println("message from " + c.remoteId() + ": " + Protocols.serveMessage(s));
         }
     }
 
     @Component(service = ProtocolHandler.class, property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.FILE)
-    public static final class FileReceiver implements ProtocolHandler {
-        private final PrintStream console = System.out;
+    public static final class FileReceiver extends StreamHandler {
         private final Path folder;
 
         @Activate
         public FileReceiver(BundleContext context) {
+            super("file");
             String home = context.getProperty("quiver.home");
             this.folder = Path.of(home != null ? home : System.getProperty("user.home") + "/.quiver").resolve("received");
         }
 
-        private final java.util.concurrent.ExecutorService workers = workers("file");
-
         @Override
-        public void accept(Connection c) {
-            serveStreams(c, s -> console.println("file from " + c.remoteId() + " stored in " + Protocols.serveFile(s, folder)), workers);
-        }
-
-        @org.osgi.service.component.annotations.Deactivate
-        void deactivate() {
-            workers.shutdownNow();
+        void serve(Connection c, BiStream s) throws Exception {
+            console.println("file from " + c.remoteId() + " stored in " + Protocols.serveFile(s, folder));
         }
     }
 }

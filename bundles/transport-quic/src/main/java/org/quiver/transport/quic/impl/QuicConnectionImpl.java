@@ -143,56 +143,51 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
         ch.config().setAutoRead(false);
         QuicStream stream = new QuicStream(ch);
         ch.pipeline().addLast(stream);
-        if (ch.type() == QuicStreamType.BIDIRECTIONAL) {
-            CompletableFuture<BiStream> waiter = acceptingBi.poll();
-            if (waiter != null) {
-                waiter.complete(stream);
-            } else if (pendingBi.size() < MAX_PENDING_STREAMS) {
-                pendingBi.add(stream);
-            } else {
-                dropped.increment();
-                ch.shutdown(1); // refused: the application is not accepting
-            }
-        } else {
-            CompletableFuture<RecvStream> waiter = acceptingUni.poll();
-            if (waiter != null) {
-                waiter.complete(stream);
-            } else if (pendingUni.size() < MAX_PENDING_STREAMS) {
-                pendingUni.add(stream);
-            } else {
-                dropped.increment();
-                ch.shutdown(1);
-            }
+        boolean taken = ch.type() == QuicStreamType.BIDIRECTIONAL ? offer(stream, pendingBi, acceptingBi) : offer(stream, pendingUni, acceptingUni);
+        if (!taken) {
+            dropped.increment();
+            ch.shutdown(1); // refused: the application is not accepting
         }
+    }
+
+    /** Hands {@code stream} to a waiting acceptor, or queues it (bounded); false when the queue is full. */
+    private static <T> boolean offer(QuicStream stream, ArrayDeque<QuicStream> pending, ArrayDeque<CompletableFuture<T>> waiting) {
+        @SuppressWarnings("unchecked") // T is BiStream or RecvStream, both implemented by QuicStream
+        CompletableFuture<Object> waiter = (CompletableFuture<Object>) (CompletableFuture<?>) waiting.poll();
+        if (waiter != null) {
+            waiter.complete(stream);
+            return true;
+        }
+        if (pending.size() < MAX_PENDING_STREAMS) {
+            pending.add(stream);
+            return true;
+        }
+        return false;
     }
 
     @Override
     public CompletionStage<BiStream> acceptBi() {
-        CompletableFuture<BiStream> f = new CompletableFuture<>();
-        channel.eventLoop().execute(() -> {
-            QuicStream s = pendingBi.poll();
-            if (s != null) {
-                f.complete(s);
-            } else if (closeInfo != null) {
-                f.completeExceptionally(closedException());
-            } else {
-                acceptingBi.add(f);
-            }
-        });
-        return f;
+        return accept(pendingBi, acceptingBi);
     }
 
     @Override
     public CompletionStage<RecvStream> acceptUni() {
-        CompletableFuture<RecvStream> f = new CompletableFuture<>();
+        return accept(pendingUni, acceptingUni);
+    }
+
+    /** The next queued stream, or a future for the next one to arrive (on the event loop). */
+    private <T> CompletionStage<T> accept(ArrayDeque<QuicStream> pending, ArrayDeque<CompletableFuture<T>> waiting) {
+        CompletableFuture<T> f = new CompletableFuture<>();
         channel.eventLoop().execute(() -> {
-            QuicStream s = pendingUni.poll();
+            QuicStream s = pending.poll();
             if (s != null) {
-                f.complete(s);
+                @SuppressWarnings("unchecked") // T is BiStream or RecvStream, both implemented by QuicStream
+                T t = (T) s;
+                f.complete(t);
             } else if (closeInfo != null) {
                 f.completeExceptionally(closedException());
             } else {
-                acceptingUni.add(f);
+                waiting.add(f);
             }
         });
         return f;
@@ -260,6 +255,11 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
             }
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // a TLS or transport failure: the connection closes and closed() says why; nothing to log here
     }
 
     @Override

@@ -289,7 +289,7 @@ public final class QuicEndpoint implements Endpoint {
         QuicChannel.newBootstrap(clientSide)
                 .attr(EXPECTED_ID, target.id())
                 .attr(DIAL_ALPN, alpn)
-                .handler(new ChannelInboundHandlerAdapter())
+                .handler(new Dialing())
                 .streamOption(ChannelOption.AUTO_READ, false)
                 .streamHandler(new IncomingStreams())
                 .remoteAddress(peer.mapped)
@@ -304,7 +304,7 @@ public final class QuicEndpoint implements Endpoint {
                     QuicChannel ch = (QuicChannel) f.getNow();
                     ch.closeFuture().addListener(c -> liveClientIds.remove(key));
                     QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, target.id(), true, QuicConnectionImpl.direct(real), dropped);
-                    ch.pipeline().replace(ChannelInboundHandlerAdapter.class, "connection", conn);
+                    ch.pipeline().replace(Dialing.class, "connection", conn);
                     track(conn);
                     result.complete(conn);
                 });
@@ -422,6 +422,14 @@ public final class QuicEndpoint implements Endpoint {
         return "QuicEndpoint{" + identity.id().shortString() + " at " + udp.localAddress() + "}";
     }
 
+    /** Handler of a dialed connection until its handshake completes: a failed handshake fails the dial, no more. */
+    private static final class Dialing extends ChannelInboundHandlerAdapter {
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // reported through the connect future
+        }
+    }
+
     /** Handler of an accepted connection until its handshake completes; then the connection's own. */
     private final class AcceptedConnection extends ChannelInboundHandlerAdapter {
         @Override
@@ -453,6 +461,11 @@ public final class QuicEndpoint implements Endpoint {
                 conn.close(CloseInfo.Cause.LOCAL, 0x102, "too many connections waiting for a handler");
             }
             ctx.fireChannelActive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // a handshake that failed (refused ALPN, bad certificate): the peer is told by TLS; nothing to log
         }
     }
 

@@ -40,6 +40,7 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     static final int MAX_PENDING_STREAMS = 256;
     /** Datagrams not yet received by the application; the oldest is dropped (and counted) beyond this. */
     static final int MAX_PENDING_DATAGRAMS = 1024;
+    static final long RTT_SAMPLE_MS = 1000;
 
     private final QuicChannel channel;
     private final PathTable.Peer peer;
@@ -69,6 +70,10 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
         this.path = new WatchableValue<>("path", initialPath);
         this.dropped = dropped;
         channel.attr(KEY).set(this);
+        // RTT as QUIC measures it, sampled every second (and at once) while the connection lives
+        io.netty.util.concurrent.ScheduledFuture<?> sampler =
+                channel.eventLoop().scheduleAtFixedRate(this::sampleRtt, 0, RTT_SAMPLE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        channel.closeFuture().addListener(f -> sampler.cancel(false));
         channel.closeFuture().addListener(f -> onClosed());
         // streams the peer opened before this object existed (same event loop: constructed there)
         java.util.ArrayDeque<QuicStreamChannel> early = channel.attr(QuicEndpoint.EARLY_STREAMS).getAndSet(null);
@@ -255,6 +260,24 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
             }
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /** Event loop: reads quiche's smoothed RTT of the active path into {@link #rtt()} and {@link #path()}. */
+    private void sampleRtt() {
+        if (!channel.isActive()) {
+            return;
+        }
+        channel.collectPathStats(0).addListener(f -> {
+            if (!f.isSuccess() || rtt.isClosed()) {
+                return;
+            }
+            long nanos = ((io.netty.handler.codec.quic.QuicConnectionPathStats) f.getNow()).rtt();
+            if (nanos > 0) {
+                Duration d = Duration.ofNanos(nanos);
+                rtt.set(d);
+                path.update(p -> new PathInfo(p.kind(), p.remote(), Optional.of(d)));
+            }
+        });
     }
 
     @Override

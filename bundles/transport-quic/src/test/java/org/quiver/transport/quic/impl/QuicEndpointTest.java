@@ -96,6 +96,12 @@ class QuicEndpointTest {
         assertThat(MessageDigest.getInstance("SHA-256").digest(echoed.get(30, TimeUnit.SECONDS)))
                 .isEqualTo(MessageDigest.getInstance("SHA-256").digest(data));
 
+        // QUIC's RTT estimate reaches the watchables: on loopback, above zero and far below a second
+        Duration rtt = c.rtt().get().isZero() ? c.rtt().watch().awaitChange(Duration.ofSeconds(5)) : c.rtt().get();
+        assertThat(rtt).isGreaterThan(Duration.ofNanos(1000)).isLessThan(Duration.ofMillis(500)); // nanoseconds, not micro
+        assertThat(c.path().get().rtt()).isPresent();
+        assertThat(c.path().get().kind()).isEqualTo(org.quiver.api.PathKind.DIRECT);
+
         // the acceptor learned who dialed
         assertThat(b.connections()).hasSize(1).first().satisfies(acc -> assertThat(acc.remoteId()).isEqualTo(a.id()));
     }

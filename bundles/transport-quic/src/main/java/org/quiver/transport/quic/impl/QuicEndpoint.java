@@ -97,15 +97,17 @@ public final class QuicEndpoint implements Endpoint {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Duration idleTimeout;
-    /** TLS for accepted connections, offering the ALPNs of the current handlers; replaced when they change. */
-    private volatile QuicSslContext serverTls;
+    /**
+     * TLS for accepted connections, offering the ALPNs of the current handlers; null when they changed since
+     * it was made, and then made again (once) by the next handshake rather than at every change.
+     */
+    private QuicSslContext serverTls;
 
     private QuicEndpoint(Builder b) throws QuiverException {
         this.identity = b.identity;
         this.handlers = new ConcurrentHashMap<>(b.handlers);
         this.idleTimeout = b.idleTimeout;
         this.paths = new PathTable(b.maxPeers);
-        this.serverTls = Tls.server(identity, alpns(handlers));
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("quiver-endpoint", true), io);
         this.loop = group.next();
@@ -199,7 +201,7 @@ public final class QuicEndpoint implements Endpoint {
 
     private ChannelHandler serverCodec(Builder b) {
         QuicServerCodecBuilder builder = new QuicServerCodecBuilder()
-                .sslEngineProvider(ch -> serverTls.newEngine(ch.alloc()))
+                .sslEngineProvider(ch -> serverTls().newEngine(ch.alloc()))
                 .tokenHandler(InsecureQuicTokenHandler.INSTANCE)
                 .connectionIdAddressGenerator(ConnectionIds.serverGenerator())
                 .localConnectionIdLength(ConnectionIds.LENGTH)
@@ -344,14 +346,21 @@ public final class QuicEndpoint implements Endpoint {
     public synchronized void addHandler(String alpn, ProtocolHandler handler) {
         Builder.checkAlpn(alpn);
         handlers.put(alpn, Objects.requireNonNull(handler, "handler"));
-        serverTls = Tls.server(identity, alpns(handlers));
+        serverTls = null;
     }
 
     /** Stops serving {@code alpn} if {@code handler} serves it; new connections with it are refused in the handshake. */
     public synchronized void removeHandler(String alpn, ProtocolHandler handler) {
         if (handlers.remove(alpn, handler)) {
+            serverTls = null;
+        }
+    }
+
+    private synchronized QuicSslContext serverTls() {
+        if (serverTls == null) {
             serverTls = Tls.server(identity, alpns(handlers));
         }
+        return serverTls;
     }
 
     /** The ALPNs to offer; with no handler, one that no client asks for, so that every handshake is refused. */

@@ -200,6 +200,11 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
 
     @Override
     public CompletionStage<Void> sendDatagram(byte[] data) {
+        int max = maxDatagramSize();
+        if (data.length > max) {
+            return java.util.concurrent.CompletableFuture.failedFuture(new QuiverException(
+                    "a datagram to " + remoteId.shortString() + " is at most " + max + " bytes, got " + data.length));
+        }
         return Futures.adapt(channel.writeAndFlush(Unpooled.copiedBuffer(data)), "send a datagram to " + remoteId.shortString());
     }
 
@@ -285,9 +290,22 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
         // a TLS or transport failure: the connection closes and closed() says why; nothing to log here
     }
 
+    /**
+     * What fits one packet: the smaller of our and the peer's UDP payload limits, less the short header (1 +
+     * 16-byte id + up to 4-byte packet number), the AEAD tag (16) and the DATAGRAM frame header (type + length),
+     * and at most the peer's max_datagram_frame_size (RFC 9221). Netty 4.2.18 reports that parameter as 0 even
+     * when the peer sent it, so 0 counts as unknown; a peer without datagram support makes the send fail.
+     */
     @Override
     public int maxDatagramSize() {
-        return 1200;
+        io.netty.handler.codec.quic.QuicTransportParameters p = channel.peerTransportParameters();
+        if (p == null) {
+            return 0; // not connected
+        }
+        long udp = Math.min(QuicEndpoint.MAX_UDP_PAYLOAD, p.maxUdpPayloadSize());
+        long room = udp - (1 + ConnectionIds.LENGTH + 4) - 16 - 3;
+        long frame = p.maxDatagramFrameSize() > 0 ? p.maxDatagramFrameSize() - 3 : room;
+        return (int) Math.max(0, Math.min(room, frame));
     }
 
     @Override

@@ -78,6 +78,8 @@ public final class QuicEndpoint implements Endpoint {
     /** How long a closing endpoint waits for peers to see its close before it aborts. */
     static final Duration DRAIN = Duration.ofMillis(250);
     private static final long SWEEP_SECONDS = 5;
+    /** UDP payload limit both ways: a 1500-byte MTU less IPv4 and UDP headers. */
+    static final int MAX_UDP_PAYLOAD = 1472;
 
     private final LocalIdentity identity;
     private final Map<String, ProtocolHandler> handlers;
@@ -232,8 +234,8 @@ public final class QuicEndpoint implements Endpoint {
                 .initialMaxStreamDataUnidirectional(16L * 1024 * 1024)
                 .initialMaxStreamsBidirectional(b.maxStreams)
                 .initialMaxStreamsUnidirectional(b.maxStreams)
-                .maxSendUdpPayloadSize(1472)
-                .maxRecvUdpPayloadSize(1472)
+                .maxSendUdpPayloadSize(MAX_UDP_PAYLOAD)
+                .maxRecvUdpPayloadSize(MAX_UDP_PAYLOAD)
                 .datagram(2048, 2048);
     }
 

@@ -176,6 +176,10 @@ class QuicEndpointTest {
             Thread.sleep(20);
         }
         assertThat(back.get(5, TimeUnit.SECONDS)).isEqualTo(ping);
+        int max = c.maxDatagramSize();
+        assertThat(max).isBetween(1000, 1472);
+        assertThatThrownBy(() -> Blocking.await(c.sendDatagram(new byte[max + 1]), T)).hasMessageContaining("at most " + max);
+        Blocking.await(c.sendDatagram(new byte[max]), T); // the largest one is accepted
 
         Connection accepted = b.connections().iterator().next();
         c.close(42, "bye now");

@@ -5,23 +5,15 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
-import static org.ops4j.pax.exam.CoreOptions.bundle;
-import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
 
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.Hashtable;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -63,18 +55,7 @@ public class EndpointIT {
 
     @Configuration
     public Option[] config() throws Exception {
-        Path home = Files.createTempDirectory("quiver-it-endpoint");
-        List<Option> options = new ArrayList<>();
-        for (String url : NodeBundles.bundleUrls()) {
-            options.add(bundle(url).start(!NodeBundles.isFragment(url)));
-        }
-        Path conf = Files.createDirectories(home.resolve("conf"));
-        Files.writeString(conf.resolve("org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
-        options.add(frameworkProperty("felix.fileinstall.dir").value(conf.toString()));
-        options.add(frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
-        options.add(frameworkProperty("quiver.home").value(home.toString()));
-        options.add(junitBundles());
-        return options(options.toArray(new Option[0]));
+        return NodeBundles.containerOptions("quiver-it-endpoint");
     }
 
     /** Echoes streams and datagrams: registered as a whiteboard service. */

@@ -40,4 +40,24 @@ final class NodeBundles {
             throw new IllegalStateException(e);
         }
     }
+
+    /**
+     * The options of a Pax Exam container that runs the distribution's bundles as a node would: a fresh node
+     * folder, the endpoint on loopback only (tests send nowhere else), the console shell neither reading the test
+     * JVM's stdin (failsafe talks to it there) nor stopping the framework, and JUnit.
+     */
+    static org.ops4j.pax.exam.Option[] containerOptions(String name) throws IOException {
+        Path home = Files.createTempDirectory(name);
+        List<org.ops4j.pax.exam.Option> options = new java.util.ArrayList<>();
+        for (String url : bundleUrls()) {
+            options.add(org.ops4j.pax.exam.CoreOptions.bundle(url).start(!isFragment(url)));
+        }
+        Path conf = Files.createDirectories(home.resolve("conf"));
+        Files.writeString(conf.resolve("org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+        options.add(org.ops4j.pax.exam.CoreOptions.frameworkProperty("felix.fileinstall.dir").value(conf.toString()));
+        options.add(org.ops4j.pax.exam.CoreOptions.frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
+        options.add(org.ops4j.pax.exam.CoreOptions.frameworkProperty("quiver.home").value(home.toString()));
+        options.add(org.ops4j.pax.exam.CoreOptions.junitBundles());
+        return options.toArray(new org.ops4j.pax.exam.Option[0]);
+    }
 }

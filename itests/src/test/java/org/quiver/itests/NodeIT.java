@@ -5,10 +5,6 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.bundle;
-import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -66,20 +62,7 @@ public class NodeIT {
 
     @Configuration
     public Option[] config() throws Exception {
-        Path home = Files.createTempDirectory("quiver-it-home");
-        List<Option> options = new ArrayList<>();
-        for (String url : NodeBundles.bundleUrls()) {
-            options.add(bundle(url).start(!NodeBundles.isFragment(url)));
-        }
-        // the endpoint listens on loopback only: the test sends nowhere else
-        Path conf = Files.createDirectories(home.resolve("conf"));
-        options.add(frameworkProperty("felix.fileinstall.dir").value(conf.toString()));
-        Files.writeString(conf.resolve("org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
-        // the console shell must not read the test JVM's stdin (failsafe talks to it there) nor stop the framework
-        options.add(frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
-        options.add(frameworkProperty("quiver.home").value(home.toString()));
-        options.add(junitBundles());
-        return options(options.toArray(new Option[0]));
+        return NodeBundles.containerOptions("quiver-it-home");
     }
 
     @Test

@@ -62,6 +62,17 @@ class QuicEndpointTest {
         return e;
     }
 
+    /** Reads the stream to its end on another thread. */
+    private static CompletableFuture<byte[]> readAllAsync(BiStream s) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = s.recv().inputStream()) {
+                return in.readAllBytes();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     private static EndpointAddr addrOf(QuicEndpoint e) {
         return EndpointAddr.of(e.id(), null, List.of(e.localAddress()));
     }
@@ -83,13 +94,7 @@ class QuicEndpointTest {
         byte[] data = new byte[3 * 1024 * 1024 + 17];
         new Random(1).nextBytes(data);
         BiStream s = Blocking.await(c.openBi(), T);
-        CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
-            try (InputStream in = s.recv().inputStream()) {
-                return in.readAllBytes();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<byte[]> echoed = readAllAsync(s);
         try (OutputStream out = s.send().outputStream()) {
             out.write(data);
         }
@@ -196,13 +201,7 @@ class QuicEndpointTest {
         QuicEndpoint b = endpoint(Identities.ephemeral());
         Connection c = Blocking.await(a.connect(addrOf(b), ECHO), T);
         BiStream s = Blocking.await(c.openBi(), T);
-        CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
-            try (InputStream in = s.recv().inputStream()) {
-                return in.readAllBytes();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<byte[]> echoed = readAllAsync(s);
         byte[] chunk = new byte[256 * 1024];
         new Random(2).nextBytes(chunk);
         MessageDigest sent = MessageDigest.getInstance("SHA-256");

@@ -31,6 +31,14 @@ public interface Endpoint extends AutoCloseable {
     /** Connects by id alone: discovery finds the addresses. Fails clearly when no discovery knows it. */
     CompletionStage<Connection> connect(EndpointId id, String alpn);
 
+    /**
+     * Every candidate path to {@code peer} this endpoint knows, with its state and RTT, the selected one
+     * marked; empty when the peer is unknown. A snapshot: paths change as probes come and go.
+     */
+    default List<PathStatus> paths(EndpointId peer) {
+        return List.of();
+    }
+
     /** The live connections. */
     Collection<Connection> connections();
 

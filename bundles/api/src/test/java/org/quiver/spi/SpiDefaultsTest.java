@@ -44,9 +44,17 @@ class SpiDefaultsTest {
         DiscoveryItem item = new DiscoveryItem(EndpointAddr.of(id), "static", Instant.EPOCH);
         assertThat(item.provider()).isEqualTo("static");
         assertThatThrownBy(() -> new DiscoveryItem(null, "x", Instant.EPOCH)).isInstanceOf(NullPointerException.class);
-        PathCandidate c = new PathCandidate(PathKind.DIRECT, "127.0.0.1:1", false, Optional.empty(), true);
+        PathCandidate c = new PathCandidate(PathKind.DIRECT, "127.0.0.1:1", false, PathCandidate.UNKNOWN_RTT, true);
         assertThat(c.valid()).isTrue();
-        assertThatThrownBy(() -> new PathCandidate(PathKind.DIRECT, null, false, Optional.empty(), true))
+        assertThat(c.rtt()).isEmpty();
+        assertThat(c.measured()).isFalse();
+        PathCandidate d = PathCandidate.direct("[::1]:1", true, java.time.Duration.ofMillis(7));
+        assertThat(d.rtt()).contains(java.time.Duration.ofMillis(7));
+        assertThat(d.measured()).isTrue();
+        assertThat(PathCandidate.relay("https://relay.example", java.time.Duration.ofMillis(9)).kind()).isEqualTo(PathKind.RELAY);
+        assertThatThrownBy(() -> new PathCandidate(PathKind.DIRECT, null, false, PathCandidate.UNKNOWN_RTT, true))
                 .isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> new PathCandidate(PathKind.DIRECT, "x", false, -5, true))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-5");
     }
 }

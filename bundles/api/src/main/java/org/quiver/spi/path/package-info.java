@@ -2,7 +2,7 @@
  * Path selection SPI: the policy that picks which candidate path carries a peer's packets.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.quiver.spi.path;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,0 +1,557 @@
+package org.quiver.path;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.quiver.api.PathKind;
+import org.quiver.api.PathState;
+import org.quiver.spi.path.PathCandidate;
+import org.quiver.spi.path.PathSelector;
+
+/**
+ * One peer's candidate paths: where each came from, what probes found (state, RTT estimate, outstanding
+ * probes) and the limits that keep the set small (seed plan 1.2, iroh's MAX_IP_PATHS):
+ * <ul>
+ *   <li>at most {@link #MAX_CANDIDATES} candidates; adding one more first prunes the least valuable:
+ *       unusable, then inactive, then never probed, ... ordered by (state, source priority, age). The
+ *       selected path is never pruned;</li>
+ *   <li>at most {@link #MAX_INACTIVE} inactive (or closed) candidates: the oldest go first;</li>
+ *   <li>{@link #closeRedundant} closes working direct paths beyond the selected one and one backup; relay
+ *       paths are never closed; closed paths come back ({@link #reopenIfNeeded}) when fewer than two working
+ *       direct paths remain.</li>
+ * </ul>
+ * A path is VALID from its first answered probe; it turns INACTIVE when it has not answered for
+ * {@link Timings#pathTimeoutNanos}, or UNUSABLE when it never answered {@link #ATTEMPTS_BEFORE_UNUSABLE}
+ * probes. The RTT estimate is the median of the last three samples: one late reply (a GC pause, a burst)
+ * moves nothing, a real change shows after two probes.
+ *
+ * <p>Not thread-safe: owned by one thread (the transport's event loop). Selection and probe bookkeeping
+ * allocate nothing unless a candidate's state or RTT changes.
+ *
+ * @param <K> how a path is addressed (a socket address, a relay URL)
+ */
+public final class CandidateSet<K> {
+    /** Candidates kept per peer (iroh's MAX_IP_PATHS). */
+    public static final int MAX_CANDIDATES = 30;
+    /** Inactive or closed candidates kept per peer (iroh's MAX_INACTIVE_IP_PATHS). */
+    public static final int MAX_INACTIVE = 10;
+    /** Working direct paths kept open: the selected one plus one backup. */
+    public static final int OPEN_DIRECT_PATHS = 2;
+    /** Unanswered probes after which a never-working path is unusable. */
+    public static final int ATTEMPTS_BEFORE_UNUSABLE = 3;
+    /** Outstanding probes remembered per path; older ones no longer validate it. */
+    public static final int MAX_OUTSTANDING = 4;
+    private static final int SAMPLES = 3;
+
+    /** Where a candidate came from; a higher priority is pruned later. */
+    public enum Source {
+        /** The peer's own published address (ticket, discovery). */
+        PUBLISHED(3),
+        /** The address a peer's probe or connection came from. */
+        OBSERVED(4),
+        /** A relay. */
+        RELAY(5);
+
+        final int priority;
+
+        Source(int priority) {
+            this.priority = priority;
+        }
+    }
+
+    /**
+     * How often paths are probed and when they time out.
+     *
+     * @param heartbeatNanos    probe interval of working paths (the selected one and its backup)
+     * @param retryNanos        probe interval of unknown, inactive and unusable paths
+     * @param pathTimeoutNanos  silence after which a working path is inactive
+     */
+    public record Timings(long heartbeatNanos, long retryNanos, long pathTimeoutNanos) {
+        /** iroh probes every 5 s and gives up after 15 s; we probe more often (2 s), so a dead path is left within 6.5 s. */
+        public static final Timings DEFAULT = new Timings(TimeUnit.SECONDS.toNanos(2), TimeUnit.SECONDS.toNanos(5),
+                TimeUnit.MILLISECONDS.toNanos(6_500));
+
+        public Timings {
+            if (heartbeatNanos <= 0 || retryNanos <= 0 || pathTimeoutNanos <= heartbeatNanos) {
+                throw new IllegalArgumentException("probe timings must be positive and the path timeout longer than the heartbeat: "
+                        + heartbeatNanos + "/" + retryNanos + "/" + pathTimeoutNanos + " ns");
+            }
+        }
+
+        /** Timings with the given heartbeat, retry at 2.5 heartbeats and a timeout of 3.25 heartbeats. */
+        public static Timings ofHeartbeat(long heartbeatNanos) {
+            return new Timings(heartbeatNanos, heartbeatNanos * 5 / 2, heartbeatNanos * 13 / 4);
+        }
+    }
+
+    /** One candidate path and what probes found about it. */
+    public static final class Candidate<K> {
+        private final K key;
+        private final PathKind kind;
+        private final boolean ipv6;
+        private Source source;
+        private final long seq;
+        private PathState state = PathState.UNKNOWN;
+        private final long[] samples = new long[SAMPLES];
+        private int sampleCount;
+        private long rttNanos = PathCandidate.UNKNOWN_RTT;
+        private long lastPingNanos;
+        private long lastPongNanos;
+        private boolean pinged;
+        private boolean answered;
+        private int unanswered;
+        private final long[] pendingTx = new long[MAX_OUTSTANDING];
+        private final long[] pendingAt = new long[MAX_OUTSTANDING];
+        private int pendingNext;
+        private PathCandidate view;
+
+        Candidate(K key, PathKind kind, boolean ipv6, Source source, long seq) {
+            this.key = key;
+            this.kind = kind;
+            this.ipv6 = ipv6;
+            this.source = source;
+            this.seq = seq;
+        }
+
+        public K key() {
+            return key;
+        }
+
+        public PathKind kind() {
+            return kind;
+        }
+
+        public Source source() {
+            return source;
+        }
+
+        public PathState state() {
+            return state;
+        }
+
+        /** The RTT estimate in nanoseconds, or {@link PathCandidate#UNKNOWN_RTT}. */
+        public long rttNanos() {
+            return rttNanos;
+        }
+
+        /** When the last probe was sent ({@code System.nanoTime()}), if one was. */
+        public boolean pinged() {
+            return pinged;
+        }
+
+        public long lastPingNanos() {
+            return lastPingNanos;
+        }
+
+        /** Whether it ever answered a probe. */
+        public boolean answered() {
+            return answered;
+        }
+
+        public long lastPongNanos() {
+            return lastPongNanos;
+        }
+
+        /** Whether the path counts as working (valid). */
+        public boolean valid() {
+            return state == PathState.VALID;
+        }
+
+        /** The selector's view; the same object until the state or RTT changes. */
+        public PathCandidate view() {
+            PathCandidate v = view;
+            if (v == null) {
+                v = new PathCandidate(kind, String.valueOf(key), ipv6, rttNanos, state == PathState.VALID);
+                view = v;
+            }
+            return v;
+        }
+
+        private void setState(PathState s) {
+            if (state != s) {
+                state = s;
+                view = null;
+            }
+        }
+
+        private int pruneRank() {
+            switch (state) {
+                case UNUSABLE:
+                    return 0;
+                case INACTIVE:
+                case CLOSED:
+                    return 1;
+                case UNKNOWN:
+                    return 2;
+                case VALIDATING:
+                    return 3;
+                default:
+                    return 4;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return kind + " " + key + " " + state + (rttNanos >= 0 ? String.format(java.util.Locale.ROOT, " %.2fms", rttNanos / 1e6) : "");
+        }
+    }
+
+    private final Timings timings;
+    private final List<Candidate<K>> candidates = new ArrayList<>();
+    private final List<PathCandidate> views = new ArrayList<>();
+    private final List<Candidate<K>> readOnly = Collections.unmodifiableList(candidates);
+    private boolean viewsStale = true;
+    private long nextSeq;
+    private Candidate<K> selected;
+    private long pruned;
+
+    public CandidateSet(Timings timings) {
+        this.timings = Objects.requireNonNull(timings, "timings");
+    }
+
+    /** The candidates, oldest first (a read-only view). */
+    public List<Candidate<K>> candidates() {
+        return readOnly;
+    }
+
+    public int size() {
+        return candidates.size();
+    }
+
+    /** Candidates removed by the limits so far. */
+    public long pruned() {
+        return pruned;
+    }
+
+    /** The candidate addressed by {@code key}, or null. */
+    public Candidate<K> get(K key) {
+        for (int i = 0; i < candidates.size(); i++) {
+            Candidate<K> c = candidates.get(i);
+            if (c.key.equals(key)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Adds a candidate, or returns the existing one (raising its source when the new one ranks higher).
+     * At the limit the least valuable other candidate is pruned first; when that would be the selected path
+     * only, the new candidate is refused and null returned.
+     */
+    public Candidate<K> add(K key, PathKind kind, boolean ipv6, Source source) {
+        Objects.requireNonNull(key, "key");
+        Candidate<K> existing = get(key);
+        if (existing != null) {
+            if (source.priority > existing.source.priority) {
+                existing.source = source;
+            }
+            return existing;
+        }
+        if (candidates.size() >= MAX_CANDIDATES && !pruneLeastValuable()) {
+            return null;
+        }
+        Candidate<K> c = new Candidate<>(key, kind, ipv6, source, nextSeq++);
+        candidates.add(c);
+        viewsStale = true;
+        return c;
+    }
+
+    /** Removes a candidate; returns whether it was there. The selected path can be removed too (then none is). */
+    public boolean remove(K key) {
+        Candidate<K> c = get(key);
+        if (c == null) {
+            return false;
+        }
+        removeCandidate(c);
+        return true;
+    }
+
+    private void removeCandidate(Candidate<K> c) {
+        candidates.remove(c);
+        if (selected == c) {
+            selected = null;
+        }
+        viewsStale = true;
+    }
+
+    private boolean pruneLeastValuable() {
+        Candidate<K> worst = null;
+        for (Candidate<K> c : candidates) {
+            if (c == selected) {
+                continue;
+            }
+            if (worst == null || compareValue(c, worst) < 0) {
+                worst = c;
+            }
+        }
+        if (worst == null) {
+            return false;
+        }
+        removeCandidate(worst);
+        pruned++;
+        return true;
+    }
+
+    private static int compareValue(Candidate<?> a, Candidate<?> b) {
+        int r = Integer.compare(a.pruneRank(), b.pruneRank());
+        if (r == 0) {
+            r = Integer.compare(a.source.priority, b.source.priority);
+        }
+        return r != 0 ? r : Long.compare(a.seq, b.seq);
+    }
+
+    private void pruneInactive() {
+        int inactive = 0;
+        for (Candidate<K> c : candidates) {
+            if (c.pruneRank() == 1) {
+                inactive++;
+            }
+        }
+        while (inactive > MAX_INACTIVE) {
+            Candidate<K> oldest = null;
+            for (Candidate<K> c : candidates) {
+                if (c.pruneRank() == 1 && c != selected && (oldest == null || c.seq < oldest.seq)) {
+                    oldest = c;
+                }
+            }
+            if (oldest == null) {
+                return;
+            }
+            removeCandidate(oldest);
+            pruned++;
+            inactive--;
+        }
+    }
+
+    /** Marks a candidate inactive (it stopped working), pruning the oldest inactive ones beyond the limit. */
+    public void markInactive(Candidate<K> c) {
+        c.setState(PathState.INACTIVE);
+        viewsStale = true;
+        pruneInactive();
+    }
+
+    // ------------------------------------------------------------------ probes
+
+    /** Whether {@code c} should be probed at {@code now}: never-probed ones at once, then by state. */
+    public boolean probeDue(Candidate<K> c, long now) {
+        if (c.state == PathState.CLOSED) {
+            return false;
+        }
+        if (!c.pinged) {
+            return true;
+        }
+        long interval = c.state == PathState.VALID || c.state == PathState.VALIDATING && c.unanswered < ATTEMPTS_BEFORE_UNUSABLE
+                ? timings.heartbeatNanos : timings.retryNanos;
+        return now - c.lastPingNanos >= interval;
+    }
+
+    /** Records a probe with transaction {@code tx} sent on {@code c} at {@code now}. */
+    public void pingSent(Candidate<K> c, long tx, long now) {
+        if (c.state == PathState.UNKNOWN) {
+            c.setState(PathState.VALIDATING);
+            viewsStale = true;
+        }
+        c.unanswered++;
+        c.pinged = true;
+        c.lastPingNanos = now;
+        c.pendingTx[c.pendingNext] = tx;
+        c.pendingAt[c.pendingNext] = now;
+        c.pendingNext = (c.pendingNext + 1) % MAX_OUTSTANDING;
+    }
+
+    /**
+     * Matches an answer to one of {@code c}'s outstanding probes. Each probe validates at most once (a
+     * replayed answer finds nothing); an answer to an unknown transaction changes nothing.
+     *
+     * @return the RTT sample in nanoseconds, or -1 when {@code tx} is not outstanding on {@code c}
+     */
+    public long pongReceived(Candidate<K> c, long tx, long now) {
+        for (int i = 0; i < MAX_OUTSTANDING; i++) {
+            if (c.pendingAt[i] != 0 && c.pendingTx[i] == tx) {
+                long sample = Math.max(0, now - c.pendingAt[i]);
+                c.pendingAt[i] = 0;
+                c.pendingTx[i] = 0;
+                recordRtt(c, sample, now);
+                return sample;
+            }
+        }
+        return -1;
+    }
+
+    private void recordRtt(Candidate<K> c, long sample, long now) {
+        c.samples[c.sampleCount % SAMPLES] = sample;
+        c.sampleCount++;
+        long rtt = median(c.samples, Math.min(c.sampleCount, SAMPLES));
+        c.answered = true;
+        c.lastPongNanos = now;
+        c.unanswered = 0;
+        if (rtt != c.rttNanos) {
+            c.rttNanos = rtt;
+            c.view = null;
+            viewsStale = true;
+        }
+        if (c.state != PathState.VALID && c.state != PathState.CLOSED) {
+            c.setState(PathState.VALID);
+            viewsStale = true;
+        }
+    }
+
+    static long median(long[] s, int n) {
+        if (n == 1) {
+            return s[0];
+        }
+        if (n == 2) {
+            return (s[0] + s[1]) / 2;
+        }
+        long a = s[0];
+        long b = s[1];
+        long c = s[2];
+        return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+    }
+
+    /**
+     * Applies the timeouts at {@code now}: working paths silent for the path timeout turn inactive, paths
+     * that never answered {@link #ATTEMPTS_BEFORE_UNUSABLE} probes turn unusable.
+     *
+     * @return whether any state changed (then selection should run again)
+     */
+    public boolean expire(long now) {
+        boolean changed = false;
+        for (int i = 0; i < candidates.size(); i++) {
+            Candidate<K> c = candidates.get(i);
+            if (c.state == PathState.VALID && now - c.lastPongNanos > timings.pathTimeoutNanos) {
+                c.setState(PathState.INACTIVE);
+                changed = true;
+            } else if (c.state == PathState.VALIDATING && c.unanswered >= ATTEMPTS_BEFORE_UNUSABLE
+                    && now - c.lastPingNanos >= timings.heartbeatNanos) {
+                c.setState(c.answered ? PathState.INACTIVE : PathState.UNUSABLE);
+                changed = true;
+            }
+        }
+        if (changed) {
+            viewsStale = true;
+            pruneInactive();
+        }
+        return changed;
+    }
+
+    // ------------------------------------------------------------------ selection
+
+    /** The selected path, or null. */
+    public Candidate<K> selected() {
+        return selected;
+    }
+
+    /** Makes {@code c} (one of these candidates, or null) the selected path, as the transport decided. */
+    public void select(Candidate<K> c) {
+        if (c != null && !candidates.contains(c)) {
+            throw new IllegalArgumentException("not a candidate of this set: " + c);
+        }
+        selected = c;
+    }
+
+    /**
+     * Asks {@code selector} for the best path; does not change the selection. A selector that throws or
+     * answers out of range keeps the current path.
+     *
+     * @return the chosen candidate, or null when none is usable
+     */
+    public Candidate<K> choose(PathSelector selector) {
+        List<PathCandidate> v = views();
+        int current = selected == null ? -1 : candidates.indexOf(selected);
+        int pick;
+        try {
+            pick = selector.select(v, current);
+        } catch (RuntimeException e) {
+            return selected;
+        }
+        if (pick < -1 || pick >= candidates.size()) {
+            return selected;
+        }
+        return pick < 0 ? null : candidates.get(pick);
+    }
+
+    /** The selector's input: one view per candidate, in order; rebuilt only after a change. */
+    public List<PathCandidate> views() {
+        if (viewsStale) {
+            views.clear();
+            for (int i = 0; i < candidates.size(); i++) {
+                views.add(candidates.get(i).view());
+            }
+            viewsStale = false;
+        }
+        return views;
+    }
+
+    // ------------------------------------------------------------------ redundant paths
+
+    /**
+     * Closes working direct paths beyond the selected one and its best backup (lowest RTT). Relay paths are
+     * never closed. Closed paths are not probed.
+     *
+     * @return the keys of the paths closed now
+     */
+    public List<K> closeRedundant() {
+        if (selected == null) {
+            return List.of();
+        }
+        List<Candidate<K>> open = new ArrayList<>();
+        for (Candidate<K> c : candidates) {
+            if (c != selected && c.kind == PathKind.DIRECT && c.state == PathState.VALID) {
+                open.add(c);
+            }
+        }
+        int keep = OPEN_DIRECT_PATHS - (selected.kind == PathKind.DIRECT ? 1 : 0);
+        if (open.size() <= keep) {
+            return List.of();
+        }
+        open.sort((a, b) -> Long.compare(a.rttNanos, b.rttNanos));
+        List<K> closed = new ArrayList<>();
+        for (Candidate<K> c : open.subList(keep, open.size())) {
+            c.setState(PathState.CLOSED);
+            closed.add(c.key);
+        }
+        viewsStale = true;
+        pruneInactive();
+        return closed;
+    }
+
+    /**
+     * Reopens closed paths when fewer than {@link #OPEN_DIRECT_PATHS} direct paths work; they are probed
+     * again at once.
+     *
+     * @return whether any was reopened
+     */
+    public boolean reopenIfNeeded() {
+        int working = 0;
+        boolean anyClosed = false;
+        for (Candidate<K> c : candidates) {
+            if (c.kind == PathKind.DIRECT && c.state == PathState.VALID) {
+                working++;
+            }
+            anyClosed |= c.state == PathState.CLOSED;
+        }
+        if (working >= OPEN_DIRECT_PATHS || !anyClosed) {
+            return false;
+        }
+        for (Candidate<K> c : candidates) {
+            if (c.state == PathState.CLOSED) {
+                c.setState(PathState.VALIDATING);
+                c.pinged = false;
+                c.unanswered = 0;
+                Arrays.fill(c.pendingAt, 0);
+            }
+        }
+        viewsStale = true;
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "CandidateSet" + candidates + (selected != null ? " selected " + selected.key : "");
+    }
+}

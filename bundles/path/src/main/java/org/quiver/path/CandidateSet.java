@@ -107,9 +107,11 @@ public final class CandidateSet<K> {
         private final long[] pendingAt = new long[MAX_OUTSTANDING];
         private int pendingNext;
         private PathCandidate view;
+        private final String remote;
 
-        Candidate(K key, PathKind kind, boolean ipv6, Source source, long seq) {
+        Candidate(K key, String remote, PathKind kind, boolean ipv6, Source source, long seq) {
             this.key = key;
+            this.remote = remote;
             this.kind = kind;
             this.ipv6 = ipv6;
             this.source = source;
@@ -122,6 +124,11 @@ public final class CandidateSet<K> {
 
         public PathKind kind() {
             return kind;
+        }
+
+        /** How the path is described: {@code 192.0.2.1:4433}, {@code [2001:db8::1]:4433}, a relay URL. */
+        public String remote() {
+            return remote;
         }
 
         public Source source() {
@@ -164,7 +171,7 @@ public final class CandidateSet<K> {
         public PathCandidate view() {
             PathCandidate v = view;
             if (v == null) {
-                v = new PathCandidate(kind, String.valueOf(key), ipv6, rttNanos, state == PathState.VALID);
+                v = new PathCandidate(kind, remote, ipv6, rttNanos, state == PathState.VALID);
                 view = v;
             }
             return v;
@@ -195,7 +202,7 @@ public final class CandidateSet<K> {
 
         @Override
         public String toString() {
-            return kind + " " + key + " " + state + (rttNanos >= 0 ? String.format(java.util.Locale.ROOT, " %.2fms", rttNanos / 1e6) : "");
+            return kind + " " + remote + " " + state + (rttNanos >= 0 ? String.format(java.util.Locale.ROOT, " %.2fms", rttNanos / 1e6) : "");
         }
     }
 
@@ -208,9 +215,19 @@ public final class CandidateSet<K> {
     private Candidate<K> selected;
     private long pruned;
 
+    private final java.util.function.Function<? super K, String> describe;
+
+    /** A set whose paths are described (to selectors, in status) by their keys' {@code toString()}. */
     public CandidateSet(Timings timings) {
-        this.timings = Objects.requireNonNull(timings, "timings");
+        this(timings, String::valueOf);
     }
+
+    /** A set whose paths are described (to selectors, in status) by {@code describe}. */
+    public CandidateSet(Timings timings, java.util.function.Function<? super K, String> describe) {
+        this.timings = Objects.requireNonNull(timings, "timings");
+        this.describe = Objects.requireNonNull(describe, "describe");
+    }
+
 
     /** The candidates, oldest first (a read-only view). */
     public List<Candidate<K>> candidates() {
@@ -254,7 +271,7 @@ public final class CandidateSet<K> {
         if (candidates.size() >= MAX_CANDIDATES && !pruneLeastValuable()) {
             return null;
         }
-        Candidate<K> c = new Candidate<>(key, kind, ipv6, source, nextSeq++);
+        Candidate<K> c = new Candidate<>(key, describe.apply(key), kind, ipv6, source, nextSeq++);
         candidates.add(c);
         viewsStale = true;
         return c;

@@ -33,6 +33,11 @@ final class PathTable {
         final java.util.concurrent.atomic.AtomicInteger users = new java.util.concurrent.atomic.AtomicInteger();
         /** When a packet from or a connection of this peer was last seen (System.nanoTime). */
         volatile long lastActive = System.nanoTime();
+        /** The candidate paths, once the peer's id is known; event loop only (see {@link PathLayer}). */
+        org.quiver.path.CandidateSet<InetSocketAddress> candidates;
+        /** Transactions of the last pings this peer sent us, to drop replays; event loop only. */
+        final long[] seenPings = new long[16];
+        int seenPingsNext;
         /** Every real address this peer is known at, oldest first; guarded by itself. */
         final java.util.LinkedHashSet<InetSocketAddress> known = new java.util.LinkedHashSet<>();
 
@@ -57,10 +62,17 @@ final class PathTable {
         this.maxPeers = maxPeers;
     }
 
-    /** The peer for a dial to {@code id} at {@code real}; its real path is set to {@code real}. */
+    /**
+     * The peer for a dial to {@code id} at {@code real}. Its traffic moves to {@code real} unless it has live
+     * connections (those keep their selected path).
+     */
     Peer forDial(EndpointId id, InetSocketAddress real) {
         Peer peer = byId.computeIfAbsent(id, k -> newPeer(k, real));
-        switchPath(peer, real);
+        if (peer.users.get() == 0 || peer.real == null) {
+            switchPath(peer, real);
+        } else {
+            learn(peer, real); // live connections stay on their path; the path layer may move them later
+        }
         return peer;
     }
 
@@ -89,6 +101,44 @@ final class PathTable {
         return peer;
     }
 
+    Peer byId(EndpointId id) {
+        return byId.get(id);
+    }
+
+    /** Every peer (a live view). */
+    java.util.Collection<Peer> peers() {
+        return byMapped.values();
+    }
+
+    /**
+     * Accepts packets from {@code real} as the peer's (a path it proved with a signed probe), without
+     * moving the peer's outgoing traffic there.
+     */
+    void learn(Peer peer, InetSocketAddress real) {
+        Peer other = byReal.putIfAbsent(real, peer);
+        if (other != null && other != peer) {
+            return; // another peer's address: first come, first served until that peer is forgotten
+        }
+        synchronized (peer.known) {
+            if (peer.known.add(real)) {
+                trim(peer);
+            }
+        }
+    }
+
+    private void trim(Peer peer) {
+        while (peer.known.size() > MAX_REAL_ADDRESSES) {
+            InetSocketAddress oldest = peer.known.iterator().next();
+            if (oldest.equals(peer.real)) {
+                peer.known.remove(oldest);
+                peer.known.add(oldest);
+                continue;
+            }
+            peer.known.remove(oldest);
+            byReal.remove(oldest, peer);
+        }
+    }
+
     /** Records the id a peer proved in its handshake. */
     void identified(Peer peer, EndpointId id) {
         peer.id = id;
@@ -105,11 +155,7 @@ final class PathTable {
         synchronized (peer.known) {
             peer.known.remove(real);
             peer.known.add(real);
-            while (peer.known.size() > MAX_REAL_ADDRESSES) {
-                InetSocketAddress oldest = peer.known.iterator().next();
-                peer.known.remove(oldest);
-                byReal.remove(oldest, peer);
-            }
+            trim(peer);
         }
     }
 

@@ -364,6 +364,6 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     }
 
     static PathInfo direct(java.net.InetSocketAddress real) {
-        return new PathInfo(PathKind.DIRECT, real.getAddress().getHostAddress() + ":" + real.getPort(), Optional.empty());
+        return new PathInfo(PathKind.DIRECT, PathLayer.text(real), Optional.empty());
     }
 }

@@ -50,6 +50,7 @@ import org.quiver.api.Endpoint;
 import org.quiver.api.EndpointAddr;
 import org.quiver.api.EndpointId;
 import org.quiver.api.LocalIdentity;
+import org.quiver.api.PathInfo;
 import org.quiver.api.ProtocolHandler;
 import org.quiver.api.QuiverException;
 import org.quiver.api.Watchable;
@@ -89,6 +90,7 @@ public final class QuicEndpoint implements Endpoint {
     private final VirtualChannel serverSide;
     private final VirtualChannel clientSide;
     private final PathTable paths;
+    private final PathLayer pathLayer;
     private final Set<ByteBufKey> liveClientIds = ConcurrentHashMap.newKeySet();
     private final Set<QuicConnectionImpl> connections = ConcurrentHashMap.newKeySet();
     private final Map<String, QuicSslContext> clientContexts = new ConcurrentHashMap<>();
@@ -110,6 +112,12 @@ public final class QuicEndpoint implements Endpoint {
         this.handlers = new ConcurrentHashMap<>(b.handlers);
         this.idleTimeout = b.idleTimeout;
         this.paths = new PathTable(b.maxPeers);
+        this.pathLayer = new PathLayer(identity, paths, b.timings,
+                (to, datagram) -> udp().writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to)),
+                this::pathChanged);
+        if (b.selector != null) {
+            pathLayer.selector(b.selector);
+        }
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("quiver-endpoint", true), io);
         this.loop = group.next();
@@ -143,7 +151,7 @@ public final class QuicEndpoint implements Endpoint {
                     .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, 4 * 1024 * 1024)
                     .option(ChannelOption.SO_SNDBUF, 4 * 1024 * 1024)
-                    .handler(new UdpRouter(paths, serverSide, clientSide, liveClientIds, dropped));
+                    .handler(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, dropped));
             this.udp = bootstrap.bind(b.bind).sync().channel();
             loop.register(serverSide).sync();
             loop.register(clientSide).sync();
@@ -158,6 +166,9 @@ public final class QuicEndpoint implements Endpoint {
         long idleNanos = idleTimeout.toNanos();
         loop.scheduleAtFixedRate(() -> paths.sweep(idleNanos), SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
         InetSocketAddress local = (InetSocketAddress) udp.localAddress();
+        pathLayer.socketFamily(local.getAddress() instanceof java.net.Inet6Address);
+        long tick = pathLayer.tickNanos();
+        loop.scheduleAtFixedRate(() -> pathLayer.tick(System.nanoTime()), tick, tick, TimeUnit.NANOSECONDS);
         this.bound = new WatchableValue<>("bound addresses", List.of(local));
         this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null, directAddresses(local)));
     }
@@ -259,6 +270,62 @@ public final class QuicEndpoint implements Endpoint {
         return (InetSocketAddress) udp.localAddress();
     }
 
+    /** Probes sent, received, and dropped (malformed, forged, replayed, unexpected, over budget); path switches. */
+    public long[] probeCounts() {
+        return new long[] {pathLayer.probesSent.sum(), pathLayer.probesReceived.sum(), pathLayer.probesDropped.sum(),
+                pathLayer.pathSwitches.sum()};
+    }
+
+    /** This endpoint's own addresses as peers observed them (from their pongs), most recent last. */
+    public List<InetSocketAddress> observedAddresses() {
+        return pathLayer.observedAddresses();
+    }
+
+    /**
+     * Uses {@code selector} (null: the default) to choose paths from now on, re-evaluating every peer at once;
+     * live connections move if the new policy prefers another path, and are never dropped.
+     */
+    public void pathSelector(org.quiver.spi.path.PathSelector selector) {
+        pathLayer.selector(selector);
+        loop.execute(pathLayer::reselectAll);
+    }
+
+    /** The selector in use. */
+    public org.quiver.spi.path.PathSelector pathSelector() {
+        return pathLayer.selector();
+    }
+
+    @Override
+    public List<org.quiver.api.PathStatus> paths(EndpointId peer) {
+        PathTable.Peer p = paths.byId(peer);
+        if (p == null) {
+            return List.of();
+        }
+        if (loop.inEventLoop()) {
+            return pathLayer.status(p);
+        }
+        try {
+            return loop.submit(() -> pathLayer.status(p)).get(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+                 | java.util.concurrent.RejectedExecutionException e) {
+            return List.of(); // closing
+        }
+    }
+
+    /** Event loop: the path layer moved {@code peer}; its connections report the new path. */
+    private void pathChanged(PathTable.Peer peer, org.quiver.path.CandidateSet.Candidate<InetSocketAddress> selected) {
+        PathInfo info = new PathInfo(selected.kind(), selected.remote(),
+                selected.rttNanos() < 0 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofNanos(selected.rttNanos())));
+        for (QuicConnectionImpl c : connections) {
+            if (c.peer() == peer) {
+                c.pathValue().set(info);
+            }
+        }
+    }
+
     /** Datagrams dropped so far (unroutable, no path, queues full). */
     public long droppedDatagrams() {
         return dropped.sum();
@@ -286,6 +353,8 @@ public final class QuicEndpoint implements Endpoint {
                     + " that this endpoint can reach (relays are not supported yet): " + target.directAddresses()));
         }
         PathTable.Peer peer = paths.forDial(target.id(), real);
+        List<InetSocketAddress> published = target.directAddresses();
+        loop.execute(() -> pathLayer.dialing(peer, published, real));
         byte[] cid = ConnectionIds.newClientId();
         ByteBufKey key = new ByteBufKey(cid);
         liveClientIds.add(key);
@@ -334,7 +403,10 @@ public final class QuicEndpoint implements Endpoint {
             if (c.remoteId().equals(peer)) {
                 PathTable.Peer p = c.peer();
                 if (p != null) {
-                    loop.execute(() -> paths.switchPath(p, real));
+                    loop.execute(() -> {
+                        pathLayer.forced(p, real);
+                        paths.switchPath(p, real);
+                    });
                     c.pathValue().set(QuicConnectionImpl.direct(real));
                 }
             }
@@ -450,6 +522,9 @@ public final class QuicEndpoint implements Endpoint {
             EndpointId id = Tls.peerId(ch.sslEngine());
             if (peer != null) {
                 paths.identified(peer, id);
+                if (peer.real != null && paths.byId(id) == peer) {
+                    pathLayer.accepted(peer, peer.real);
+                }
             }
             QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, id, false,
                     QuicConnectionImpl.direct(peer != null && peer.real != null ? peer.real : PathTable.LOCAL), dropped);
@@ -516,6 +591,8 @@ public final class QuicEndpoint implements Endpoint {
         private int maxPeers = 10_000;
         private int maxStreams = 1000;
         private int handlerThreads = 64;
+        private org.quiver.path.CandidateSet.Timings timings = org.quiver.path.CandidateSet.Timings.DEFAULT;
+        private org.quiver.spi.path.PathSelector selector;
 
         private Builder(LocalIdentity identity) {
             this.identity = Objects.requireNonNull(identity, "identity");
@@ -552,6 +629,24 @@ public final class QuicEndpoint implements Endpoint {
                 throw new IllegalArgumentException("maxPeers must be at least 1");
             }
             this.maxPeers = max;
+            return this;
+        }
+
+        /**
+         * How often working paths are probed (default 2 s); unknown and dead ones are retried every 2.5
+         * intervals, and a path that has not answered for 3.25 intervals is left.
+         */
+        public Builder probeInterval(Duration interval) {
+            if (interval.toMillis() < 20) {
+                throw new IllegalArgumentException("the probe interval must be at least 20 ms, got " + interval);
+            }
+            this.timings = org.quiver.path.CandidateSet.Timings.ofHeartbeat(interval.toNanos());
+            return this;
+        }
+
+        /** The path policy to start with (default: {@link org.quiver.path.DefaultPathSelector}). */
+        public Builder pathSelector(org.quiver.spi.path.PathSelector selector) {
+            this.selector = selector;
             return this;
         }
 

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The only handler on the real UDP socket: routes each datagram to the server-role or client-role QUIC
  * codec by connection id (see {@link ConnectionIds}), with its sender rewritten to the peer's mapped
- * address, or drops and counts it. No payload is copied: the same buffer is handed on.
+ * address, hands probes to the {@link PathLayer}, or drops and counts it. No payload is copied: the same buffer is handed on.
  *
  * <p>Runs on the socket's event loop only.
  */
@@ -21,10 +21,13 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
     private final VirtualChannel client;
     private final Set<ByteBufKey> liveClientIds;
     private final LongAdder dropped;
+    private final PathLayer probes;
     private boolean serverRead;
     private boolean clientRead;
 
-    UdpRouter(PathTable paths, VirtualChannel server, VirtualChannel client, Set<ByteBufKey> liveClientIds, LongAdder dropped) {
+    UdpRouter(PathTable paths, PathLayer probes, VirtualChannel server, VirtualChannel client, Set<ByteBufKey> liveClientIds,
+              LongAdder dropped) {
+        this.probes = probes;
         this.paths = paths;
         this.server = server;
         this.client = client;
@@ -42,8 +45,20 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
         ByteBuf content = packet.content();
         ConnectionIds.Route route = ConnectionIds.route(content,
                 (buf, index) -> liveClientIds.contains(ByteBufKey.peek(buf, index, ConnectionIds.LENGTH)));
-        if (route == ConnectionIds.Route.PROBE || route == ConnectionIds.Route.INVALID) {
-            // probes are the path layer's (next issue); until then they are dropped and counted
+        if (route == ConnectionIds.Route.PROBE) {
+            if (content.readableBytes() != Probe.LENGTH) {
+                probes.probesReceived.increment();
+                probes.probesDropped.increment();
+                packet.release();
+                return;
+            }
+            byte[] bytes = new byte[Probe.LENGTH];
+            content.getBytes(content.readerIndex(), bytes);
+            packet.release();
+            probes.onProbe(packet.sender(), bytes, System.nanoTime());
+            return;
+        }
+        if (route == ConnectionIds.Route.INVALID) {
             drop(packet);
             return;
         }

@@ -1,0 +1,369 @@
+package org.quiver.transport.quic.impl;
+
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.quiver.api.EndpointId;
+import org.quiver.api.LocalIdentity;
+import org.quiver.api.PathKind;
+import org.quiver.api.PathStatus;
+import org.quiver.path.CandidateSet;
+import org.quiver.path.CandidateSet.Candidate;
+import org.quiver.path.DefaultPathSelector;
+import org.quiver.spi.path.PathSelector;
+
+/**
+ * The path layer (iroh's magic socket): for every identified peer a {@link CandidateSet} of direct paths,
+ * probed with signed {@link Probe}s, and the selected path behind the peer's mapped address, which it moves
+ * ({@link PathTable#switchPath}) whenever the {@link PathSelector} picks another. QUIC never notices.
+ *
+ * <p>Candidates come from the addresses a dial was given, the address a connection came from, and the
+ * addresses verified pings come from. Only peers with a live connection are probed. A forged, misdirected
+ * or replayed probe validates nothing and is dropped and counted; authenticating costs a signature check,
+ * so at most {@link #AUTH_PER_SECOND} probes a second are checked and the rest dropped.
+ *
+ * <p>Everything here runs on the endpoint's event loop, except {@link #selector(PathSelector)} and the
+ * counters.
+ */
+final class PathLayer {
+    /** Probes authenticated per second at most (signature checks cost ~0.1 ms each). */
+    static final int AUTH_PER_SECOND = 2_000;
+    /** Own addresses as others observed them, remembered at most. */
+    static final int MAX_OBSERVED = 8;
+
+    /** Sends a datagram on the real socket (event loop). */
+    interface Output {
+        void send(InetSocketAddress to, byte[] datagram);
+    }
+
+    /** Told (event loop) when a peer's selected path changed. */
+    interface Listener {
+        void pathChanged(PathTable.Peer peer, Candidate<InetSocketAddress> selected);
+    }
+
+    private final LocalIdentity identity;
+    private final PathTable paths;
+    private final CandidateSet.Timings timings;
+    private final Output out;
+    private final Listener listener;
+    private volatile boolean v6Socket;
+    private final SecureRandom random = new SecureRandom();
+    private volatile PathSelector selector;
+    private final GuardedSelector guarded = new GuardedSelector();
+    final LongAdder probesSent = new LongAdder();
+    final LongAdder probesReceived = new LongAdder();
+    final LongAdder probesDropped = new LongAdder();
+    final LongAdder pathSwitches = new LongAdder();
+    final LongAdder selectorFailures = new LongAdder();
+    private final java.util.LinkedHashSet<InetSocketAddress> observed = new java.util.LinkedHashSet<>();
+    private long budgetWindow;
+    private int budgetUsed;
+
+    PathLayer(LocalIdentity identity, PathTable paths, CandidateSet.Timings timings, Output out, Listener listener) {
+        this.identity = identity;
+        this.paths = paths;
+        this.timings = timings;
+        this.out = out;
+        this.listener = listener;
+        this.selector = new DefaultPathSelector();
+    }
+
+    /** Tells the layer the socket's family once it is bound. */
+    void socketFamily(boolean v6) {
+        this.v6Socket = v6;
+    }
+
+    /** The selector in use. */
+    PathSelector selector() {
+        return selector;
+    }
+
+    /** Uses {@code s} (null: the default) from now on; the caller re-runs selection on the loop. */
+    void selector(PathSelector s) {
+        this.selector = s == null ? new DefaultPathSelector() : s;
+    }
+
+    /** How often {@link #tick} should run. */
+    long tickNanos() {
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(20), Math.min(timings.heartbeatNanos() / 4, TimeUnit.MILLISECONDS.toNanos(250)));
+    }
+
+    /** Whether this socket can send to {@code a} (an IPv4 socket cannot reach IPv6 addresses). */
+    boolean reachable(InetSocketAddress a) {
+        return a != null && !a.isUnresolved() && (v6Socket || !(a.getAddress() instanceof Inet6Address));
+    }
+
+    private CandidateSet<InetSocketAddress> candidates(PathTable.Peer peer) {
+        CandidateSet<InetSocketAddress> set = peer.candidates;
+        if (set == null) {
+            set = new CandidateSet<>(timings, PathLayer::text);
+            peer.candidates = set;
+        }
+        return set;
+    }
+
+    /** A dial: the peer's published addresses become candidates; {@code initial} carries QUIC until probes answer. */
+    void dialing(PathTable.Peer peer, List<InetSocketAddress> published, InetSocketAddress initial) {
+        CandidateSet<InetSocketAddress> set = candidates(peer);
+        for (InetSocketAddress a : published) {
+            if (reachable(a)) {
+                set.add(a, PathKind.DIRECT, a.getAddress() instanceof Inet6Address, CandidateSet.Source.PUBLISHED);
+            }
+        }
+        Candidate<InetSocketAddress> c = set.add(initial, PathKind.DIRECT, initial.getAddress() instanceof Inet6Address,
+                CandidateSet.Source.PUBLISHED);
+        if (set.selected() == null && c != null) {
+            set.select(c);
+        }
+        probeDue(peer, System.nanoTime());
+    }
+
+    /** A connection from {@code real} was accepted and its peer identified: that address is its first path. */
+    void accepted(PathTable.Peer peer, InetSocketAddress real) {
+        CandidateSet<InetSocketAddress> set = candidates(peer);
+        Candidate<InetSocketAddress> c = set.add(real, PathKind.DIRECT, real.getAddress() instanceof Inet6Address,
+                CandidateSet.Source.OBSERVED);
+        if (set.selected() == null && c != null) {
+            set.select(c);
+        }
+        probeDue(peer, System.nanoTime());
+    }
+
+    /** An application (or test) moved the peer to {@code real}: it becomes a candidate and the selected one. */
+    void forced(PathTable.Peer peer, InetSocketAddress real) {
+        CandidateSet<InetSocketAddress> set = candidates(peer);
+        Candidate<InetSocketAddress> c = set.add(real, PathKind.DIRECT, real.getAddress() instanceof Inet6Address,
+                CandidateSet.Source.OBSERVED);
+        if (c != null) {
+            set.select(c);
+        }
+    }
+
+    /** A datagram with the QUIC fixed bit clear arrived from {@code from}. */
+    void onProbe(InetSocketAddress from, byte[] datagram, long now) {
+        probesReceived.increment();
+        if (datagram.length != Probe.LENGTH || !takeBudget(now)) {
+            probesDropped.increment();
+            return;
+        }
+        Probe.Result r = Probe.decode(datagram, identity.id());
+        if (r.probe == null) {
+            probesDropped.increment();
+            return;
+        }
+        Probe p = r.probe;
+        PathTable.Peer peer = paths.byId(p.sender);
+        if (p.type == Probe.PING) {
+            if (peer != null && !firstSight(peer, p.tx)) {
+                probesDropped.increment(); // a replayed ping
+                return;
+            }
+            // answer from the socket it came to, telling the pinger where we saw it come from
+            out.send(from, Probe.encode(Probe.PONG, p.tx, identity, p.sender, from));
+            probesSent.increment();
+            if (peer != null && peer.candidates != null && reachable(from)) {
+                // the peer can reach us from there: a path to try (validated only by our own probe)
+                paths.learn(peer, from);
+                Candidate<InetSocketAddress> c = peer.candidates.get(from);
+                if (c == null) {
+                    peer.candidates.add(from, PathKind.DIRECT, from.getAddress() instanceof Inet6Address, CandidateSet.Source.OBSERVED);
+                    probeDue(peer, now);
+                }
+            }
+            return;
+        }
+        // a pong: valid only as the answer to a ping we sent on that very path
+        Candidate<InetSocketAddress> c = peer == null || peer.candidates == null ? null : peer.candidates.get(from);
+        if (c == null || peer.candidates.pongReceived(c, p.tx, now) < 0) {
+            probesDropped.increment();
+            return;
+        }
+        paths.learn(peer, from);
+        noteObserved(p.address);
+        reselect(peer);
+    }
+
+    private boolean takeBudget(long now) {
+        if (now - budgetWindow >= TimeUnit.SECONDS.toNanos(1)) {
+            budgetWindow = now;
+            budgetUsed = 0;
+        }
+        return ++budgetUsed <= AUTH_PER_SECOND;
+    }
+
+    private static boolean firstSight(PathTable.Peer peer, long tx) {
+        for (long seen : peer.seenPings) {
+            if (seen == tx) {
+                return false;
+            }
+        }
+        peer.seenPings[peer.seenPingsNext] = tx;
+        peer.seenPingsNext = (peer.seenPingsNext + 1) % peer.seenPings.length;
+        return true;
+    }
+
+    private void noteObserved(InetSocketAddress a) {
+        synchronized (observed) {
+            observed.remove(a);
+            observed.add(a);
+            if (observed.size() > MAX_OBSERVED) {
+                observed.remove(observed.iterator().next());
+            }
+        }
+    }
+
+    /** This endpoint's addresses as peers' pongs reported them, most recent last. */
+    List<InetSocketAddress> observedAddresses() {
+        synchronized (observed) {
+            return List.copyOf(observed);
+        }
+    }
+
+    /** Periodic work: timeouts, probes due, selection. */
+    void tick(long now) {
+        for (PathTable.Peer peer : paths.peers()) {
+            CandidateSet<InetSocketAddress> set = peer.candidates;
+            if (set == null || peer.users.get() == 0) {
+                continue;
+            }
+            boolean changed = set.expire(now);
+            changed |= set.reopenIfNeeded();
+            probeDue(peer, now);
+            if (changed) {
+                reselect(peer);
+            }
+        }
+    }
+
+    private void probeDue(PathTable.Peer peer, long now) {
+        CandidateSet<InetSocketAddress> set = peer.candidates;
+        EndpointId id = peer.id;
+        if (set == null || id == null) {
+            return;
+        }
+        List<Candidate<InetSocketAddress>> list = set.candidates();
+        for (int i = 0; i < list.size(); i++) {
+            Candidate<InetSocketAddress> c = list.get(i);
+            if (c.kind() == PathKind.DIRECT && set.probeDue(c, now)) {
+                long tx = random.nextLong();
+                set.pingSent(c, tx, now);
+                out.send(c.key(), Probe.encode(Probe.PING, tx, identity, id, c.key()));
+                probesSent.increment();
+            }
+        }
+    }
+
+    /** Runs the selector for {@code peer} and moves its traffic when the choice changed. */
+    void reselect(PathTable.Peer peer) {
+        CandidateSet<InetSocketAddress> set = peer.candidates;
+        if (set == null) {
+            return;
+        }
+        Candidate<InetSocketAddress> chosen = set.choose(guarded);
+        Candidate<InetSocketAddress> current = set.selected();
+        if (chosen == null || chosen == current) {
+            if (chosen != null) {
+                set.closeRedundant();
+            }
+            return; // nothing usable: keep sending where we did (it may come back)
+        }
+        set.select(chosen);
+        paths.switchPath(peer, chosen.key());
+        pathSwitches.increment();
+        set.closeRedundant();
+        listener.pathChanged(peer, chosen);
+    }
+
+    /** Re-runs selection for every peer (the selector changed). */
+    void reselectAll() {
+        for (PathTable.Peer peer : paths.peers()) {
+            reselect(peer);
+        }
+    }
+
+    /** The peer's candidates as the API reports them. */
+    List<PathStatus> status(PathTable.Peer peer) {
+        CandidateSet<InetSocketAddress> set = peer.candidates;
+        if (set == null) {
+            return List.of();
+        }
+        long nowNanos = System.nanoTime();
+        Instant now = Instant.now();
+        List<PathStatus> result = new ArrayList<>();
+        for (Candidate<InetSocketAddress> c : set.candidates()) {
+            result.add(new PathStatus(c.kind(), c.remote(), c.state(),
+                    c.rttNanos() < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(c.rttNanos())),
+                    c.pinged() ? Optional.of(now.minusNanos(nowNanos - c.lastPingNanos())) : Optional.empty(),
+                    c.answered() ? Optional.of(now.minusNanos(nowNanos - c.lastPongNanos())) : Optional.empty(),
+                    c == set.selected()));
+        }
+        return result;
+    }
+
+    /** {@code 192.0.2.1:4433} or {@code [2001:db8::1]:4433}. */
+    static String text(InetSocketAddress a) {
+        if (a.getAddress() instanceof Inet6Address) {
+            return "[" + compress(a.getAddress().getAddress()) + "]:" + a.getPort();
+        }
+        String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+        return host + ":" + a.getPort();
+    }
+
+    /** RFC 5952 text of an IPv6 address: lowercase, the longest run (2+) of zero groups as "::". */
+    static String compress(byte[] ip) {
+        int[] g = new int[8];
+        for (int i = 0; i < 8; i++) {
+            g[i] = ((ip[2 * i] & 0xff) << 8) | (ip[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLen = 1;
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && g[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                bestStart = i;
+                bestLen = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                sb.append("::");
+                i += bestLen - 1;
+                continue;
+            }
+            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
+                sb.append(':');
+            }
+            sb.append(Integer.toHexString(g[i]));
+        }
+        return sb.toString();
+    }
+
+    /** Counts a selector's failures (exceptions, bad indexes); {@link CandidateSet#choose} then keeps the current path. */
+    private final class GuardedSelector implements PathSelector {
+        @Override
+        public int select(List<org.quiver.spi.path.PathCandidate> candidates, int current) {
+            try {
+                int pick = selector.select(candidates, current);
+                if (pick < -1 || pick >= candidates.size()) {
+                    selectorFailures.increment();
+                }
+                return pick;
+            } catch (RuntimeException e) {
+                selectorFailures.increment();
+                throw e;
+            }
+        }
+    }
+}

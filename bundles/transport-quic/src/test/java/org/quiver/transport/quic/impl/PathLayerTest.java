@@ -1,0 +1,200 @@
+package org.quiver.transport.quic.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.quiver.api.LocalIdentity;
+import org.quiver.api.PathState;
+import org.quiver.api.PathStatus;
+import org.quiver.identity.Identities;
+import org.quiver.path.CandidateSet;
+
+/** The path layer's probe handling in plain Java: two layers wired back to back, and an attacker between. */
+class PathLayerTest {
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+    private final LocalIdentity alice = Identities.ephemeral();
+    private final LocalIdentity bob = Identities.ephemeral();
+    private final LocalIdentity mallory = Identities.ephemeral();
+    private final InetSocketAddress bobAt1 = new InetSocketAddress("198.18.0.2", 1001);
+    private final InetSocketAddress bobAt2 = new InetSocketAddress("198.18.0.3", 1002);
+    private final InetSocketAddress aliceAt = new InetSocketAddress("198.18.0.1", 1000);
+
+    private record Sent(InetSocketAddress to, byte[] datagram) {}
+
+    private final List<Sent> fromAlice = new ArrayList<>();
+    private final List<PathTable.Peer> switched = new ArrayList<>();
+    private final PathTable alicePaths = new PathTable(100);
+    private final PathLayer aliceLayer = new PathLayer(alice, alicePaths, CandidateSet.Timings.ofHeartbeat(100 * MS),
+            (to, d) -> fromAlice.add(new Sent(to, d)), (peer, c) -> switched.add(peer));
+
+    private PathTable.Peer dialBob() {
+        PathTable.Peer peer = alicePaths.forDial(bob.id(), bobAt1);
+        peer.users.incrementAndGet();
+        aliceLayer.dialing(peer, List.of(bobAt1, bobAt2), bobAt1);
+        return peer;
+    }
+
+    private Probe ping(int index) {
+        return Probe.decode(fromAlice.get(index).datagram(), bob.id()).probe;
+    }
+
+    private static byte[] pong(LocalIdentity from, LocalIdentity to, long tx, InetSocketAddress observed) {
+        return Probe.encode(Probe.PONG, tx, from, to.id(), observed);
+    }
+
+    private PathStatus status(PathTable.Peer peer, InetSocketAddress a) {
+        return aliceLayer.status(peer).stream().filter(s -> s.remote().equals(PathLayer.text(a))).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aDialProbesEveryCandidateAndAnAnswerValidatesAndSelects() {
+        PathTable.Peer peer = dialBob();
+        assertThat(fromAlice).extracting(Sent::to).containsExactly(bobAt1, bobAt2);
+        Probe p1 = ping(0);
+        assertThat(p1.type).isEqualTo(Probe.PING);
+        assertThat(p1.address).as("where alice sent it").isEqualTo(bobAt1);
+        long t0 = System.nanoTime();
+        aliceLayer.onProbe(bobAt2, pong(bob, alice, ping(1).tx, aliceAt), t0 + 3 * MS);
+        assertThat(status(peer, bobAt2).state()).isEqualTo(PathState.VALID);
+        assertThat(status(peer, bobAt2).selected()).isTrue();
+        assertThat(peer.real).isEqualTo(bobAt2);
+        assertThat(switched).containsExactly(peer);
+        assertThat(aliceLayer.observedAddresses()).containsExactly(aliceAt);
+        assertThat(alicePaths.byReal(bobAt2)).isSameAs(peer);
+        assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALIDATING);
+    }
+
+    @Test
+    void aForgedPongValidatesNothing() {
+        PathTable.Peer peer = dialBob();
+        byte[] forged = pong(mallory, alice, ping(0).tx, aliceAt);
+        System.arraycopy(bob.id().toBytes(), 0, forged, 10, 32);
+        aliceLayer.onProbe(bobAt1, forged, System.nanoTime());
+        // and a pong signed by mallory as herself: no such peer
+        aliceLayer.onProbe(bobAt1, pong(mallory, alice, ping(0).tx, aliceAt), System.nanoTime());
+        assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALIDATING);
+        assertThat(aliceLayer.probesDropped.sum()).isEqualTo(2);
+        assertThat(switched).isEmpty();
+    }
+
+    @Test
+    void aReplayedPongValidatesNothing() {
+        PathTable.Peer peer = dialBob();
+        byte[] answer = pong(bob, alice, ping(0).tx, aliceAt);
+        aliceLayer.onProbe(bobAt1, answer, System.nanoTime());
+        assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALID);
+        // the path dies; the old answer, replayed, must not bring it back
+        peer.candidates.markInactive(peer.candidates.get(bobAt1));
+        aliceLayer.onProbe(bobAt1, answer, System.nanoTime());
+        assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.INACTIVE);
+        assertThat(aliceLayer.probesDropped.sum()).isEqualTo(1);
+    }
+
+    @Test
+    void aPongFromAnotherPathValidatesNeither() {
+        PathTable.Peer peer = dialBob();
+        // bob's genuine answer to the ping sent to bobAt1, but arriving from an address alice never pinged
+        InetSocketAddress elsewhere = new InetSocketAddress("198.18.0.66", 6666);
+        aliceLayer.onProbe(elsewhere, pong(bob, alice, ping(0).tx, aliceAt), System.nanoTime());
+        // or from the other candidate (the transaction belongs to the first)
+        aliceLayer.onProbe(bobAt2, pong(bob, alice, ping(0).tx, aliceAt), System.nanoTime());
+        assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALIDATING);
+        assertThat(status(peer, bobAt2).state()).isEqualTo(PathState.VALIDATING);
+        assertThat(aliceLayer.probesDropped.sum()).isEqualTo(2);
+    }
+
+    @Test
+    void pingsAreAnsweredAndTheirPathsBecomeCandidatesButReplaysAreDropped() {
+        PathTable.Peer peer = dialBob();
+        fromAlice.clear();
+        InetSocketAddress bobAt3 = new InetSocketAddress("198.18.0.4", 1003);
+        byte[] bobsPing = Probe.encode(Probe.PING, 555, bob, alice.id(), aliceAt);
+        aliceLayer.onProbe(bobAt3, bobsPing, System.nanoTime());
+        assertThat(fromAlice).hasSize(2);
+        Probe answer = Probe.decode(fromAlice.get(0).datagram(), bob.id()).probe;
+        assertThat(fromAlice.get(0).to()).isEqualTo(bobAt3);
+        assertThat(answer.type).isEqualTo(Probe.PONG);
+        assertThat(answer.tx).isEqualTo(555);
+        assertThat(answer.address).as("bob learns how alice sees him").isEqualTo(bobAt3);
+        assertThat(fromAlice.get(1).to()).as("alice probes the new path herself").isEqualTo(bobAt3);
+        assertThat(status(peer, bobAt3).state()).isEqualTo(PathState.VALIDATING);
+        assertThat(alicePaths.byReal(bobAt3)).isSameAs(peer);
+        aliceLayer.onProbe(bobAt3, bobsPing, System.nanoTime());
+        assertThat(fromAlice).as("a replayed ping gets no answer").hasSize(2);
+        assertThat(aliceLayer.probesDropped.sum()).isEqualTo(1);
+    }
+
+    @Test
+    void pingsFromStrangersAreAnsweredWithoutKeepingState() {
+        aliceLayer.onProbe(bobAt1, Probe.encode(Probe.PING, 1, bob, alice.id(), aliceAt), System.nanoTime());
+        assertThat(fromAlice).hasSize(1);
+        assertThat(alicePaths.size()).isZero();
+    }
+
+    @Test
+    void aSilentSelectedPathIsLeftForTheOther() {
+        PathTable.Peer peer = dialBob();
+        long t = System.nanoTime();
+        aliceLayer.onProbe(bobAt1, pong(bob, alice, ping(0).tx, aliceAt), t + MS);
+        aliceLayer.onProbe(bobAt2, pong(bob, alice, ping(1).tx, aliceAt), t + 30 * MS);
+        assertThat(peer.real).isEqualTo(bobAt1);
+        // from now on only bobAt2 answers
+        for (int step = 1; step <= 10; step++) {
+            long now = t + step * 100 * MS;
+            int before = fromAlice.size();
+            aliceLayer.tick(now);
+            for (Sent s : fromAlice.subList(before, fromAlice.size())) {
+                if (s.to().equals(bobAt2)) {
+                    aliceLayer.onProbe(bobAt2, pong(bob, alice, Probe.decode(s.datagram(), bob.id()).probe.tx, aliceAt), now + 30 * MS);
+                }
+            }
+        }
+        assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.INACTIVE);
+        assertThat(peer.real).isEqualTo(bobAt2);
+        assertThat(aliceLayer.pathSwitches.sum()).isEqualTo(1);
+    }
+
+    @Test
+    void aBrokenSelectorIsCountedAndKeepsThePath() {
+        PathTable.Peer peer = dialBob();
+        aliceLayer.selector((c, cur) -> {
+            throw new IllegalStateException("boom");
+        });
+        aliceLayer.onProbe(bobAt2, pong(bob, alice, ping(1).tx, aliceAt), System.nanoTime());
+        assertThat(peer.real).isEqualTo(bobAt1);
+        assertThat(aliceLayer.selectorFailures.sum()).isEqualTo(1);
+        aliceLayer.selector(null);
+        aliceLayer.reselectAll();
+        assertThat(peer.real).isEqualTo(bobAt2);
+    }
+
+    @Test
+    void theAuthenticationBudgetBoundsSignatureChecks() {
+        byte[] junkProbe = Probe.encode(Probe.PING, 1, mallory, alice.id(), aliceAt);
+        junkProbe[100] ^= 1; // bad signature: costs a check each time
+        long now = System.nanoTime();
+        for (int i = 0; i < PathLayer.AUTH_PER_SECOND + 500; i++) {
+            aliceLayer.onProbe(bobAt1, junkProbe, now);
+        }
+        assertThat(aliceLayer.probesDropped.sum()).isEqualTo(PathLayer.AUTH_PER_SECOND + 500);
+        // a second later there is budget again: a genuine ping is answered
+        aliceLayer.onProbe(bobAt1, Probe.encode(Probe.PING, 2, bob, alice.id(), aliceAt), now + TimeUnit.SECONDS.toNanos(1));
+        assertThat(fromAlice).hasSize(1);
+    }
+
+    @Test
+    void textFormsBracketIpv6() {
+        assertThat(PathLayer.text(new InetSocketAddress("2001:db8::1", 5))).isEqualTo("[2001:db8::1]:5");
+        assertThat(PathLayer.text(new InetSocketAddress("198.18.0.1", 5))).isEqualTo("198.18.0.1:5");
+        assertThat(PathLayer.text(new InetSocketAddress("::1", 5))).isEqualTo("[::1]:5");
+        assertThat(PathLayer.text(new InetSocketAddress("::", 5))).isEqualTo("[::]:5");
+        assertThat(PathLayer.text(new InetSocketAddress("fd15:70a:510b::7", 12345))).isEqualTo("[fd15:70a:510b::7]:12345");
+        assertThat(PathLayer.text(new InetSocketAddress("2001:db8:0:1:0:0:1:0", 5))).as("longest run wins").isEqualTo("[2001:db8:0:1::1:0]:5");
+        assertThat(PathLayer.text(new InetSocketAddress("2001:db8:1:1:1:1:0:1", 5))).as("one zero group stays").isEqualTo("[2001:db8:1:1:1:1:0:1]:5");
+        assertThat(PathLayer.text(new InetSocketAddress("1:0:0:1:0:0:0:1", 5))).isEqualTo("[1:0:0:1::1]:5");
+    }
+}

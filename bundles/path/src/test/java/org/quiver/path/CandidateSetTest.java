@@ -133,19 +133,22 @@ class CandidateSetTest {
     }
 
     @Test
-    void rttIsTheMedianOfTheLastThreeSamples() {
+    void rttIsTheMinimumOfTheLastFiveSamples() {
         CandidateSet<String> set = set();
         Candidate<String> c = direct(set, "10.0.0.1:1");
-        validate(set, c, 1000 * MS, 10);
-        assertThat(c.rttNanos()).isEqualTo(10 * MS);
-        validate(set, c, 2000 * MS, 20);
-        assertThat(c.rttNanos()).isEqualTo(15 * MS);
-        validate(set, c, 3000 * MS, 200); // one late answer
+        validate(set, c, 1000 * MS, 20);
+        assertThat(c.rttNanos()).isEqualTo(20 * MS);
+        validate(set, c, 2000 * MS, 200); // late answers (queueing, a pause) move nothing
+        validate(set, c, 3000 * MS, 300);
         assertThat(c.rttNanos()).isEqualTo(20 * MS);
         validate(set, c, 4000 * MS, 12);
-        assertThat(c.rttNanos()).as("the outlier moved nothing").isEqualTo(20 * MS);
-        validate(set, c, 5000 * MS, 12);
-        assertThat(c.rttNanos()).as("a real change shows after two probes").isEqualTo(12 * MS);
+        assertThat(c.rttNanos()).as("a faster path shows at once").isEqualTo(12 * MS);
+        for (int i = 0; i < 4; i++) {
+            validate(set, c, (5000 + i * 1000) * MS, 50);
+            assertThat(c.rttNanos()).as("a slower path needs five samples").isEqualTo(12 * MS);
+        }
+        validate(set, c, 9000 * MS, 50);
+        assertThat(c.rttNanos()).isEqualTo(50 * MS);
     }
 
     @Test
@@ -218,8 +221,10 @@ class CandidateSetTest {
         PathCandidate p1 = v1.get(0);
         assertThat(set.views().get(0)).isSameAs(p1);
         validate(set, c, 2000 * MS, 30);
+        assertThat(set.views().get(0)).as("the estimate did not change").isSameAs(p1);
+        validate(set, c, 3000 * MS, 5);
         assertThat(set.views().get(0)).isNotSameAs(p1);
-        assertThat(set.views().get(0).rttNanos()).isEqualTo(20 * MS);
+        assertThat(set.views().get(0).rttNanos()).isEqualTo(5 * MS);
     }
 
     // ---- seed 2.2: redundant paths
@@ -291,8 +296,8 @@ class CandidateSetTest {
         assertThat(CandidateSet.Timings.DEFAULT.heartbeatNanos()).isEqualTo(TimeUnit.SECONDS.toNanos(2));
         assertThatThrownBy(() -> new CandidateSet.Timings(0, 1, 2)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new CandidateSet.Timings(5, 1, 5)).hasMessageContaining("longer than the heartbeat");
-        assertThat(CandidateSet.median(new long[] {9, 1, 5}, 3)).isEqualTo(5);
-        assertThat(CandidateSet.median(new long[] {9, 1, 5}, 1)).isEqualTo(9);
+        assertThat(CandidateSet.min(new long[] {9, 1, 5}, 3)).isEqualTo(1);
+        assertThat(CandidateSet.min(new long[] {9, 1, 5}, 1)).isEqualTo(9);
     }
 
     /** Property: whatever happens, the limits hold and the selected path stays a member. */

@@ -36,14 +36,79 @@ public final class Ed25519Identity implements LocalIdentity {
     /** id-at-commonName. */
     private static final byte[] COMMON_NAME = Der.tlv(Der.OID, new byte[] {0x55, 0x04, 0x03});
 
+    /** 2^255 - 19. */
+    private static final BigInteger P = BigInteger.ONE.shiftLeft(255).subtract(BigInteger.valueOf(19));
+
     private final PrivateKey privateKey;
+    private final PrivateKey agreementKey;
     private final EndpointId id;
     private final X509Certificate certificate;
 
     private Ed25519Identity(KeyPair pair) {
         this.privateKey = pair.getPrivate();
         this.id = EndpointId.fromPublicKey(pair.getPublic());
+        this.agreementKey = agreementKey(((EdECPrivateKey) privateKey).getBytes()
+                .orElseThrow(() -> new IllegalStateException("the private key has no seed bytes")));
         this.certificate = selfSigned();
+    }
+
+    /**
+     * The X25519 private key of an Ed25519 seed: the first half of SHA-512(seed), the same scalar Ed25519
+     * signs with (RFC 8032 5.1.5; X25519 clamps it the same way, RFC 7748 5).
+     */
+    static PrivateKey agreementKey(byte[] seed) {
+        try {
+            byte[] h = java.security.MessageDigest.getInstance("SHA-512").digest(seed);
+            byte[] scalar = java.util.Arrays.copyOf(h, 32);
+            java.util.Arrays.fill(h, (byte) 0);
+            return KeyFactory.getInstance("X25519").generatePrivate(new java.security.spec.XECPrivateKeySpec(NamedParameterSpec.X25519, scalar));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("The JVM has no X25519 support", e);
+        }
+    }
+
+    /**
+     * The Montgomery u of an Ed25519 public key (RFC 7748 4.1): u = (1 + y) / (1 - y) mod p.
+     *
+     * @throws IllegalArgumentException for y = 1 (the neutral point: no such u)
+     */
+    static BigInteger montgomeryU(EndpointId id) {
+        byte[] le = id.toBytes();
+        le[31] &= 0x7f; // drop the sign of x
+        byte[] be = new byte[32];
+        for (int i = 0; i < 32; i++) {
+            be[i] = le[31 - i];
+        }
+        BigInteger y = new BigInteger(1, be).mod(P);
+        BigInteger denominator = BigInteger.ONE.subtract(y).mod(P);
+        if (denominator.signum() == 0) {
+            throw new IllegalArgumentException("Endpoint " + id.shortString() + " has a low-order key: no secret can be shared with it");
+        }
+        return BigInteger.ONE.add(y).multiply(denominator.modInverse(P)).mod(P);
+    }
+
+    @Override
+    public byte[] sharedSecret(EndpointId peer) {
+        try {
+            java.security.PublicKey theirs = KeyFactory.getInstance("X25519")
+                    .generatePublic(new java.security.spec.XECPublicKeySpec(NamedParameterSpec.X25519, montgomeryU(peer)));
+            javax.crypto.KeyAgreement agreement = javax.crypto.KeyAgreement.getInstance("X25519");
+            agreement.init(agreementKey);
+            agreement.doPhase(theirs, true);
+            byte[] secret = agreement.generateSecret();
+            boolean zero = true;
+            for (byte b : secret) {
+                zero &= b == 0;
+            }
+            if (zero) {
+                throw new IllegalArgumentException("Endpoint " + peer.shortString() + " has a low-order key: no secret can be shared with it");
+            }
+            return secret;
+        } catch (java.security.InvalidKeyException e) {
+            throw new IllegalArgumentException("Endpoint " + peer.shortString() + " has a key no secret can be shared with: " + e.getMessage(), e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("X25519 key agreement failed", e);
+        }
     }
 
     /** A new random identity. */

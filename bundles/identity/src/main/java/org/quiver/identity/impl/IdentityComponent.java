@@ -65,6 +65,11 @@ public final class IdentityComponent implements LocalIdentity {
     }
 
     @Override
+    public byte[] sharedSecret(org.quiver.api.EndpointId peer) {
+        return identity.sharedSecret(peer);
+    }
+
+    @Override
     public X509Certificate certificate() {
         return identity.certificate();
     }

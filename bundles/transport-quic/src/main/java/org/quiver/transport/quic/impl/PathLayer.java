@@ -25,16 +25,25 @@ import org.quiver.spi.path.PathSelector;
  * ({@link PathTable#switchPath}) whenever the {@link PathSelector} picks another. QUIC never notices.
  *
  * <p>Candidates come from the addresses a dial was given, the address a connection came from, and the
- * addresses verified pings come from. Only peers with a live connection are probed. A forged, misdirected
- * or replayed probe validates nothing and is dropped and counted; authenticating costs a signature check,
- * so at most {@link #AUTH_PER_SECOND} probes a second are checked and the rest dropped.
+ * addresses authenticated pings come from. Only peers with a live connection are probed, and a peer's
+ * traffic moves only once its connection is up (a handshake stays on the path it started on). A forged,
+ * misdirected or replayed probe validates nothing and is dropped and counted. Tags are cheap to check;
+ * what costs is the key agreement with a sender not seen before (~0.2 ms), so keys are cached (at most
+ * {@link #MAX_KEYS}) and at most {@link #KEYS_PER_SECOND} new ones are made a second: probes beyond that
+ * are dropped.
  *
  * <p>Everything here runs on the endpoint's event loop, except {@link #selector(PathSelector)} and the
  * counters.
  */
 final class PathLayer {
-    /** Probes authenticated per second at most (signature checks cost ~0.1 ms each). */
-    static final int AUTH_PER_SECOND = 2_000;
+    /** Key agreements with senders not in the cache, per second at most (each costs ~0.2 ms). */
+    static final int KEYS_PER_SECOND = 200;
+    /** Probe keys cached (least recently used go first). */
+    static final int MAX_KEYS = 1024;
+    /** Peers whose pings arrived before their connection was identified, remembered at most. */
+    static final int MAX_EARLY_PEERS = 256;
+    /** Addresses remembered per such peer. */
+    static final int MAX_EARLY_ADDRESSES = 4;
     /** Own addresses as others observed them, remembered at most. */
     static final int MAX_OBSERVED = 8;
 
@@ -65,11 +74,30 @@ final class PathLayer {
     private final java.util.LinkedHashSet<InetSocketAddress> observed = new java.util.LinkedHashSet<>();
     private long budgetWindow;
     private int budgetUsed;
+    private final byte[] selfBytes;
+    private final java.util.LinkedHashMap<java.nio.ByteBuffer, Probe.Keyed> keys = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<java.nio.ByteBuffer, Probe.Keyed> eldest) {
+            return size() > MAX_KEYS;
+        }
+    };
+    private final java.util.LinkedHashMap<EndpointId, List<InetSocketAddress>> early = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<EndpointId, List<InetSocketAddress>> eldest) {
+            return size() > MAX_EARLY_PEERS;
+        }
+    };
+    private final Probe.Keys lookup = this::lookup;
 
     PathLayer(LocalIdentity identity, PathTable paths, CandidateSet.Timings timings, Output out, Listener listener) {
         this.identity = identity;
         this.paths = paths;
         this.timings = timings;
+        this.selfBytes = identity.id().toBytes();
         this.out = out;
         this.listener = listener;
         this.selector = new DefaultPathSelector();
@@ -133,6 +161,14 @@ final class PathLayer {
         if (set.selected() == null && c != null) {
             set.select(c);
         }
+        // paths its pings came by while the handshake was still under way
+        List<InetSocketAddress> pinged = peer.id == null ? null : early.remove(peer.id);
+        if (pinged != null) {
+            for (InetSocketAddress a : pinged) {
+                paths.learn(peer, a);
+                set.add(a, PathKind.DIRECT, a.getAddress() instanceof Inet6Address, CandidateSet.Source.OBSERVED);
+            }
+        }
         probeDue(peer, System.nanoTime());
     }
 
@@ -149,16 +185,13 @@ final class PathLayer {
     /** A datagram with the QUIC fixed bit clear arrived from {@code from}. */
     void onProbe(InetSocketAddress from, byte[] datagram, long now) {
         probesReceived.increment();
-        if (datagram.length != Probe.LENGTH || !takeBudget(now)) {
+        this.now = now;
+        Probe.Result r = Probe.decode(datagram, identity.id(), selfBytes, lookup);
+        if (r.probe() == null) {
             probesDropped.increment();
             return;
         }
-        Probe.Result r = Probe.decode(datagram, identity.id());
-        if (r.probe == null) {
-            probesDropped.increment();
-            return;
-        }
-        Probe p = r.probe;
+        Probe p = r.probe();
         PathTable.Peer peer = paths.byId(p.sender);
         if (p.type == Probe.PING) {
             if (peer != null && !firstSight(peer, p.tx)) {
@@ -166,9 +199,15 @@ final class PathLayer {
                 return;
             }
             // answer from the socket it came to, telling the pinger where we saw it come from
-            out.send(from, Probe.encode(Probe.PONG, p.tx, identity, p.sender, from));
+            out.send(from, Probe.encode(Probe.PONG, p.tx, identity.id(), p.sender, from, keyFor(p.sender).mac()));
             probesSent.increment();
-            if (peer != null && peer.candidates != null && reachable(from)) {
+            if ((peer == null || peer.candidates == null) && reachable(from)) {
+                // perhaps a peer whose connection is still in its handshake: remember where it pinged from
+                List<InetSocketAddress> seen = early.computeIfAbsent(p.sender, k -> new ArrayList<>(2));
+                if (!seen.contains(from) && seen.size() < MAX_EARLY_ADDRESSES) {
+                    seen.add(from);
+                }
+            } else if (reachable(from)) {
                 // the peer can reach us from there: a path to try (validated only by our own probe)
                 paths.learn(peer, from);
                 Candidate<InetSocketAddress> c = peer.candidates.get(from);
@@ -190,12 +229,37 @@ final class PathLayer {
         reselect(peer);
     }
 
-    private boolean takeBudget(long now) {
+    private long now;
+
+    /** The cached key of a sender's raw id, or a new one while the budget lasts; null otherwise. */
+    private Probe.Keyed lookup(byte[] d, int offset) {
+        Probe.Keyed k = keys.get(java.nio.ByteBuffer.wrap(d, offset, 32));
+        if (k != null) {
+            return k;
+        }
         if (now - budgetWindow >= TimeUnit.SECONDS.toNanos(1)) {
             budgetWindow = now;
             budgetUsed = 0;
         }
-        return ++budgetUsed <= AUTH_PER_SECOND;
+        if (++budgetUsed > KEYS_PER_SECOND) {
+            return null;
+        }
+        try {
+            return keyFor(EndpointId.fromBytes(java.util.Arrays.copyOfRange(d, offset, offset + 32)));
+        } catch (IllegalArgumentException e) {
+            return null; // not a curve point, or a low-order key
+        }
+    }
+
+    /** The key shared with {@code peer}, made (and cached) if needed. */
+    private Probe.Keyed keyFor(EndpointId peer) {
+        java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(peer.toBytes());
+        Probe.Keyed keyed = keys.get(k);
+        if (keyed == null) {
+            keyed = new Probe.Keyed(peer, Probe.mac(identity, peer));
+            keys.put(k, keyed);
+        }
+        return keyed;
     }
 
     private static boolean firstSight(PathTable.Peer peer, long tx) {
@@ -254,7 +318,7 @@ final class PathLayer {
             if (c.kind() == PathKind.DIRECT && set.probeDue(c, now)) {
                 long tx = random.nextLong();
                 set.pingSent(c, tx, now);
-                out.send(c.key(), Probe.encode(Probe.PING, tx, identity, id, c.key()));
+                out.send(c.key(), Probe.encode(Probe.PING, tx, identity.id(), id, c.key(), keyFor(id).mac()));
                 probesSent.increment();
             }
         }
@@ -263,8 +327,8 @@ final class PathLayer {
     /** Runs the selector for {@code peer} and moves its traffic when the choice changed. */
     void reselect(PathTable.Peer peer) {
         CandidateSet<InetSocketAddress> set = peer.candidates;
-        if (set == null) {
-            return;
+        if (set == null || peer.users.get() == 0) {
+            return; // no connection up yet: a handshake stays where it started
         }
         Candidate<InetSocketAddress> chosen = set.choose(guarded);
         Candidate<InetSocketAddress> current = set.selected();

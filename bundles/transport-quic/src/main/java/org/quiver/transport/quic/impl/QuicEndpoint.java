@@ -452,6 +452,7 @@ public final class QuicEndpoint implements Endpoint {
         PathTable.Peer p = conn.peer();
         if (p != null) {
             p.users.incrementAndGet();
+            loop.execute(() -> pathLayer.reselect(p)); // the handshake is done: the path may move now
         }
         conn.channel().closeFuture().addListener(f -> {
             connections.remove(conn);

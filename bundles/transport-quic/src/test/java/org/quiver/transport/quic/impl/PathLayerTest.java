@@ -38,12 +38,21 @@ class PathLayerTest {
         return peer;
     }
 
+    /** What bob (or mallory) reads from alice's datagram {@code d}. */
+    private static Probe read(byte[] d, LocalIdentity reader, LocalIdentity from) {
+        return Probe.decode(d, reader.id(), reader.id().toBytes(), (x, off) -> new Probe.Keyed(from.id(), Probe.mac(reader, from.id()))).probe();
+    }
+
     private Probe ping(int index) {
-        return Probe.decode(fromAlice.get(index).datagram(), bob.id()).probe;
+        return read(fromAlice.get(index).datagram(), bob, alice);
+    }
+
+    private static byte[] probe(byte type, LocalIdentity from, LocalIdentity to, long tx, InetSocketAddress a) {
+        return Probe.encode(type, tx, from.id(), to.id(), a, Probe.mac(from, to.id()));
     }
 
     private static byte[] pong(LocalIdentity from, LocalIdentity to, long tx, InetSocketAddress observed) {
-        return Probe.encode(Probe.PONG, tx, from, to.id(), observed);
+        return probe(Probe.PONG, from, to, tx, observed);
     }
 
     private PathStatus status(PathTable.Peer peer, InetSocketAddress a) {
@@ -112,10 +121,10 @@ class PathLayerTest {
         PathTable.Peer peer = dialBob();
         fromAlice.clear();
         InetSocketAddress bobAt3 = new InetSocketAddress("198.18.0.4", 1003);
-        byte[] bobsPing = Probe.encode(Probe.PING, 555, bob, alice.id(), aliceAt);
+        byte[] bobsPing = probe(Probe.PING, bob, alice, 555, aliceAt);
         aliceLayer.onProbe(bobAt3, bobsPing, System.nanoTime());
         assertThat(fromAlice).hasSize(2);
-        Probe answer = Probe.decode(fromAlice.get(0).datagram(), bob.id()).probe;
+        Probe answer = read(fromAlice.get(0).datagram(), bob, alice);
         assertThat(fromAlice.get(0).to()).isEqualTo(bobAt3);
         assertThat(answer.type).isEqualTo(Probe.PONG);
         assertThat(answer.tx).isEqualTo(555);
@@ -130,7 +139,7 @@ class PathLayerTest {
 
     @Test
     void pingsFromStrangersAreAnsweredWithoutKeepingState() {
-        aliceLayer.onProbe(bobAt1, Probe.encode(Probe.PING, 1, bob, alice.id(), aliceAt), System.nanoTime());
+        aliceLayer.onProbe(bobAt1, probe(Probe.PING, bob, alice, 1, aliceAt), System.nanoTime());
         assertThat(fromAlice).hasSize(1);
         assertThat(alicePaths.size()).isZero();
     }
@@ -149,7 +158,7 @@ class PathLayerTest {
             aliceLayer.tick(now);
             for (Sent s : fromAlice.subList(before, fromAlice.size())) {
                 if (s.to().equals(bobAt2)) {
-                    aliceLayer.onProbe(bobAt2, pong(bob, alice, Probe.decode(s.datagram(), bob.id()).probe.tx, aliceAt), now + 30 * MS);
+                    aliceLayer.onProbe(bobAt2, pong(bob, alice, read(s.datagram(), bob, alice).tx, aliceAt), now + 30 * MS);
                 }
             }
         }
@@ -173,17 +182,39 @@ class PathLayerTest {
     }
 
     @Test
-    void theAuthenticationBudgetBoundsSignatureChecks() {
-        byte[] junkProbe = Probe.encode(Probe.PING, 1, mallory, alice.id(), aliceAt);
-        junkProbe[100] ^= 1; // bad signature: costs a check each time
+    void theKeyBudgetBoundsKeyAgreementsWithStrangers() {
         long now = System.nanoTime();
-        for (int i = 0; i < PathLayer.AUTH_PER_SECOND + 500; i++) {
-            aliceLayer.onProbe(bobAt1, junkProbe, now);
+        for (int i = 0; i < PathLayer.KEYS_PER_SECOND + 50; i++) {
+            LocalIdentity stranger = Identities.ephemeral();
+            aliceLayer.onProbe(bobAt1, probe(Probe.PING, stranger, alice, i, aliceAt), now);
         }
-        assertThat(aliceLayer.probesDropped.sum()).isEqualTo(PathLayer.AUTH_PER_SECOND + 500);
-        // a second later there is budget again: a genuine ping is answered
-        aliceLayer.onProbe(bobAt1, Probe.encode(Probe.PING, 2, bob, alice.id(), aliceAt), now + TimeUnit.SECONDS.toNanos(1));
-        assertThat(fromAlice).hasSize(1);
+        assertThat(fromAlice).as("strangers answered while the budget lasted").hasSize(PathLayer.KEYS_PER_SECOND);
+        assertThat(aliceLayer.probesDropped.sum()).isEqualTo(50);
+        // a known key needs no budget; a second later there is budget for new ones again
+        aliceLayer.onProbe(bobAt1, probe(Probe.PING, bob, alice, 2, aliceAt), now + TimeUnit.SECONDS.toNanos(1));
+        assertThat(fromAlice).hasSize(PathLayer.KEYS_PER_SECOND + 1);
+    }
+
+    @Test
+    void pingsThatCameDuringTheHandshakeBecomeCandidatesOnceThePeerIsKnown() {
+        InetSocketAddress bobAt3 = new InetSocketAddress("198.18.0.4", 1003);
+        aliceLayer.onProbe(bobAt3, probe(Probe.PING, bob, alice, 9, aliceAt), System.nanoTime());
+        PathTable.Peer peer = alicePaths.forNewSender(bobAt1);
+        alicePaths.identified(peer, bob.id());
+        aliceLayer.accepted(peer, bobAt1);
+        assertThat(aliceLayer.status(peer)).extracting(PathStatus::remote).containsExactly(PathLayer.text(bobAt1), PathLayer.text(bobAt3));
+        assertThat(alicePaths.byReal(bobAt3)).isSameAs(peer);
+    }
+
+    @Test
+    void noSwitchBeforeTheConnectionIsUp() {
+        PathTable.Peer peer = alicePaths.forDial(bob.id(), bobAt1);
+        aliceLayer.dialing(peer, List.of(bobAt1, bobAt2), bobAt1);
+        aliceLayer.onProbe(bobAt2, pong(bob, alice, ping(1).tx, aliceAt), System.nanoTime());
+        assertThat(peer.real).as("the handshake stays on its path").isEqualTo(bobAt1);
+        peer.users.incrementAndGet();
+        aliceLayer.reselect(peer);
+        assertThat(peer.real).isEqualTo(bobAt2);
     }
 
     @Test

@@ -13,58 +13,83 @@ class ProbeTest {
     private final LocalIdentity bob = Identities.ephemeral();
     private final LocalIdentity mallory = Identities.ephemeral();
 
+    private static byte[] encode(byte type, long tx, LocalIdentity from, LocalIdentity to, InetSocketAddress a) {
+        return Probe.encode(type, tx, from.id(), to.id(), a, Probe.mac(from, to.id()));
+    }
+
+    /** Decodes as {@code self}, knowing every test identity's key. */
+    private Probe.Result decode(byte[] d, LocalIdentity self) {
+        return Probe.decode(d, self.id(), self.id().toBytes(), (datagram, off) -> {
+            for (LocalIdentity other : new LocalIdentity[] {alice, bob, mallory}) {
+                if (java.util.Arrays.equals(datagram, off, off + 32, other.id().toBytes(), 0, 32)) {
+                    return new Probe.Keyed(other.id(), Probe.mac(self, other.id()));
+                }
+            }
+            return null;
+        });
+    }
+
     @Test
     void roundTripsPingsAndPongsOverBothFamilies() {
         InetSocketAddress v4 = new InetSocketAddress("198.18.0.7", 4433);
-        byte[] ping = Probe.encode(Probe.PING, 0x1234_5678_9abc_def0L, alice, bob.id(), v4);
+        byte[] ping = encode(Probe.PING, 0x1234_5678_9abc_def0L, alice, bob, v4);
         assertThat(ping).hasSize(Probe.LENGTH);
         assertThat(ping[0] & 0x40).as("QUIC fixed bit clear").isZero();
-        Probe p = Probe.decode(ping, bob.id()).probe;
+        Probe p = decode(ping, bob).probe();
         assertThat(p.type).isEqualTo(Probe.PING);
         assertThat(p.tx).isEqualTo(0x1234_5678_9abc_def0L);
         assertThat(p.sender).isEqualTo(alice.id());
         assertThat(p.address).isEqualTo(v4);
         InetSocketAddress v6 = new InetSocketAddress("2001:db8::5", 65535);
-        Probe q = Probe.decode(Probe.encode(Probe.PONG, -1, bob, alice.id(), v6), alice.id()).probe;
+        Probe q = decode(encode(Probe.PONG, -1, bob, alice, v6), alice).probe();
         assertThat(q.type).isEqualTo(Probe.PONG);
         assertThat(q.address).isEqualTo(v6);
         assertThat(q.toString()).contains("pong").contains(bob.id().shortString());
     }
 
     @Test
-    void aForgedProbeFailsItsSignature() {
-        byte[] forged = Probe.encode(Probe.PONG, 7, mallory, alice.id(), new InetSocketAddress("198.18.0.1", 1));
-        System.arraycopy(bob.id().toBytes(), 0, forged, 10, 32); // claims to be bob, signed by mallory
-        assertThat(Probe.decode(forged, alice.id()).reject).isEqualTo(Probe.Reject.BAD_SIGNATURE);
+    void aForgedProbeFailsItsTag() {
+        byte[] forged = encode(Probe.PONG, 7, mallory, alice, new InetSocketAddress("198.18.0.1", 1));
+        System.arraycopy(bob.id().toBytes(), 0, forged, 10, 32); // claims to be bob, tagged with mallory's key
+        assertThat(decode(forged, alice).reject()).isEqualTo(Probe.Reject.BAD_TAG);
+        // mallory cannot make bob's key with alice: she would need alice's or bob's secret key
+        byte[] guessed = Probe.encode(Probe.PONG, 7, bob.id(), alice.id(), new InetSocketAddress("198.18.0.1", 1), Probe.mac(mallory, bob.id()));
+        assertThat(decode(guessed, alice).reject()).isEqualTo(Probe.Reject.BAD_TAG);
+    }
+
+    @Test
+    void aSenderWithoutAKeyIsRefused() {
+        byte[] ping = encode(Probe.PING, 1, alice, bob, new InetSocketAddress("198.18.0.1", 5));
+        assertThat(Probe.decode(ping, bob.id(), bob.id().toBytes(), (d, off) -> null).reject()).isEqualTo(Probe.Reject.NO_KEY);
     }
 
     @Test
     void everyTamperedByteIsDetected() {
-        byte[] good = Probe.encode(Probe.PING, 99, alice, bob.id(), new InetSocketAddress("198.18.0.1", 5));
+        byte[] good = encode(Probe.PING, 99, alice, bob, new InetSocketAddress("198.18.0.1", 5));
         for (int i = 0; i < Probe.LENGTH; i++) {
             byte[] bad = good.clone();
             bad[i] ^= 0x01;
-            Probe.Result r = Probe.decode(bad, bob.id());
-            assertThat(r.probe).as("byte %d flipped", i).isNull();
+            Probe.Result r = decode(bad, bob);
+            assertThat(r.probe()).as("byte %d flipped", i).isNull();
         }
     }
 
     @Test
     void aProbeForAnotherNodeIsRefused() {
-        byte[] ping = Probe.encode(Probe.PING, 1, alice, bob.id(), new InetSocketAddress("198.18.0.1", 5));
-        assertThat(Probe.decode(ping, mallory.id()).reject).isEqualTo(Probe.Reject.NOT_FOR_US);
+        byte[] ping = encode(Probe.PING, 1, alice, bob, new InetSocketAddress("198.18.0.1", 5));
+        assertThat(decode(ping, mallory).reject()).isEqualTo(Probe.Reject.NOT_FOR_US);
     }
 
     @Test
     void ownProbesReflectedBackAreRefused() {
-        byte[] ping = Probe.encode(Probe.PING, 1, alice, alice.id(), new InetSocketAddress("198.18.0.1", 5));
-        assertThat(Probe.decode(ping, alice.id()).reject).isEqualTo(Probe.Reject.MALFORMED);
+        byte[] ping = Probe.encode(Probe.PING, 1, alice.id(), alice.id(), new InetSocketAddress("198.18.0.1", 5), Probe.mac(alice, bob.id()));
+        assertThat(decode(ping, alice).reject()).isEqualTo(Probe.Reject.MALFORMED);
     }
 
     @Test
     void randomBytesNeverThrow() {
         Random random = new Random(11);
-        byte[] good = Probe.encode(Probe.PING, 1, alice, bob.id(), new InetSocketAddress("198.18.0.1", 5));
+        byte[] good = encode(Probe.PING, 1, alice, bob, new InetSocketAddress("198.18.0.1", 5));
         for (int i = 0; i < 5_000; i++) {
             byte[] junk = i % 2 == 0 ? new byte[random.nextInt(400)] : good.clone();
             if (i % 2 == 0) {
@@ -74,8 +99,8 @@ class ProbeTest {
                     junk[random.nextInt(junk.length)] = (byte) random.nextInt();
                 }
             }
-            Probe.Result r = Probe.decode(junk, bob.id());
-            assertThat(r.probe == null ? r.reject : Probe.Reject.MALFORMED).isNotNull();
+            Probe.Result r = decode(junk, bob);
+            assertThat(r.probe() == null ? r.reject() : Probe.Reject.MALFORMED).isNotNull();
         }
     }
 }

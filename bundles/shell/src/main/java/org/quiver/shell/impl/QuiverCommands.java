@@ -36,6 +36,7 @@ import org.quiver.api.Ticket;
             "osgi.command.function=addr",
             "osgi.command.function=connect",
             "osgi.command.function=peers",
+            "osgi.command.function=paths",
             "osgi.command.function=ping",
             "osgi.command.function=send",
             "osgi.command.function=sendfile"
@@ -98,6 +99,33 @@ public final class QuiverCommands {
                     c.path().get()));
         }
         return out.toString().stripTrailing();
+    }
+
+    @Descriptor("list every candidate path to a peer: kind, address, state, RTT, last probe and answer; * marks the selected one")
+    public String paths(@Descriptor("the peer's id or ticket") String peer) {
+        EndpointId id = peer.startsWith(Ticket.PREFIX) ? EndpointAddr.fromTicket(peer).id() : EndpointId.parse(peer);
+        java.util.List<org.quiver.api.PathStatus> all = endpoint().paths(id);
+        if (all.isEmpty()) {
+            return "no paths to " + id.shortString() + " (no connection to it?)";
+        }
+        return formatPaths(all, java.time.Instant.now());
+    }
+
+    static String formatPaths(java.util.List<org.quiver.api.PathStatus> all, java.time.Instant now) {
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "  %-6s %-42s %-10s %9s %10s %10s%n",
+                "KIND", "REMOTE", "STATE", "RTT", "PROBED", "ANSWERED"));
+        for (org.quiver.api.PathStatus p : all) {
+            out.append(String.format(Locale.ROOT, "%s %-6s %-42s %-10s %9s %10s %10s%n", p.selected() ? "*" : " ",
+                    p.kind().name().toLowerCase(Locale.ROOT), p.remote(), p.state().name().toLowerCase(Locale.ROOT),
+                    p.rtt().map(r -> String.format(Locale.ROOT, "%.2fms", r.toNanos() / 1e6)).orElse("-"),
+                    p.lastProbe().map(t -> ago(t, now)).orElse("never"), p.lastReply().map(t -> ago(t, now)).orElse("never")));
+        }
+        return out.toString().stripTrailing();
+    }
+
+    private static String ago(java.time.Instant t, java.time.Instant now) {
+        long ms = Math.max(0, java.time.Duration.between(t, now).toMillis());
+        return ms < 10_000 ? String.format(Locale.ROOT, "%.1fs ago", ms / 1000.0) : (ms / 1000) + "s ago";
     }
 
     @Descriptor("measure the round-trip time to a peer over the built-in echo protocol")

@@ -65,6 +65,21 @@ class CommandsOverQuicTest {
         assertThat(commands.ping(ticket)).contains("pong");
         assertThat(commands.peers()).contains(server.id().toString()).contains(Protocols.PING).contains("dialed");
         assertThatThrownBy(() -> commands.ping(ticket, 0)).hasMessageContaining("1 to 1000");
+        // the path table: one direct path, selected, measured by a probe within a moment
+        String paths = "";
+        for (int i = 0; i < 100 && !paths.contains(" valid "); i++) {
+            Thread.sleep(20);
+            paths = commands.paths(server.id().toString());
+        }
+        assertThat(paths.lines()).hasSize(2);
+        assertThat(paths.lines().skip(1).findFirst().orElseThrow())
+                .startsWith("* direct").contains(serverText()).contains(" valid ").contains("ms").contains("s ago");
+        assertThat(commands.paths(ticket)).as("a ticket names the peer too").startsWith("  KIND").contains(serverText());
+        assertThat(commands.paths(Identities.ephemeral().id().toString())).startsWith("no paths to");
+    }
+
+    private String serverText() {
+        return "127.0.0.1:" + server.localAddress().getPort();
     }
 
     @Test

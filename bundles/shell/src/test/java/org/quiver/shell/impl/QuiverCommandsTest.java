@@ -39,6 +39,22 @@ class QuiverCommandsTest {
     }
 
     @Test
+    void pathTablesShowStateRttAndAge() {
+        java.time.Instant now = java.time.Instant.parse("2026-11-23T12:00:00Z");
+        String table = QuiverCommands.formatPaths(java.util.List.of(
+                new org.quiver.api.PathStatus(org.quiver.api.PathKind.DIRECT, "198.18.0.2:4433", org.quiver.api.PathState.VALID,
+                        java.util.Optional.of(java.time.Duration.ofNanos(12_340_000)), java.util.Optional.of(now.minusMillis(1500)),
+                        java.util.Optional.of(now.minusMillis(1490)), true),
+                new org.quiver.api.PathStatus(org.quiver.api.PathKind.DIRECT, "[2001:db8::1]:4433", org.quiver.api.PathState.UNUSABLE,
+                        java.util.Optional.empty(), java.util.Optional.of(now.minusSeconds(42)), java.util.Optional.empty(), false)), now);
+        java.util.List<String> lines = table.lines().toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).contains("KIND").contains("STATE").contains("RTT");
+        assertThat(lines.get(1)).startsWith("* direct").contains("198.18.0.2:4433").contains("valid").contains("12.34ms").contains("1.5s ago");
+        assertThat(lines.get(2)).startsWith("  direct").contains("[2001:db8::1]:4433").contains("unusable").contains("42s ago").contains("never");
+    }
+
+    @Test
     void idPrintsTheEndpointId() {
         assertThat(commands.id()).isEqualTo(identity.id().toString()).hasSize(52);
     }

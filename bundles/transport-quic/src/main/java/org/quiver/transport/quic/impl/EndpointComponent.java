@@ -52,10 +52,14 @@ public final class EndpointComponent implements Endpoint {
 
         @AttributeDefinition(name = "Max peers", description = "Remote endpoints tracked at once; new senders beyond it are dropped")
         int maxPeers() default 10_000;
+
+        @AttributeDefinition(name = "Probe interval (ms)", description = "How often working paths are probed; a path silent for 3.25 intervals is left (min 20)")
+        int probeIntervalMillis() default 2_000;
     }
 
     private final Map<ProtocolHandler, List<String>> registered = new ConcurrentHashMap<>();
     private volatile QuicEndpoint endpoint;
+    private volatile org.quiver.spi.path.PathSelector selector;
 
     @Activate
     public EndpointComponent(@Reference LocalIdentity identity, Config config) throws QuiverException {
@@ -72,6 +76,8 @@ public final class EndpointComponent implements Endpoint {
                 .bind(new InetSocketAddress(bind, config.port()))
                 .idleTimeout(Duration.ofSeconds(Math.max(1, config.idleTimeoutSeconds())))
                 .maxPeers(Math.max(1, config.maxPeers()))
+                .probeInterval(Duration.ofMillis(Math.max(20, config.probeIntervalMillis())))
+                .pathSelector(selector)
                 .build();
         registered.forEach((h, alpns) -> alpns.forEach(a -> endpoint.addHandler(a, h)));
     }
@@ -94,6 +100,30 @@ public final class EndpointComponent implements Endpoint {
         }
     }
 
+    /**
+     * The path policy: the {@link org.quiver.spi.path.PathSelector} service with the highest ranking (the path
+     * bundle's default ranks -100). Replacing or removing it re-evaluates live connections; none is dropped.
+     */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    void setPathSelector(org.quiver.spi.path.PathSelector s) {
+        selector = s;
+        QuicEndpoint e = endpoint;
+        if (e != null) {
+            e.pathSelector(s);
+        }
+    }
+
+    void unsetPathSelector(org.quiver.spi.path.PathSelector s) {
+        if (selector == s) {
+            selector = null;
+            QuicEndpoint e = endpoint;
+            if (e != null) {
+                e.pathSelector(null); // the built-in default until another service arrives
+            }
+        }
+    }
+
     static List<String> alpns(Object property) {
         List<String> out = new ArrayList<>();
         if (property instanceof String) {
@@ -107,6 +137,11 @@ public final class EndpointComponent implements Endpoint {
         }
         out.removeIf(a -> a == null || a.isEmpty() || a.length() > 255);
         return out;
+    }
+
+    /** The endpoint this component runs. */
+    QuicEndpoint endpoint() {
+        return endpoint;
     }
 
     @Deactivate
@@ -140,6 +175,11 @@ public final class EndpointComponent implements Endpoint {
     @Override
     public CompletionStage<Connection> connect(EndpointId id, String alpn) {
         return endpoint.connect(id, alpn);
+    }
+
+    @Override
+    public List<org.quiver.api.PathStatus> paths(EndpointId peer) {
+        return endpoint.paths(peer);
     }
 
     @Override

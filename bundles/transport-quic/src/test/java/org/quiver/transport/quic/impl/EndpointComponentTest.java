@@ -44,6 +44,11 @@ class EndpointComponentTest {
             public int maxPeers() {
                 return 100;
             }
+
+            @Override
+            public int probeIntervalMillis() {
+                return 200;
+            }
         };
     }
 
@@ -80,6 +85,25 @@ class EndpointComponentTest {
             client.deactivate();
             server.closeAsync().toCompletableFuture().get();
             server.close();
+        }
+    }
+
+    @Test
+    void thePathSelectorServiceIsUsedAndItsRemovalRestoresTheDefault() throws Exception {
+        EndpointComponent c = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", 0));
+        try {
+            org.quiver.spi.path.PathSelector none = (candidates, current) -> current;
+            org.quiver.spi.path.PathSelector other = (candidates, current) -> -1;
+            c.setPathSelector(none);
+            assertThat(c.endpoint().pathSelector()).isSameAs(none);
+            c.setPathSelector(other); // a higher-ranked one arrives (greedy): bound before the old one is unbound
+            c.unsetPathSelector(none);
+            assertThat(c.endpoint().pathSelector()).isSameAs(other);
+            c.unsetPathSelector(other);
+            assertThat(c.endpoint().pathSelector()).isInstanceOf(org.quiver.path.DefaultPathSelector.class);
+            assertThat(c.paths(Identities.ephemeral().id())).as("an unknown peer has no paths").isEmpty();
+        } finally {
+            c.deactivate();
         }
     }
 

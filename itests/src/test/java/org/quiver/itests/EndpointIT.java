@@ -28,7 +28,6 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
-import org.osgi.util.tracker.ServiceTracker;
 import org.quiver.api.BiStream;
 import org.quiver.api.Blocking;
 import org.quiver.api.Connection;
@@ -76,21 +75,7 @@ public class EndpointIT {
 
     @Test
     public void whiteboardHandlerServesASecondEndpointAndTheBundleStopsCleanly() throws Exception {
-        // Without start levels (Pax Exam), the endpoint may start before fileinstall applies conf/ and restart
-        // once it has: wait for the instance bound to loopback, so that this test sends nowhere else.
-        Endpoint node = null;
-        ServiceTracker<Endpoint, Endpoint> tracker = new ServiceTracker<>(context, Endpoint.class, null);
-        tracker.open();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline) {
-            Endpoint e = tracker.waitForService(1000);
-            if (e != null && e.boundAddresses().get().get(0).getAddress().isLoopbackAddress()) {
-                node = e;
-                break;
-            }
-            Thread.sleep(50);
-        }
-        tracker.close();
+        Endpoint node = NodeBundles.loopbackEndpoint(context);
         assertNotNull("the node's Endpoint service, bound to loopback", node);
         EndpointAddr target = node.addr().get();
         InetSocketAddress bound = node.boundAddresses().get().get(0);

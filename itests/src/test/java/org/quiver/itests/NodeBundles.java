@@ -42,6 +42,30 @@ final class NodeBundles {
     }
 
     /**
+     * The node's Endpoint service once it is bound to loopback, or null after 20 s. Without start levels (Pax
+     * Exam) the endpoint may start before fileinstall applies conf/ and restart once it has: waiting for the
+     * loopback-bound instance makes sure a test sends nowhere else.
+     */
+    static org.quiver.api.Endpoint loopbackEndpoint(org.osgi.framework.BundleContext context) throws InterruptedException {
+        org.osgi.util.tracker.ServiceTracker<org.quiver.api.Endpoint, org.quiver.api.Endpoint> tracker =
+                new org.osgi.util.tracker.ServiceTracker<>(context, org.quiver.api.Endpoint.class, null);
+        tracker.open();
+        try {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            while (System.nanoTime() < deadline) {
+                org.quiver.api.Endpoint e = tracker.waitForService(1000);
+                if (e != null && e.boundAddresses().get().get(0).getAddress().isLoopbackAddress()) {
+                    return e;
+                }
+                Thread.sleep(50);
+            }
+            return null;
+        } finally {
+            tracker.close();
+        }
+    }
+
+    /**
      * The options of a Pax Exam container that runs the distribution's bundles as a node would: a fresh node
      * folder, the endpoint on loopback only (tests send nowhere else), the console shell neither reading the test
      * JVM's stdin (failsafe talks to it there) nor stopping the framework, and JUnit.
@@ -53,7 +77,7 @@ final class NodeBundles {
             options.add(org.ops4j.pax.exam.CoreOptions.bundle(url).start(!isFragment(url)));
         }
         Path conf = Files.createDirectories(home.resolve("conf"));
-        Files.writeString(conf.resolve("org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+        Files.writeString(conf.resolve("org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\nprobeIntervalMillis = 200\n");
         options.add(org.ops4j.pax.exam.CoreOptions.frameworkProperty("felix.fileinstall.dir").value(conf.toString()));
         options.add(org.ops4j.pax.exam.CoreOptions.frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
         options.add(org.ops4j.pax.exam.CoreOptions.frameworkProperty("quiver.home").value(home.toString()));

@@ -34,7 +34,10 @@ import org.quiver.spi.path.PathCandidate;
  *   <li>{@code chooseSteady}: the same through {@link CandidateSet#choose}, as the transport calls it on every
  *       probe answer (cached views, no change);</li>
  *   <li>{@code addWithPruning}: adding a candidate to a full set (30), which prunes the least valuable one,
- *       against {@code addBelowLimit}, adding to a set with room.</li>
+ *       against {@code addBelowLimit}, adding to a set with room;</li>
+ *   <li>{@code probeTagAndCheck}: what authenticating one probe costs both sides now (an HMAC-SHA256 tag made
+ *       and checked over the 93 covered bytes, key cached), against {@code probeSignAndVerify}, the Ed25519
+ *       signature and check the first design used.</li>
  * </ul>
  * Run: {@code benchmarks/paths.sh}. Prints ns/op, bytes allocated per op (JMH's GC profiler) and the ratios.
  */
@@ -54,6 +57,9 @@ public class PathBenchmarks {
     private CandidateSet<Integer> full;
     private CandidateSet<Integer> roomy;
     private int next;
+    private final byte[] probe = new byte[93];
+    private javax.crypto.Mac mac;
+    private java.security.KeyPair keys;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -67,6 +73,14 @@ public class PathBenchmarks {
             candidates.add(new PathCandidate(relay ? PathKind.RELAY : PathKind.DIRECT, "198.18.0." + i + ":4433", !relay && i % 3 == 0, rtt, true));
         }
         current = 42;
+        random.nextBytes(probe);
+        try {
+            mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(new byte[32], "HmacSHA256"));
+            keys = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
         // a set the transport would hold (30 at most), all validated, then asked again and again
         hundred = new CandidateSet<>(CandidateSet.Timings.DEFAULT);
         for (int i = 0; i < CandidateSet.MAX_CANDIDATES; i++) {
@@ -122,6 +136,26 @@ public class PathBenchmarks {
         return c;
     }
 
+    @Benchmark
+    public boolean probeTagAndCheck() {
+        mac.update(probe);
+        byte[] tag = mac.doFinal();
+        mac.update(probe);
+        return java.security.MessageDigest.isEqual(tag, mac.doFinal());
+    }
+
+    @Benchmark
+    public boolean probeSignAndVerify() throws java.security.GeneralSecurityException {
+        java.security.Signature signer = java.security.Signature.getInstance("Ed25519");
+        signer.initSign(keys.getPrivate());
+        signer.update(probe);
+        byte[] signature = signer.sign();
+        java.security.Signature verifier = java.security.Signature.getInstance("Ed25519");
+        verifier.initVerify(keys.getPublic());
+        verifier.update(probe);
+        return verifier.verify(signature);
+    }
+
     public static void main(String[] args) throws Exception {
         Options options = new OptionsBuilder().include(PathBenchmarks.class.getName() + "\\.").addProfiler(GCProfiler.class).build();
         java.util.Collection<RunResult> results = new Runner(options).run();
@@ -133,10 +167,12 @@ public class PathBenchmarks {
             byName.put(name, new double[] {ns, alloc == null ? Double.NaN : alloc.getScore()});
         }
         System.out.println();
-        System.out.println("benchmark          ns/op   bytes/op");
-        byName.forEach((n, v) -> System.out.printf(Locale.ROOT, "%-16s %7.1f %9.1f%n", n, v[0], v[1]));
+        System.out.println("benchmark                ns/op   bytes/op");
+        byName.forEach((n, v) -> System.out.printf(Locale.ROOT, "%-20s %11.1f %9.1f%n", n, v[0], v[1]));
         System.out.printf(Locale.ROOT, "select over 100 candidates / bare min-RTT scan: %.2f%n", byName.get("select")[0] / byName.get("minRtt")[0]);
         System.out.printf(Locale.ROOT, "add with pruning (full set of 30) / add below the limit: %.2f%n",
                 byName.get("addWithPruning")[0] / byName.get("addBelowLimit")[0]);
+        System.out.printf(Locale.ROOT, "probe authentication, Ed25519 sign+verify / HMAC tag+check: %.0f%n",
+                byName.get("probeSignAndVerify")[0] / byName.get("probeTagAndCheck")[0]);
     }
 }

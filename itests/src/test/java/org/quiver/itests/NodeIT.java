@@ -81,7 +81,7 @@ public class NodeIT {
             }
         }
         assertTrue("bundles not active: " + notActive, notActive.isEmpty());
-        assertEquals("Quiver bundles in the container", 4, quiver);
+        assertEquals("Quiver bundles in the container (api, identity, path, transport-quic, shell)", 5, quiver);
     }
 
     @Test
@@ -102,7 +102,8 @@ public class NodeIT {
             }
         }
         assertTrue("components found: " + names,
-                names.containsAll(List.of("org.quiver.identity", "org.quiver.shell", "org.quiver.endpoint")));
+                names.containsAll(List.of("org.quiver.identity", "org.quiver.shell", "org.quiver.endpoint",
+                        "org.quiver.path.impl.DefaultSelectorComponent")));
     }
 
     @Test

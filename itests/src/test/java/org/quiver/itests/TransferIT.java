@@ -71,9 +71,10 @@ public class TransferIT {
             assertThat(m.find()).isTrue();
             String ticket = m.group(1);
             Node.Result r = Node.run(null, "--home", a.toString(), "-c",
-                    "quiver:connect " + ticket + "; quiver:ping " + ticket + " 2; quiver:send " + ticket + " hello from a; quiver:peers");
+                    "quiver:connect " + ticket + "; quiver:ping " + ticket + " 2; quiver:send " + ticket + " hello from a; quiver:peers; quiver:paths " + ticket);
             assertThat(r.exitCode()).as(r.toString()).isZero();
             assertThat(r.out()).contains("connected to ").contains("pong from").contains("delivered to").contains("dialed");
+            assertThat(r.out()).as("the path table: one direct path to b, in use").contains("KIND").containsPattern("\\* direct +127\\.0\\.0\\.1:\\d+");
             for (int i = 0; i < 100 && !nodeB.output().contains("hello from a"); i++) {
                 Thread.sleep(100);
             }

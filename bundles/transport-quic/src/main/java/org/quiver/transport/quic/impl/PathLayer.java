@@ -315,7 +315,7 @@ final class PathLayer {
         List<Candidate<InetSocketAddress>> list = set.candidates();
         for (int i = 0; i < list.size(); i++) {
             Candidate<InetSocketAddress> c = list.get(i);
-            if (c.kind() == PathKind.DIRECT && set.probeDue(c, now)) {
+            if (c.kind() == PathKind.DIRECT && reachable(c.key()) && set.probeDue(c, now)) {
                 long tx = random.nextLong();
                 set.pingSent(c, tx, now);
                 out.send(c.key(), Probe.encode(Probe.PING, tx, identity.id(), id, c.key(), keyFor(id).mac()));

@@ -131,8 +131,10 @@ public final class QuicEndpoint implements Endpoint {
             @Override
             public void send(InetSocketAddress mapped, ByteBuf content) {
                 PathTable.Peer peer = paths.byMapped(mapped);
-                if (peer == null || peer.real == null) {
-                    dropped.increment(); // no path: dropped and counted, never an error for QUIC
+                if (peer == null || !pathLayer.reachable(peer.real)) {
+                    // no path, or one this socket cannot carry (an IPv6 address on an IPv4 socket): dropped and
+                    // counted, never an error for QUIC, which recovers once a usable path is selected
+                    dropped.increment();
                     content.release();
                     return;
                 }
@@ -395,8 +397,9 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /**
-     * Moves the traffic of the connections to {@code peer} onto another real address. The QUIC connections
-     * do not notice: they keep talking to the same mapped address.
+     * Moves the traffic of the connections to {@code peer} onto another real address now. The QUIC connections
+     * do not notice: they keep talking to the same mapped address. The address becomes a candidate path; the
+     * path layer moves the traffic again when probes show a better one (or this one cannot carry it).
      */
     public void switchPath(EndpointId peer, InetSocketAddress real) {
         for (QuicConnectionImpl c : connections) {

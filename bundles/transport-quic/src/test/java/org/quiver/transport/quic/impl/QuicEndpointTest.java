@@ -198,6 +198,32 @@ class QuicEndpointTest {
     }
 
     @Test
+    void aPathThatCannotCarryPacketsDropsAndCountsThemAndTheConnectionRecovers() throws Exception {
+        // probes every second: the switch below is undone at the next probe answer, well after the stream's first packets
+        QuicEndpoint a = endpoints(QuicEndpoint.builder(Identities.ephemeral()).probeInterval(Duration.ofSeconds(1)));
+        QuicEndpoint b = endpoints(QuicEndpoint.builder(Identities.ephemeral()));
+        Connection c = Blocking.await(a.connect(addrOf(b), ECHO), T);
+        long before = a.droppedDatagrams();
+        // an IPv6 path on an IPv4 socket: nothing can be sent on it
+        a.switchPath(b.id(), new InetSocketAddress(InetAddress.getByName("::1"), b.localAddress().getPort()));
+        BiStream s = Blocking.await(c.openBi(), T);
+        CompletableFuture<byte[]> echoed = readAllAsync(s);
+        try (OutputStream out = s.send().outputStream()) {
+            out.write("through whatever path works".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(new String(echoed.get(20, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("through whatever path works");
+        assertThat(a.droppedDatagrams()).as("datagrams the unusable path could not carry").isGreaterThan(before);
+        assertThat(c.path().get().remote()).as("moved back to a path that works").isEqualTo(PathLayer.text(b.localAddress()));
+        assertThat(c.closed().toCompletableFuture().isDone()).isFalse();
+    }
+
+    private QuicEndpoint endpoints(QuicEndpoint.Builder builder) throws Exception {
+        QuicEndpoint e = builder.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).handler(ECHO, ECHO_HANDLER).build();
+        endpoints.add(e);
+        return e;
+    }
+
+    @Test
     void aLiveStreamSurvivesASwitchOfTheRealPath() throws Exception {
         QuicEndpoint a = endpoint(Identities.ephemeral());
         QuicEndpoint b = endpoint(Identities.ephemeral());

@@ -511,7 +511,7 @@ public final class CandidateSet<K> {
      * @return the keys of the paths closed now
      */
     public List<K> closeRedundant() {
-        if (selected == null) {
+        if (selected == null || candidates.size() <= OPEN_DIRECT_PATHS) {
             return List.of();
         }
         List<Candidate<K>> open = new ArrayList<>();

@@ -289,7 +289,7 @@ public final class QuicEndpoint implements Endpoint {
      */
     public void pathSelector(org.quiver.spi.path.PathSelector selector) {
         pathLayer.selector(selector);
-        loop.execute(pathLayer::reselectAll);
+        onLoop(pathLayer::reselectAll);
     }
 
     /** The selector in use. */
@@ -314,6 +314,15 @@ public final class QuicEndpoint implements Endpoint {
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
                  | java.util.concurrent.RejectedExecutionException e) {
             return List.of(); // closing
+        }
+    }
+
+    /** Runs {@code task} on the event loop; once the endpoint has closed there is nothing left to do. */
+    private void onLoop(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // the loop has stopped: the endpoint is closed
         }
     }
 
@@ -356,7 +365,7 @@ public final class QuicEndpoint implements Endpoint {
         }
         PathTable.Peer peer = paths.forDial(target.id(), real);
         List<InetSocketAddress> published = target.directAddresses();
-        loop.execute(() -> pathLayer.dialing(peer, published, real));
+        onLoop(() -> pathLayer.dialing(peer, published, real));
         byte[] cid = ConnectionIds.newClientId();
         ByteBufKey key = new ByteBufKey(cid);
         liveClientIds.add(key);
@@ -406,7 +415,7 @@ public final class QuicEndpoint implements Endpoint {
             if (c.remoteId().equals(peer)) {
                 PathTable.Peer p = c.peer();
                 if (p != null) {
-                    loop.execute(() -> {
+                    onLoop(() -> {
                         pathLayer.forced(p, real);
                         paths.switchPath(p, real);
                     });
@@ -455,7 +464,7 @@ public final class QuicEndpoint implements Endpoint {
         PathTable.Peer p = conn.peer();
         if (p != null) {
             p.users.incrementAndGet();
-            loop.execute(() -> pathLayer.reselect(p)); // the handshake is done: the path may move now
+            onLoop(() -> pathLayer.reselect(p)); // the handshake is done: the path may move now
         }
         conn.channel().closeFuture().addListener(f -> {
             connections.remove(conn);

@@ -39,6 +39,19 @@ public interface Endpoint extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Sends {@code message} to {@code to} with {@code alpn}, connecting first if there is no connection yet.
+     * Messages to one peer and ALPN arrive in the order they were sent, on one unidirectional stream per
+     * connection, framed as {@link Messages} describes (the receiver reads them with
+     * {@link Messages#read}). Until the connection is up they wait in a bounded buffer: per peer at most
+     * 1 MiB and 100 messages by default (a new one drops the oldest), for at most 30 s.
+     *
+     * @return completes when the transport has taken the message; fails with a {@link QuiverException}
+     *         that says why when it was dropped for room, expired, refused (too large, buffer full) or
+     *         its connection failed or closed first
+     */
+    CompletionStage<Void> send(EndpointAddr to, String alpn, byte[] message);
+
     /** The live connections. */
     Collection<Connection> connections();
 

@@ -121,6 +121,11 @@ class QuiverCommandsTest {
         }
 
         @Override
+        public CompletionStage<Void> send(EndpointAddr to, String alpn, byte[] message) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public Collection<Connection> connections() {
             return List.of();
         }

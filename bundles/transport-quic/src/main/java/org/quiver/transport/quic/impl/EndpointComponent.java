@@ -183,6 +183,11 @@ public final class EndpointComponent implements Endpoint {
     }
 
     @Override
+    public CompletionStage<Void> send(EndpointAddr to, String alpn, byte[] message) {
+        return endpoint.send(to, alpn, message);
+    }
+
+    @Override
     public Collection<Connection> connections() {
         return endpoint.connections();
     }

@@ -91,6 +91,7 @@ public final class QuicEndpoint implements Endpoint {
     private final VirtualChannel clientSide;
     private final PathTable paths;
     private final PathLayer pathLayer;
+    private final Outbox outbox;
     private final Set<ByteBufKey> liveClientIds = ConcurrentHashMap.newKeySet();
     private final Set<QuicConnectionImpl> connections = ConcurrentHashMap.newKeySet();
     private final Map<String, QuicSslContext> clientContexts = new ConcurrentHashMap<>();
@@ -127,6 +128,7 @@ public final class QuicEndpoint implements Endpoint {
                 new LinkedBlockingQueue<>(1_000), new DefaultThreadFactory("quiver-handler", true));
         pool.allowCoreThreadTimeOut(true);
         this.handlerPool = pool;
+        this.outbox = new Outbox(b.pending, this::reuseOrConnect, pool);
         VirtualChannel.Sender sender = new VirtualChannel.Sender() {
             @Override
             public void send(InetSocketAddress mapped, ByteBuf content) {
@@ -171,6 +173,14 @@ public final class QuicEndpoint implements Endpoint {
         pathLayer.socketFamily(local.getAddress() instanceof java.net.Inet6Address);
         long tick = pathLayer.tickNanos();
         loop.scheduleAtFixedRate(() -> pathLayer.tick(System.nanoTime()), tick, tick, TimeUnit.NANOSECONDS);
+        long expiry = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(b.pending.ttl().toNanos() / 2, TimeUnit.SECONDS.toNanos(1)));
+        loop.scheduleAtFixedRate(() -> {
+            try {
+                handlerPool.execute(outbox::expire); // the expired are told on a pool thread, never on the loop
+            } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {
+                // next round
+            }
+        }, expiry, expiry, TimeUnit.NANOSECONDS);
         this.bound = new WatchableValue<>("bound addresses", List.of(local));
         this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null, directAddresses(local)));
     }
@@ -337,6 +347,29 @@ public final class QuicEndpoint implements Endpoint {
         }
     }
 
+    @Override
+    public CompletionStage<Void> send(EndpointAddr to, String alpn, byte[] message) {
+        if (closing.get()) {
+            return CompletableFuture.failedFuture(new QuiverException("The endpoint is closed"));
+        }
+        return outbox.send(to, alpn, message);
+    }
+
+    /** What {@link #send} holds: peers, messages, bytes waiting, and how many were dropped or expired so far. */
+    public org.quiver.buffer.BoundedPendingBuffer.Stats pendingStats() {
+        return outbox.stats();
+    }
+
+    /** A live connection this endpoint dialed to {@code to} with {@code alpn}, or a new one. */
+    private CompletionStage<Connection> reuseOrConnect(EndpointAddr to, String alpn) {
+        for (QuicConnectionImpl c : connections) {
+            if (c.isDialer() && c.remoteId().equals(to.id()) && c.alpn().equals(alpn) && !c.closed().toCompletableFuture().isDone()) {
+                return CompletableFuture.completedFuture(c);
+            }
+        }
+        return connect(to, alpn);
+    }
+
     /** Datagrams dropped so far (unroutable, no path, queues full). */
     public long droppedDatagrams() {
         return dropped.sum();
@@ -491,10 +524,11 @@ public final class QuicEndpoint implements Endpoint {
         CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0]))
                 .completeOnTimeout(null, DRAIN.toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((v, e) -> {
+                    outbox.close();
                     udp.close();
                     serverSide.close();
                     clientSide.close();
-                    handlerPool.shutdownNow();
+                    Outbox.runLeftOver(handlerPool.shutdownNow());
                     addr.close();
                     bound.close();
                     group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).addListener(f -> closed.complete(null));
@@ -606,6 +640,7 @@ public final class QuicEndpoint implements Endpoint {
         private int handlerThreads = 64;
         private org.quiver.path.CandidateSet.Timings timings = org.quiver.path.CandidateSet.Timings.DEFAULT;
         private org.quiver.spi.path.PathSelector selector;
+        private org.quiver.buffer.BoundedPendingBuffer.Limits pending = org.quiver.buffer.BoundedPendingBuffer.Limits.DEFAULT;
 
         private Builder(LocalIdentity identity) {
             this.identity = Objects.requireNonNull(identity, "identity");
@@ -654,6 +689,12 @@ public final class QuicEndpoint implements Endpoint {
                 throw new IllegalArgumentException("the probe interval must be at least 20 ms, got " + interval);
             }
             this.timings = org.quiver.path.CandidateSet.Timings.ofHeartbeat(interval.toNanos());
+            return this;
+        }
+
+        /** Limits of what {@link QuicEndpoint#send} holds while connections come up (default: {@code Limits.DEFAULT}). */
+        public Builder pendingLimits(org.quiver.buffer.BoundedPendingBuffer.Limits limits) {
+            this.pending = Objects.requireNonNull(limits, "limits");
             return this;
         }
 

@@ -60,6 +60,7 @@ public final class EndpointComponent implements Endpoint {
     private final Map<ProtocolHandler, List<String>> registered = new ConcurrentHashMap<>();
     private volatile QuicEndpoint endpoint;
     private volatile org.quiver.spi.path.PathSelector selector;
+    private volatile org.osgi.service.event.EventAdmin eventAdmin;
 
     @Activate
     public EndpointComponent(@Reference LocalIdentity identity, Config config) throws QuiverException {
@@ -78,6 +79,12 @@ public final class EndpointComponent implements Endpoint {
                 .maxPeers(Math.max(1, config.maxPeers()))
                 .probeInterval(Duration.ofMillis(Math.max(20, config.probeIntervalMillis())))
                 .pathSelector(selector)
+                .events((topic, props) -> {
+                    org.osgi.service.event.EventAdmin ea = eventAdmin;
+                    if (ea != null) {
+                        ea.postEvent(new org.osgi.service.event.Event(topic, props));
+                    }
+                })
                 .build();
         registered.forEach((h, alpns) -> alpns.forEach(a -> endpoint.addHandler(a, h)));
     }
@@ -121,6 +128,19 @@ public final class EndpointComponent implements Endpoint {
             if (e != null) {
                 e.pathSelector(null); // the built-in default until another service arrives
             }
+        }
+    }
+
+    /** EventAdmin, when there is one: the endpoint's events go to it (asynchronously). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    void setEventAdmin(org.osgi.service.event.EventAdmin ea) {
+        eventAdmin = ea;
+    }
+
+    void unsetEventAdmin(org.osgi.service.event.EventAdmin ea) {
+        if (eventAdmin == ea) {
+            eventAdmin = null;
         }
     }
 

@@ -83,16 +83,18 @@ final class Outbox {
      *                  never runs on the event loop
      */
     Outbox(BoundedPendingBuffer.Limits limits, BiFunction<EndpointAddr, String, CompletionStage<Connection>> connector,
-           java.util.concurrent.Executor callbacks) {
+           java.util.concurrent.Executor callbacks, BoundedPendingBuffer.DropListener<Key, Pending> dropped) {
         this.connector = connector;
         this.pool = callbacks;
-        this.buffer = new BoundedPendingBuffer<>(limits, p -> p.data.length, System::nanoTime, (key, p, reason) -> p.done.completeExceptionally(
-                new QuiverException(switch (reason) {
+        this.buffer = new BoundedPendingBuffer<>(limits, p -> p.data.length, System::nanoTime, (key, p, reason) -> {
+            dropped.dropped(key, p, reason);
+            p.done.completeExceptionally(new QuiverException(switch (reason) {
                     case OVERFLOW -> "Dropped: more than " + limits.maxMessagesPerPeer() + " messages or " + limits.maxBytesPerPeer()
                             + " bytes were waiting for " + key.id.shortString() + " (" + key.alpn + ")";
                     case EXPIRED -> "Expired: no connection to " + key.id.shortString() + " (" + key.alpn + ") within " + limits.ttl().toSeconds() + " s";
                     case CLEARED -> "Not sent: the connection to " + key.id.shortString() + " (" + key.alpn + ") failed or closed first";
-                })));
+                }));
+        });
     }
 
     CompletionStage<Void> send(EndpointAddr to, String alpn, byte[] message) {

@@ -92,6 +92,8 @@ public final class QuicEndpoint implements Endpoint {
     private final PathTable paths;
     private final PathLayer pathLayer;
     private final Outbox outbox;
+    /** Where structured events go (EventAdmin in OSGi); never null. */
+    private final java.util.function.BiConsumer<String, Map<String, Object>> events;
     private final Set<ByteBufKey> liveClientIds = ConcurrentHashMap.newKeySet();
     private final Set<QuicConnectionImpl> connections = ConcurrentHashMap.newKeySet();
     private final Map<String, QuicSslContext> clientContexts = new ConcurrentHashMap<>();
@@ -128,7 +130,10 @@ public final class QuicEndpoint implements Endpoint {
                 new LinkedBlockingQueue<>(1_000), new DefaultThreadFactory("quiver-handler", true));
         pool.allowCoreThreadTimeOut(true);
         this.handlerPool = pool;
-        this.outbox = new Outbox(b.pending, this::reuseOrConnect, pool);
+        this.events = b.events;
+        this.outbox = new Outbox(b.pending, this::reuseOrConnect, pool, (key, p, reason) -> event(org.quiver.api.EventTopics.BUFFER_DROPPED,
+                org.quiver.api.EventTopics.PEER_ID, key.id().toString(), org.quiver.api.EventTopics.ALPN, key.alpn(),
+                org.quiver.api.EventTopics.REASON, reason.name(), org.quiver.api.EventTopics.BYTES, (long) p.data().length));
         VirtualChannel.Sender sender = new VirtualChannel.Sender() {
             @Override
             public void send(InetSocketAddress mapped, ByteBuf content) {
@@ -327,6 +332,32 @@ public final class QuicEndpoint implements Endpoint {
         }
     }
 
+    /** Posts an event of {@code topic} with {@code keyValues} (alternating names and values) and this endpoint's id. */
+    private void event(String topic, Object... keyValues) {
+        Map<String, Object> props = new java.util.HashMap<>();
+        props.put(org.quiver.api.EventTopics.ENDPOINT_ID, identity.id().toString());
+        for (int i = 0; i + 1 < keyValues.length; i += 2) {
+            if (keyValues[i + 1] != null) {
+                props.put((String) keyValues[i], keyValues[i + 1]);
+            }
+        }
+        try {
+            events.accept(topic, props);
+        } catch (RuntimeException e) {
+            // an event sink's failure is not the transport's
+        }
+    }
+
+    private void connectionEvent(String topic, QuicConnectionImpl c, CloseInfo close) {
+        PathInfo path = c.path().get();
+        event(topic, org.quiver.api.EventTopics.PEER_ID, c.remoteId().toString(), org.quiver.api.EventTopics.ALPN, c.alpn(),
+                org.quiver.api.EventTopics.DIALER, c.isDialer(), org.quiver.api.EventTopics.PATH, path.remote(),
+                org.quiver.api.EventTopics.PATH_KIND, path.kind().name(),
+                org.quiver.api.EventTopics.CAUSE, close == null ? null : close.cause().name(),
+                org.quiver.api.EventTopics.CODE, close == null ? null : close.code(),
+                org.quiver.api.EventTopics.REASON, close == null ? null : close.reason());
+    }
+
     /** Runs {@code task} on the event loop; once the endpoint has closed there is nothing left to do. */
     private void onLoop(Runnable task) {
         try {
@@ -345,6 +376,9 @@ public final class QuicEndpoint implements Endpoint {
                 c.pathValue().set(info);
             }
         }
+        event(org.quiver.api.EventTopics.PATH_CHANGED, org.quiver.api.EventTopics.PEER_ID, peer.id == null ? null : peer.id.toString(),
+                org.quiver.api.EventTopics.PATH, selected.remote(), org.quiver.api.EventTopics.PATH_KIND, selected.kind().name(),
+                org.quiver.api.EventTopics.RTT_NANOS, selected.rttNanos() < 0 ? null : selected.rttNanos());
     }
 
     @Override
@@ -499,6 +533,9 @@ public final class QuicEndpoint implements Endpoint {
             p.users.incrementAndGet();
             onLoop(() -> pathLayer.reselect(p)); // the handshake is done: the path may move now
         }
+        connectionEvent(org.quiver.api.EventTopics.CONNECTION_OPENED, conn, null);
+        conn.closed().whenComplete((info, e) -> connectionEvent(org.quiver.api.EventTopics.CONNECTION_CLOSED, conn,
+                info != null ? info : new CloseInfo(CloseInfo.Cause.LOCAL, 0, String.valueOf(e))));
         conn.channel().closeFuture().addListener(f -> {
             connections.remove(conn);
             if (p != null) {
@@ -641,6 +678,7 @@ public final class QuicEndpoint implements Endpoint {
         private org.quiver.path.CandidateSet.Timings timings = org.quiver.path.CandidateSet.Timings.DEFAULT;
         private org.quiver.spi.path.PathSelector selector;
         private org.quiver.buffer.BoundedPendingBuffer.Limits pending = org.quiver.buffer.BoundedPendingBuffer.Limits.DEFAULT;
+        private java.util.function.BiConsumer<String, Map<String, Object>> events = (topic, props) -> { };
 
         private Builder(LocalIdentity identity) {
             this.identity = Objects.requireNonNull(identity, "identity");
@@ -695,6 +733,15 @@ public final class QuicEndpoint implements Endpoint {
         /** Limits of what {@link QuicEndpoint#send} holds while connections come up (default: {@code Limits.DEFAULT}). */
         public Builder pendingLimits(org.quiver.buffer.BoundedPendingBuffer.Limits limits) {
             this.pending = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /**
+         * Where the endpoint posts its structured events ({@link org.quiver.api.EventTopics}): topic and
+         * properties; called on the event loop, so it must not block (EventAdmin's postEvent does not).
+         */
+        public Builder events(java.util.function.BiConsumer<String, Map<String, Object>> sink) {
+            this.events = Objects.requireNonNull(sink, "sink");
             return this;
         }
 

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -75,9 +76,15 @@ class PathSwitchingTest {
         return c;
     }
 
+    private final java.util.concurrent.ConcurrentLinkedQueue<Map<String, Object>> pathEvents = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     private QuicEndpoint endpoint() throws Exception {
         return owned(QuicEndpoint.builder(Identities.ephemeral()).bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-                .probeInterval(PROBE).handler(SINK, SINK_HANDLER).build());
+                .probeInterval(PROBE).handler(SINK, SINK_HANDLER).events((topic, props) -> {
+                    if (topic.equals(org.quiver.api.EventTopics.PATH_CHANGED)) {
+                        pathEvents.add(props);
+                    }
+                }).build());
     }
 
     private static String text(DelayLine line) {
@@ -190,5 +197,11 @@ class PathSwitchingTest {
         assertThat(digest.get(20, TimeUnit.SECONDS)).as("every byte of %d arrived, in order", bytes.get()).isEqualTo(sent.digest());
         assertThat(c.closed().toCompletableFuture().isDone()).as("the connection survived").isFalse();
         assertThat(fast.forwarded()).isGreaterThan(100);
+        // every move was an event: a's to the fast path, the slow one, the fast one again (b's too)
+        List<Object> aMoves = pathEvents.stream().filter(e -> a.id().toString().equals(e.get(org.quiver.api.EventTopics.ENDPOINT_ID)))
+                .map(e -> e.get(org.quiver.api.EventTopics.PATH)).toList();
+        assertThat(aMoves).containsSubsequence(text(fast), text(slow), text(fast));
+        assertThat(pathEvents).allSatisfy(e -> assertThat(e).containsKeys(org.quiver.api.EventTopics.PEER_ID, org.quiver.api.EventTopics.RTT_NANOS)
+                .containsEntry(org.quiver.api.EventTopics.PATH_KIND, "DIRECT"));
     }
 }

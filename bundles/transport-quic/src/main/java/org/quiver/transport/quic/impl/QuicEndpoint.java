@@ -104,6 +104,7 @@ public final class QuicEndpoint implements Endpoint {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Duration idleTimeout;
+    private final int maxConnectionsPerPeer;
     /**
      * TLS for accepted connections, offering the ALPNs of the current handlers; null when they changed since
      * it was made, and then made again (once) by the next handshake rather than at every change.
@@ -114,6 +115,7 @@ public final class QuicEndpoint implements Endpoint {
         this.identity = b.identity;
         this.handlers = new ConcurrentHashMap<>(b.handlers);
         this.idleTimeout = b.idleTimeout;
+        this.maxConnectionsPerPeer = b.maxConnectionsPerPeer;
         this.paths = new PathTable(b.maxPeers);
         this.pathLayer = new PathLayer(identity, paths, b.timings,
                 (to, datagram) -> udp().writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to)),
@@ -614,6 +616,10 @@ public final class QuicEndpoint implements Endpoint {
                     QuicConnectionImpl.direct(peer != null && peer.real != null ? peer.real : PathTable.LOCAL), dropped);
             ctx.pipeline().replace(this, "connection", conn);
             track(conn);
+            if (peer != null && peer.users.get() > maxConnectionsPerPeer) {
+                conn.close(CloseInfo.Cause.LOCAL, 0x103, "too many connections from one peer (" + maxConnectionsPerPeer + ")");
+                return;
+            }
             ProtocolHandler handler = handlers.get(conn.alpn());
             if (handler == null) {
                 conn.close(CloseInfo.Cause.LOCAL, 0x100, "no handler for ALPN " + conn.alpn());
@@ -673,6 +679,7 @@ public final class QuicEndpoint implements Endpoint {
         private InetSocketAddress bind = new InetSocketAddress(0);
         private Duration idleTimeout = Duration.ofSeconds(30);
         private int maxPeers = 10_000;
+        private int maxConnectionsPerPeer = 256;
         private int maxStreams = 1000;
         private int handlerThreads = 64;
         private org.quiver.path.CandidateSet.Timings timings = org.quiver.path.CandidateSet.Timings.DEFAULT;
@@ -748,6 +755,18 @@ public final class QuicEndpoint implements Endpoint {
         /** The path policy to start with (default: {@link org.quiver.path.DefaultPathSelector}). */
         public Builder pathSelector(org.quiver.spi.path.PathSelector selector) {
             this.selector = selector;
+            return this;
+        }
+
+        /**
+         * Connections accepted from one remote socket address at once (default 256); more are closed right
+         * after their handshake with code 0x103, so one sender cannot hold unbounded state.
+         */
+        public Builder maxConnectionsPerPeer(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("maxConnectionsPerPeer must be at least 1");
+            }
+            this.maxConnectionsPerPeer = max;
             return this;
         }
 

@@ -198,6 +198,22 @@ class QuicEndpointTest {
     }
 
     @Test
+    void oneSenderCannotHoldMoreThanItsShareOfConnections() throws Exception {
+        QuicEndpoint b = endpoints(QuicEndpoint.builder(Identities.ephemeral()).maxConnectionsPerPeer(3));
+        QuicEndpoint a = endpoint(Identities.ephemeral());
+        List<Connection> conns = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            conns.add(Blocking.await(a.connect(addrOf(b), ECHO), T));
+        }
+        CloseInfo refused = conns.get(3).closed().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(refused.code()).isEqualTo(0x103);
+        assertThat(refused.reason()).contains("too many connections");
+        for (int i = 0; i < 3; i++) {
+            assertThat(conns.get(i).closed().toCompletableFuture().isDone()).isFalse();
+        }
+    }
+
+    @Test
     void aPathThatCannotCarryPacketsDropsAndCountsThemAndTheConnectionRecovers() throws Exception {
         // probes every second: the switch below is undone at the next probe answer, well after the stream's first packets
         QuicEndpoint a = endpoints(QuicEndpoint.builder(Identities.ephemeral()).probeInterval(Duration.ofSeconds(1)));

@@ -27,12 +27,30 @@ final class Node {
     private Node() {
     }
 
+    /**
+     * Nodes under test serve /metrics on a free port, not the default 9464, so that several can run at once
+     * (a node folder's own conf/org.quiver.metrics.cfg is left alone).
+     */
+    static void metricsOnAnyPort(String... args) throws IOException {
+        for (int i = 0; i + 1 < args.length; i++) {
+            if (args[i].equals("--home")) {
+                Path conf = Path.of(args[i + 1]).resolve("conf");
+                java.nio.file.Files.createDirectories(conf);
+                Path cfg = conf.resolve("org.quiver.metrics.cfg");
+                if (!java.nio.file.Files.exists(cfg)) {
+                    java.nio.file.Files.writeString(cfg, "port = 0\n");
+                }
+            }
+        }
+    }
+
     static Path bin() {
         return NodeBundles.dist().resolve("bin/quiver");
     }
 
     /** Runs {@code bin/quiver args...} with {@code stdin} as its input; kills it after 60 s. */
     static Result run(String stdin, String... args) throws IOException, InterruptedException {
+        metricsOnAnyPort(args);
         List<String> command = new ArrayList<>();
         command.add(bin().toString());
         command.addAll(List.of(args));
@@ -67,6 +85,7 @@ final class Node {
         private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
         Interactive(String... args) throws IOException {
+            metricsOnAnyPort(args);
             List<String> command = new ArrayList<>();
             command.add(bin().toString());
             command.addAll(List.of(args));

@@ -78,6 +78,7 @@ final class NodeBundles {
         }
         Path conf = Files.createDirectories(home.resolve("conf"));
         Files.writeString(conf.resolve("org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\nprobeIntervalMillis = 200\n");
+        Files.writeString(conf.resolve("org.quiver.metrics.cfg"), "port = 0\n");
         options.add(org.ops4j.pax.exam.CoreOptions.frameworkProperty("felix.fileinstall.dir").value(conf.toString()));
         options.add(org.ops4j.pax.exam.CoreOptions.frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
         options.add(org.ops4j.pax.exam.CoreOptions.frameworkProperty("quiver.home").value(home.toString()));

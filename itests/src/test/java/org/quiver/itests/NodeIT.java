@@ -81,7 +81,7 @@ public class NodeIT {
             }
         }
         assertTrue("bundles not active: " + notActive, notActive.isEmpty());
-        assertEquals("Quiver bundles in the container (api, identity, path, buffer, transport-quic, shell)", 6, quiver);
+        assertEquals("Quiver bundles in the container (api, identity, path, buffer, metrics, transport-quic, shell)", 7, quiver);
     }
 
     @Test

@@ -37,6 +37,7 @@ import org.quiver.api.Ticket;
             "osgi.command.function=connect",
             "osgi.command.function=peers",
             "osgi.command.function=paths",
+            "osgi.command.function=metrics",
             "osgi.command.function=ping",
             "osgi.command.function=send",
             "osgi.command.function=sendfile"
@@ -67,6 +68,34 @@ public final class QuiverCommands {
         if (this.identity == i) {
             this.identity = null;
         }
+    }
+
+    private volatile org.quiver.spi.metrics.MetricsExposition metrics;
+    private volatile String metricsUrl;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void setMetrics(org.quiver.spi.metrics.MetricsExposition m, Map<String, Object> properties) {
+        Object url = properties.get(org.quiver.spi.metrics.MetricsExposition.URL_PROPERTY);
+        Object httpError = properties.get("quiver.metrics.http.error");
+        this.metricsUrl = url != null ? "served at " + url : httpError != null ? String.valueOf(httpError) : null;
+        this.metrics = m;
+    }
+
+    void unsetMetrics(org.quiver.spi.metrics.MetricsExposition m) {
+        if (this.metrics == m) {
+            this.metrics = null;
+            this.metricsUrl = null;
+        }
+    }
+
+    @Descriptor("print the node's metrics in Prometheus text format (and where they are served over HTTP)")
+    public String metrics() {
+        org.quiver.spi.metrics.MetricsExposition m = metrics;
+        if (m == null) {
+            throw new IllegalStateException("No metrics: the metrics bundle (org.quiver.metrics) is not installed or not active");
+        }
+        String url = metricsUrl;
+        return (url != null ? "# " + url + "\n" : "") + m.scrape().stripTrailing();
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)

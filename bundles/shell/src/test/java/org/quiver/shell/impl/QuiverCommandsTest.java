@@ -39,6 +39,27 @@ class QuiverCommandsTest {
     }
 
     @Test
+    void metricsPrintsTheExpositionOrSaysWhyNot() {
+        QuiverCommands commands = new QuiverCommands();
+        assertThatThrownBy(commands::metrics).hasMessageContaining("metrics bundle");
+        org.quiver.spi.metrics.MetricsExposition m = new org.quiver.spi.metrics.MetricsExposition() {
+            @Override
+            public String contentType() {
+                return "text/plain";
+            }
+
+            @Override
+            public String scrape() {
+                return "quiver_sent_bytes_total{path_kind=\"direct\"} 42.0\n";
+            }
+        };
+        commands.setMetrics(m, java.util.Map.of(org.quiver.spi.metrics.MetricsExposition.URL_PROPERTY, "http://127.0.0.1:9464/metrics"));
+        assertThat(commands.metrics()).isEqualTo("# served at http://127.0.0.1:9464/metrics\nquiver_sent_bytes_total{path_kind=\"direct\"} 42.0");
+        commands.unsetMetrics(m);
+        assertThatThrownBy(commands::metrics).hasMessageContaining("not installed");
+    }
+
+    @Test
     void pathTablesShowStateRttAndAge() {
         java.time.Instant now = java.time.Instant.parse("2026-11-23T12:00:00Z");
         String table = QuiverCommands.formatPaths(java.util.List.of(

@@ -61,6 +61,7 @@ public final class EndpointComponent implements Endpoint {
     private volatile QuicEndpoint endpoint;
     private volatile org.quiver.spi.path.PathSelector selector;
     private volatile org.osgi.service.event.EventAdmin eventAdmin;
+    private volatile org.quiver.spi.metrics.TransportMetrics metrics;
 
     @Activate
     public EndpointComponent(@Reference LocalIdentity identity, Config config) throws QuiverException {
@@ -79,6 +80,7 @@ public final class EndpointComponent implements Endpoint {
                 .maxPeers(Math.max(1, config.maxPeers()))
                 .probeInterval(Duration.ofMillis(Math.max(20, config.probeIntervalMillis())))
                 .pathSelector(selector)
+                .metrics(metrics)
                 .events((topic, props) -> {
                     org.osgi.service.event.EventAdmin ea = eventAdmin;
                     if (ea != null) {
@@ -127,6 +129,27 @@ public final class EndpointComponent implements Endpoint {
             QuicEndpoint e = endpoint;
             if (e != null) {
                 e.pathSelector(null); // the built-in default until another service arrives
+            }
+        }
+    }
+
+    /** The metrics implementation, when a metrics bundle provides one; the endpoint reports nowhere otherwise. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    void setMetrics(org.quiver.spi.metrics.TransportMetrics m) {
+        metrics = m;
+        QuicEndpoint e = endpoint;
+        if (e != null) {
+            e.metrics(m);
+        }
+    }
+
+    void unsetMetrics(org.quiver.spi.metrics.TransportMetrics m) {
+        if (metrics == m) {
+            metrics = null;
+            QuicEndpoint e = endpoint;
+            if (e != null) {
+                e.metrics(null);
             }
         }
     }

@@ -54,7 +54,7 @@ final class PathLayer {
 
     /** Told (event loop) when a peer's selected path changed. */
     interface Listener {
-        void pathChanged(PathTable.Peer peer, Candidate<InetSocketAddress> selected);
+        void pathChanged(PathTable.Peer peer, Candidate<InetSocketAddress> previous, Candidate<InetSocketAddress> selected);
     }
 
     private final LocalIdentity identity;
@@ -342,7 +342,7 @@ final class PathLayer {
         paths.switchPath(peer, chosen.key());
         pathSwitches.increment();
         set.closeRedundant();
-        listener.pathChanged(peer, chosen);
+        listener.pathChanged(peer, current, chosen);
     }
 
     /** Re-runs selection for every peer (the selector changed). */

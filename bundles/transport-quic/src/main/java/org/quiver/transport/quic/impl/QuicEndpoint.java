@@ -92,6 +92,7 @@ public final class QuicEndpoint implements Endpoint {
     private final PathTable paths;
     private final PathLayer pathLayer;
     private final Outbox outbox;
+    private final Metrics metrics = new Metrics();
     /** Where structured events go (EventAdmin in OSGi); never null. */
     private final java.util.function.BiConsumer<String, Map<String, Object>> events;
     private final Set<ByteBufKey> liveClientIds = ConcurrentHashMap.newKeySet();
@@ -133,9 +134,19 @@ public final class QuicEndpoint implements Endpoint {
         pool.allowCoreThreadTimeOut(true);
         this.handlerPool = pool;
         this.events = b.events;
-        this.outbox = new Outbox(b.pending, this::reuseOrConnect, pool, (key, p, reason) -> event(org.quiver.api.EventTopics.BUFFER_DROPPED,
-                org.quiver.api.EventTopics.PEER_ID, key.id().toString(), org.quiver.api.EventTopics.ALPN, key.alpn(),
-                org.quiver.api.EventTopics.REASON, reason.name(), org.quiver.api.EventTopics.BYTES, (long) p.data().length));
+        this.outbox = new Outbox(b.pending, this::reuseOrConnect, pool, (key, p, reason) -> {
+            if (reason == org.quiver.buffer.BoundedPendingBuffer.Reason.OVERFLOW) {
+                metrics.get().bufferDropped(p.data().length);
+            } else if (reason == org.quiver.buffer.BoundedPendingBuffer.Reason.EXPIRED) {
+                metrics.get().bufferExpired(p.data().length);
+            }
+            event(org.quiver.api.EventTopics.BUFFER_DROPPED,
+                    org.quiver.api.EventTopics.PEER_ID, key.id().toString(), org.quiver.api.EventTopics.ALPN, key.alpn(),
+                    org.quiver.api.EventTopics.REASON, reason.name(), org.quiver.api.EventTopics.BYTES, (long) p.data().length);
+        });
+        if (b.metrics != null) {
+            metrics.set(b.metrics);
+        }
         VirtualChannel.Sender sender = new VirtualChannel.Sender() {
             @Override
             public void send(InetSocketAddress mapped, ByteBuf content) {
@@ -144,9 +155,11 @@ public final class QuicEndpoint implements Endpoint {
                     // no path, or one this socket cannot carry (an IPv6 address on an IPv4 socket): dropped and
                     // counted, never an error for QUIC, which recovers once a usable path is selected
                     dropped.increment();
+                    metrics.get().datagramDropped("no-path");
                     content.release();
                     return;
                 }
+                metrics.get().bytesSent(org.quiver.api.PathKind.DIRECT, content.readableBytes());
                 udp().write(new DatagramPacket(content, peer.real));
             }
 
@@ -162,7 +175,7 @@ public final class QuicEndpoint implements Endpoint {
                     .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, 4 * 1024 * 1024)
                     .option(ChannelOption.SO_SNDBUF, 4 * 1024 * 1024)
-                    .handler(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, dropped));
+                    .handler(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, dropped, metrics));
             this.udp = bootstrap.bind(b.bind).sync().channel();
             loop.register(serverSide).sync();
             loop.register(clientSide).sync();
@@ -175,11 +188,17 @@ public final class QuicEndpoint implements Endpoint {
         }
         // peers no connection uses any more (closed, or handshakes that never finished) are forgotten
         long idleNanos = idleTimeout.toNanos();
-        loop.scheduleAtFixedRate(() -> paths.sweep(idleNanos), SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
+        loop.scheduleAtFixedRate(() -> {
+            metrics.get().eventLoopTick("sweep");
+            paths.sweep(idleNanos);
+        }, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
         InetSocketAddress local = (InetSocketAddress) udp.localAddress();
         pathLayer.socketFamily(local.getAddress() instanceof java.net.Inet6Address);
         long tick = pathLayer.tickNanos();
-        loop.scheduleAtFixedRate(() -> pathLayer.tick(System.nanoTime()), tick, tick, TimeUnit.NANOSECONDS);
+        loop.scheduleAtFixedRate(() -> {
+            metrics.get().eventLoopTick("paths");
+            pathLayer.tick(System.nanoTime());
+        }, tick, tick, TimeUnit.NANOSECONDS);
         long expiry = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(b.pending.ttl().toNanos() / 2, TimeUnit.SECONDS.toNanos(1)));
         loop.scheduleAtFixedRate(() -> {
             try {
@@ -309,6 +328,14 @@ public final class QuicEndpoint implements Endpoint {
         onLoop(pathLayer::reselectAll);
     }
 
+    /**
+     * Reports to {@code m} from now on (null: nowhere). Swapping never disturbs traffic; counts of
+     * connections open at the swap are not carried over.
+     */
+    public void metrics(org.quiver.spi.metrics.TransportMetrics m) {
+        metrics.set(m);
+    }
+
     /** The selector in use. */
     public org.quiver.spi.path.PathSelector pathSelector() {
         return pathLayer.selector();
@@ -370,7 +397,9 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** Event loop: the path layer moved {@code peer}; its connections report the new path. */
-    private void pathChanged(PathTable.Peer peer, org.quiver.path.CandidateSet.Candidate<InetSocketAddress> selected) {
+    private void pathChanged(PathTable.Peer peer, org.quiver.path.CandidateSet.Candidate<InetSocketAddress> previous,
+                             org.quiver.path.CandidateSet.Candidate<InetSocketAddress> selected) {
+        metrics.get().pathSwitched(previous == null ? selected.kind() : previous.kind(), selected.kind());
         PathInfo info = new PathInfo(selected.kind(), selected.remote(),
                 selected.rttNanos() < 0 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofNanos(selected.rttNanos())));
         for (QuicConnectionImpl c : connections) {
@@ -535,9 +564,13 @@ public final class QuicEndpoint implements Endpoint {
             p.users.incrementAndGet();
             onLoop(() -> pathLayer.reselect(p)); // the handshake is done: the path may move now
         }
+        org.quiver.api.PathKind kind = conn.path().get().kind();
+        metrics.get().connectionOpened(kind, conn.isDialer());
         connectionEvent(org.quiver.api.EventTopics.CONNECTION_OPENED, conn, null);
-        conn.closed().whenComplete((info, e) -> connectionEvent(org.quiver.api.EventTopics.CONNECTION_CLOSED, conn,
-                info != null ? info : new CloseInfo(CloseInfo.Cause.LOCAL, 0, String.valueOf(e))));
+        conn.closed().whenComplete((info, e) -> {
+            metrics.get().connectionClosed(kind);
+            connectionEvent(org.quiver.api.EventTopics.CONNECTION_CLOSED, conn, info != null ? info : new CloseInfo(CloseInfo.Cause.LOCAL, 0, String.valueOf(e)));
+        });
         conn.channel().closeFuture().addListener(f -> {
             connections.remove(conn);
             if (p != null) {
@@ -686,6 +719,7 @@ public final class QuicEndpoint implements Endpoint {
         private org.quiver.spi.path.PathSelector selector;
         private org.quiver.buffer.BoundedPendingBuffer.Limits pending = org.quiver.buffer.BoundedPendingBuffer.Limits.DEFAULT;
         private java.util.function.BiConsumer<String, Map<String, Object>> events = (topic, props) -> { };
+        private org.quiver.spi.metrics.TransportMetrics metrics;
 
         private Builder(LocalIdentity identity) {
             this.identity = Objects.requireNonNull(identity, "identity");
@@ -749,6 +783,12 @@ public final class QuicEndpoint implements Endpoint {
          */
         public Builder events(java.util.function.BiConsumer<String, Map<String, Object>> sink) {
             this.events = Objects.requireNonNull(sink, "sink");
+            return this;
+        }
+
+        /** Where the endpoint reports its metrics (default: nowhere). */
+        public Builder metrics(org.quiver.spi.metrics.TransportMetrics m) {
+            this.metrics = m;
             return this;
         }
 

@@ -22,12 +22,14 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
     private final Set<ByteBufKey> liveClientIds;
     private final LongAdder dropped;
     private final PathLayer probes;
+    private final Metrics metrics;
     private boolean serverRead;
     private boolean clientRead;
 
     UdpRouter(PathTable paths, PathLayer probes, VirtualChannel server, VirtualChannel client, Set<ByteBufKey> liveClientIds,
-              LongAdder dropped) {
+              LongAdder dropped, Metrics metrics) {
         this.probes = probes;
+        this.metrics = metrics;
         this.paths = paths;
         this.server = server;
         this.client = client;
@@ -43,12 +45,14 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
         }
         DatagramPacket packet = (DatagramPacket) msg;
         ByteBuf content = packet.content();
+        metrics.get().bytesReceived(org.quiver.api.PathKind.DIRECT, content.readableBytes());
         ConnectionIds.Route route = ConnectionIds.route(content,
                 (buf, index) -> liveClientIds.contains(ByteBufKey.peek(buf, index, ConnectionIds.LENGTH)));
         if (route == ConnectionIds.Route.PROBE) {
             if (content.readableBytes() != Probe.LENGTH) {
                 probes.probesReceived.increment();
                 probes.probesDropped.increment();
+                metrics.get().datagramDropped("bad-probe");
                 packet.release();
                 return;
             }
@@ -96,6 +100,7 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
 
     private void drop(DatagramPacket packet) {
         dropped.increment();
+        metrics.get().datagramDropped("unroutable");
         packet.release();
     }
 }

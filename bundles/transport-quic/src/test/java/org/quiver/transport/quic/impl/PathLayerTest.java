@@ -29,7 +29,7 @@ class PathLayerTest {
     private final List<PathTable.Peer> switched = new ArrayList<>();
     private final PathTable alicePaths = new PathTable(100);
     private final PathLayer aliceLayer = new PathLayer(alice, alicePaths, CandidateSet.Timings.ofHeartbeat(100 * MS),
-            (to, d) -> fromAlice.add(new Sent(to, d)), (peer, c) -> switched.add(peer));
+            (to, d) -> fromAlice.add(new Sent(to, d)), (peer, was, c) -> switched.add(peer));
 
     private PathTable.Peer dialBob() {
         PathTable.Peer peer = alicePaths.forDial(bob.id(), bobAt1);

@@ -57,22 +57,6 @@ public class EndpointIT {
         return NodeBundles.containerOptions("quiver-it-endpoint");
     }
 
-    /** Echoes streams and datagrams: registered as a whiteboard service. */
-    private static final ProtocolHandler ECHO = conn -> {
-        conn.receiveDatagram().thenAccept(conn::sendDatagram);
-        while (true) {
-            BiStream s;
-            try {
-                s = Blocking.await(conn.acceptBi(), Duration.ofMinutes(1));
-            } catch (QuiverException closed) {
-                return;
-            }
-            try (InputStream in = s.recv().inputStream(); OutputStream out = s.send().outputStream()) {
-                in.transferTo(out);
-            }
-        }
-    };
-
     @Test
     public void whiteboardHandlerServesASecondEndpointAndTheBundleStopsCleanly() throws Exception {
         Endpoint node = NodeBundles.loopbackEndpoint(context);
@@ -92,7 +76,7 @@ public class EndpointIT {
             } catch (QuiverException expected) {
                 // refused
             }
-            reg = context.registerService(ProtocolHandler.class, ECHO, props);
+            reg = context.registerService(ProtocolHandler.class, Echo.HANDLER, props);
             Connection c = Blocking.await(other.connect(target, ALPN), T);
             assertEquals("pinned id", node.id(), c.remoteId());
 

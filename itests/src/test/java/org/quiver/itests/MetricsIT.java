@@ -31,13 +31,11 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
-import org.osgi.util.tracker.ServiceTracker;
 import org.quiver.api.BiStream;
 import org.quiver.api.Blocking;
 import org.quiver.api.Connection;
 import org.quiver.api.Endpoint;
 import org.quiver.api.ProtocolHandler;
-import org.quiver.api.QuiverException;
 import org.quiver.identity.Identities;
 import org.quiver.spi.metrics.MetricsExposition;
 import org.quiver.transport.quic.QuicEndpoints;
@@ -61,29 +59,21 @@ public class MetricsIT {
         return NodeBundles.containerOptions("quiver-it-metrics");
     }
 
-    private static final ProtocolHandler ECHO = conn -> {
-        while (true) {
-            BiStream s;
-            try {
-                s = Blocking.await(conn.acceptBi(), Duration.ofMinutes(1));
-            } catch (QuiverException closed) {
-                return;
-            }
-            try (InputStream in = s.recv().inputStream(); OutputStream out = s.send().outputStream()) {
-                in.transferTo(out);
-            }
-        }
-    };
-
+    /**
+     * The URL of the metrics service configured for this test (port 0). Without start levels the component
+     * may first start with the default port and restart once fileinstall applies conf/: wait for that one.
+     */
     private String url() throws InterruptedException {
-        ServiceTracker<MetricsExposition, MetricsExposition> t = new ServiceTracker<>(context, MetricsExposition.class, null);
-        t.open();
-        try {
-            assertNotNull("the metrics service", t.waitForService(10_000));
-            return (String) t.getServiceReference().getProperty(MetricsExposition.URL_PROPERTY);
-        } finally {
-            t.close();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            ServiceReference<MetricsExposition> ref = context.getServiceReference(MetricsExposition.class);
+            Object url = ref == null ? null : ref.getProperty(MetricsExposition.URL_PROPERTY);
+            if (url != null && !url.toString().endsWith(":9464/metrics")) {
+                return url.toString();
+            }
+            Thread.sleep(50);
         }
+        throw new AssertionError("no metrics service on the configured port");
     }
 
     private static double scrape(String url, String series) throws Exception {
@@ -120,7 +110,7 @@ public class MetricsIT {
 
         Dictionary<String, Object> props = new Hashtable<>();
         props.put(ProtocolHandler.ALPN_PROPERTY, ALPN);
-        ServiceRegistration<ProtocolHandler> reg = context.registerService(ProtocolHandler.class, ECHO, props);
+        ServiceRegistration<ProtocolHandler> reg = context.registerService(ProtocolHandler.class, Echo.HANDLER, props);
         Endpoint other = QuicEndpoints.create(Identities.ephemeral(), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Map.of());
         try {
             Connection c = Blocking.await(other.connect(node.addr().get(), ALPN), Duration.ofSeconds(10));

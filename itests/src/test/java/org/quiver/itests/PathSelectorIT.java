@@ -43,7 +43,6 @@ import org.quiver.api.Endpoint;
 import org.quiver.api.EndpointAddr;
 import org.quiver.api.PathStatus;
 import org.quiver.api.ProtocolHandler;
-import org.quiver.api.QuiverException;
 import org.quiver.identity.Identities;
 import org.quiver.itests.selector.WorstPathSelector;
 import org.quiver.spi.path.PathSelector;
@@ -67,20 +66,6 @@ public class PathSelectorIT {
     public Option[] config() throws Exception {
         return NodeBundles.containerOptions("quiver-it-selector");
     }
-
-    private static final ProtocolHandler ECHO = conn -> {
-        while (true) {
-            BiStream s;
-            try {
-                s = Blocking.await(conn.acceptBi(), Duration.ofMinutes(1));
-            } catch (QuiverException closed) {
-                return;
-            }
-            try (InputStream in = s.recv().inputStream(); OutputStream out = s.send().outputStream()) {
-                in.transferTo(out);
-            }
-        }
-    };
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -140,7 +125,7 @@ public class PathSelectorIT {
 
         Dictionary<String, Object> props = new Hashtable<>();
         props.put(ProtocolHandler.ALPN_PROPERTY, ALPN);
-        ServiceRegistration<ProtocolHandler> reg = context.registerService(ProtocolHandler.class, ECHO, props);
+        ServiceRegistration<ProtocolHandler> reg = context.registerService(ProtocolHandler.class, Echo.HANDLER, props);
         Endpoint other = QuicEndpoints.create(Identities.ephemeral(), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Map.of());
         InetSocketAddress nodeAt = node.boundAddresses().get().get(0);
         InetSocketAddress otherAt = other.boundAddresses().get().get(0);

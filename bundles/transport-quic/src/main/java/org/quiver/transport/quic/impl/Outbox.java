@@ -79,8 +79,9 @@ final class Outbox {
     };
 
     /**
-     * @param callbacks where the futures handed to senders complete, so that what a sender chains to them
-     *                  never runs on the event loop
+     * @param callbacks the pool where the futures handed to senders complete, so that what a sender chains
+     *                  to them never runs on the event loop
+     * @param dropped   told of every message that leaves the buffer unsent (metrics, events)
      */
     Outbox(BoundedPendingBuffer.Limits limits, BiFunction<EndpointAddr, String, CompletionStage<Connection>> connector,
            java.util.concurrent.Executor callbacks, BoundedPendingBuffer.DropListener<Key, Pending> dropped) {
@@ -117,7 +118,8 @@ final class Outbox {
         } else {
             pump(lane);
         }
-        return p.done;
+        // what the sender chains to this runs on the handler pool, never on the event loop that completes p.done
+        return p.done.whenCompleteAsync((v, e) -> { }, callbacks);
     }
 
     private void connect(Lane lane, EndpointAddr to) {

@@ -81,6 +81,10 @@ class SendTest {
         assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo("one more");
         assertThat(a.connections()).hasSize(1);
         assertThat(a.pendingStats()).isEqualTo(new BoundedPendingBuffer.Stats(0, 0, 0, 0, 0));
+        // what a sender chains to the stage never runs on the endpoint's event loop
+        String thread = a.send(to, ALPN, new byte[] {1}).thenApply(v -> Thread.currentThread().getName())
+                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(thread).doesNotStartWith("quiver-endpoint");
     }
 
     @Test

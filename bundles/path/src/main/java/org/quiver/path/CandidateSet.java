@@ -230,7 +230,6 @@ public final class CandidateSet<K> {
         this.describe = Objects.requireNonNull(describe, "describe");
     }
 
-
     /** The candidates, oldest first (a read-only view). */
     public List<Candidate<K>> candidates() {
         return readOnly;

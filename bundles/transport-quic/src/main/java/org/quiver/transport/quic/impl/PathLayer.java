@@ -21,7 +21,7 @@ import org.quiver.spi.path.PathSelector;
 
 /**
  * The path layer (iroh's magic socket): for every identified peer a {@link CandidateSet} of direct paths,
- * probed with signed {@link Probe}s, and the selected path behind the peer's mapped address, which it moves
+ * probed with authenticated {@link Probe}s (HMAC), and the selected path behind the peer's mapped address, which it moves
  * ({@link PathTable#switchPath}) whenever the {@link PathSelector} picks another. QUIC never notices.
  *
  * <p>Candidates come from the addresses a dial was given, the address a connection came from, and the

@@ -111,7 +111,7 @@ final class PathTable {
     }
 
     /**
-     * Accepts packets from {@code real} as the peer's (a path it proved with a signed probe), without
+     * Accepts packets from {@code real} as the peer's (a path it proved with an authenticated probe), without
      * moving the peer's outgoing traffic there.
      */
     void learn(Peer peer, InetSocketAddress real) {

@@ -1,0 +1,148 @@
+package org.quiver.relay.protocol;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import org.quiver.api.EndpointId;
+
+/** Relay frames to bytes and back. Decoding is strict: exact lengths, known types, valid ids and text. */
+public final class Codec {
+    private Codec() {
+    }
+
+    /** The bytes of {@code frame}, ready to read. */
+    public static ByteBuffer encode(RelayFrame frame) {
+        ByteBuffer b;
+        if (frame instanceof RelayFrame.ServerChallenge f) {
+            b = ByteBuffer.allocate(1 + RelayFrame.CHALLENGE_LENGTH).put(f.type()).put(f.challenge());
+        } else if (frame instanceof RelayFrame.ClientAuth f) {
+            b = ByteBuffer.allocate(1 + 32 + 64).put(f.type()).put(f.id().toBytes()).put(f.signature());
+        } else if (frame instanceof RelayFrame.ServerConfirmsAuth f) {
+            b = ByteBuffer.allocate(1).put(f.type());
+        } else if (frame instanceof RelayFrame.ServerDeniesAuth f) {
+            b = text(f.type(), f.reason());
+        } else if (frame instanceof RelayFrame.ClientToRelayDatagram f) {
+            b = ByteBuffer.allocate(1 + 32 + 1 + f.datagram().length).put(f.type()).put(f.destination().toBytes()).put(f.ecn()).put(f.datagram());
+        } else if (frame instanceof RelayFrame.RelayToClientDatagram f) {
+            b = ByteBuffer.allocate(1 + 32 + 1 + f.datagram().length).put(f.type()).put(f.source().toBytes()).put(f.ecn()).put(f.datagram());
+        } else if (frame instanceof RelayFrame.EndpointGone f) {
+            b = ByteBuffer.allocate(1 + 32).put(f.type()).put(f.id().toBytes());
+        } else if (frame instanceof RelayFrame.Ping f) {
+            b = ByteBuffer.allocate(9).put(f.type()).putLong(f.payload());
+        } else if (frame instanceof RelayFrame.Pong f) {
+            b = ByteBuffer.allocate(9).put(f.type()).putLong(f.payload());
+        } else if (frame instanceof RelayFrame.Health f) {
+            b = text(f.type(), f.problem());
+        } else if (frame instanceof RelayFrame.Restarting f) {
+            b = ByteBuffer.allocate(9).put(f.type()).putInt((int) f.reconnectInMillis()).putInt((int) f.tryForMillis());
+        } else if (frame instanceof RelayFrame.Status f) {
+            b = ByteBuffer.allocate(2).put(f.type()).put((byte) ((f.sameIdConnected() ? 1 : 0) | (f.rateLimited() ? 2 : 0)));
+        } else {
+            throw new IllegalArgumentException("unknown frame " + frame); // sealed: cannot happen
+        }
+        return b.flip();
+    }
+
+    private static ByteBuffer text(byte type, String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(1 + utf8.length).put(type).put(utf8);
+    }
+
+    /** The frame in {@code bytes} (all of its remaining bytes); the buffer's position is left at its end. */
+    public static RelayFrame decode(ByteBuffer bytes) throws MalformedFrameException {
+        int n = bytes.remaining();
+        if (n < 1) {
+            throw new MalformedFrameException("empty frame");
+        }
+        if (n > RelayFrame.MAX_FRAME) {
+            throw new MalformedFrameException("frame of " + n + " bytes is over the " + RelayFrame.MAX_FRAME + " limit");
+        }
+        byte type = bytes.get();
+        int body = n - 1;
+        switch (type) {
+            case 0x01 -> {
+                exactly(type, body, RelayFrame.CHALLENGE_LENGTH);
+                return new RelayFrame.ServerChallenge(take(bytes, RelayFrame.CHALLENGE_LENGTH));
+            }
+            case 0x02 -> {
+                exactly(type, body, 32 + 64);
+                return new RelayFrame.ClientAuth(id(bytes), take(bytes, 64));
+            }
+            case 0x03 -> {
+                exactly(type, body, 0);
+                return new RelayFrame.ServerConfirmsAuth();
+            }
+            case 0x04 -> {
+                return new RelayFrame.ServerDeniesAuth(text(bytes, body));
+            }
+            case 0x05, 0x06 -> {
+                if (body < 32 + 1 + 1) {
+                    throw new MalformedFrameException("datagram frame of " + n + " bytes is too short");
+                }
+                EndpointId id = id(bytes);
+                byte ecn = bytes.get();
+                byte[] datagram = take(bytes, body - 33);
+                return type == 0x05 ? new RelayFrame.ClientToRelayDatagram(id, ecn, datagram) : new RelayFrame.RelayToClientDatagram(id, ecn, datagram);
+            }
+            case 0x07 -> {
+                exactly(type, body, 32);
+                return new RelayFrame.EndpointGone(id(bytes));
+            }
+            case 0x08, 0x09 -> {
+                exactly(type, body, 8);
+                long payload = bytes.getLong();
+                return type == 0x08 ? new RelayFrame.Ping(payload) : new RelayFrame.Pong(payload);
+            }
+            case 0x0a -> {
+                return new RelayFrame.Health(text(bytes, body));
+            }
+            case 0x0b -> {
+                exactly(type, body, 8);
+                return new RelayFrame.Restarting(Integer.toUnsignedLong(bytes.getInt()), Integer.toUnsignedLong(bytes.getInt()));
+            }
+            case 0x0c -> {
+                exactly(type, body, 1);
+                int flags = bytes.get();
+                if ((flags & ~3) != 0) {
+                    throw new MalformedFrameException("unknown status flags " + Integer.toBinaryString(flags & 0xff));
+                }
+                return new RelayFrame.Status((flags & 1) != 0, (flags & 2) != 0);
+            }
+            default -> throw new MalformedFrameException("unknown frame type 0x" + Integer.toHexString(type & 0xff));
+        }
+    }
+
+    private static void exactly(byte type, int body, int expected) throws MalformedFrameException {
+        if (body != expected) {
+            throw new MalformedFrameException("frame type 0x" + Integer.toHexString(type & 0xff) + " has a " + expected
+                    + "-byte body, got " + body);
+        }
+    }
+
+    private static byte[] take(ByteBuffer b, int n) {
+        byte[] out = new byte[n];
+        b.get(out);
+        return out;
+    }
+
+    private static EndpointId id(ByteBuffer b) throws MalformedFrameException {
+        try {
+            return EndpointId.fromBytes(take(b, 32));
+        } catch (IllegalArgumentException e) {
+            throw new MalformedFrameException("not an endpoint id: " + e.getMessage());
+        }
+    }
+
+    private static String text(ByteBuffer b, int n) throws MalformedFrameException {
+        if (n > RelayFrame.MAX_TEXT) {
+            throw new MalformedFrameException("text of " + n + " bytes is over the " + RelayFrame.MAX_TEXT + " limit");
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(take(b, n))).toString();
+        } catch (CharacterCodingException e) {
+            throw new MalformedFrameException("text is not UTF-8");
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/**
+ * Quiver's relay protocol (version 1), modelled on iroh's relay protocol v2. A client reaches a relay over
+ * HTTP/1.1 upgraded to WebSocket; every WebSocket binary message carries exactly one {@link
+ * org.quiver.relay.protocol.RelayFrame}: a type byte, then a fixed layout per type (all integers big-endian):
+ * <pre>
+ *  type  frame                   body
+ *  0x01  ServerChallenge         16 random bytes
+ *  0x02  ClientAuth              32-byte EndpointId, 64-byte Ed25519 signature of "quiver-relay-v1" + challenge
+ *  0x03  ServerConfirmsAuth      (empty)
+ *  0x04  ServerDeniesAuth        UTF-8 reason (at most 1024 bytes)
+ *  0x05  ClientToRelayDatagram   32-byte destination id, 1 ECN byte, the datagram (1 to 65535 bytes)
+ *  0x06  RelayToClientDatagram   32-byte source id, 1 ECN byte, the datagram (1 to 65535 bytes)
+ *  0x07  EndpointGone            32-byte id (it was sent to but is not connected)
+ *  0x08  Ping                    8 bytes, echoed in the Pong
+ *  0x09  Pong                    8 bytes
+ *  0x0a  Health                  UTF-8 problem text, empty when healthy (at most 1024 bytes)
+ *  0x0b  Restarting              u32 reconnect-in milliseconds, u32 try-for milliseconds
+ *  0x0c  Status                  flags: bit 0 same id connected elsewhere, bit 1 rate limited
+ * </pre>
+ * Before ServerConfirmsAuth a client may send nothing but ClientAuth. Anything that does not decode
+ * exactly (unknown type, wrong length, an id that is not a curve point, text over its limit) is a
+ * {@link org.quiver.relay.protocol.MalformedFrameException}: the relay closes that client only.
+ */
+@Export
+@Version("0.1.0")
+package org.quiver.relay.protocol;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,126 @@
+package org.quiver.relay.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.quiver.api.EndpointId;
+import org.quiver.api.LocalIdentity;
+import org.quiver.identity.Identities;
+
+class CodecTest {
+    private final LocalIdentity alice = Identities.ephemeral();
+    private final EndpointId bob = Identities.ephemeral().id();
+
+    private List<RelayFrame> everyKind() {
+        byte[] challenge = new byte[RelayFrame.CHALLENGE_LENGTH];
+        new Random(1).nextBytes(challenge);
+        return List.of(
+                new RelayFrame.ServerChallenge(challenge),
+                new RelayFrame.ClientAuth(alice.id(), alice.sign(RelayFrame.ClientAuth.signedMessage(challenge))),
+                new RelayFrame.ServerConfirmsAuth(),
+                new RelayFrame.ServerDeniesAuth("signature does not verify"),
+                new RelayFrame.ClientToRelayDatagram(bob, (byte) 2, new byte[] {1, 2, 3}),
+                new RelayFrame.RelayToClientDatagram(alice.id(), (byte) 0, new byte[RelayFrame.MAX_DATAGRAM]),
+                new RelayFrame.EndpointGone(bob),
+                new RelayFrame.Ping(0x0102030405060708L),
+                new RelayFrame.Pong(-1),
+                new RelayFrame.Health(""),
+                new RelayFrame.Health("relay is draining: ünïcode ok"),
+                new RelayFrame.Restarting(500, 0xffffffffL),
+                new RelayFrame.Status(true, false),
+                new RelayFrame.Status(false, true));
+    }
+
+    @Test
+    void everyFrameRoundTrips() throws Exception {
+        for (RelayFrame f : everyKind()) {
+            ByteBuffer bytes = Codec.encode(f);
+            assertThat(bytes.get(0)).isEqualTo(f.type());
+            RelayFrame back = Codec.decode(bytes);
+            assertThat(back).as("%s", f).isEqualTo(f);
+            assertThat(bytes.remaining()).isZero();
+        }
+    }
+
+    @Test
+    void theAuthSignatureBindsTheChallenge() {
+        byte[] challenge = new byte[RelayFrame.CHALLENGE_LENGTH];
+        RelayFrame.ClientAuth auth = new RelayFrame.ClientAuth(alice.id(), alice.sign(RelayFrame.ClientAuth.signedMessage(challenge)));
+        assertThat(auth.verifies(challenge)).isTrue();
+        byte[] other = challenge.clone();
+        other[0] = 1;
+        assertThat(auth.verifies(other)).as("replayed against another challenge").isFalse();
+        RelayFrame.ClientAuth forged = new RelayFrame.ClientAuth(bob, auth.signature());
+        assertThat(forged.verifies(challenge)).as("someone else's signature").isFalse();
+    }
+
+    @Test
+    void everyTruncationAndExtensionIsRejected() {
+        for (RelayFrame f : everyKind()) {
+            byte[] full = Codec.encode(f).array();
+            boolean variable = f instanceof RelayFrame.ServerDeniesAuth || f instanceof RelayFrame.Health
+                    || f instanceof RelayFrame.ClientToRelayDatagram || f instanceof RelayFrame.RelayToClientDatagram;
+            if (!variable) {
+                for (int cut = 0; cut < full.length; cut++) {
+                    ByteBuffer b = ByteBuffer.wrap(full, 0, cut);
+                    assertThatThrownBy(() -> Codec.decode(b)).as("%s cut to %d", f, cut).isInstanceOf(MalformedFrameException.class);
+                }
+                byte[] longer = java.util.Arrays.copyOf(full, full.length + 1);
+                assertThatThrownBy(() -> Codec.decode(ByteBuffer.wrap(longer))).isInstanceOf(MalformedFrameException.class);
+            }
+        }
+        // datagram frames need a destination, an ECN byte and at least one byte
+        byte[] d = Codec.encode(new RelayFrame.ClientToRelayDatagram(bob, (byte) 0, new byte[] {9})).array();
+        assertThatThrownBy(() -> Codec.decode(ByteBuffer.wrap(d, 0, d.length - 1))).hasMessageContaining("too short");
+    }
+
+    @Test
+    void limitsAndBadFieldsAreClearErrors() {
+        assertThatThrownBy(() -> Codec.decode(ByteBuffer.allocate(0))).hasMessageContaining("empty");
+        assertThatThrownBy(() -> Codec.decode(ByteBuffer.allocate(RelayFrame.MAX_FRAME + 1))).hasMessageContaining("over the");
+        assertThatThrownBy(() -> Codec.decode(ByteBuffer.wrap(new byte[] {0x7f}))).hasMessageContaining("unknown frame type 0x7f");
+        byte[] longText = new byte[1 + RelayFrame.MAX_TEXT + 1];
+        longText[0] = 0x0a;
+        assertThatThrownBy(() -> Codec.decode(ByteBuffer.wrap(longText))).hasMessageContaining("text of 1025 bytes");
+        assertThatThrownBy(() -> Codec.decode(ByteBuffer.wrap(new byte[] {0x04, (byte) 0xc3}))).hasMessageContaining("not UTF-8");
+        assertThatThrownBy(() -> Codec.decode(ByteBuffer.wrap(new byte[] {0x0c, 4}))).hasMessageContaining("flags");
+        byte[] notAPoint = new byte[33];
+        notAPoint[0] = 0x07;
+        java.util.Arrays.fill(notAPoint, 1, 33, (byte) 0xff);
+        assertThatThrownBy(() -> Codec.decode(ByteBuffer.wrap(notAPoint))).hasMessageContaining("not an endpoint id");
+        assertThatThrownBy(() -> new RelayFrame.ClientToRelayDatagram(bob, (byte) 0, new byte[0])).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new RelayFrame.Health("x".repeat(1025))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new RelayFrame.Restarting(-1, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new RelayFrame.ServerChallenge(new byte[3])).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Random bytes and mutated frames either decode to a frame that encodes back to them, or fail cleanly. */
+    @Test
+    void randomInputNeverThrowsAnythingElse() throws Exception {
+        Random random = new Random(0x5eed_0021L);
+        List<RelayFrame> seeds = everyKind();
+        for (int i = 0; i < 20_000; i++) {
+            byte[] input;
+            if (i % 2 == 0) {
+                input = new byte[random.nextInt(200)];
+                random.nextBytes(input);
+            } else {
+                byte[] seed = Codec.encode(seeds.get(random.nextInt(seeds.size()))).array();
+                input = java.util.Arrays.copyOf(seed, Math.min(seed.length, 300));
+                for (int k = 0; k < 1 + random.nextInt(4); k++) {
+                    input[random.nextInt(input.length)] = (byte) random.nextInt();
+                }
+            }
+            try {
+                RelayFrame f = Codec.decode(ByteBuffer.wrap(input));
+                assertThat(Codec.encode(f).array()).isEqualTo(input);
+            } catch (MalformedFrameException expected) {
+                assertThat(expected.getMessage()).isNotBlank();
+            }
+        }
+    }
+}

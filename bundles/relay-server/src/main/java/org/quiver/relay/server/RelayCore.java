@@ -1,0 +1,293 @@
+package org.quiver.relay.server;
+
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import org.quiver.api.EndpointId;
+import org.quiver.relay.protocol.RelayFrame;
+
+/**
+ * What a relay does, without the network: each connection is a {@link Session} that the network adapter
+ * feeds with the frames its client sends ({@link Session#received}) and drains of the frames to send back
+ * ({@link Session#poll}, after {@link Transport#wake}).
+ * <ul>
+ *   <li>a session starts with a {@link RelayFrame.ServerChallenge}; until the client answers with a
+ *       {@link RelayFrame.ClientAuth} whose signature verifies, anything else closes it, and a bad signature
+ *       is denied and closed: an unauthenticated client can neither send nor receive;</li>
+ *   <li>an authenticated client's datagrams go to the session of their destination id, tagged with the
+ *       sender's id; a destination that is not connected is answered with {@link RelayFrame.EndpointGone};</li>
+ *   <li>a second session with the same id replaces the first (which is told, then closed);</li>
+ *   <li>bounds: at most {@link Limits#maxClients} sessions (more are refused), {@link Limits#queueFrames}
+ *       frames queued per client (a slow client loses its oldest datagrams, counted), and a token bucket of
+ *       {@link Limits#bytesPerSecond} per client on what it sends (over it, datagrams are dropped, counted,
+ *       and the client is told once per second with a {@link RelayFrame.Status}).</li>
+ * </ul>
+ * Thread-safe: sessions may live on different threads.
+ */
+public final class RelayCore {
+    /**
+     * The relay's limits.
+     *
+     * @param maxClients     sessions at once
+     * @param queueFrames    frames queued towards one client
+     * @param bytesPerSecond datagram bytes one client may send per second, sustained
+     * @param burstBytes     and in a burst
+     */
+    public record Limits(int maxClients, int queueFrames, long bytesPerSecond, long burstBytes) {
+        /** iroh's 512 queued frames per client; 10,000 clients; 4 MiB/s per client with 8 MiB bursts. */
+        public static final Limits DEFAULT = new Limits(10_000, 512, 4L << 20, 8L << 20);
+
+        public Limits {
+            if (maxClients < 1 || queueFrames < 1 || bytesPerSecond < 1 || burstBytes < RelayFrame.MAX_DATAGRAM) {
+                throw new IllegalArgumentException("relay limits must be positive, the burst at least one datagram: " + maxClients
+                        + " clients, " + queueFrames + " frames, " + bytesPerSecond + " B/s, burst " + burstBytes);
+            }
+        }
+    }
+
+    /** The network side of one session. Both methods must not block. */
+    public interface Transport {
+        /** Frames are waiting in {@link Session#poll()}. */
+        void wake();
+
+        /** Close the connection (after writing what is queued, if it can); {@code reason} is for logs. */
+        void close(String reason);
+    }
+
+    /**
+     * A snapshot of the relay.
+     *
+     * @param sessions      connected sessions (authenticated or not)
+     * @param authenticated authenticated sessions
+     * @param forwarded     datagrams forwarded
+     * @param dropped       datagrams dropped: slow receivers and rate limits
+     * @param refused       sessions refused or closed for bad input (no room, failed auth, protocol errors)
+     */
+    public record Stats(int sessions, int authenticated, long forwarded, long dropped, long refused) {}
+
+    private final Limits limits;
+    private final LongSupplier nanoClock;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<EndpointId, Session> byId = new ConcurrentHashMap<>();
+    private final AtomicInteger sessions = new AtomicInteger();
+    private final LongAdder forwarded = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+
+    public RelayCore(Limits limits, LongSupplier nanoClock) {
+        this.limits = Objects.requireNonNull(limits, "limits");
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+    }
+
+    /** A new connection: returns its session, which has queued the challenge; or null (then closed) when the relay is full. */
+    public Session open(Transport transport) {
+        if (sessions.incrementAndGet() > limits.maxClients) {
+            sessions.decrementAndGet();
+            refused.increment();
+            transport.close("relay full: " + limits.maxClients + " clients");
+            return null;
+        }
+        Session s = new Session(transport);
+        s.enqueue(new RelayFrame.ServerChallenge(s.challenge));
+        return s;
+    }
+
+    /** Tells every session the relay is restarting (clients reconnect after {@code reconnectInMillis}). */
+    public void restarting(long reconnectInMillis, long tryForMillis) {
+        for (Session s : byId.values()) {
+            s.enqueue(new RelayFrame.Restarting(reconnectInMillis, tryForMillis));
+        }
+    }
+
+    public Stats stats() {
+        return new Stats(sessions.get(), byId.size(), forwarded.sum(), dropped.sum(), refused.sum());
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
+    /** One client connection. */
+    public final class Session {
+        private final Transport transport;
+        private final byte[] challenge = new byte[RelayFrame.CHALLENGE_LENGTH];
+        private final ArrayDeque<RelayFrame> queue = new ArrayDeque<>();
+        private volatile EndpointId id;
+        private volatile boolean closed;
+        private double tokens = limits.burstBytes;
+        private long refilled = nanoClock.getAsLong();
+        private long lastLimitNotice;
+        private boolean limitNoticed;
+
+        private Session(Transport transport) {
+            this.transport = transport;
+            random.nextBytes(challenge);
+        }
+
+        /** The id the client proved, once it has. */
+        public EndpointId id() {
+            return id;
+        }
+
+        /** The next frame to send to the client, or null. */
+        public synchronized RelayFrame poll() {
+            return queue.pollFirst();
+        }
+
+        /** Frames waiting to be sent. */
+        public synchronized int queued() {
+            return queue.size();
+        }
+
+        private void enqueue(RelayFrame f) {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                if (queue.size() >= limits.queueFrames) {
+                    // a slow client loses its oldest datagram; control frames stay
+                    for (Iterator<RelayFrame> it = queue.iterator(); it.hasNext(); ) {
+                        if (it.next() instanceof RelayFrame.RelayToClientDatagram) {
+                            it.remove();
+                            dropped.increment();
+                            break;
+                        }
+                    }
+                    if (queue.size() >= limits.queueFrames) {
+                        if (f instanceof RelayFrame.RelayToClientDatagram) {
+                            dropped.increment();
+                            return;
+                        }
+                    }
+                }
+                queue.addLast(f);
+            }
+            transport.wake();
+        }
+
+        /** A frame the client sent. */
+        public void received(RelayFrame f) {
+            if (closed) {
+                return; // a session that was stopped forwards nothing more
+            }
+            EndpointId me = id;
+            if (me == null) {
+                if (!(f instanceof RelayFrame.ClientAuth auth)) {
+                    fail("a client must authenticate before it sends anything (got " + f.getClass().getSimpleName() + ")");
+                    return;
+                }
+                if (!auth.verifies(challenge)) {
+                    enqueue(new RelayFrame.ServerDeniesAuth("the signature does not verify for " + auth.id().shortString()));
+                    fail("bad signature from " + auth.id().shortString());
+                    return;
+                }
+                synchronized (this) {
+                    if (closed) {
+                        return;
+                    }
+                    id = auth.id();
+                }
+                Session previous = byId.put(auth.id(), this);
+                if (previous != null && previous != this) {
+                    previous.enqueue(new RelayFrame.Status(true, false));
+                    previous.shutdown("replaced by a new connection of the same id");
+                }
+                enqueue(new RelayFrame.ServerConfirmsAuth());
+                return;
+            }
+            if (f instanceof RelayFrame.ClientToRelayDatagram d) {
+                if (!take(d.datagram().length)) {
+                    dropped.increment();
+                    long now = nanoClock.getAsLong();
+                    if (!limitNoticed || now - lastLimitNotice >= TimeUnit.SECONDS.toNanos(1)) {
+                        limitNoticed = true;
+                        lastLimitNotice = now;
+                        enqueue(new RelayFrame.Status(false, true));
+                    }
+                    return;
+                }
+                Session to = byId.get(d.destination());
+                if (to == null) {
+                    enqueue(new RelayFrame.EndpointGone(d.destination()));
+                    return;
+                }
+                forwarded.increment();
+                to.enqueue(new RelayFrame.RelayToClientDatagram(me, d.ecn(), d.datagram()));
+            } else if (f instanceof RelayFrame.Ping p) {
+                enqueue(new RelayFrame.Pong(p.payload()));
+            } else if (f instanceof RelayFrame.Pong) {
+                // an answer to our keepalive: the connection is alive, nothing to do
+            } else {
+                fail("not a frame a client sends: " + f.getClass().getSimpleName());
+            }
+        }
+
+        /** Token bucket on the client's datagram bytes. */
+        private synchronized boolean take(int bytes) {
+            long now = nanoClock.getAsLong();
+            tokens = Math.min(limits.burstBytes, tokens + (now - refilled) * (limits.bytesPerSecond / 1e9));
+            refilled = now;
+            if (tokens < bytes) {
+                return false;
+            }
+            tokens -= bytes;
+            return true;
+        }
+
+        /** Bytes that did not decode as a frame: this client is closed, nobody else is affected. */
+        public void malformed(String why) {
+            fail("malformed frame: " + why);
+        }
+
+        private void fail(String reason) {
+            if (deregister()) {
+                refused.increment();
+                transport.close(reason);
+            }
+        }
+
+        /** Stops the session now (its slot and id are free at once); the transport flushes what is queued, then closes. */
+        private void shutdown(String reason) {
+            if (deregister()) {
+                transport.close(reason);
+            }
+        }
+
+        private boolean deregister() {
+            EndpointId me;
+            synchronized (this) {
+                if (closed) {
+                    return false;
+                }
+                closed = true; // nothing more is queued; what is queued is still polled
+                me = id;
+            }
+            sessions.decrementAndGet();
+            if (me != null) {
+                byId.remove(me, this);
+            }
+            return true;
+        }
+
+        /** The connection is gone (closed by either side). Idempotent. */
+        public void closed() {
+            deregister();
+            synchronized (this) {
+                queue.clear();
+            }
+        }
+
+        @Override
+        public String toString() {
+            EndpointId me = id;
+            return "Session{" + (me == null ? "unauthenticated" : me.shortString()) + "}";
+        }
+    }
+}

@@ -1,0 +1,11 @@
+/**
+ * The relay server's core, in plain Java ({@link org.quiver.relay.server.RelayCore}): authenticated
+ * sessions, datagrams forwarded by {@code EndpointId}, per-client bounded queues and rate limits. The
+ * network adapter (WebSocket over netty) feeds it frames and drains what it queues.
+ */
+@Export
+@Version("0.1.0")
+package org.quiver.relay.server;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

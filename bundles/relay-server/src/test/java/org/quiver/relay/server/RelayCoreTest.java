@@ -1,0 +1,245 @@
+package org.quiver.relay.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.quiver.api.LocalIdentity;
+import org.quiver.identity.Identities;
+import org.quiver.relay.protocol.RelayFrame;
+
+/** The relay's rules, driven frame by frame as the network adapter would drive them. */
+class RelayCoreTest {
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+
+    /** The network side of a session: records wakes and the close. */
+    private static final class Conn implements RelayCore.Transport {
+        volatile String closedBecause;
+        RelayCore.Session session;
+
+        @Override
+        public void wake() {
+        }
+
+        @Override
+        public void close(String reason) {
+            closedBecause = reason;
+        }
+
+        List<RelayFrame> drain() {
+            List<RelayFrame> out = new ArrayList<>();
+            for (RelayFrame f; (f = session.poll()) != null; ) {
+                out.add(f);
+            }
+            return out;
+        }
+    }
+
+    private RelayCore relay(RelayCore.Limits limits) {
+        return new RelayCore(limits, clock::get);
+    }
+
+    private static Conn open(RelayCore relay) {
+        Conn c = new Conn();
+        c.session = relay.open(c);
+        return c;
+    }
+
+    /** Opens a session and authenticates it as {@code who}. */
+    private static Conn login(RelayCore relay, LocalIdentity who) {
+        Conn c = open(relay);
+        RelayFrame.ServerChallenge challenge = (RelayFrame.ServerChallenge) c.session.poll();
+        c.session.received(new RelayFrame.ClientAuth(who.id(), who.sign(RelayFrame.ClientAuth.signedMessage(challenge.challenge()))));
+        assertThat(c.drain()).containsExactly(new RelayFrame.ServerConfirmsAuth());
+        return c;
+    }
+
+    @Test
+    void authenticatedClientsExchangeDatagramsTaggedWithTheSender() {
+        RelayCore relay = relay(RelayCore.Limits.DEFAULT);
+        LocalIdentity alice = Identities.ephemeral();
+        LocalIdentity bob = Identities.ephemeral();
+        Conn a = login(relay, alice);
+        Conn b = login(relay, bob);
+        a.session.received(new RelayFrame.ClientToRelayDatagram(bob.id(), (byte) 1, new byte[] {7, 8}));
+        assertThat(b.drain()).containsExactly(new RelayFrame.RelayToClientDatagram(alice.id(), (byte) 1, new byte[] {7, 8}));
+        a.session.received(new RelayFrame.Ping(42));
+        assertThat(a.drain()).containsExactly(new RelayFrame.Pong(42));
+        assertThat(relay.stats()).isEqualTo(new RelayCore.Stats(2, 2, 1, 0, 0));
+        assertThat(a.session.id()).isEqualTo(alice.id());
+        assertThat(a.session.toString()).contains(alice.id().shortString());
+    }
+
+    @Test
+    void anUnauthenticatedClientCanNeitherSendNorReceive() {
+        RelayCore relay = relay(RelayCore.Limits.DEFAULT);
+        LocalIdentity bob = Identities.ephemeral();
+        Conn b = login(relay, bob);
+        Conn mallory = open(relay);
+        mallory.drain();
+        mallory.session.received(new RelayFrame.ClientToRelayDatagram(bob.id(), (byte) 0, new byte[] {1}));
+        assertThat(mallory.closedBecause).contains("must authenticate");
+        assertThat(b.drain()).isEmpty();
+        assertThat(relay.stats().refused()).isEqualTo(1);
+        assertThat(relay.stats().sessions()).isEqualTo(1);
+        assertThat(mallory.session.toString()).contains("unauthenticated");
+    }
+
+    @Test
+    void aBadOrReplayedSignatureIsDeniedAndClosed() {
+        RelayCore relay = relay(RelayCore.Limits.DEFAULT);
+        LocalIdentity alice = Identities.ephemeral();
+        LocalIdentity mallory = Identities.ephemeral();
+        // mallory claims alice's id with her own signature
+        Conn m = open(relay);
+        RelayFrame.ServerChallenge ch = (RelayFrame.ServerChallenge) m.session.poll();
+        m.session.received(new RelayFrame.ClientAuth(alice.id(), mallory.sign(RelayFrame.ClientAuth.signedMessage(ch.challenge()))));
+        assertThat(m.drain()).singleElement().isInstanceOf(RelayFrame.ServerDeniesAuth.class);
+        assertThat(m.closedBecause).contains("bad signature");
+        // alice's genuine answer to one challenge, replayed on another session
+        Conn first = open(relay);
+        RelayFrame.ServerChallenge c1 = (RelayFrame.ServerChallenge) first.session.poll();
+        RelayFrame.ClientAuth answer = new RelayFrame.ClientAuth(alice.id(), alice.sign(RelayFrame.ClientAuth.signedMessage(c1.challenge())));
+        Conn replay = open(relay);
+        replay.session.poll();
+        replay.session.received(answer);
+        assertThat(replay.closedBecause).contains("bad signature");
+        assertThat(relay.stats().authenticated()).isZero();
+        m.session.received(new RelayFrame.ClientToRelayDatagram(alice.id(), (byte) 0, new byte[] {1}));
+        assertThat(relay.stats().forwarded()).as("a closed session forwards nothing").isZero();
+    }
+
+    @Test
+    void anUnknownDestinationIsGone() {
+        RelayCore relay = relay(RelayCore.Limits.DEFAULT);
+        Conn a = login(relay, Identities.ephemeral());
+        var nobody = Identities.ephemeral().id();
+        a.session.received(new RelayFrame.ClientToRelayDatagram(nobody, (byte) 0, new byte[] {1}));
+        assertThat(a.drain()).containsExactly(new RelayFrame.EndpointGone(nobody));
+    }
+
+    @Test
+    void aSecondConnectionOfAnIdReplacesTheFirst() {
+        RelayCore relay = relay(RelayCore.Limits.DEFAULT);
+        LocalIdentity alice = Identities.ephemeral();
+        LocalIdentity bob = Identities.ephemeral();
+        Conn old = login(relay, alice);
+        Conn b = login(relay, bob);
+        Conn fresh = login(relay, alice);
+        assertThat(old.drain()).as("told before it is closed").containsExactly(new RelayFrame.Status(true, false));
+        assertThat(old.closedBecause).contains("replaced");
+        b.session.received(new RelayFrame.ClientToRelayDatagram(alice.id(), (byte) 0, new byte[] {5}));
+        assertThat(fresh.drain()).hasSize(1);
+        old.session.closed(); // the adapter reports the close later: the new session stays registered
+        b.session.received(new RelayFrame.ClientToRelayDatagram(alice.id(), (byte) 0, new byte[] {6}));
+        assertThat(fresh.drain()).hasSize(1);
+        assertThat(relay.stats().sessions()).isEqualTo(2);
+    }
+
+    @Test
+    void aSlowClientLosesItsOldestDatagramsNotControlFrames() {
+        RelayCore relay = relay(new RelayCore.Limits(100, 8, 1L << 30, 1L << 30));
+        LocalIdentity alice = Identities.ephemeral();
+        LocalIdentity bob = Identities.ephemeral();
+        Conn a = login(relay, alice);
+        Conn b = login(relay, bob);
+        b.session.received(new RelayFrame.Ping(1)); // a control frame waiting in bob's queue
+        for (int i = 0; i < 20; i++) {
+            a.session.received(new RelayFrame.ClientToRelayDatagram(bob.id(), (byte) 0, new byte[] {(byte) i}));
+        }
+        assertThat(b.session.queued()).isEqualTo(8);
+        List<RelayFrame> got = b.drain();
+        assertThat(got.get(0)).isEqualTo(new RelayFrame.Pong(1));
+        assertThat(got.subList(1, 8)).extracting(f -> ((RelayFrame.RelayToClientDatagram) f).datagram()[0])
+                .containsExactly((byte) 13, (byte) 14, (byte) 15, (byte) 16, (byte) 17, (byte) 18, (byte) 19);
+        assertThat(relay.stats().dropped()).isEqualTo(13);
+    }
+
+    @Test
+    void theRateLimitDropsAndSaysSoOncePerSecond() {
+        RelayCore relay = relay(new RelayCore.Limits(100, 1000, 100_000, 65_535));
+        LocalIdentity alice = Identities.ephemeral();
+        LocalIdentity bob = Identities.ephemeral();
+        Conn a = login(relay, alice);
+        Conn b = login(relay, bob);
+        for (int i = 0; i < 5; i++) {
+            a.session.received(new RelayFrame.ClientToRelayDatagram(bob.id(), (byte) 0, new byte[20_000]));
+        }
+        assertThat(b.drain()).hasSize(3); // 65,535 bytes of burst
+        assertThat(a.drain()).containsExactly(new RelayFrame.Status(false, true));
+        assertThat(relay.stats().dropped()).isEqualTo(2);
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(200)); // 20,000 bytes of budget come back
+        a.session.received(new RelayFrame.ClientToRelayDatagram(bob.id(), (byte) 0, new byte[20_000]));
+        assertThat(b.drain()).hasSize(1);
+        a.session.received(new RelayFrame.ClientToRelayDatagram(bob.id(), (byte) 0, new byte[20_000]));
+        assertThat(a.drain()).as("told at most once a second").isEmpty();
+    }
+
+    @Test
+    void theRelayRefusesClientsBeyondItsLimitAndClientFramesOnly() {
+        RelayCore relay = relay(new RelayCore.Limits(2, 8, 1L << 20, 1L << 20));
+        Conn a = login(relay, Identities.ephemeral());
+        open(relay);
+        Conn third = open(relay);
+        assertThat(third.session).isNull();
+        assertThat(third.closedBecause).contains("relay full");
+        a.session.received(new RelayFrame.ServerConfirmsAuth());
+        assertThat(a.closedBecause).contains("not a frame a client sends");
+        a.session.malformed("x");
+        assertThat(relay.stats().refused()).isEqualTo(2);
+        assertThat(open(relay).session).as("a closed session frees its slot").isNotNull();
+    }
+
+    @Test
+    void restartingIsBroadcast() {
+        RelayCore relay = relay(RelayCore.Limits.DEFAULT);
+        Conn a = login(relay, Identities.ephemeral());
+        Conn b = login(relay, Identities.ephemeral());
+        relay.restarting(500, 10_000);
+        assertThat(a.drain()).containsExactly(new RelayFrame.Restarting(500, 10_000));
+        assertThat(b.drain()).containsExactly(new RelayFrame.Restarting(500, 10_000));
+        assertThat(relay.limits()).isEqualTo(RelayCore.Limits.DEFAULT);
+    }
+
+    /** A thousand clients at once, from several threads: all in, the counts right, queues bounded. */
+    @Test
+    void aThousandClientsConnectingAtOnce() throws Exception {
+        RelayCore relay = relay(new RelayCore.Limits(1000, 16, 1L << 20, 1L << 20));
+        List<LocalIdentity> ids = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            ids.add(Identities.ephemeral());
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        CountDownLatch done = new CountDownLatch(1000);
+        List<Conn> conns = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (LocalIdentity id : ids) {
+            pool.execute(() -> {
+                conns.add(login(relay, id));
+                done.countDown();
+            });
+        }
+        assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
+        pool.shutdown();
+        assertThat(relay.stats().authenticated()).isEqualTo(1000);
+        assertThat(open(relay).session).as("the 1,001st is refused").isNull();
+        // everyone sends to client 0, who never reads: its queue stays at the limit
+        Conn sink = conns.stream().filter(c -> c.session.id().equals(ids.get(0).id())).findFirst().orElseThrow();
+        for (Conn c : conns) {
+            c.session.received(new RelayFrame.ClientToRelayDatagram(ids.get(0).id(), (byte) 0, new byte[100]));
+        }
+        assertThat(sink.session.queued()).isEqualTo(16);
+        assertThat(relay.stats().forwarded()).isEqualTo(1000);
+        assertThat(relay.stats().dropped()).isEqualTo(1000 - 16);
+        for (Conn c : conns) {
+            c.session.closed();
+        }
+        assertThat(relay.stats().sessions()).isZero();
+        assertThat(relay.stats().authenticated()).isZero();
+    }
+}

@@ -1,0 +1,191 @@
+package org.quiver.relay.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.quiver.relay.protocol.Codec;
+import org.quiver.relay.protocol.MalformedFrameException;
+import org.quiver.relay.protocol.RelayFrame;
+
+/**
+ * The relay on the network: HTTP/1.1 upgraded to WebSocket at {@link #PATH} (netty), one binary message
+ * per {@link RelayFrame}, each connection a {@link RelayCore.Session}. Frames over {@link RelayFrame#MAX_FRAME}
+ * and text messages close that client only. Writes follow the socket's writability, so a slow client's
+ * backlog stays in its bounded session queue. Owns its event loops; {@link #close()} stops them.
+ */
+public final class RelayServer implements AutoCloseable {
+    /** Where clients connect: {@code ws://host:port/relay}. */
+    public static final String PATH = "/relay";
+
+    private final RelayCore core;
+    private final EventLoopGroup group;
+    private final Channel server;
+
+    private RelayServer(RelayCore core, InetSocketAddress bind) throws IOException {
+        this.core = core;
+        this.group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("quiver-relay", true), NioIoHandler.newFactory());
+        try {
+            server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192),
+                                    new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder().websocketPath(PATH)
+                                            .maxFramePayloadLength(RelayFrame.MAX_FRAME).checkStartsWith(false).build()),
+                                    new Connection());
+                        }
+                    })
+                    .bind(bind).sync().channel();
+        } catch (Exception e) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw new IOException("Cannot start the relay at " + bind + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts a relay with {@code limits} listening at {@code bind}. */
+    public static RelayServer start(InetSocketAddress bind, RelayCore.Limits limits) throws IOException {
+        return new RelayServer(new RelayCore(limits, System::nanoTime), bind);
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) server.localAddress();
+    }
+
+    /** The URL clients use: {@code ws://host:port/relay}. */
+    public String url() {
+        InetSocketAddress a = address();
+        String host = a.getAddress().getHostAddress();
+        return "ws://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + PATH;
+    }
+
+    public RelayCore core() {
+        return core;
+    }
+
+    @Override
+    public void close() {
+        server.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** One client: frames in to its session, its session's frames out as the socket takes them. */
+    private final class Connection extends SimpleChannelInboundHandler<WebSocketFrame> implements RelayCore.Transport {
+        private Channel channel;
+        private RelayCore.Session session;
+        private volatile String closing;
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+                channel = ctx.channel();
+                session = core.open(this);
+            }
+            super.userEventTriggered(ctx, evt);
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
+            if (session == null) {
+                return;
+            }
+            if (!(frame instanceof BinaryWebSocketFrame)) {
+                session.malformed("only binary messages carry relay frames");
+                return;
+            }
+            RelayFrame f;
+            try {
+                f = Codec.decode(frame.content().nioBuffer());
+            } catch (MalformedFrameException e) {
+                session.malformed(e.getMessage());
+                return;
+            }
+            session.received(f);
+        }
+
+        @Override
+        public void wake() {
+            Channel ch = channel;
+            if (ch != null) {
+                ch.eventLoop().execute(this::drain);
+            }
+        }
+
+        /** Writes queued frames while the socket takes them; then, if asked to, closes. */
+        private void drain() {
+            Channel ch = channel;
+            if (session == null) { // refused (relay full): nothing to send but the close
+                ch.writeAndFlush(new CloseWebSocketFrame(1013, "relay full")).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            boolean wrote = false;
+            while (ch.isWritable()) {
+                RelayFrame f = session.poll();
+                if (f == null) {
+                    break;
+                }
+                ch.write(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(f))));
+                wrote = true;
+            }
+            if (wrote) {
+                ch.flush();
+            }
+            String why = closing;
+            if (why != null && session.queued() == 0) {
+                ch.writeAndFlush(new CloseWebSocketFrame(1008, why.length() > 120 ? why.substring(0, 120) : why))
+                        .addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+            if (session != null && ctx.channel().isWritable()) {
+                drain();
+            }
+            super.channelWritabilityChanged(ctx);
+        }
+
+        @Override
+        public void close(String reason) {
+            closing = reason;
+            Channel ch = channel;
+            if (ch == null) {
+                return; // refused before the handshake completed: the channel is closed by the caller's path
+            }
+            ch.eventLoop().execute(this::drain);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            if (session != null) {
+                session.closed();
+            }
+            super.channelInactive(ctx);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // an oversized or broken WebSocket frame, a reset: this client only
+            ctx.close();
+        }
+    }
+}

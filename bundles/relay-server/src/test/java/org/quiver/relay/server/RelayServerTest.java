@@ -1,0 +1,148 @@
+package org.quiver.relay.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.quiver.api.LocalIdentity;
+import org.quiver.identity.Identities;
+import org.quiver.relay.protocol.Codec;
+import org.quiver.relay.protocol.RelayFrame;
+
+/** The relay over real WebSockets on loopback, with the JDK's WebSocket client as the other side. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RelayServerTest {
+    private final RelayServer relay;
+
+    RelayServerTest() throws Exception {
+        relay = RelayServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new RelayCore.Limits(100, 64, 1L << 20, 1L << 20));
+    }
+
+    @AfterEach
+    void stop() {
+        relay.close();
+    }
+
+    /** A client: frames it receives, and how it was closed. */
+    private static final class Client implements WebSocket.Listener {
+        final LinkedBlockingQueue<Object> in = new LinkedBlockingQueue<>();
+        final CompletableFuture<Integer> closed = new CompletableFuture<>();
+        private ByteBuffer partial = ByteBuffer.allocate(0);
+        WebSocket ws;
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+            ByteBuffer all = ByteBuffer.allocate(partial.remaining() + data.remaining()).put(partial).put(data).flip();
+            if (last) {
+                try {
+                    in.add(Codec.decode(all));
+                } catch (Exception e) {
+                    in.add(e);
+                }
+                partial = ByteBuffer.allocate(0);
+            } else {
+                partial = all;
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            closed.complete(statusCode);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket webSocket, Throwable error) {
+            closed.complete(-1);
+        }
+
+        RelayFrame next() throws InterruptedException {
+            Object o = in.poll(10, TimeUnit.SECONDS);
+            assertThat(o).as("a frame").isInstanceOf(RelayFrame.class);
+            return (RelayFrame) o;
+        }
+
+        void send(RelayFrame f) {
+            ws.sendBinary(Codec.encode(f), true).join();
+        }
+    }
+
+    private Client connect() {
+        Client c = new Client();
+        c.ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(relay.url()), c).join();
+        return c;
+    }
+
+    private Client login(LocalIdentity who) throws Exception {
+        Client c = connect();
+        RelayFrame.ServerChallenge ch = (RelayFrame.ServerChallenge) c.next();
+        c.send(new RelayFrame.ClientAuth(who.id(), who.sign(RelayFrame.ClientAuth.signedMessage(ch.challenge()))));
+        assertThat(c.next()).isEqualTo(new RelayFrame.ServerConfirmsAuth());
+        return c;
+    }
+
+    @Test
+    void twoClientsExchangeDatagramsThroughTheRelay() throws Exception {
+        LocalIdentity alice = Identities.ephemeral();
+        LocalIdentity bob = Identities.ephemeral();
+        Client a = login(alice);
+        Client b = login(bob);
+        byte[] big = new byte[RelayFrame.MAX_DATAGRAM];
+        new java.util.Random(1).nextBytes(big);
+        a.send(new RelayFrame.ClientToRelayDatagram(bob.id(), (byte) 0, big));
+        assertThat(b.next()).isEqualTo(new RelayFrame.RelayToClientDatagram(alice.id(), (byte) 0, big));
+        b.send(new RelayFrame.Ping(9));
+        assertThat(b.next()).isEqualTo(new RelayFrame.Pong(9));
+        assertThat(relay.url()).startsWith("ws://127.0.0.1:").endsWith("/relay");
+        assertThat(relay.core().stats().authenticated()).isEqualTo(2);
+    }
+
+    @Test
+    void badInputClosesThatClientOnly() throws Exception {
+        LocalIdentity alice = Identities.ephemeral();
+        Client a = login(alice);
+        // garbage bytes
+        Client garbage = connect();
+        garbage.next();
+        garbage.ws.sendBinary(ByteBuffer.wrap(new byte[] {0x7f, 1, 2}), true).join();
+        assertThat(garbage.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1008);
+        // a wrong signature: denied, then closed
+        Client forger = connect();
+        RelayFrame.ServerChallenge ch = (RelayFrame.ServerChallenge) forger.next();
+        forger.send(new RelayFrame.ClientAuth(alice.id(), Identities.ephemeral().sign(RelayFrame.ClientAuth.signedMessage(ch.challenge()))));
+        assertThat(forger.next()).isInstanceOf(RelayFrame.ServerDeniesAuth.class);
+        assertThat(forger.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1008);
+        // text instead of binary
+        Client text = connect();
+        text.next();
+        text.ws.sendText("hello", true).join();
+        assertThat(text.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1008);
+        // an oversized WebSocket frame
+        Client huge = connect();
+        huge.next();
+        huge.ws.sendBinary(ByteBuffer.allocate(RelayFrame.MAX_FRAME + 1), true);
+        assertThat(huge.closed.get(10, TimeUnit.SECONDS)).isNotNull();
+        // alice is still fine
+        a.send(new RelayFrame.Ping(1));
+        assertThat(a.next()).isEqualTo(new RelayFrame.Pong(1));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (relay.core().stats().sessions() != 1 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(relay.core().stats().sessions()).as("the bad clients' sessions are gone").isEqualTo(1);
+        assertThat(relay.core().stats().refused()).isGreaterThanOrEqualTo(3);
+    }
+}

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.quiver.relay.protocol.Codec;
 import org.quiver.relay.protocol.MalformedFrameException;
@@ -31,7 +32,8 @@ import org.quiver.relay.protocol.RelayFrame;
  * The relay on the network: HTTP/1.1 upgraded to WebSocket at {@link #PATH} (netty), one binary message
  * per {@link RelayFrame}, each connection a {@link RelayCore.Session}. Frames over {@link RelayFrame#MAX_FRAME}
  * and text messages close that client only. Writes follow the socket's writability, so a slow client's
- * backlog stays in its bounded session queue. Owns its event loops; {@link #close()} stops them.
+ * backlog stays in its bounded session queue. Optionally also a STUN Binding responder ({@link Stun}) on
+ * UDP. Owns its event loops; {@link #close()} stops them.
  */
 public final class RelayServer implements AutoCloseable {
     /** Where clients connect: {@code ws://host:port/relay}. */
@@ -40,8 +42,11 @@ public final class RelayServer implements AutoCloseable {
     private final RelayCore core;
     private final EventLoopGroup group;
     private final Channel server;
+    private final Channel stun;
+    private final java.util.concurrent.atomic.LongAdder stunAnswered = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder stunDropped = new java.util.concurrent.atomic.LongAdder();
 
-    private RelayServer(RelayCore core, InetSocketAddress bind) throws IOException {
+    private RelayServer(RelayCore core, InetSocketAddress bind, InetSocketAddress stunBind) throws IOException {
         this.core = core;
         this.group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("quiver-relay", true), NioIoHandler.newFactory());
         try {
@@ -56,15 +61,46 @@ public final class RelayServer implements AutoCloseable {
                         }
                     })
                     .bind(bind).sync().channel();
+            stun = stunBind == null ? null : new io.netty.bootstrap.Bootstrap().group(group)
+                    .channel(io.netty.channel.socket.nio.NioDatagramChannel.class)
+                    .handler(new SimpleChannelInboundHandler<io.netty.channel.socket.DatagramPacket>() {
+                        @Override
+                        protected void channelRead0(ChannelHandlerContext ctx, io.netty.channel.socket.DatagramPacket packet) {
+                            byte[] request = io.netty.buffer.ByteBufUtil.getBytes(packet.content());
+                            byte[] response = Stun.bindingResponse(request, packet.sender());
+                            if (response == null) {
+                                stunDropped.increment();
+                                return;
+                            }
+                            stunAnswered.increment();
+                            ctx.writeAndFlush(new io.netty.channel.socket.DatagramPacket(Unpooled.wrappedBuffer(response), packet.sender()));
+                        }
+                    })
+                    .bind(stunBind).sync().channel();
         } catch (Exception e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new IOException("Cannot start the relay at " + bind + ": " + e.getMessage(), e);
         }
     }
 
-    /** Starts a relay with {@code limits} listening at {@code bind}. */
+    /** Starts a relay with {@code limits} listening at {@code bind}, without STUN. */
     public static RelayServer start(InetSocketAddress bind, RelayCore.Limits limits) throws IOException {
-        return new RelayServer(new RelayCore(limits, System::nanoTime), bind);
+        return new RelayServer(new RelayCore(limits, System::nanoTime), bind, null);
+    }
+
+    /** Starts a relay at {@code bind} and a STUN Binding responder on UDP at {@code stunBind} (usually port 3478). */
+    public static RelayServer start(InetSocketAddress bind, InetSocketAddress stunBind, RelayCore.Limits limits) throws IOException {
+        return new RelayServer(new RelayCore(limits, System::nanoTime), bind, Objects.requireNonNull(stunBind, "stunBind"));
+    }
+
+    /** The STUN responder's UDP address, or null when there is none. */
+    public InetSocketAddress stunAddress() {
+        return stun == null ? null : (InetSocketAddress) stun.localAddress();
+    }
+
+    /** STUN requests answered, and datagrams on the STUN port that were not Binding requests (dropped). */
+    public long[] stunCounts() {
+        return new long[] {stunAnswered.sum(), stunDropped.sum()};
     }
 
     public InetSocketAddress address() {
@@ -85,6 +121,9 @@ public final class RelayServer implements AutoCloseable {
     @Override
     public void close() {
         server.close().syncUninterruptibly();
+        if (stun != null) {
+            stun.close().syncUninterruptibly();
+        }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 

@@ -1,0 +1,59 @@
+package org.quiver.relay.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The relay's STUN responder on UDP, asked by our own client code and by coturn's turnutils_stunclient. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class StunServerTest {
+    @Test
+    void answersBindingRequestsWithTheReflexiveAddress() throws Exception {
+        InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        try (RelayServer relay = RelayServer.start(lo, lo, RelayCore.Limits.DEFAULT);
+             DatagramSocket socket = new DatagramSocket(lo)) {
+            socket.setSoTimeout(5000);
+            byte[] txid = new byte[12];
+            new java.security.SecureRandom().nextBytes(txid);
+            byte[] request = Stun.bindingRequest(txid);
+            socket.send(new DatagramPacket(request, request.length, relay.stunAddress()));
+            DatagramPacket reply = new DatagramPacket(new byte[600], 600);
+            socket.receive(reply);
+            byte[] response = java.util.Arrays.copyOf(reply.getData(), reply.getLength());
+            assertThat(Stun.mappedAddress(response, txid)).isEqualTo(socket.getLocalSocketAddress());
+            // junk on the STUN port is dropped and counted, never answered
+            socket.send(new DatagramPacket(new byte[] {1, 2, 3}, 3, relay.stunAddress()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (relay.stunCounts()[1] < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(relay.stunCounts()).containsExactly(1, 1);
+        }
+    }
+
+    /** Interoperability: coturn's STUN client (Debian's coturn package; .ci/run installs it) learns its address from us. */
+    @Test
+    void coturnsStunClientLearnsItsAddress() throws Exception {
+        InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        try (RelayServer relay = RelayServer.start(lo, lo, RelayCore.Limits.DEFAULT)) {
+            Process p;
+            try {
+                p = new ProcessBuilder("turnutils_stunclient", "-p", Integer.toString(relay.stunAddress().getPort()), "127.0.0.1")
+                        .redirectErrorStream(true).start();
+            } catch (java.io.IOException e) {
+                throw new AssertionError("turnutils_stunclient is needed for this test: apt-get install coturn", e);
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(out).as(out).containsPattern("UDP reflexive addr: 127\\.0\\.0\\.1:\\d+");
+            assertThat(relay.stunCounts()[0]).isGreaterThanOrEqualTo(1);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package org.quiver.relay.server.impl;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Hashtable;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.quiver.relay.server.RelayCore;
+import org.quiver.relay.server.RelayServer;
+
+/**
+ * Runs a relay server in the node when (and only when) {@code org.quiver.relay.server} is configured. A
+ * thin adapter over {@link RelayServer}; it registers the running server as a service with the property
+ * {@value #URL_PROPERTY} so that shells and tests find it.
+ */
+@Component(name = RelayServerComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true, service = {})
+@Designate(ocd = RelayServerComponent.Config.class)
+public final class RelayServerComponent {
+    public static final String PID = "org.quiver.relay.server";
+    /** Service property of the registered {@link RelayServer}: its {@code ws://} URL. */
+    public static final String URL_PROPERTY = "quiver.relay.url";
+
+    @ObjectClassDefinition(name = "Quiver relay server", description = "A relay for nodes that cannot reach each other directly")
+    public @interface Config {
+        @AttributeDefinition(name = "Bind address", description = "Address of the relay's WebSocket and STUN sockets")
+        String bindAddress() default "0.0.0.0";
+
+        @AttributeDefinition(name = "Port", description = "TCP port of ws://host:port/relay; 0 picks a free one")
+        int port() default 3340;
+
+        @AttributeDefinition(name = "STUN port", description = "UDP port of the STUN Binding responder; -1 for none")
+        int stunPort() default 3478;
+
+        @AttributeDefinition(name = "Max clients", description = "Clients connected at once; more are refused")
+        int maxClients() default 10_000;
+
+        @AttributeDefinition(name = "Queue per client (frames)", description = "A slow client loses its oldest datagrams beyond this")
+        int queueFrames() default 512;
+
+        @AttributeDefinition(name = "Rate per client (bytes/s)", description = "Datagram bytes one client may send per second")
+        long bytesPerSecond() default 4L << 20;
+    }
+
+    private final RelayServer server;
+    private final ServiceRegistration<RelayServer> registration;
+
+    @Activate
+    public RelayServerComponent(BundleContext context, Config config) throws IOException {
+        if (config.port() < 0 || config.port() > 65535 || config.stunPort() < -1 || config.stunPort() > 65535) {
+            throw new IllegalArgumentException(PID + ": port " + config.port() + " / stunPort " + config.stunPort() + " out of range");
+        }
+        InetAddress bind = InetAddress.getByName(config.bindAddress().strip());
+        RelayCore.Limits limits = new RelayCore.Limits(config.maxClients(), config.queueFrames(), config.bytesPerSecond(),
+                Math.max(2 * config.bytesPerSecond(), 1 << 17));
+        InetSocketAddress ws = new InetSocketAddress(bind, config.port());
+        server = config.stunPort() < 0 ? RelayServer.start(ws, limits) : RelayServer.start(ws, new InetSocketAddress(bind, config.stunPort()), limits);
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put(URL_PROPERTY, server.url());
+        registration = context.registerService(RelayServer.class, server, props);
+    }
+
+    @Deactivate
+    void deactivate() {
+        server.close(); // first: once the service is gone, so is the relay and its ports are free
+        registration.unregister();
+    }
+}

@@ -129,8 +129,9 @@ public final class RelayServer implements AutoCloseable {
 
     /** One client: frames in to its session, its session's frames out as the socket takes them. */
     private final class Connection extends SimpleChannelInboundHandler<WebSocketFrame> implements RelayCore.Transport {
-        private Channel channel;
-        private RelayCore.Session session;
+        // set on the event loop, read by other sessions' threads (wake, close)
+        private volatile Channel channel;
+        private volatile RelayCore.Session session;
         private volatile String closing;
 
         @Override

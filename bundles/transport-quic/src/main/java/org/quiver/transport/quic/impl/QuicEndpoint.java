@@ -596,16 +596,25 @@ public final class QuicEndpoint implements Endpoint {
         CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0]))
                 .completeOnTimeout(null, DRAIN.toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((v, e) -> {
-                    outbox.close();
-                    udp.close();
-                    serverSide.close();
-                    clientSide.close();
-                    Outbox.runLeftOver(handlerPool.shutdownNow());
-                    addr.close();
-                    bound.close();
+                    // each step on its own: one that fails must not leave the loop, the pool or the port behind
+                    quietly(outbox::close);
+                    quietly(udp::close);
+                    quietly(serverSide::close);
+                    quietly(clientSide::close);
+                    quietly(() -> Outbox.runLeftOver(handlerPool.shutdownNow()));
+                    quietly(addr::close);
+                    quietly(bound::close);
                     group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).addListener(f -> closed.complete(null));
                 });
         return closed;
+    }
+
+    private static void quietly(Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            // closing goes on
+        }
     }
 
     @Override

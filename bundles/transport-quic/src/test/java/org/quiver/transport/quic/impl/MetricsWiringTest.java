@@ -31,7 +31,7 @@ class MetricsWiringTest {
     void connectionsBytesAndTicksAreCounted() throws Exception {
         InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         try (PrometheusTransportMetrics ma = new PrometheusTransportMetrics(); PrometheusTransportMetrics mb = new PrometheusTransportMetrics();
-             QuicEndpoint b = QuicEndpoint.builder(Identities.ephemeral()).bind(lo).metrics(mb).probeInterval(Duration.ofMillis(100))
+             QuicEndpoint b = QuicEndpoint.builder(Identities.ephemeral()).bind(lo).metrics(mb)
                      .handler("m/1", conn -> {
                          while (true) {
                              BiStream s;
@@ -71,8 +71,10 @@ class MetricsWiringTest {
             assertThat(value(mb, "quiver_actor_ticks_total{loop=\"paths\"}")).isGreaterThan(0);
             double sent = value(ma, "quiver_sent_bytes_total{path_kind=\"direct\"}");
             a.metrics(null); // removed: reports nowhere, and the endpoint goes on
-            Blocking.await(a.connect(EndpointAddr.of(b.id(), null, List.of(b.localAddress())), "m/1"), Duration.ofSeconds(10));
+            Connection again = Blocking.await(a.connect(EndpointAddr.of(b.id(), null, List.of(b.localAddress())), "m/1"), Duration.ofSeconds(10));
             assertThat(value(ma, "quiver_sent_bytes_total{path_kind=\"direct\"}")).isEqualTo(sent);
+            again.close();
+            again.closed().toCompletableFuture().get(5, TimeUnit.SECONDS);
         }
     }
 }

@@ -78,6 +78,11 @@ final class DelayLine implements AutoCloseable {
         delayMicros = millis * 1000;
     }
 
+    /** Sets the one-way delay in microseconds. */
+    void delayMicros(long micros) {
+        delayMicros = micros;
+    }
+
     void blackhole(boolean on) {
         blackhole = on;
     }

@@ -119,7 +119,8 @@ public class NodeIT {
         endpoints.close();
         assertNotNull("the Endpoint service", endpoint);
         assertEquals(identity.id(), endpoint.id());
-        String id = execute("quiver:id");
+        // another test of this class may have just reconfigured the identity: the shell sees it again shortly
+        String id = executeWhenReady("quiver:id");
         assertEquals(identity.id().toString(), id);
         assertEquals(EndpointId.parse(id), identity.id());
         EndpointAddr addr = EndpointAddr.fromTicket(execute("quiver:addr"));
@@ -202,6 +203,21 @@ public class NodeIT {
             Thread.sleep(20);
         }
         return last;
+    }
+
+    /** {@link #execute}, retried for up to 10 s while the shell says a service it needs is not there yet. */
+    private String executeWhenReady(String command) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                return execute(command);
+            } catch (IllegalStateException notYet) {
+                if (System.nanoTime() > deadline || !notYet.getMessage().startsWith("This node has no")) {
+                    throw notYet;
+                }
+                Thread.sleep(50);
+            }
+        }
     }
 
     private String execute(String command) throws Exception {

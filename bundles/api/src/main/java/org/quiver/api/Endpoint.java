@@ -39,6 +39,11 @@ public interface Endpoint extends AutoCloseable {
         return List.of();
     }
 
+    /** The relay servers this endpoint is attached to (none without a relay provider), the home relay marked. */
+    default List<RelayStatus> relays() {
+        return List.of();
+    }
+
     /**
      * Sends {@code message} to {@code to} with {@code alpn}, connecting first if there is no connection yet.
      * Messages to one peer and ALPN arrive in the order they were sent, on one unidirectional stream per

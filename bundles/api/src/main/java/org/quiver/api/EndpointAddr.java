@@ -40,7 +40,7 @@ public final class EndpointAddr {
     /**
      * An address with a relay (may be null) and direct addresses (may be empty).
      *
-     * @throws IllegalArgumentException for a relay URL that is not an absolute http(s) URL, an unresolved
+     * @throws IllegalArgumentException for a relay URL that is not an absolute ws(s) or http(s) URL, an unresolved
      *                                  or port-less direct address, or too many addresses
      */
     public static EndpointAddr of(EndpointId id, URI relayUrl, Collection<InetSocketAddress> directAddresses) {
@@ -119,8 +119,9 @@ public final class EndpointAddr {
 
     static void checkRelayUrl(URI url) {
         String scheme = url.getScheme();
-        if (!url.isAbsolute() || !("http".equals(scheme) || "https".equals(scheme)) || url.getHost() == null) {
-            throw new IllegalArgumentException("A relay URL is an absolute http:// or https:// URL with a host, got '"
+        if (!url.isAbsolute() || !("ws".equals(scheme) || "wss".equals(scheme) || "http".equals(scheme) || "https".equals(scheme))
+                || url.getHost() == null) {
+            throw new IllegalArgumentException("A relay URL is an absolute ws://, wss://, http:// or https:// URL with a host, got '"
                     + url + "'");
         }
         if (url.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_RELAY_URL_BYTES) {

@@ -17,6 +17,8 @@ public final class EventTopics {
     public static final String PATH_CHANGED = "org/quiver/path/CHANGED";
     /** A message for {@link Endpoint#send} left the pending buffer unsent. Properties: endpoint.id, peer.id, alpn, reason, bytes. */
     public static final String BUFFER_DROPPED = "org/quiver/buffer/DROPPED";
+    /** The endpoint's home relay changed ({@link #RELAY_URL}, absent when it has none now; {@link #PREVIOUS}). */
+    public static final String RELAY_HOME_CHANGED = "org/quiver/relay/HOME_CHANGED";
 
     /** String: this endpoint's id. */
     public static final String ENDPOINT_ID = "endpoint.id";
@@ -40,4 +42,8 @@ public final class EventTopics {
     public static final String REASON = "reason";
     /** Long: the dropped message's size. */
     public static final String BYTES = "bytes";
+    /** A relay URL ({@code ws://host:port/relay}). */
+    public static final String RELAY_URL = "relay.url";
+    /** The value before the change. */
+    public static final String PREVIOUS = "previous";
 }

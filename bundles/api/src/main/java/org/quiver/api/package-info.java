@@ -3,7 +3,7 @@
  * protocol handlers and watchable state. Nothing here exposes a Netty type.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package org.quiver.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -31,6 +31,7 @@ class EndpointAddrTest {
         assertThat(addr.directAddresses()).containsExactly(b, a);
         assertThat(addr.hasRoute()).isTrue();
         assertThat(addr.withRelayUrl(URI.create("http://r.example/")).hasRoute()).isTrue();
+        assertThat(addr.withRelayUrl(URI.create("ws://r.example:3340/relay")).relayUrl()).contains(URI.create("ws://r.example:3340/relay"));
     }
 
     @Test
@@ -40,7 +41,7 @@ class EndpointAddrTest {
         assertThatThrownBy(() -> EndpointAddr.of(id, null, List.of(new InetSocketAddress("127.0.0.1", 0))))
                 .hasMessageContaining("no port");
         assertThatThrownBy(() -> EndpointAddr.of(id, URI.create("relay.example"), List.of()))
-                .hasMessageContaining("absolute http:// or https://");
+                .hasMessageContaining("absolute ws://, wss://, http:// or https://");
         assertThatThrownBy(() -> EndpointAddr.of(id, URI.create("https://x/" + "a".repeat(2000)), List.of()))
                 .hasMessageContaining("at most 1024 bytes");
         List<InetSocketAddress> many = new ArrayList<>();

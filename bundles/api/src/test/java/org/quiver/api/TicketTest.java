@@ -117,7 +117,7 @@ class TicketTest {
         p[37] = 0;
         assertThatThrownBy(() -> Ticket.decode(ticketOf(p))).hasMessageContaining("bad relay URL");
         byte[] ftp = withRelay("ftp://x/");
-        assertThatThrownBy(() -> Ticket.decode(ticketOf(ftp))).hasMessageContaining("http:// or https://");
+        assertThatThrownBy(() -> Ticket.decode(ticketOf(ftp))).hasMessageContaining("http:// or https:// URL");
         byte[] invalidUtf8 = withRelay("http://x/");
         invalidUtf8[35] = (byte) 0xff;
         assertThatThrownBy(() -> Ticket.decode(ticketOf(invalidUtf8))).hasMessageContaining("bad relay URL");

@@ -19,6 +19,11 @@ public interface RelayLink extends AutoCloseable {
      */
     boolean send(EndpointId destination, URI relayHint, ByteBuffer datagram);
 
+    /** Every relay this link uses or tries to, with its state. */
+    default java.util.List<org.quiver.api.RelayStatus> status() {
+        return java.util.List.of();
+    }
+
     /** Detaches: disconnects from the relays. Idempotent. */
     @Override
     void close();

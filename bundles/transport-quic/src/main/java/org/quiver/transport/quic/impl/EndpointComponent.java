@@ -62,6 +62,7 @@ public final class EndpointComponent implements Endpoint {
     private volatile org.quiver.spi.path.PathSelector selector;
     private volatile org.osgi.service.event.EventAdmin eventAdmin;
     private volatile org.quiver.spi.metrics.TransportMetrics metrics;
+    private volatile org.quiver.spi.relay.RelayProvider relay;
 
     @Activate
     public EndpointComponent(@Reference LocalIdentity identity, Config config) throws QuiverException {
@@ -81,6 +82,7 @@ public final class EndpointComponent implements Endpoint {
                 .probeInterval(Duration.ofMillis(Math.max(20, config.probeIntervalMillis())))
                 .pathSelector(selector)
                 .metrics(metrics)
+                .relay(relay)
                 .events((topic, props) -> {
                     org.osgi.service.event.EventAdmin ea = eventAdmin;
                     if (ea != null) {
@@ -129,6 +131,31 @@ public final class EndpointComponent implements Endpoint {
             QuicEndpoint e = endpoint;
             if (e != null) {
                 e.pathSelector(null); // the built-in default until another service arrives
+            }
+        }
+    }
+
+    /**
+     * The relay provider: the {@link org.quiver.spi.relay.RelayProvider} service with the highest ranking. A
+     * better-ranked one replaces it under live connections (the new one is attached before the old one is
+     * detached); without one, only direct paths are used.
+     */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    void setRelay(org.quiver.spi.relay.RelayProvider p) {
+        relay = p;
+        QuicEndpoint e = endpoint;
+        if (e != null) {
+            e.relay(p);
+        }
+    }
+
+    void unsetRelay(org.quiver.spi.relay.RelayProvider p) {
+        if (relay == p) {
+            relay = null;
+            QuicEndpoint e = endpoint;
+            if (e != null) {
+                e.relay(null);
             }
         }
     }
@@ -218,6 +245,11 @@ public final class EndpointComponent implements Endpoint {
     @Override
     public CompletionStage<Connection> connect(EndpointId id, String alpn) {
         return endpoint.connect(id, alpn);
+    }
+
+    @Override
+    public List<org.quiver.api.RelayStatus> relays() {
+        return endpoint.relays();
     }
 
     @Override

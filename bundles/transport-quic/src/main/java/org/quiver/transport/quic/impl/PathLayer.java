@@ -63,6 +63,7 @@ final class PathLayer {
     private final Output out;
     private final Listener listener;
     private volatile boolean v6Socket;
+    private volatile boolean relayUp;
     private final SecureRandom random = new SecureRandom();
     private volatile PathSelector selector;
     private final GuardedSelector guarded = new GuardedSelector();
@@ -123,30 +124,60 @@ final class PathLayer {
         return Math.max(TimeUnit.MILLISECONDS.toNanos(20), Math.min(timings.heartbeatNanos() / 4, TimeUnit.MILLISECONDS.toNanos(250)));
     }
 
-    /** Whether this socket can send to {@code a} (an IPv4 socket cannot reach IPv6 addresses). */
+    /** Tells the layer whether a relay link is attached (relay paths can carry packets). */
+    void relayAvailable(boolean up) {
+        this.relayUp = up;
+    }
+
+    /**
+     * Whether we can send to {@code a}: a relay path while a relay link is attached; a socket address of the
+     * socket's family (an IPv4 socket cannot reach IPv6 addresses).
+     */
     boolean reachable(InetSocketAddress a) {
+        if (PathTable.isRelay(a)) {
+            return relayUp;
+        }
         return a != null && !a.isUnresolved() && (v6Socket || !(a.getAddress() instanceof Inet6Address));
+    }
+
+    private static PathKind kind(InetSocketAddress a) {
+        return PathTable.isRelay(a) ? PathKind.RELAY : PathKind.DIRECT;
+    }
+
+    private static boolean v6(InetSocketAddress a) {
+        return !PathTable.isRelay(a) && a.getAddress() instanceof Inet6Address;
+    }
+
+    /** Adds {@code a} as a candidate of the right kind. */
+    private static Candidate<InetSocketAddress> add(CandidateSet<InetSocketAddress> set, InetSocketAddress a, CandidateSet.Source source) {
+        return set.add(a, kind(a), v6(a), source);
     }
 
     private CandidateSet<InetSocketAddress> candidates(PathTable.Peer peer) {
         CandidateSet<InetSocketAddress> set = peer.candidates;
         if (set == null) {
-            set = new CandidateSet<>(timings, PathLayer::text);
+            set = new CandidateSet<>(timings, a -> PathTable.isRelay(a)
+                    ? (peer.relayUrl == null ? "relay" : peer.relayUrl.toString()) : text(a));
             peer.candidates = set;
         }
         return set;
     }
 
-    /** A dial: the peer's published addresses become candidates; {@code initial} carries QUIC until probes answer. */
-    void dialing(PathTable.Peer peer, List<InetSocketAddress> published, InetSocketAddress initial) {
+    /**
+     * A dial: the peer's published addresses (and its relay path, when {@code viaRelay}) become candidates;
+     * {@code initial} carries QUIC until probes answer.
+     */
+    void dialing(PathTable.Peer peer, List<InetSocketAddress> published, InetSocketAddress initial, boolean viaRelay) {
         CandidateSet<InetSocketAddress> set = candidates(peer);
         for (InetSocketAddress a : published) {
-            if (reachable(a)) {
-                set.add(a, PathKind.DIRECT, a.getAddress() instanceof Inet6Address, CandidateSet.Source.PUBLISHED);
+            if (reachable(a) && !PathTable.isRelay(a)) {
+                add(set, a, CandidateSet.Source.PUBLISHED);
             }
         }
-        Candidate<InetSocketAddress> c = set.add(initial, PathKind.DIRECT, initial.getAddress() instanceof Inet6Address,
-                CandidateSet.Source.PUBLISHED);
+        if (viaRelay) {
+            add(set, peer.relay, CandidateSet.Source.PUBLISHED);
+        }
+        Candidate<InetSocketAddress> c = add(set, initial, CandidateSet.Source.PUBLISHED);
         if (set.selected() == null && c != null) {
             set.select(c);
         }
@@ -156,8 +187,7 @@ final class PathLayer {
     /** A connection from {@code real} was accepted and its peer identified: that address is its first path. */
     void accepted(PathTable.Peer peer, InetSocketAddress real) {
         CandidateSet<InetSocketAddress> set = candidates(peer);
-        Candidate<InetSocketAddress> c = set.add(real, PathKind.DIRECT, real.getAddress() instanceof Inet6Address,
-                CandidateSet.Source.OBSERVED);
+        Candidate<InetSocketAddress> c = add(set, real, CandidateSet.Source.OBSERVED);
         if (set.selected() == null && c != null) {
             set.select(c);
         }
@@ -166,7 +196,7 @@ final class PathLayer {
         if (pinged != null) {
             for (InetSocketAddress a : pinged) {
                 paths.learn(peer, a);
-                set.add(a, PathKind.DIRECT, a.getAddress() instanceof Inet6Address, CandidateSet.Source.OBSERVED);
+                add(set, a, CandidateSet.Source.OBSERVED);
             }
         }
         probeDue(peer, System.nanoTime());
@@ -175,10 +205,18 @@ final class PathLayer {
     /** An application (or test) moved the peer to {@code real}: it becomes a candidate and the selected one. */
     void forced(PathTable.Peer peer, InetSocketAddress real) {
         CandidateSet<InetSocketAddress> set = candidates(peer);
-        Candidate<InetSocketAddress> c = set.add(real, PathKind.DIRECT, real.getAddress() instanceof Inet6Address,
-                CandidateSet.Source.OBSERVED);
+        Candidate<InetSocketAddress> c = add(set, real, CandidateSet.Source.OBSERVED);
         if (c != null) {
             set.select(c);
+        }
+    }
+
+    /** A datagram of {@code peer} came through the relay: its relay path becomes a candidate (if it has candidates). */
+    void relayHeard(PathTable.Peer peer) {
+        CandidateSet<InetSocketAddress> set = peer.candidates;
+        if (set != null && set.get(peer.relay) == null) {
+            add(set, peer.relay, CandidateSet.Source.OBSERVED);
+            probeDue(peer, System.nanoTime());
         }
     }
 
@@ -193,6 +231,10 @@ final class PathLayer {
         }
         Probe p = r.probe();
         PathTable.Peer peer = paths.byId(p.sender);
+        if (PathTable.isRelay(from) && (peer == null || !from.equals(peer.relay))) {
+            probesDropped.increment(); // relayed from one id, signed by another
+            return;
+        }
         if (p.type == Probe.PING) {
             if (peer != null && !firstSight(peer, p.tx)) {
                 probesDropped.increment(); // a replayed ping
@@ -212,7 +254,7 @@ final class PathLayer {
                 paths.learn(peer, from);
                 Candidate<InetSocketAddress> c = peer.candidates.get(from);
                 if (c == null) {
-                    peer.candidates.add(from, PathKind.DIRECT, from.getAddress() instanceof Inet6Address, CandidateSet.Source.OBSERVED);
+                    add(peer.candidates, from, CandidateSet.Source.OBSERVED);
                     probeDue(peer, now);
                 }
             }
@@ -225,7 +267,9 @@ final class PathLayer {
             return;
         }
         paths.learn(peer, from);
-        noteObserved(p.address);
+        if (!PathTable.isRelay(from)) {
+            noteObserved(p.address); // through a relay the peer sees only our relay path's key
+        }
         reselect(peer);
     }
 
@@ -315,7 +359,7 @@ final class PathLayer {
         List<Candidate<InetSocketAddress>> list = set.candidates();
         for (int i = 0; i < list.size(); i++) {
             Candidate<InetSocketAddress> c = list.get(i);
-            if (c.kind() == PathKind.DIRECT && reachable(c.key()) && set.probeDue(c, now)) {
+            if (reachable(c.key()) && set.probeDue(c, now)) {
                 long tx = random.nextLong();
                 set.pingSent(c, tx, now);
                 out.send(c.key(), Probe.encode(Probe.PING, tx, identity.id(), id, c.key(), keyFor(id).mac()));

@@ -13,6 +13,8 @@ import org.quiver.api.EndpointId;
  *
  * <p>QUIC only ever sees mapped addresses, stable fake addresses in fd15:70a:510b::/64 (port 12345), one
  * per remote endpoint (or, for a connection accepted before we know its id, per remote socket). The real
+ * path is a UDP socket address, or the peer's relay path, keyed by its own address in fd15:70a:510b:1::/64
+ * ({@link Peer#relay}; {@link #isRelay}), which the endpoint hands to the relay link instead of the socket. The real
  * path behind a mapped address can change at any time ({@link #switchPath}) without QUIC noticing.
  * Thread-safe; read on the event loop for every datagram, so reads take no lock.
  */
@@ -27,6 +29,10 @@ final class PathTable {
     /** One remote: its mapped address, its id once known, and the real address packets go to now. */
     static final class Peer {
         final InetSocketAddress mapped;
+        /** The key of this peer's relay path (its own address in fd15:70a:510b:1::/64, never sent to). */
+        final InetSocketAddress relay;
+        /** The relay the peer said it is at (its home relay), if known. */
+        volatile java.net.URI relayUrl;
         volatile EndpointId id;
         volatile InetSocketAddress real;
         /** Live connections using this peer; a peer with none is forgotten after the idle timeout. */
@@ -47,6 +53,7 @@ final class PathTable {
 
         Peer(InetSocketAddress mapped, EndpointId id, InetSocketAddress real) {
             this.mapped = mapped;
+            this.relay = relayKey(mapped);
             this.id = id;
             this.real = real;
         }
@@ -63,11 +70,12 @@ final class PathTable {
     }
 
     /**
-     * The peer for a dial to {@code id} at {@code real}. Its traffic moves to {@code real} unless it has live
+     * The peer for a dial to {@code id} at {@code socket} (null: through the relay). Its traffic moves to {@code real} unless it has live
      * connections (those keep their selected path).
      */
-    Peer forDial(EndpointId id, InetSocketAddress real) {
-        Peer peer = byId.computeIfAbsent(id, k -> newPeer(k, real));
+    Peer forDial(EndpointId id, InetSocketAddress socket) {
+        Peer peer = byId.computeIfAbsent(id, k -> newPeer(k, null));
+        InetSocketAddress real = socket == null ? peer.relay : socket;
         if (peer.users.get() == 0 || peer.real == null) {
             switchPath(peer, real);
         } else {
@@ -76,9 +84,59 @@ final class PathTable {
         return peer;
     }
 
+    /**
+     * The peer for a datagram that came through a relay from {@code id}: the known one, or a new one (null
+     * when the table is full). The relay authenticated the sender; QUIC's handshake checks it again.
+     */
+    Peer forRelaySender(EndpointId id) {
+        Peer known = byId.get(id);
+        if (known != null) {
+            return known;
+        }
+        if (byMapped.size() >= maxPeers) {
+            return null;
+        }
+        Peer peer = byId.computeIfAbsent(id, k -> newPeer(k, null));
+        if (peer.real == null) {
+            switchPath(peer, peer.relay);
+        }
+        return peer;
+    }
+
+    /** Whether {@code a} is a relay path's key rather than a socket address. */
+    static boolean isRelay(InetSocketAddress a) {
+        if (a == null || !(a.getAddress() instanceof java.net.Inet6Address) || a.getPort() != MAPPED_PORT) {
+            return false;
+        }
+        byte[] ip = a.getAddress().getAddress();
+        return ip[0] == (byte) 0xfd && ip[1] == 0x15 && ip[2] == 0x07 && ip[3] == 0x0a && ip[4] == 0x51 && ip[5] == 0x0b
+                && ip[6] == 0 && ip[7] == 1;
+    }
+
+    private static InetSocketAddress relayKey(InetSocketAddress mapped) {
+        byte[] ip = mapped.getAddress().getAddress();
+        ip[7] = 1;
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(ip), MAPPED_PORT);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // 16 bytes: cannot happen
+        }
+    }
+
     /** The peer that sent from {@code real}, or null. */
     Peer byReal(InetSocketAddress real) {
         return byReal.get(real);
+    }
+
+    /** The peer whose relay path {@code relayKey} is, or null. */
+    Peer byRelayKey(InetSocketAddress relayKey) {
+        byte[] ip = relayKey.getAddress().getAddress();
+        ip[7] = 0;
+        try {
+            return byMapped.get(new InetSocketAddress(InetAddress.getByAddress(ip), MAPPED_PORT));
+        } catch (UnknownHostException e) {
+            return null;
+        }
     }
 
     Peer byMapped(InetSocketAddress mapped) {

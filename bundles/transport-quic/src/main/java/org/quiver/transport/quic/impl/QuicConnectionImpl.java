@@ -366,4 +366,13 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     static PathInfo direct(java.net.InetSocketAddress real) {
         return new PathInfo(PathKind.DIRECT, PathLayer.text(real), Optional.empty());
     }
+
+    /** The path {@code real} of {@code peer}: a socket address, or its relay path. */
+    static PathInfo info(java.net.InetSocketAddress real, PathTable.Peer peer) {
+        if (PathTable.isRelay(real)) {
+            java.net.URI url = peer == null ? null : peer.relayUrl;
+            return new PathInfo(PathKind.RELAY, url == null ? "relay" : url.toString(), Optional.empty());
+        }
+        return direct(real);
+    }
 }

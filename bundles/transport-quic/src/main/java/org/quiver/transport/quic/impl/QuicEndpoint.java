@@ -2,6 +2,7 @@ package org.quiver.transport.quic.impl;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -79,6 +80,10 @@ public final class QuicEndpoint implements Endpoint {
     /** How long a closing endpoint waits for peers to see its close before it aborts. */
     static final Duration DRAIN = Duration.ofMillis(250);
     private static final long SWEEP_SECONDS = 5;
+    /** Relayed datagrams waiting for the event loop, at most; beyond it they are dropped and counted. */
+    static final int MAX_RELAY_BACKLOG = 4096;
+    /** Relayed datagrams handled in one turn of the loop before the socket gets its turn again. */
+    private static final int RELAY_BATCH = 64;
     /** UDP payload limit both ways: a 1500-byte MTU less IPv4 and UDP headers. */
     static final int MAX_UDP_PAYLOAD = 1472;
 
@@ -106,6 +111,13 @@ public final class QuicEndpoint implements Endpoint {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Duration idleTimeout;
     private final int maxConnectionsPerPeer;
+    /** Datagrams that came through a relay and wait for the event loop, at most {@link #MAX_RELAY_BACKLOG}. */
+    private final java.util.Queue<RelayDatagram> relayIn = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicInteger relayQueued = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicBoolean relayDrainScheduled = new AtomicBoolean();
+    private final RelayAccess relayAccess = new RelayAccess();
+    private volatile org.quiver.spi.relay.RelayLink relayLink;
+    private volatile java.net.URI homeRelay;
     /**
      * TLS for accepted connections, offering the ALPNs of the current handlers; null when they changed since
      * it was made, and then made again (once) by the next handshake rather than at every change.
@@ -119,7 +131,13 @@ public final class QuicEndpoint implements Endpoint {
         this.maxConnectionsPerPeer = b.maxConnectionsPerPeer;
         this.paths = new PathTable(b.maxPeers);
         this.pathLayer = new PathLayer(identity, paths, b.timings,
-                (to, datagram) -> udp().writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to)),
+                (to, datagram) -> {
+                    if (PathTable.isRelay(to)) {
+                        relaySend(paths.byRelayKey(to), datagram, false);
+                    } else {
+                        udp().writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to));
+                    }
+                },
                 this::pathChanged);
         if (b.selector != null) {
             pathLayer.selector(b.selector);
@@ -157,6 +175,12 @@ public final class QuicEndpoint implements Endpoint {
                     dropped.increment();
                     metrics.get().datagramDropped("no-path");
                     content.release();
+                    return;
+                }
+                if (PathTable.isRelay(peer.real)) {
+                    byte[] bytes = ByteBufUtil.getBytes(content);
+                    content.release();
+                    relaySend(peer, bytes, true);
                     return;
                 }
                 metrics.get().bytesSent(org.quiver.api.PathKind.DIRECT, content.readableBytes());
@@ -209,6 +233,222 @@ public final class QuicEndpoint implements Endpoint {
         }, expiry, expiry, TimeUnit.NANOSECONDS);
         this.bound = new WatchableValue<>("bound addresses", List.of(local));
         this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null, directAddresses(local)));
+        if (b.relay != null) {
+            relay(b.relay);
+        }
+    }
+
+    /**
+     * Sends {@code datagram} to {@code peer} through the relay link; dropped and counted when there is no
+     * link or it cannot take it now (QUIC recovers). Event loop.
+     */
+    private void relaySend(PathTable.Peer peer, byte[] datagram, boolean quic) {
+        org.quiver.spi.relay.RelayLink link = relayLink;
+        EndpointId id = peer == null ? null : peer.id;
+        if (link == null || id == null) {
+            dropped.increment();
+            metrics.get().datagramDropped("no-relay");
+            return;
+        }
+        boolean sent;
+        try {
+            sent = link.send(id, peer.relayUrl, java.nio.ByteBuffer.wrap(datagram));
+        } catch (RuntimeException e) {
+            sent = false; // a provider's failure drops the datagram, never the loop
+        }
+        if (!sent) {
+            dropped.increment();
+            metrics.get().datagramDropped("relay-full");
+        } else if (quic) {
+            metrics.get().bytesSent(org.quiver.api.PathKind.RELAY, datagram.length);
+        }
+    }
+
+    /** A datagram the relay link handed over, waiting for the event loop. */
+    private record RelayDatagram(EndpointId source, java.nio.ByteBuffer datagram) {
+    }
+
+    /** Any thread (the relay provider's): queues a relayed datagram for the loop, or drops it when too many wait. */
+    private void relayArrived(EndpointId source, java.nio.ByteBuffer datagram) {
+        if (source == null || datagram == null || !datagram.hasRemaining()) {
+            return;
+        }
+        if (relayQueued.incrementAndGet() > MAX_RELAY_BACKLOG) {
+            relayQueued.decrementAndGet();
+            dropped.increment();
+            metrics.get().datagramDropped("relay-backlog");
+            return;
+        }
+        relayIn.offer(new RelayDatagram(source, datagram));
+        if (relayDrainScheduled.compareAndSet(false, true)) {
+            onLoop(this::drainRelay);
+        }
+    }
+
+    /**
+     * Event loop: routes up to {@link #RELAY_BATCH} relayed datagrams like the socket's (by connection id,
+     * from the sender's mapped address), then lets the socket have its turn: direct and relay receive take
+     * turns, so neither starves the other.
+     */
+    private void drainRelay() {
+        relayDrainScheduled.set(false);
+        boolean server = false;
+        boolean client = false;
+        for (int i = 0; i < RELAY_BATCH; i++) {
+            RelayDatagram d = relayIn.poll();
+            if (d == null) {
+                break;
+            }
+            relayQueued.decrementAndGet();
+            int to = routeRelayed(d.source(), d.datagram());
+            server |= to == 1;
+            client |= to == 2;
+        }
+        if (server) {
+            serverSide.pipeline().fireChannelReadComplete();
+        }
+        if (client) {
+            clientSide.pipeline().fireChannelReadComplete();
+        }
+        if (!relayIn.isEmpty() && relayDrainScheduled.compareAndSet(false, true)) {
+            onLoop(this::drainRelay);
+        }
+    }
+
+    /** Event loop: one relayed datagram; 1 when it went to the server codec, 2 to the client codec, 0 otherwise. */
+    private int routeRelayed(EndpointId source, java.nio.ByteBuffer datagram) {
+        ByteBuf content = io.netty.buffer.Unpooled.wrappedBuffer(datagram);
+        metrics.get().bytesReceived(org.quiver.api.PathKind.RELAY, content.readableBytes());
+        ConnectionIds.Route route = ConnectionIds.route(content,
+                (buf, index) -> liveClientIds.contains(ByteBufKey.peek(buf, index, ConnectionIds.LENGTH)));
+        PathTable.Peer peer = paths.byId(source);
+        if (route == ConnectionIds.Route.PROBE) {
+            if (peer == null || content.readableBytes() != Probe.LENGTH) {
+                pathLayer.probesReceived.increment();
+                pathLayer.probesDropped.increment();
+                metrics.get().datagramDropped("bad-probe");
+                content.release();
+                return 0;
+            }
+            byte[] bytes = ByteBufUtil.getBytes(content);
+            content.release();
+            pathLayer.relayHeard(peer);
+            pathLayer.onProbe(peer.relay, bytes, System.nanoTime());
+            return 0;
+        }
+        if (route == ConnectionIds.Route.INVALID) {
+            dropped.increment();
+            metrics.get().datagramDropped("unroutable");
+            content.release();
+            return 0;
+        }
+        if (peer == null) {
+            if (route != ConnectionIds.Route.SERVER || !ConnectionIds.isInitial(content) || (peer = paths.forRelaySender(source)) == null) {
+                dropped.increment();
+                metrics.get().datagramDropped("unroutable");
+                content.release();
+                return 0;
+            }
+        }
+        paths.learn(peer, peer.relay);
+        pathLayer.relayHeard(peer);
+        peer.touch();
+        DatagramPacket mapped = new DatagramPacket(content, PathTable.LOCAL, peer.mapped);
+        if (route == ConnectionIds.Route.SERVER) {
+            serverSide.pipeline().fireChannelRead(mapped);
+            return 1;
+        }
+        clientSide.pipeline().fireChannelRead(mapped);
+        return 2;
+    }
+
+    /**
+     * Uses {@code provider} (null: none) for the relay path from now on. The new provider is attached before
+     * the old one is detached; connections on the relay path move to the new relay link and keep running
+     * (datagrams in flight at the swap may be lost, which QUIC recovers). Direct paths are not touched.
+     */
+    public synchronized void relay(org.quiver.spi.relay.RelayProvider provider) {
+        if (closing.get() && provider != null) {
+            return;
+        }
+        org.quiver.spi.relay.RelayLink old = relayLink;
+        org.quiver.spi.relay.RelayLink fresh = null;
+        if (provider != null) {
+            try {
+                fresh = provider.attach(relayAccess);
+            } catch (RuntimeException e) {
+                relayProblem = "the relay provider failed to attach: " + e;
+            }
+        }
+        relayLink = fresh;
+        pathLayer.relayAvailable(fresh != null);
+        if (fresh != null) {
+            followHome(fresh, fresh.home().watch());
+        } else {
+            homeChanged(null);
+        }
+        if (old != null) {
+            quietly(old::close);
+        }
+    }
+
+    private volatile String relayProblem = "";
+
+    /** Keeps the own address's relay URL on {@code link}'s home relay while that link is in use. */
+    private void followHome(org.quiver.spi.relay.RelayLink link, org.quiver.api.Watcher<java.util.Optional<java.net.URI>> w) {
+        if (relayLink != link) {
+            return;
+        }
+        homeChanged(w.get().orElse(null));
+        w.changed().whenComplete((v, e) -> {
+            if (e == null) {
+                followHome(link, w);
+            }
+        });
+    }
+
+    private synchronized void homeChanged(java.net.URI home) {
+        if (java.util.Objects.equals(home, homeRelay) || addr.isClosed()) {
+            return;
+        }
+        java.net.URI previous = homeRelay;
+        homeRelay = home;
+        addr.update(a -> a.withRelayUrl(home));
+        event(org.quiver.api.EventTopics.RELAY_HOME_CHANGED, org.quiver.api.EventTopics.RELAY_URL, home == null ? null : home.toString(),
+                org.quiver.api.EventTopics.PREVIOUS, previous == null ? null : previous.toString());
+    }
+
+    @Override
+    public List<org.quiver.api.RelayStatus> relays() {
+        org.quiver.spi.relay.RelayLink link = relayLink;
+        if (link == null) {
+            return List.of();
+        }
+        try {
+            return link.status();
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+    }
+
+    /** What the relay provider gets: our id, signatures by our key, and the way in for relayed datagrams. */
+    private final class RelayAccess implements org.quiver.spi.relay.RelayContext {
+        @Override
+        public EndpointId localId() {
+            return identity.id();
+        }
+
+        @Override
+        public byte[] sign(byte[] challenge) {
+            return identity.sign(challenge);
+        }
+
+        @Override
+        public void deliver(EndpointId source, java.nio.ByteBuffer datagram) {
+            if (relayLink != null && !closing.get()) {
+                relayArrived(source, datagram);
+            }
+        }
     }
 
     /**
@@ -442,6 +682,9 @@ public final class QuicEndpoint implements Endpoint {
 
     @Override
     public CompletionStage<Connection> connect(EndpointId id, String alpn) {
+        if (relayLink != null) {
+            return connect(EndpointAddr.of(id), alpn); // through our home relay: the peer may be there too
+        }
         return CompletableFuture.failedFuture(new QuiverException("Cannot connect to " + id.shortString()
                 + " by id alone: no discovery is available yet; connect with a ticket (EndpointAddr) instead"));
     }
@@ -456,14 +699,22 @@ public final class QuicEndpoint implements Endpoint {
         if (target.id().equals(identity.id())) {
             return CompletableFuture.failedFuture(new QuiverException("Cannot connect to this endpoint itself"));
         }
-        InetSocketAddress real = pickDirect(target);
-        if (real == null) {
+        InetSocketAddress direct = pickDirect(target);
+        org.quiver.spi.relay.RelayLink link = relayLink;
+        boolean relayPossible = link != null && (target.relayUrl().isPresent() || homeRelay != null);
+        if (direct == null && !relayPossible) {
             return CompletableFuture.failedFuture(new QuiverException("No direct address of " + target.id().shortString()
-                    + " that this endpoint can reach (relays are not supported yet): " + target.directAddresses()));
+                    + " that this endpoint can reach, and " + (link == null ? "no relay provider" : "no relay connected")
+                    + ": " + target.directAddresses()));
         }
-        PathTable.Peer peer = paths.forDial(target.id(), real);
+        // a peer that names a relay is dialed through it (that works behind any NAT); probes move the
+        // connection to a direct path as soon as one answers
+        boolean viaRelay = relayPossible && (direct == null || target.relayUrl().isPresent());
+        PathTable.Peer peer = paths.forDial(target.id(), viaRelay ? null : direct);
+        target.relayUrl().ifPresent(u -> peer.relayUrl = u);
+        InetSocketAddress real = viaRelay ? peer.relay : direct;
         List<InetSocketAddress> published = target.directAddresses();
-        onLoop(() -> pathLayer.dialing(peer, published, real));
+        onLoop(() -> pathLayer.dialing(peer, published, real, relayPossible));
         byte[] cid = ConnectionIds.newClientId();
         ByteBufKey key = new ByteBufKey(cid);
         liveClientIds.add(key);
@@ -485,7 +736,7 @@ public final class QuicEndpoint implements Endpoint {
                     }
                     QuicChannel ch = (QuicChannel) f.getNow();
                     ch.closeFuture().addListener(c -> liveClientIds.remove(key));
-                    QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, target.id(), true, QuicConnectionImpl.direct(real), dropped);
+                    QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, target.id(), true, QuicConnectionImpl.info(real, peer), dropped);
                     ch.pipeline().replace(Dialing.class, "connection", conn);
                     track(conn);
                     result.complete(conn);
@@ -597,6 +848,7 @@ public final class QuicEndpoint implements Endpoint {
                 .completeOnTimeout(null, DRAIN.toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((v, e) -> {
                     // each step on its own: one that fails must not leave the loop, the pool or the port behind
+                    quietly(() -> relay(null));
                     quietly(outbox::close);
                     quietly(udp::close);
                     quietly(serverSide::close);
@@ -655,7 +907,7 @@ public final class QuicEndpoint implements Endpoint {
                 }
             }
             QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, id, false,
-                    QuicConnectionImpl.direct(peer != null && peer.real != null ? peer.real : PathTable.LOCAL), dropped);
+                    QuicConnectionImpl.info(peer != null && peer.real != null ? peer.real : PathTable.LOCAL, peer), dropped);
             ctx.pipeline().replace(this, "connection", conn);
             track(conn);
             if (peer != null && peer.users.get() > maxConnectionsPerPeer) {
@@ -729,6 +981,7 @@ public final class QuicEndpoint implements Endpoint {
         private org.quiver.buffer.BoundedPendingBuffer.Limits pending = org.quiver.buffer.BoundedPendingBuffer.Limits.DEFAULT;
         private java.util.function.BiConsumer<String, Map<String, Object>> events = (topic, props) -> { };
         private org.quiver.spi.metrics.TransportMetrics metrics;
+        private org.quiver.spi.relay.RelayProvider relay;
 
         private Builder(LocalIdentity identity) {
             this.identity = Objects.requireNonNull(identity, "identity");
@@ -798,6 +1051,12 @@ public final class QuicEndpoint implements Endpoint {
         /** Where the endpoint reports its metrics (default: nowhere). */
         public Builder metrics(org.quiver.spi.metrics.TransportMetrics m) {
             this.metrics = m;
+            return this;
+        }
+
+        /** The relay provider to start with (default: none; {@link QuicEndpoint#relay} changes it later). */
+        public Builder relay(org.quiver.spi.relay.RelayProvider provider) {
+            this.relay = provider;
             return this;
         }
 

@@ -44,6 +44,10 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
             return;
         }
         DatagramPacket packet = (DatagramPacket) msg;
+        if (PathTable.isRelay(packet.sender())) {
+            drop(packet); // a relay path's key is never a real sender: spoofed
+            return;
+        }
         ByteBuf content = packet.content();
         metrics.get().bytesReceived(org.quiver.api.PathKind.DIRECT, content.readableBytes());
         ConnectionIds.Route route = ConnectionIds.route(content,

@@ -34,7 +34,7 @@ class PathLayerTest {
     private PathTable.Peer dialBob() {
         PathTable.Peer peer = alicePaths.forDial(bob.id(), bobAt1);
         peer.users.incrementAndGet();
-        aliceLayer.dialing(peer, List.of(bobAt1, bobAt2), bobAt1);
+        aliceLayer.dialing(peer, List.of(bobAt1, bobAt2), bobAt1, false);
         return peer;
     }
 
@@ -209,7 +209,7 @@ class PathLayerTest {
     @Test
     void noSwitchBeforeTheConnectionIsUp() {
         PathTable.Peer peer = alicePaths.forDial(bob.id(), bobAt1);
-        aliceLayer.dialing(peer, List.of(bobAt1, bobAt2), bobAt1);
+        aliceLayer.dialing(peer, List.of(bobAt1, bobAt2), bobAt1, false);
         aliceLayer.onProbe(bobAt2, pong(bob, alice, ping(1).tx, aliceAt), System.nanoTime());
         assertThat(peer.real).as("the handshake stays on its path").isEqualTo(bobAt1);
         peer.users.incrementAndGet();

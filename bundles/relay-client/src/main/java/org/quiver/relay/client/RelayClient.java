@@ -1,0 +1,389 @@
+package org.quiver.relay.client;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.UnaryOperator;
+import org.quiver.api.EndpointId;
+import org.quiver.api.Watchable;
+import org.quiver.api.WatchableValue;
+import org.quiver.relay.protocol.Codec;
+import org.quiver.relay.protocol.MalformedFrameException;
+import org.quiver.relay.protocol.RelayFrame;
+
+/**
+ * One authenticated connection to one relay server ({@code ws://host:port/relay}), kept up by itself: it
+ * connects, answers the server's challenge with a signature, and after a drop, a refusal or a server restart
+ * connects again with exponential backoff (or when the server's {@code Restarting} frame says). It pings the
+ * server to measure latency and to notice a dead connection.
+ *
+ * <p>Everything runs on one event loop of the group it is given (which its owner stops); {@link #send} may
+ * be called from any thread, never blocks, and drops (counted) what the connection cannot take now: the
+ * relay carries QUIC, which recovers losses.
+ */
+public final class RelayClient implements AutoCloseable {
+    /** Where the connection stands. */
+    public enum State { CONNECTING, CONNECTED, BACKOFF, CLOSED }
+
+    /** Gets what arrives through the relay (on the client's event loop; must not block). */
+    public interface Receiver {
+        void datagram(RelayClient from, EndpointId source, byte[] datagram);
+
+        /** The relay says {@code id} is not connected to it. */
+        default void gone(RelayClient from, EndpointId id) {
+        }
+
+        /** The state or latency changed. */
+        default void changed(RelayClient client) {
+        }
+    }
+
+    /**
+     * Timings and limits.
+     *
+     * @param pingInterval    how often the server is pinged (latency, liveness)
+     * @param minBackoff      first reconnect delay; doubled after each failure
+     * @param maxBackoff      the longest reconnect delay
+     * @param connectTimeout  TCP connect plus WebSocket handshake plus authentication, at most
+     * @param writeBufferHigh bytes queued for the socket beyond which {@link #send} drops
+     */
+    public record Options(Duration pingInterval, Duration minBackoff, Duration maxBackoff, Duration connectTimeout, int writeBufferHigh) {
+        public static final Options DEFAULT = new Options(Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofSeconds(10),
+                Duration.ofSeconds(10), 2 << 20);
+
+        public Options {
+            if (pingInterval.isNegative() || pingInterval.isZero() || minBackoff.isNegative() || minBackoff.isZero()
+                    || maxBackoff.compareTo(minBackoff) < 0 || connectTimeout.isNegative() || connectTimeout.isZero()
+                    || writeBufferHigh < 65_536) {
+                throw new IllegalArgumentException("bad relay client options: " + pingInterval + ", " + minBackoff + ".." + maxBackoff
+                        + ", " + connectTimeout + ", " + writeBufferHigh + " (durations positive, maxBackoff >= minBackoff, buffer >= 64 KiB)");
+            }
+        }
+    }
+
+    private final URI url;
+    private final EndpointId id;
+    private final UnaryOperator<byte[]> signer;
+    private final Receiver receiver;
+    private final EventLoop loop;
+    private final Options options;
+    private final SecureRandom random = new SecureRandom();
+    private final WatchableValue<State> state = new WatchableValue<>("relay connection state", State.CONNECTING);
+    private final LongAdder sent = new LongAdder();
+    private final LongAdder received = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private final LongAdder connects = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    // event loop only
+    private Channel channel;
+    private long backoffNanos;
+    private long nextDelayNanos = -1;
+    private long pingPayload;
+    private long pingSentNanos;
+    private ScheduledFuture<?> timer;
+    // read from other threads
+    private volatile Channel authenticated;
+    private volatile long latencyNanos = -1;
+    private volatile String lastProblem = "";
+
+    /**
+     * A client of the relay at {@code url} that authenticates as {@code id}, signing with {@code signer} (which
+     * gets the message {@link RelayFrame.ClientAuth#signedMessage} and returns the 64-byte Ed25519 signature).
+     * Call {@link #start()} to connect.
+     */
+    public RelayClient(URI url, EndpointId id, UnaryOperator<byte[]> signer, Receiver receiver, EventLoop loop, Options options) {
+        this.url = checkUrl(url);
+        this.id = Objects.requireNonNull(id, "id");
+        this.signer = Objects.requireNonNull(signer, "signer");
+        this.receiver = Objects.requireNonNull(receiver, "receiver");
+        this.loop = Objects.requireNonNull(loop, "loop");
+        this.options = Objects.requireNonNull(options, "options");
+        this.backoffNanos = options.minBackoff().toNanos();
+    }
+
+    /** A relay URL this client can use: {@code ws://host[:port]/path}. */
+    public static URI checkUrl(URI url) {
+        Objects.requireNonNull(url, "url");
+        if (!"ws".equalsIgnoreCase(url.getScheme()) || url.getHost() == null) {
+            throw new IllegalArgumentException("A relay URL is ws://host[:port]/relay (wss:// is not supported yet), got " + url);
+        }
+        return url;
+    }
+
+    /** Connects (and keeps connecting). */
+    public RelayClient start() {
+        loop.execute(this::connect);
+        return this;
+    }
+
+    public URI url() {
+        return url;
+    }
+
+    public Watchable<State> state() {
+        return state;
+    }
+
+    /** The last measured round trip to the server, if one was measured since connecting. */
+    public Optional<Duration> latency() {
+        long l = latencyNanos;
+        return l < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(l));
+    }
+
+    /** Why the last connection ended or was refused; empty if none did. */
+    public String lastProblem() {
+        return lastProblem;
+    }
+
+    /** Datagrams sent, received, dropped (not connected, socket full); connections made; attempts that failed. */
+    public long[] counts() {
+        return new long[] {sent.sum(), received.sum(), dropped.sum(), connects.sum(), failures.sum()};
+    }
+
+    /**
+     * Sends {@code datagram} (1 to 65,535 bytes) to {@code destination} through this relay. Never blocks;
+     * false (and counted) when it was dropped: not connected, or the socket is full.
+     */
+    public boolean send(EndpointId destination, byte[] datagram) {
+        Channel ch = authenticated;
+        if (ch == null || !ch.isWritable()) {
+            dropped.increment();
+            return false;
+        }
+        ByteBuffer frame = Codec.encode(new RelayFrame.ClientToRelayDatagram(destination, (byte) 0, datagram));
+        ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame)), ch.voidPromise());
+        sent.increment();
+        return true;
+    }
+
+    /** Disconnects for good. Idempotent. */
+    @Override
+    public void close() {
+        if (state.get() == State.CLOSED) {
+            return;
+        }
+        Runnable stop = () -> {
+            state.set(State.CLOSED);
+            cancelTimer();
+            authenticated = null;
+            if (channel != null) {
+                channel.close();
+                channel = null;
+            }
+            receiver.changed(this);
+            state.close();
+        };
+        if (loop.inEventLoop()) {
+            stop.run();
+        } else {
+            try {
+                loop.submit(stop).syncUninterruptibly();
+            } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                state.set(State.CLOSED); // the loop is gone: nothing left to stop
+                state.close();
+            }
+        }
+    }
+
+    private boolean closed() {
+        return state.get() == State.CLOSED;
+    }
+
+    private void connect() {
+        if (closed()) {
+            return;
+        }
+        state.set(State.CONNECTING);
+        receiver.changed(this);
+        int port = url.getPort() > 0 ? url.getPort() : 80;
+        Handler handler = new Handler();
+        WebSocketClientProtocolConfig ws = WebSocketClientProtocolConfig.newBuilder().webSocketUri(url).version(WebSocketVersion.V13)
+                .customHeaders(new DefaultHttpHeaders()).maxFramePayloadLength(RelayFrame.MAX_FRAME)
+                .handshakeTimeoutMillis(options.connectTimeout().toMillis()).build();
+        Bootstrap b = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(options.writeBufferHigh() / 2, options.writeBufferHigh()))
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(8192),
+                                new WebSocketClientProtocolHandler(ws), handler);
+                    }
+                });
+        io.netty.channel.ChannelFuture connecting = b.connect(url.getHost(), port);
+        Channel ch = connecting.channel();
+        channel = ch;
+        // the whole login must finish in time, or this attempt is given up
+        cancelTimer();
+        timer = loop.schedule(() -> {
+            if (channel == ch && authenticated == null) {
+                lastProblem = "no authenticated connection within " + options.connectTimeout().toMillis() + " ms";
+                ch.close();
+            }
+        }, options.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        connecting.addListener(f -> {
+            if (!f.isSuccess() && channel == ch) {
+                failed("cannot connect: " + f.cause().getMessage());
+            }
+        });
+    }
+
+    /** A connection attempt or a connection ended (event loop): try again after the backoff. */
+    private void failed(String why) {
+        lastProblem = why;
+        authenticated = null;
+        latencyNanos = -1;
+        cancelTimer();
+        channel = null;
+        if (closed()) {
+            return;
+        }
+        failures.increment();
+        long delay;
+        if (nextDelayNanos >= 0) {
+            delay = nextDelayNanos; // the server told us when it will be back
+            nextDelayNanos = -1;
+        } else {
+            // full jitter over [backoff/2, backoff], so that a relay's clients do not all come back at once
+            delay = backoffNanos / 2 + (long) (random.nextDouble() * (backoffNanos / 2));
+            backoffNanos = Math.min(options.maxBackoff().toNanos(), backoffNanos * 2);
+        }
+        state.set(State.BACKOFF);
+        receiver.changed(this);
+        timer = loop.schedule(this::connect, delay, TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private void ping() {
+        Channel ch = authenticated;
+        if (ch == null || channel != ch) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (pingSentNanos != 0 && now - pingSentNanos > 3 * options.pingInterval().toNanos()) {
+            lastProblem = "no pong for " + TimeUnit.NANOSECONDS.toMillis(now - pingSentNanos) + " ms";
+            ch.close(); // a dead connection: reconnect
+            return;
+        }
+        if (pingSentNanos == 0) {
+            pingPayload = random.nextLong();
+            pingSentNanos = now;
+            ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(new RelayFrame.Ping(pingPayload)))), ch.voidPromise());
+        }
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<WebSocketFrame> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
+            if (ctx.channel() != channel) {
+                ctx.close();
+                return;
+            }
+            if (!(frame instanceof BinaryWebSocketFrame)) {
+                lastProblem = "the relay sent a non-binary message";
+                ctx.close();
+                return;
+            }
+            RelayFrame f;
+            try {
+                f = Codec.decode(frame.content().nioBuffer());
+            } catch (MalformedFrameException e) {
+                lastProblem = "the relay sent a malformed frame: " + e.getMessage();
+                ctx.close();
+                return;
+            }
+            if (f instanceof RelayFrame.RelayToClientDatagram d) {
+                if (authenticated != null) {
+                    received.increment();
+                    receiver.datagram(RelayClient.this, d.source(), d.datagram());
+                }
+            } else if (f instanceof RelayFrame.ServerChallenge c) {
+                byte[] signature = signer.apply(RelayFrame.ClientAuth.signedMessage(c.challenge()));
+                ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(new RelayFrame.ClientAuth(id, signature)))));
+            } else if (f instanceof RelayFrame.ServerConfirmsAuth) {
+                authenticated = ctx.channel();
+                connects.increment();
+                backoffNanos = options.minBackoff().toNanos();
+                lastProblem = "";
+                cancelTimer();
+                pingSentNanos = 0;
+                long every = options.pingInterval().toNanos();
+                timer = loop.scheduleAtFixedRate(RelayClient.this::ping, 0, every, TimeUnit.NANOSECONDS);
+                state.set(State.CONNECTED);
+                receiver.changed(RelayClient.this);
+            } else if (f instanceof RelayFrame.ServerDeniesAuth d) {
+                lastProblem = "the relay refused us: " + d.reason();
+                ctx.close();
+            } else if (f instanceof RelayFrame.Pong p) {
+                if (pingSentNanos != 0 && p.payload() == pingPayload) {
+                    latencyNanos = System.nanoTime() - pingSentNanos;
+                    pingSentNanos = 0;
+                    receiver.changed(RelayClient.this);
+                }
+            } else if (f instanceof RelayFrame.Ping p) {
+                ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(new RelayFrame.Pong(p.payload())))), ctx.voidPromise());
+            } else if (f instanceof RelayFrame.EndpointGone g) {
+                receiver.gone(RelayClient.this, g.id());
+            } else if (f instanceof RelayFrame.Restarting r) {
+                lastProblem = "the relay is restarting";
+                nextDelayNanos = TimeUnit.MILLISECONDS.toNanos(r.reconnectInMillis());
+            } else if (f instanceof RelayFrame.Health h) {
+                lastProblem = h.problem();
+            } else if (f instanceof RelayFrame.Status s && s.sameIdConnected()) {
+                lastProblem = "another connection with our id replaced this one";
+            }
+            // anything else a server may send is ignored
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            if (ctx.channel() == channel) {
+                failed(lastProblem.isEmpty() ? "connection closed" : lastProblem);
+            }
+            super.channelInactive(ctx);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            lastProblem = String.valueOf(cause.getMessage());
+            ctx.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RelayClient{" + url + " " + state.get() + "}";
+    }
+}

@@ -1,0 +1,83 @@
+package org.quiver.relay.client.impl;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.quiver.relay.client.DefaultRelayProvider;
+import org.quiver.relay.client.RelayClient;
+import org.quiver.spi.relay.RelayContext;
+import org.quiver.spi.relay.RelayLink;
+import org.quiver.spi.relay.RelayProvider;
+
+/**
+ * The default {@link RelayProvider} service, present while at least one relay is configured; adding or
+ * removing a relay configuration updates it in place (attached endpoints connect and leave), so the
+ * endpoint keeps its provider and its connections. A thin adapter over {@link DefaultRelayProvider}.
+ */
+@Component(service = RelayProvider.class, immediate = true, property = {"service.ranking:Integer=0", "quiver.relay.provider=default"})
+public final class RelayProviderComponent implements RelayProvider {
+    private final List<RelayUrlComponent> configured = new CopyOnWriteArrayList<>();
+    private volatile DefaultRelayProvider provider;
+
+    @Reference(cardinality = ReferenceCardinality.AT_LEAST_ONE, policy = ReferencePolicy.DYNAMIC)
+    void addRelay(RelayUrlComponent relay) {
+        configured.add(relay);
+        update();
+    }
+
+    void removeRelay(RelayUrlComponent relay) {
+        configured.remove(relay);
+        update();
+    }
+
+    @Activate
+    void activate() {
+        provider = new DefaultRelayProvider(urls(), RelayClient.Options.DEFAULT);
+    }
+
+    @Deactivate
+    void deactivate() {
+        DefaultRelayProvider p = provider;
+        provider = null;
+        if (p != null) {
+            p.close();
+        }
+    }
+
+    private List<URI> urls() {
+        List<URI> urls = new ArrayList<>();
+        for (RelayUrlComponent r : configured) {
+            urls.add(r.url());
+        }
+        return urls;
+    }
+
+    private synchronized void update() {
+        DefaultRelayProvider p = provider;
+        if (p != null) {
+            p.relays(urls());
+        }
+    }
+
+    @Override
+    public List<URI> relays() {
+        DefaultRelayProvider p = provider;
+        return p == null ? List.of() : p.relays();
+    }
+
+    @Override
+    public RelayLink attach(RelayContext context) {
+        DefaultRelayProvider p = provider;
+        if (p == null) {
+            throw new IllegalStateException("The relay provider is not active");
+        }
+        return p.attach(context);
+    }
+}

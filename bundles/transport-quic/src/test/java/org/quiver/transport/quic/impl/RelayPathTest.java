@@ -1,0 +1,246 @@
+package org.quiver.transport.quic.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.quiver.api.BiStream;
+import org.quiver.api.Blocking;
+import org.quiver.api.Connection;
+import org.quiver.api.EndpointAddr;
+import org.quiver.api.PathKind;
+import org.quiver.api.PathStatus;
+import org.quiver.api.QuiverException;
+import org.quiver.identity.Identities;
+import org.quiver.relay.client.DefaultRelayProvider;
+import org.quiver.relay.client.RelayClient;
+import org.quiver.relay.server.RelayCore;
+import org.quiver.relay.server.RelayServer;
+
+/** Connections through a real relay server: by id alone, large transfers, relay restarts, provider swaps, relay to direct. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class RelayPathTest {
+    private static final InetSocketAddress LO = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    private static final RelayCore.Limits FAST = new RelayCore.Limits(100, 512, 1L << 30, 1L << 30);
+    private static final RelayClient.Options QUICK = new RelayClient.Options(Duration.ofMillis(500), Duration.ofMillis(50),
+            Duration.ofMillis(500), Duration.ofSeconds(5), 2 << 20);
+    private final List<AutoCloseable> open = new java.util.ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+    }
+
+    private <T extends AutoCloseable> T keep(T t) {
+        open.add(t);
+        return t;
+    }
+
+    /** Echoes the byte count and SHA-256 of each stream it gets. */
+    private static void digestHandler(Connection conn) throws Exception {
+        while (true) {
+            BiStream s;
+            try {
+                s = Blocking.await(conn.acceptBi(), Duration.ofMinutes(1));
+            } catch (QuiverException closed) {
+                return;
+            }
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            long n = 0;
+            try (InputStream in = s.recv().inputStream(); OutputStream out = s.send().outputStream()) {
+                byte[] buf = new byte[65536];
+                for (int r; (r = in.read(buf)) > 0; ) {
+                    sha.update(buf, 0, r);
+                    n += r;
+                }
+                out.write((n + " " + java.util.HexFormat.of().formatHex(sha.digest())).getBytes());
+            }
+        }
+    }
+
+    private QuicEndpoint endpoint(DefaultRelayProvider relay, boolean server) throws QuiverException {
+        QuicEndpoint.Builder b = QuicEndpoint.builder(Identities.ephemeral()).bind(LO).probeInterval(Duration.ofMillis(200)).relay(relay);
+        if (server) {
+            b.handler("sha/1", RelayPathTest::digestHandler);
+        }
+        return keep(b.build());
+    }
+
+    private static URI awaitHome(QuicEndpoint e) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            Optional<URI> home = e.addr().get().relayUrl();
+            if (home.isPresent()) {
+                return home.get();
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no home relay within 10 s: " + e.relays());
+    }
+
+    /** Sends {@code bytes} seeded bytes on a new stream and checks the peer's count and SHA-256. */
+    private static void transfer(Connection c, int bytes, long seed) throws Exception {
+        byte[] chunk = new byte[64 * 1024];
+        Random r = new Random(seed);
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        BiStream s = Blocking.await(c.openBi(), Duration.ofSeconds(10));
+        try (OutputStream out = s.send().outputStream()) {
+            for (int sent = 0; sent < bytes; sent += chunk.length) {
+                r.nextBytes(chunk);
+                int n = Math.min(chunk.length, bytes - sent);
+                out.write(chunk, 0, n);
+                sha.update(chunk, 0, n);
+            }
+        }
+        try (InputStream in = s.recv().inputStream()) {
+            assertThat(new String(in.readAllBytes())).isEqualTo(bytes + " " + java.util.HexFormat.of().formatHex(sha.digest()));
+        }
+    }
+
+    @Test
+    void connectsByIdThroughTheRelayAndCarriesDataIntact() throws Exception {
+        RelayServer relay = keep(RelayServer.start(LO, FAST));
+        URI url = URI.create(relay.url());
+        QuicEndpoint b = endpoint(keep(new DefaultRelayProvider(List.of(url), QUICK)), true);
+        QuicEndpoint a = endpoint(keep(new DefaultRelayProvider(List.of(url), QUICK)), false);
+        assertThat(awaitHome(b)).isEqualTo(url);
+        assertThat(awaitHome(a)).isEqualTo(url);
+        assertThat(b.relays()).singleElement().satisfies(s -> {
+            assertThat(s.home()).isTrue();
+            assertThat(s.state()).isEqualTo("CONNECTED");
+        });
+
+        // by id alone: no address, only the relay both are at
+        Connection c = Blocking.await(a.connect(b.id(), "sha/1"), Duration.ofSeconds(10));
+        assertThat(c.path().get().kind()).isEqualTo(PathKind.RELAY);
+        transfer(c, 16 << 20, 1);
+        // the relay path is probed like any other: valid, with a round-trip time
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        List<PathStatus> paths = a.paths(b.id());
+        while (paths.stream().noneMatch(p -> p.kind() == PathKind.RELAY && p.rtt().isPresent()) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            paths = a.paths(b.id());
+        }
+        assertThat(paths).anySatisfy(p -> {
+            assertThat(p.kind()).isEqualTo(PathKind.RELAY);
+            assertThat(p.selected()).isTrue();
+            assertThat(p.rtt()).isPresent();
+        });
+        assertThat(relay.core().stats().toString()).isNotEmpty();
+    }
+
+    @Test
+    void withoutARelayAnAddresslessDialFailsClearly() throws Exception {
+        QuicEndpoint a = keep(QuicEndpoint.builder(Identities.ephemeral()).bind(LO).build());
+        QuicEndpoint b = keep(QuicEndpoint.builder(Identities.ephemeral()).bind(LO).build());
+        assertThat(a.connect(EndpointAddr.of(b.id()), "x").toCompletableFuture())
+                .failsWithin(Duration.ofSeconds(1)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .withMessageContaining("no relay provider");
+        assertThat(a.connect(b.id(), "x").toCompletableFuture())
+                .failsWithin(Duration.ofSeconds(1)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .withMessageContaining("by id alone");
+    }
+
+    @Test
+    void clientsReconnectAfterTheRelayRestartsAndTheConnectionGoesOn() throws Exception {
+        RelayServer relay = RelayServer.start(LO, FAST);
+        InetSocketAddress at = relay.address();
+        URI url = URI.create(relay.url());
+        DefaultRelayProvider pa = keep(new DefaultRelayProvider(List.of(url), QUICK));
+        QuicEndpoint b = endpoint(keep(new DefaultRelayProvider(List.of(url), QUICK)), true);
+        QuicEndpoint a = endpoint(pa, false);
+        awaitHome(a);
+        awaitHome(b);
+        Connection c = Blocking.await(a.connect(EndpointAddr.of(b.id(), url, List.of()), "sha/1"), Duration.ofSeconds(10));
+        transfer(c, 1 << 20, 2);
+
+        relay.close();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (a.relays().get(0).state().equals("CONNECTED") && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(a.relays().get(0).state()).isNotEqualTo("CONNECTED");
+        RelayServer again = keep(RelayServer.start(at, FAST));
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!(a.relays().get(0).state().equals("CONNECTED") && b.relays().get(0).state().equals("CONNECTED"))
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(a.relays().get(0).state()).isEqualTo("CONNECTED");
+        assertThat(b.relays().get(0).state()).isEqualTo("CONNECTED");
+        assertThat(again.core().stats().toString()).isNotEmpty();
+        // the same QUIC connection carries on through the restarted relay
+        transfer(c, 4 << 20, 3);
+        assertThat(c.closed().toCompletableFuture()).isNotDone();
+    }
+
+    @Test
+    void aProviderSwapUnderALiveStreamLosesNothing() throws Exception {
+        RelayServer r1 = keep(RelayServer.start(LO, FAST));
+        RelayServer r2 = keep(RelayServer.start(LO, FAST));
+        URI u1 = URI.create(r1.url());
+        URI u2 = URI.create(r2.url());
+        QuicEndpoint b = endpoint(keep(new DefaultRelayProvider(List.of(u1, u2), QUICK)), true);
+        QuicEndpoint a = endpoint(keep(new DefaultRelayProvider(List.of(u1), QUICK)), false);
+        awaitHome(a);
+        awaitHome(b);
+        Connection c = Blocking.await(a.connect(EndpointAddr.of(b.id()), "sha/1"), Duration.ofSeconds(10));
+        assertThat(c.path().get().kind()).isEqualTo(PathKind.RELAY);
+        java.util.concurrent.CompletableFuture<Void> running = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                transfer(c, 32 << 20, 4);
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        Thread.sleep(300);
+        DefaultRelayProvider next = keep(new DefaultRelayProvider(List.of(u2), QUICK));
+        a.relay(next);
+        assertThat(awaitHomeIs(a, u2)).isEqualTo(u2);
+        running.get(60, TimeUnit.SECONDS); // the stream completes with every byte and the right digest
+        assertThat(c.closed().toCompletableFuture()).isNotDone();
+        transfer(c, 1 << 20, 5);
+    }
+
+    private static URI awaitHomeIs(QuicEndpoint e, URI want) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && !e.addr().get().relayUrl().equals(Optional.of(want))) {
+            Thread.sleep(20);
+        }
+        return e.addr().get().relayUrl().orElse(null);
+    }
+
+    @Test
+    void aConnectionStartedThroughTheRelayMovesToTheDirectPath() throws Exception {
+        RelayServer relay = keep(RelayServer.start(LO, FAST));
+        URI url = URI.create(relay.url());
+        QuicEndpoint b = endpoint(keep(new DefaultRelayProvider(List.of(url), QUICK)), true);
+        QuicEndpoint a = endpoint(keep(new DefaultRelayProvider(List.of(url), QUICK)), false);
+        awaitHome(a);
+        awaitHome(b);
+        EndpointAddr target = b.addr().get();
+        assertThat(target.relayUrl()).contains(url);
+        Connection c = Blocking.await(a.connect(target, "sha/1"), Duration.ofSeconds(10));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (c.path().get().kind() != PathKind.DIRECT && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(c.path().get().kind()).isEqualTo(PathKind.DIRECT);
+        transfer(c, 1 << 20, 6);
+        assertThat(a.paths(b.id())).anySatisfy(p -> assertThat(p.kind()).isEqualTo(PathKind.RELAY));
+    }
+}

@@ -126,9 +126,27 @@ public final class Codec {
         return out;
     }
 
+    /**
+     * Ids already checked to be curve points (a check costs a modular exponentiation, ~50 us: far more than
+     * forwarding a datagram), at most {@link #ID_CACHE} of them; only valid ids are kept, so junk cannot fill it.
+     */
+    private static final java.util.Map<ByteBuffer, EndpointId> CHECKED = new java.util.concurrent.ConcurrentHashMap<>();
+    static final int ID_CACHE = 16_384;
+
     private static EndpointId id(ByteBuffer b) throws MalformedFrameException {
+        byte[] raw = take(b, 32);
+        ByteBuffer key = ByteBuffer.wrap(raw);
+        EndpointId known = CHECKED.get(key);
+        if (known != null) {
+            return known;
+        }
         try {
-            return EndpointId.fromBytes(take(b, 32));
+            EndpointId id = EndpointId.fromBytes(raw);
+            if (CHECKED.size() >= ID_CACHE) {
+                CHECKED.clear(); // crude, but bounded; the ids in use come back at once
+            }
+            CHECKED.put(ByteBuffer.wrap(id.toBytes()), id);
+            return id;
         } catch (IllegalArgumentException e) {
             throw new MalformedFrameException("not an endpoint id: " + e.getMessage());
         }

@@ -51,6 +51,8 @@ public final class RelayServer implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("quiver-relay", true), NioIoHandler.newFactory());
         try {
             server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    // datagrams are latency-sensitive (QUIC's acks ride on them): no Nagle delay
+                    .childOption(io.netty.channel.ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {

@@ -1,0 +1,223 @@
+package org.quiver.relay.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.quiver.api.EndpointId;
+import org.quiver.api.LocalIdentity;
+import org.quiver.api.RelayStatus;
+import org.quiver.identity.Identities;
+import org.quiver.relay.server.RelayCore;
+import org.quiver.relay.server.RelayServer;
+import org.quiver.spi.relay.RelayContext;
+import org.quiver.spi.relay.RelayLink;
+
+/** The relay client and the default provider against the real relay server. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RelayClientTest {
+    private static final InetSocketAddress LO = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    private static final RelayCore.Limits FAST = new RelayCore.Limits(100, 512, 1L << 30, 1L << 30);
+    private static final RelayClient.Options QUICK = new RelayClient.Options(Duration.ofMillis(200), Duration.ofMillis(50),
+            Duration.ofMillis(400), Duration.ofSeconds(5), 1 << 20);
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    private final List<AutoCloseable> open = new java.util.ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private <T extends AutoCloseable> T keep(T t) {
+        open.add(t);
+        return t;
+    }
+
+    private record Got(RelayClient via, EndpointId source, byte[] datagram) {
+    }
+
+    private RelayClient client(URI url, LocalIdentity id, BlockingQueue<Got> inbox) {
+        return keep(new RelayClient(url, id.id(), id::sign, (via, src, d) -> inbox.add(new Got(via, src, d)), group.next(), QUICK).start());
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(condition.getAsBoolean()).as(what).isTrue();
+    }
+
+    private static void awaitState(RelayClient c, RelayClient.State want) throws InterruptedException {
+        await(c + " reaches " + want + " (" + c.lastProblem() + ")", () -> c.state().get() == want);
+    }
+
+    @Test
+    void forwardsDatagramsTaggedWithTheAuthenticatedSender() throws Exception {
+        RelayServer server = keep(RelayServer.start(LO, FAST));
+        URI url = URI.create(server.url());
+        LocalIdentity ia = Identities.ephemeral();
+        LocalIdentity ib = Identities.ephemeral();
+        BlockingQueue<Got> inboxA = new LinkedBlockingQueue<>();
+        BlockingQueue<Got> inboxB = new LinkedBlockingQueue<>();
+        RelayClient a = client(url, ia, inboxA);
+        RelayClient b = client(url, ib, inboxB);
+        assertThat(a.send(ib.id(), new byte[] {1})).as("not connected yet: dropped").isFalse();
+        awaitState(a, RelayClient.State.CONNECTED);
+        awaitState(b, RelayClient.State.CONNECTED);
+        for (int i = 0; i < 1000; i++) {
+            byte[] d = new byte[1 + i];
+            d[0] = (byte) i;
+            while (!a.send(ib.id(), d)) {
+                Thread.sleep(1); // the socket is full: a real sender (QUIC) would back off
+            }
+        }
+        for (int i = 0; i < 1000; i++) {
+            Got g = inboxB.poll(10, TimeUnit.SECONDS);
+            assertThat(g).as("datagram " + i).isNotNull();
+            assertThat(g.source()).isEqualTo(ia.id());
+            assertThat(g.datagram()).hasSize(1 + i).startsWith((byte) i);
+        }
+        assertThat(inboxA).isEmpty();
+        await("latency measured", () -> a.latency().isPresent());
+        assertThat(a.latency().get()).isLessThan(Duration.ofSeconds(1));
+        assertThat(a.counts()[0]).isEqualTo(1000);
+        assertThat(b.counts()[1]).isEqualTo(1000);
+        assertThat(a.counts()[3]).as("one connection").isEqualTo(1);
+    }
+
+    @Test
+    void aWrongSignatureIsRefusedAndRetriedWithBackoff() throws Exception {
+        RelayServer server = keep(RelayServer.start(LO, FAST));
+        LocalIdentity id = Identities.ephemeral();
+        RelayClient c = keep(new RelayClient(URI.create(server.url()), id.id(), m -> new byte[64], (v, s, d) -> { }, group.next(), QUICK).start());
+        await("refused twice", () -> c.counts()[4] >= 2);
+        assertThat(c.state().get()).isNotEqualTo(RelayClient.State.CONNECTED);
+        assertThat(c.lastProblem()).contains("refused");
+        assertThat(c.send(Identities.ephemeral().id(), new byte[10])).isFalse();
+        assertThat(server.core().stats().authenticated()).isZero();
+    }
+
+    @Test
+    void reconnectsAfterTheRelayRestarts() throws Exception {
+        RelayServer server = RelayServer.start(LO, FAST);
+        InetSocketAddress at = server.address();
+        LocalIdentity id = Identities.ephemeral();
+        RelayClient c = client(URI.create(server.url()), id, new LinkedBlockingQueue<>());
+        awaitState(c, RelayClient.State.CONNECTED);
+        server.close();
+        await("notices the drop", () -> c.state().get() != RelayClient.State.CONNECTED);
+        Thread.sleep(600); // a few failed attempts while the relay is down
+        assertThat(c.counts()[4]).isGreaterThanOrEqualTo(2);
+        RelayServer again = keep(RelayServer.start(at, FAST));
+        awaitState(c, RelayClient.State.CONNECTED);
+        assertThat(c.counts()[3]).isEqualTo(2);
+        assertThat(again.core().stats().authenticated()).isEqualTo(1);
+    }
+
+    @Test
+    void aRelayThatIsNotThereIsRetriedWithoutEnd() throws Exception {
+        RelayServer server = RelayServer.start(LO, FAST);
+        URI url = URI.create(server.url());
+        server.close();
+        RelayClient c = client(url, Identities.ephemeral(), new LinkedBlockingQueue<>());
+        await("three attempts", () -> c.counts()[4] >= 3);
+        assertThat(c.lastProblem()).contains("cannot connect");
+        c.close();
+        assertThat(c.state().get()).isEqualTo(RelayClient.State.CLOSED);
+        c.close(); // idempotent
+    }
+
+    @Test
+    void badUrlsAndOptionsAreRefusedClearly() {
+        assertThatThrownBy(() -> RelayClient.checkUrl(URI.create("http://r.example/relay"))).hasMessageContaining("ws://host");
+        assertThatThrownBy(() -> RelayClient.checkUrl(URI.create("ws:relative"))).hasMessageContaining("ws://host");
+        assertThatThrownBy(() -> new RelayClient.Options(Duration.ZERO, Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofSeconds(1), 1 << 20))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new DefaultRelayProvider(List.of(URI.create("https://r/")), QUICK)).hasMessageContaining("ws://");
+    }
+
+    /** An endpoint as the provider sees it: it signs and collects what is delivered. */
+    private record Context(LocalIdentity identity, BlockingQueue<Got> inbox) implements RelayContext {
+        @Override
+        public EndpointId localId() {
+            return identity.id();
+        }
+
+        @Override
+        public byte[] sign(byte[] challenge) {
+            return identity.sign(challenge);
+        }
+
+        @Override
+        public void deliver(EndpointId source, ByteBuffer datagram) {
+            byte[] d = new byte[datagram.remaining()];
+            datagram.get(d);
+            inbox.add(new Got(null, source, d));
+        }
+    }
+
+    @Test
+    void theProviderPicksAHomeFollowsConfigurationAndReachesPeersAtTheirRelay() throws Exception {
+        RelayServer r1 = keep(RelayServer.start(LO, FAST));
+        RelayServer r2 = keep(RelayServer.start(LO, FAST));
+        URI u1 = URI.create(r1.url());
+        URI u2 = URI.create(r2.url());
+        DefaultRelayProvider pa = keep(new DefaultRelayProvider(List.of(u1), QUICK));
+        DefaultRelayProvider pb = keep(new DefaultRelayProvider(List.of(u2), QUICK));
+        Context ca = new Context(Identities.ephemeral(), new LinkedBlockingQueue<>());
+        Context cb = new Context(Identities.ephemeral(), new LinkedBlockingQueue<>());
+        RelayLink la = pa.attach(ca);
+        RelayLink lb = pb.attach(cb);
+        await("homes", () -> la.home().get().equals(Optional.of(u1)) && lb.home().get().equals(Optional.of(u2)));
+
+        // a is only at r1, b only at r2: a reaches b through b's relay, connected on demand
+        await("a reaches b at its relay", () -> {
+            la.send(cb.localId(), u2, ByteBuffer.wrap(new byte[] {42}));
+            return !cb.inbox().isEmpty();
+        });
+        Got g = cb.inbox().poll();
+        assertThat(g.source()).isEqualTo(ca.localId());
+        assertThat(la.status()).extracting(RelayStatus::url).containsExactlyInAnyOrder(u1, u2);
+        assertThat(la.status()).filteredOn(s -> s.url().equals(u2)).singleElement()
+                .satisfies(s -> assertThat(s.state()).contains("on demand"));
+        // b answers through the relay a was heard from, without any hint
+        await("b answers a", () -> {
+            lb.send(ca.localId(), null, ByteBuffer.wrap(new byte[] {7}));
+            return !ca.inbox().isEmpty();
+        });
+        assertThat(ca.inbox().poll().source()).isEqualTo(cb.localId());
+
+        // configuration moves a's home to r2; r1 is left
+        pa.relays(List.of(u2));
+        await("home moves", () -> la.home().get().equals(Optional.of(u2)));
+        await("r1 left", () -> la.status().stream().noneMatch(s -> s.url().equals(u1)));
+        assertThat(la.status()).singleElement().satisfies(s -> {
+            assertThat(s.home()).isTrue();
+            assertThat(s.state()).isEqualTo("CONNECTED");
+        });
+        la.close();
+        assertThat(la.send(cb.localId(), null, ByteBuffer.wrap(new byte[] {1}))).isFalse();
+        assertThat(pa.links()).isEmpty();
+        assertThat(pb.links()).hasSize(1);
+    }
+}

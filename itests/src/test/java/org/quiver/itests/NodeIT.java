@@ -81,8 +81,8 @@ public class NodeIT {
             }
         }
         assertTrue("bundles not active: " + notActive, notActive.isEmpty());
-        assertEquals("Quiver bundles in the container (api, identity, path, buffer, metrics, relay-protocol, relay-server,"
-                + " transport-quic, shell)", 9, quiver);
+        assertEquals("Quiver bundles in the container (api, identity, path, buffer, metrics, relay-protocol, relay-server, relay-client,"
+                + " transport-quic, shell)", 10, quiver);
     }
 
     @Test

@@ -40,7 +40,9 @@ import org.quiver.api.Ticket;
             "osgi.command.function=metrics",
             "osgi.command.function=ping",
             "osgi.command.function=send",
-            "osgi.command.function=sendfile"
+            "osgi.command.function=sendfile",
+            "osgi.command.function=relay",
+            "osgi.command.function=status"
         })
 public final class QuiverCommands {
     static final String NO_IDENTITY = "This node has no identity: the org.quiver.identity component is not active "
@@ -107,6 +109,55 @@ public final class QuiverCommands {
         if (this.endpoint == e) {
             this.endpoint = null;
         }
+    }
+
+    private volatile org.quiver.spi.relay.RelayServerInfo relayServer;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void setRelayServer(org.quiver.spi.relay.RelayServerInfo r) {
+        this.relayServer = r;
+    }
+
+    void unsetRelayServer(org.quiver.spi.relay.RelayServerInfo r) {
+        if (this.relayServer == r) {
+            this.relayServer = null;
+        }
+    }
+
+    @Descriptor("list the relays this node uses: state, latency, home (the one its ticket names), last problem")
+    public String relay() {
+        java.util.List<org.quiver.api.RelayStatus> relays = endpoint().relays();
+        if (relays.isEmpty()) {
+            throw new IllegalStateException("This node uses no relay: configure one in conf/org.quiver.relay.client-<name>.cfg"
+                    + " (url = ws://host:3340/relay), with the org.quiver.relay.client bundle installed");
+        }
+        StringBuilder sb = new StringBuilder();
+        for (org.quiver.api.RelayStatus r : relays) {
+            sb.append(r.home() ? "* " : "  ").append(r.url()).append("  ").append(r.state())
+                    .append(r.latency().map(l -> String.format(Locale.ROOT, "  latency %.2f ms", l.toNanos() / 1e6)).orElse(""))
+                    .append(r.problem().isEmpty() ? "" : "  (" + r.problem() + ")").append('\n');
+        }
+        return sb.toString().stripTrailing();
+    }
+
+    @Descriptor("print this node's state: id, bound addresses, home relay, connections, and the relay server it runs, if any")
+    public String status() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("id: ").append(identity().id()).append('\n');
+        Endpoint e = endpoint;
+        if (e == null) {
+            sb.append("endpoint: not active\n");
+        } else {
+            sb.append("bound: ").append(e.boundAddresses().get()).append('\n');
+            sb.append("home relay: ").append(e.addr().get().relayUrl().map(Object::toString).orElse("none")).append('\n');
+            sb.append("connections: ").append(e.connections().size()).append('\n');
+        }
+        org.quiver.spi.relay.RelayServerInfo r = relayServer;
+        if (r != null) {
+            sb.append("relay server: ").append(r.url()).append(r.stunAddress().isEmpty() ? "" : ", STUN at " + r.stunAddress())
+                    .append(": ").append(r.status()).append('\n');
+        }
+        return sb.toString().stripTrailing();
     }
 
     @Descriptor("connect to a peer and keep the connection (prints its id, path and round-trip time)")
@@ -212,8 +263,12 @@ public final class QuiverCommands {
         } else {
             EndpointId id = EndpointId.parse(peer);
             addr = known.get(id);
+            if (addr == null && !e.relays().isEmpty()) {
+                addr = EndpointAddr.of(id); // by id alone, through our home relay
+            }
             if (addr == null) {
-                throw new IllegalArgumentException("no address known for " + id.shortString() + ": give its ticket (quiver:addr on that node)");
+                throw new IllegalArgumentException("no address known for " + id.shortString()
+                        + " and no relay to reach it by id: give its ticket (quiver:addr on that node)");
             }
         }
         for (Connection c : e.connections()) {

@@ -51,6 +51,7 @@ public final class RelayServerComponent {
 
     private final RelayServer server;
     private final ServiceRegistration<RelayServer> registration;
+    private final ServiceRegistration<org.quiver.spi.relay.RelayServerInfo> infoRegistration;
 
     @Activate
     public RelayServerComponent(BundleContext context, Config config) throws IOException {
@@ -64,12 +65,36 @@ public final class RelayServerComponent {
         server = config.stunPort() < 0 ? RelayServer.start(ws, limits) : RelayServer.start(ws, new InetSocketAddress(bind, config.stunPort()), limits);
         Hashtable<String, Object> props = new Hashtable<>();
         props.put(URL_PROPERTY, server.url());
+        org.quiver.spi.relay.RelayServerInfo info = new org.quiver.spi.relay.RelayServerInfo() {
+            @Override
+            public String url() {
+                return server.url();
+            }
+
+            @Override
+            public String stunAddress() {
+                InetSocketAddress a = server.stunAddress();
+                return a == null ? "" : a.getAddress().getHostAddress() + ":" + a.getPort();
+            }
+
+            @Override
+            public String status() {
+                RelayCore.Stats s = server.core().stats();
+                long[] stun = server.stunCounts();
+                return s.authenticated() + " clients (" + s.sessions() + " connected), " + s.forwarded() + " datagrams forwarded, "
+                        + s.dropped() + " dropped, " + s.refused() + " clients refused"
+                        + (server.stunAddress() == null ? "" : ", STUN " + stun[0] + " answered / " + stun[1] + " dropped");
+            }
+        };
+        // the server for Java users, its status for shells
         registration = context.registerService(RelayServer.class, server, props);
+        infoRegistration = context.registerService(org.quiver.spi.relay.RelayServerInfo.class, info, props);
     }
 
     @Deactivate
     void deactivate() {
         server.close(); // first: once the service is gone, so is the relay and its ports are free
+        infoRegistration.unregister();
         registration.unregister();
     }
 }

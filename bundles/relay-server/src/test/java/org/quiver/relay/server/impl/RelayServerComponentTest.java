@@ -18,6 +18,7 @@ import org.quiver.relay.server.RelayServer;
 class RelayServerComponentTest {
     private final AtomicReference<Object> registered = new AtomicReference<>();
     private final AtomicReference<Dictionary<?, ?>> properties = new AtomicReference<>();
+    private final AtomicReference<org.quiver.spi.relay.RelayServerInfo> info = new AtomicReference<>();
 
     /** Just enough of a BundleContext: registerService (the framework's part is tested in Felix). */
     private BundleContext context() {
@@ -25,8 +26,12 @@ class RelayServerComponentTest {
                 new Class<?>[] {ServiceRegistration.class}, (p, m, a) -> null);
         return (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {BundleContext.class}, (p, m, a) -> {
             if (m.getName().equals("registerService")) {
-                registered.set(a[1]);
-                properties.set((Dictionary<?, ?>) a[2]);
+                if (a[1] instanceof RelayServer) {
+                    registered.set(a[1]);
+                    properties.set((Dictionary<?, ?>) a[2]);
+                } else {
+                    info.set((org.quiver.spi.relay.RelayServerInfo) a[1]);
+                }
                 return reg;
             }
             throw new UnsupportedOperationException(m.getName());
@@ -80,6 +85,9 @@ class RelayServerComponentTest {
         assertThat(url).isEqualTo(server.url()).startsWith("ws://127.0.0.1:");
         assertThat(server.stunAddress()).isNotNull();
         assertThat(server.core().limits().maxClients()).isEqualTo(10);
+        assertThat(info.get().url()).isEqualTo(url);
+        assertThat(info.get().stunAddress()).startsWith("127.0.0.1:");
+        assertThat(info.get().status()).startsWith("0 clients (0 connected), 0 datagrams forwarded").contains("STUN 0 answered");
         int port = URI.create(url).getPort();
         try (Socket s = new Socket("127.0.0.1", port)) {
             assertThat(s.isConnected()).isTrue();
@@ -90,6 +98,8 @@ class RelayServerComponentTest {
         }
         RelayServerComponent noStun = new RelayServerComponent(context(), config(0, -1));
         assertThat(((RelayServer) registered.get()).stunAddress()).isNull();
+        assertThat(info.get().stunAddress()).isEmpty();
+        assertThat(info.get().status()).doesNotContain("STUN");
         noStun.deactivate();
         assertThatThrownBy(() -> new RelayServerComponent(context(), config(70000, -1))).hasMessageContaining("out of range");
     }

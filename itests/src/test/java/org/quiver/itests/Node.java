@@ -50,8 +50,13 @@ final class Node {
 
     /** Runs {@code bin/quiver args...} with {@code stdin} as its input; kills it after 60 s. */
     static Result run(String stdin, String... args) throws IOException, InterruptedException {
+        return runIn(List.of(), stdin, args);
+    }
+
+    /** Runs {@code wrapper... bin/quiver args...} (for example inside a network namespace: ip netns exec NS). */
+    static Result runIn(List<String> wrapper, String stdin, String... args) throws IOException, InterruptedException {
         metricsOnAnyPort(args);
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(wrapper);
         command.add(bin().toString());
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
@@ -85,8 +90,13 @@ final class Node {
         private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
         Interactive(String... args) throws IOException {
+            this(List.of(), args);
+        }
+
+        /** {@code wrapper... bin/quiver args...}, for example inside a network namespace. */
+        Interactive(List<String> wrapper, String... args) throws IOException {
             metricsOnAnyPort(args);
-            List<String> command = new ArrayList<>();
+            List<String> command = new ArrayList<>(wrapper);
             command.add(bin().toString());
             command.addAll(List.of(args));
             ProcessBuilder pb = new ProcessBuilder(command);

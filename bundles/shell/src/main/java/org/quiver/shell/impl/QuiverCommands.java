@@ -265,6 +265,7 @@ public final class QuiverCommands {
             addr = known.get(id);
             if (addr == null && !e.relays().isEmpty()) {
                 addr = EndpointAddr.of(id); // by id alone, through our home relay
+                awaitHomeRelay(e);
             }
             if (addr == null) {
                 throw new IllegalArgumentException("no address known for " + id.shortString()
@@ -278,6 +279,18 @@ public final class QuiverCommands {
             }
         }
         return Blocking.await(e.connect(addr, alpn), Protocols.TIMEOUT);
+    }
+
+    /** A node that has just started may not be at its relay yet: waits for it a little. */
+    private static void awaitHomeRelay(Endpoint e) throws InterruptedException {
+        long deadline = System.nanoTime() + Protocols.TIMEOUT.toNanos();
+        while (e.addr().get().relayUrl().isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("not connected to any relay within " + Protocols.TIMEOUT.toSeconds()
+                        + " s, so a peer cannot be reached by id alone (quiver:relay shows why)");
+            }
+            Thread.sleep(50);
+        }
     }
 
     private Endpoint endpoint() {

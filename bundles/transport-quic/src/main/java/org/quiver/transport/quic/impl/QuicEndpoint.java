@@ -711,7 +711,11 @@ public final class QuicEndpoint implements Endpoint {
         // connection to a direct path as soon as one answers
         boolean viaRelay = relayPossible && (direct == null || target.relayUrl().isPresent());
         PathTable.Peer peer = paths.forDial(target.id(), viaRelay ? null : direct);
-        target.relayUrl().ifPresent(u -> peer.relayUrl = u);
+        if (target.relayUrl().isPresent()) {
+            peer.relayUrl = target.relayUrl().get();
+        } else if (viaRelay && peer.relayUrl == null) {
+            peer.relayUrl = homeRelay; // by id alone: through our home relay, where we hope the peer is too
+        }
         InetSocketAddress real = viaRelay ? peer.relay : direct;
         List<InetSocketAddress> published = target.directAddresses();
         onLoop(() -> pathLayer.dialing(peer, published, real, relayPossible));

@@ -1,0 +1,82 @@
+package org.quiver.itests;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Network namespaces a test creates and always deletes (also when it fails): named {@code qv<pid>-<name>},
+ * linked by veth pairs, with addresses from 198.18.0.0/15 only. Needs root and iproute2.
+ */
+final class Netns implements AutoCloseable {
+    private final String prefix = "qv" + ProcessHandle.current().pid() + "-";
+    private final List<String> created = new ArrayList<>();
+
+    /** Creates namespace {@code name} with its loopback up; returns its full name. */
+    String add(String name) throws IOException, InterruptedException {
+        String ns = prefix + name;
+        sh("ip", "netns", "add", ns);
+        created.add(ns);
+        sh("ip", "-n", ns, "link", "set", "lo", "up");
+        return ns;
+    }
+
+    /** Links {@code a} and {@code b} with a veth pair and gives each end its address (CIDR). */
+    void link(String a, String addrA, String b, String addrB) throws IOException, InterruptedException {
+        String ifA = "v" + Integer.toHexString((a + b).hashCode() & 0xfffffff);
+        String ifB = "w" + Integer.toHexString((a + b).hashCode() & 0xfffffff);
+        sh("ip", "link", "add", ifA, "netns", a, "type", "veth", "peer", "name", ifB, "netns", b);
+        sh("ip", "-n", a, "addr", "add", addrA, "dev", ifA);
+        sh("ip", "-n", b, "addr", "add", addrB, "dev", ifB);
+        sh("ip", "-n", a, "link", "set", ifA, "up");
+        sh("ip", "-n", b, "link", "set", ifB, "up");
+    }
+
+    /** Routes everything from {@code ns} via {@code gateway}. */
+    void defaultRoute(String ns, String gateway) throws IOException, InterruptedException {
+        sh("ip", "-n", ns, "route", "add", "default", "via", gateway);
+    }
+
+    /** The command prefix that runs a program inside {@code ns}. */
+    static List<String> in(String ns) {
+        return List.of("ip", "netns", "exec", ns);
+    }
+
+    /** Runs a command; fails with its output when it exits non-zero. Returns its output. */
+    static String sh(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IOException(String.join(" ", command) + " failed: " + out);
+        }
+        return out;
+    }
+
+    /** Kills whatever still runs in the namespaces and deletes them. */
+    @Override
+    public void close() throws IOException {
+        IOException failed = null;
+        for (String ns : created) {
+            try {
+                for (String pid : sh("ip", "netns", "pids", ns).split("\\s+")) {
+                    if (!pid.isBlank()) {
+                        new ProcessBuilder("kill", "-9", pid.strip()).start().waitFor();
+                    }
+                }
+                sh("ip", "netns", "del", ns);
+            } catch (IOException e) {
+                failed = e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failed = new IOException("interrupted while deleting " + ns, e);
+            }
+        }
+        created.clear();
+        if (failed != null) {
+            throw failed;
+        }
+    }
+}

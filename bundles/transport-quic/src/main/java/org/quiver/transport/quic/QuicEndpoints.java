@@ -24,7 +24,13 @@ public final class QuicEndpoints {
      */
     public static Endpoint create(LocalIdentity identity, InetSocketAddress bind, Map<String, ProtocolHandler> handlers)
             throws QuiverException {
-        QuicEndpoint.Builder builder = QuicEndpoint.builder(identity).bind(bind).idleTimeout(Duration.ofSeconds(30));
+        return create(identity, bind, handlers, null);
+    }
+
+    /** As {@link #create(LocalIdentity, InetSocketAddress, Map)}, reaching peers through {@code relay} too (null: direct only). */
+    public static Endpoint create(LocalIdentity identity, InetSocketAddress bind, Map<String, ProtocolHandler> handlers,
+                                  org.quiver.spi.relay.RelayProvider relay) throws QuiverException {
+        QuicEndpoint.Builder builder = QuicEndpoint.builder(identity).bind(bind).idleTimeout(Duration.ofSeconds(30)).relay(relay);
         handlers.forEach(builder::handler);
         return builder.build();
     }

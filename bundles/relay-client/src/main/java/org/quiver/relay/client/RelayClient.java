@@ -181,37 +181,34 @@ public final class RelayClient implements AutoCloseable {
         return true;
     }
 
-    /** Disconnects for good. Idempotent. */
+    /** Disconnects for good; never blocks (the connection is closed on the client's loop). Idempotent. */
     @Override
     public void close() {
-        if (state.get() == State.CLOSED) {
+        if (closing) {
             return;
         }
-        Runnable stop = () -> {
-            state.set(State.CLOSED);
-            cancelTimer();
-            authenticated = null;
-            if (channel != null) {
-                channel.close();
-                channel = null;
-            }
-            receiver.changed(this);
-            state.close();
-        };
-        if (loop.inEventLoop()) {
-            stop.run();
-        } else {
-            try {
-                loop.submit(stop).syncUninterruptibly();
-            } catch (java.util.concurrent.RejectedExecutionException stopped) {
-                state.set(State.CLOSED); // the loop is gone: nothing left to stop
+        closing = true;
+        authenticated = null; // nothing is sent from now on
+        state.set(State.CLOSED);
+        try {
+            loop.execute(() -> {
+                cancelTimer();
+                if (channel != null) {
+                    channel.close();
+                    channel = null;
+                }
+                receiver.changed(this);
                 state.close();
-            }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            state.close(); // the loop is gone, and the connection with it
         }
     }
 
+    private volatile boolean closing;
+
     private boolean closed() {
-        return state.get() == State.CLOSED;
+        return closing;
     }
 
     private void connect() {
@@ -307,7 +304,7 @@ public final class RelayClient implements AutoCloseable {
     private final class Handler extends SimpleChannelInboundHandler<WebSocketFrame> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
-            if (ctx.channel() != channel) {
+            if (ctx.channel() != channel || closed()) {
                 ctx.close();
                 return;
             }

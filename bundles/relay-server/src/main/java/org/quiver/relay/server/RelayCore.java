@@ -136,6 +136,11 @@ public final class RelayCore {
             return id;
         }
 
+        /** Queues a keepalive ping for the client (answered with a pong by a live client). */
+        public void ping(long payload) {
+            enqueue(new RelayFrame.Ping(payload));
+        }
+
         /** The next frame to send to the client, or null. */
         public synchronized RelayFrame poll() {
             return queue.pollFirst();
@@ -244,6 +249,11 @@ public final class RelayCore {
         /** Bytes that did not decode as a frame: this client is closed, nobody else is affected. */
         public void malformed(String why) {
             fail("malformed frame: " + why);
+        }
+
+        /** Closes a client that did not log in in time or went silent. */
+        public void expire(String why) {
+            fail(why);
         }
 
         private void fail(String reason) {

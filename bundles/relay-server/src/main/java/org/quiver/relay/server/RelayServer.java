@@ -39,15 +39,23 @@ public final class RelayServer implements AutoCloseable {
     /** Where clients connect: {@code ws://host:port/relay}. */
     public static final String PATH = "/relay";
 
+    /** How often the relay pings each client by default; a client silent for three intervals is closed. */
+    public static final java.time.Duration KEEPALIVE = java.time.Duration.ofSeconds(15);
+
     private final RelayCore core;
+    private final long keepaliveNanos;
     private final EventLoopGroup group;
     private final Channel server;
     private final Channel stun;
     private final java.util.concurrent.atomic.LongAdder stunAnswered = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder stunDropped = new java.util.concurrent.atomic.LongAdder();
 
-    private RelayServer(RelayCore core, InetSocketAddress bind, InetSocketAddress stunBind) throws IOException {
+    private RelayServer(RelayCore core, InetSocketAddress bind, InetSocketAddress stunBind, java.time.Duration keepalive) throws IOException {
         this.core = core;
+        if (keepalive.isNegative() || keepalive.isZero()) {
+            throw new IllegalArgumentException("the keepalive interval must be positive, got " + keepalive);
+        }
+        this.keepaliveNanos = keepalive.toNanos();
         this.group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("quiver-relay", true), NioIoHandler.newFactory());
         try {
             server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -87,12 +95,20 @@ public final class RelayServer implements AutoCloseable {
 
     /** Starts a relay with {@code limits} listening at {@code bind}, without STUN. */
     public static RelayServer start(InetSocketAddress bind, RelayCore.Limits limits) throws IOException {
-        return new RelayServer(new RelayCore(limits, System::nanoTime), bind, null);
+        return new RelayServer(new RelayCore(limits, System::nanoTime), bind, null, KEEPALIVE);
+    }
+
+    /**
+     * Starts a relay without STUN that pings its clients every {@code keepalive}: a client must log in within
+     * two intervals (at most 10 s) and is closed after three intervals without a frame from it.
+     */
+    public static RelayServer start(InetSocketAddress bind, RelayCore.Limits limits, java.time.Duration keepalive) throws IOException {
+        return new RelayServer(new RelayCore(limits, System::nanoTime), bind, null, keepalive);
     }
 
     /** Starts a relay at {@code bind} and a STUN Binding responder on UDP at {@code stunBind} (usually port 3478). */
     public static RelayServer start(InetSocketAddress bind, InetSocketAddress stunBind, RelayCore.Limits limits) throws IOException {
-        return new RelayServer(new RelayCore(limits, System::nanoTime), bind, Objects.requireNonNull(stunBind, "stunBind"));
+        return new RelayServer(new RelayCore(limits, System::nanoTime), bind, Objects.requireNonNull(stunBind, "stunBind"), KEEPALIVE);
     }
 
     /** The STUN responder's UDP address, or null when there is none. */
@@ -135,12 +151,32 @@ public final class RelayServer implements AutoCloseable {
         private volatile Channel channel;
         private volatile RelayCore.Session session;
         private volatile String closing;
+        /** When the client last sent a frame (event loop). */
+        private long lastRead = System.nanoTime();
+        private io.netty.util.concurrent.ScheduledFuture<?> keepalive;
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
             if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
                 channel = ctx.channel();
                 session = core.open(this);
+                long opened = System.nanoTime();
+                long loginNanos = Math.min(2 * keepaliveNanos, TimeUnit.SECONDS.toNanos(10));
+                // a client that never logs in, or goes silent, does not keep its slot
+                keepalive = ctx.channel().eventLoop().scheduleAtFixedRate(() -> {
+                    RelayCore.Session s = session;
+                    long now = System.nanoTime();
+                    if (s == null) {
+                        return;
+                    }
+                    if (s.id() == null && now - opened >= loginNanos) {
+                        s.expire("no login within " + TimeUnit.NANOSECONDS.toMillis(loginNanos) + " ms");
+                    } else if (now - lastRead >= 3 * keepaliveNanos) {
+                        s.expire("silent for " + TimeUnit.NANOSECONDS.toMillis(now - lastRead) + " ms");
+                    } else if (s.id() != null) {
+                        s.ping(now);
+                    }
+                }, Math.min(keepaliveNanos, loginNanos), Math.min(keepaliveNanos, loginNanos), TimeUnit.NANOSECONDS);
             }
             super.userEventTriggered(ctx, evt);
         }
@@ -150,6 +186,7 @@ public final class RelayServer implements AutoCloseable {
             if (session == null) {
                 return;
             }
+            lastRead = System.nanoTime();
             if (!(frame instanceof BinaryWebSocketFrame)) {
                 session.malformed("only binary messages carry relay frames");
                 return;
@@ -218,6 +255,9 @@ public final class RelayServer implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            if (keepalive != null) {
+                keepalive.cancel(false);
+            }
             if (session != null) {
                 session.closed();
             }

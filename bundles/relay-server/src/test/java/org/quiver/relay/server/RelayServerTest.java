@@ -1,6 +1,7 @@
 package org.quiver.relay.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -81,13 +82,21 @@ class RelayServerTest {
     }
 
     private Client connect() {
+        return connect(relay);
+    }
+
+    private static Client connect(RelayServer to) {
         Client c = new Client();
-        c.ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(relay.url()), c).join();
+        c.ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(to.url()), c).join();
         return c;
     }
 
     private Client login(LocalIdentity who) throws Exception {
-        Client c = connect();
+        return login(relay, who);
+    }
+
+    private static Client login(RelayServer to, LocalIdentity who) throws Exception {
+        Client c = connect(to);
         RelayFrame.ServerChallenge ch = (RelayFrame.ServerChallenge) c.next();
         c.send(new RelayFrame.ClientAuth(who.id(), who.sign(RelayFrame.ClientAuth.signedMessage(ch.challenge()))));
         assertThat(c.next()).isEqualTo(new RelayFrame.ServerConfirmsAuth());
@@ -144,5 +153,35 @@ class RelayServerTest {
         }
         assertThat(relay.core().stats().sessions()).as("the bad clients' sessions are gone").isEqualTo(1);
         assertThat(relay.core().stats().refused()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void clientsThatDoNotLogInOrGoSilentAreClosedAndLiveOnesArePinged() throws Exception {
+        try (RelayServer quick = RelayServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                new RelayCore.Limits(100, 64, 1L << 20, 1L << 20), java.time.Duration.ofMillis(200))) {
+            Client lurker = connect(quick);
+            assertThat(lurker.next()).isInstanceOf(RelayFrame.ServerChallenge.class);
+            assertThat(lurker.closed.get(5, TimeUnit.SECONDS)).as("no login within 400 ms").isEqualTo(1008);
+
+            Client silent = login(quick, Identities.ephemeral());
+            assertThat(silent.next()).as("the relay pings").isInstanceOf(RelayFrame.Ping.class);
+            assertThat(silent.closed.get(5, TimeUnit.SECONDS)).as("silent for three intervals").isEqualTo(1008);
+
+            Client alive = login(quick, Identities.ephemeral());
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            int pings = 0;
+            while (System.nanoTime() < end) {
+                Object o = alive.in.poll(100, TimeUnit.MILLISECONDS);
+                if (o instanceof RelayFrame.Ping p) {
+                    pings++;
+                    alive.send(new RelayFrame.Pong(p.payload()));
+                }
+            }
+            assertThat(pings).isGreaterThanOrEqualTo(3);
+            assertThat(alive.closed).as("a client that answers stays").isNotDone();
+            assertThat(quick.core().stats().authenticated()).isEqualTo(1);
+        }
+        assertThatThrownBy(() -> RelayServer.start(new InetSocketAddress(0), RelayCore.Limits.DEFAULT, java.time.Duration.ZERO))
+                .hasMessageContaining("keepalive");
     }
 }

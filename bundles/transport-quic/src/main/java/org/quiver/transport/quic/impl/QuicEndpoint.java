@@ -234,7 +234,11 @@ public final class QuicEndpoint implements Endpoint {
         this.bound = new WatchableValue<>("bound addresses", List.of(local));
         this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null, directAddresses(local)));
         if (b.relay != null) {
-            relay(b.relay);
+            try {
+                relay(b.relay);
+            } catch (IllegalStateException e) {
+                // a provider that cannot attach leaves the endpoint with direct paths only; the message says why
+            }
         }
     }
 
@@ -367,21 +371,27 @@ public final class QuicEndpoint implements Endpoint {
      * the old one is detached; connections on the relay path move to the new relay link and keep running
      * (datagrams in flight at the swap may be lost, which QUIC recovers). Direct paths are not touched.
      */
-    public synchronized void relay(org.quiver.spi.relay.RelayProvider provider) {
+    public void relay(org.quiver.spi.relay.RelayProvider provider) {
         if (closing.get() && provider != null) {
             return;
         }
-        org.quiver.spi.relay.RelayLink old = relayLink;
+        org.quiver.spi.relay.RelayLink old;
         org.quiver.spi.relay.RelayLink fresh = null;
-        if (provider != null) {
-            try {
-                fresh = provider.attach(relayAccess);
-            } catch (RuntimeException e) {
-                relayProblem = "the relay provider failed to attach: " + e;
+        RuntimeException failed = null;
+        // no lock is held while a link is closed: closing may wait for the provider's thread, which may be
+        // telling us of a home relay change at that very moment
+        synchronized (relayLock) {
+            old = relayLink;
+            if (provider != null) {
+                try {
+                    fresh = provider.attach(relayAccess);
+                } catch (RuntimeException e) {
+                    failed = new IllegalStateException("The relay provider " + provider + " failed to attach; direct paths only: " + e, e);
+                }
             }
+            relayLink = fresh;
+            pathLayer.relayAvailable(fresh != null);
         }
-        relayLink = fresh;
-        pathLayer.relayAvailable(fresh != null);
         if (fresh != null) {
             followHome(fresh, fresh.home().watch());
         } else {
@@ -390,9 +400,13 @@ public final class QuicEndpoint implements Endpoint {
         if (old != null) {
             quietly(old::close);
         }
+        if (failed != null) {
+            throw failed;
+        }
     }
 
-    private volatile String relayProblem = "";
+    private final Object relayLock = new Object();
+    private final Object homeLock = new Object();
 
     /** Keeps the own address's relay URL on {@code link}'s home relay while that link is in use. */
     private void followHome(org.quiver.spi.relay.RelayLink link, org.quiver.api.Watcher<java.util.Optional<java.net.URI>> w) {
@@ -407,13 +421,16 @@ public final class QuicEndpoint implements Endpoint {
         });
     }
 
-    private synchronized void homeChanged(java.net.URI home) {
-        if (java.util.Objects.equals(home, homeRelay) || addr.isClosed()) {
-            return;
+    private void homeChanged(java.net.URI home) {
+        java.net.URI previous;
+        synchronized (homeLock) {
+            if (java.util.Objects.equals(home, homeRelay) || addr.isClosed()) {
+                return;
+            }
+            previous = homeRelay;
+            homeRelay = home;
+            addr.update(a -> a.withRelayUrl(home));
         }
-        java.net.URI previous = homeRelay;
-        homeRelay = home;
-        addr.update(a -> a.withRelayUrl(home));
         event(org.quiver.api.EventTopics.RELAY_HOME_CHANGED, org.quiver.api.EventTopics.RELAY_URL, home == null ? null : home.toString(),
                 org.quiver.api.EventTopics.PREVIOUS, previous == null ? null : previous.toString());
     }

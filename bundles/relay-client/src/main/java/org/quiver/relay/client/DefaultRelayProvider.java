@@ -45,7 +45,7 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
     /** Peers whose relay is remembered per link, at most (least recently heard go first). */
     public static final int MAX_REMEMBERED_PEERS = 4096;
 
-    private final RelayClient.Options options;
+    private volatile RelayClient.Options options;
     private final EventLoopGroup group;
     private final Set<Link> links = new CopyOnWriteArraySet<>();
     private volatile List<URI> relays;
@@ -73,7 +73,17 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
 
     /** Uses {@code urls} from now on: attached endpoints connect to new relays and leave removed ones. */
     public void relays(List<URI> urls) {
-        this.relays = checked(urls);
+        relays(urls, options);
+    }
+
+    /**
+     * Uses {@code urls} and {@code options} from now on; connections made with other options (another set
+     * of trusted certificates, say) are made again.
+     */
+    public void relays(List<URI> urls, RelayClient.Options newOptions) {
+        List<URI> checked = checked(urls);
+        this.options = Objects.requireNonNull(newOptions, "options");
+        this.relays = checked;
         for (Link l : links) {
             group.execute(l::reconcile);
         }
@@ -133,6 +143,13 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
                 return;
             }
             List<URI> wanted = relays;
+            RelayClient.Options now = options;
+            for (Map.Entry<URI, RelayClient> e : List.copyOf(clients.entrySet())) {
+                if (!e.getValue().options().equals(now)) {
+                    clients.remove(e.getKey());
+                    e.getValue().close(); // made again below (or on demand) with the new options
+                }
+            }
             for (URI u : wanted) {
                 onDemandUsed.remove(u); // configured now: kept for good
                 clients.computeIfAbsent(u, this::client);

@@ -71,12 +71,26 @@ public final class RelayClient implements AutoCloseable {
      * @param maxBackoff      the longest reconnect delay
      * @param connectTimeout  TCP connect plus WebSocket handshake plus authentication, at most
      * @param writeBufferHigh bytes queued for the socket beyond which {@link #send} drops
+     * @param trust           PEM certificates trusted for {@code wss://} relays besides the JDK's CAs (a self-signed
+     *                        relay's own certificate, a private CA)
      */
-    public record Options(Duration pingInterval, Duration minBackoff, Duration maxBackoff, Duration connectTimeout, int writeBufferHigh) {
+    public record Options(Duration pingInterval, Duration minBackoff, Duration maxBackoff, Duration connectTimeout, int writeBufferHigh,
+                          java.util.List<java.nio.file.Path> trust) {
         public static final Options DEFAULT = new Options(Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofSeconds(10),
                 Duration.ofSeconds(10), 2 << 20);
 
+        /** Options that trust the JDK's CAs only. */
+        public Options(Duration pingInterval, Duration minBackoff, Duration maxBackoff, Duration connectTimeout, int writeBufferHigh) {
+            this(pingInterval, minBackoff, maxBackoff, connectTimeout, writeBufferHigh, java.util.List.of());
+        }
+
+        /** These options, trusting {@code certificates} too. */
+        public Options withTrust(java.util.List<java.nio.file.Path> certificates) {
+            return new Options(pingInterval, minBackoff, maxBackoff, connectTimeout, writeBufferHigh, certificates);
+        }
+
         public Options {
+            trust = java.util.List.copyOf(trust);
             if (pingInterval.isNegative() || pingInterval.isZero() || minBackoff.isNegative() || minBackoff.isZero()
                     || maxBackoff.compareTo(minBackoff) < 0 || connectTimeout.isNegative() || connectTimeout.isZero()
                     || writeBufferHigh < 65_536) {
@@ -126,13 +140,58 @@ public final class RelayClient implements AutoCloseable {
         this.backoffNanos = options.minBackoff().toNanos();
     }
 
-    /** A relay URL this client can use: {@code ws://host[:port]/path}. */
+    /** A relay URL this client can use: {@code ws://host[:port]/path} or {@code wss://host[:port]/path}. */
     public static URI checkUrl(URI url) {
         Objects.requireNonNull(url, "url");
-        if (!"ws".equalsIgnoreCase(url.getScheme()) || url.getHost() == null) {
-            throw new IllegalArgumentException("A relay URL is ws://host[:port]/relay (wss:// is not supported yet), got " + url);
+        if (!("ws".equalsIgnoreCase(url.getScheme()) || "wss".equalsIgnoreCase(url.getScheme())) || url.getHost() == null) {
+            throw new IllegalArgumentException("A relay URL is ws://host[:port]/relay or wss://host[:port]/relay, got " + url);
         }
         return url;
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    private io.netty.handler.ssl.SslContext tls;
+
+    /** TLS for wss:// relays: the JDK's CAs and {@code trust}, with the host name checked against the certificate. */
+    static io.netty.handler.ssl.SslContext clientTls(java.util.List<java.nio.file.Path> trust) throws java.io.IOException {
+        io.netty.handler.ssl.SslContextBuilder b = io.netty.handler.ssl.SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS");
+        try {
+            if (!trust.isEmpty()) {
+                java.security.KeyStore ks = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+                ks.load(null, null);
+                javax.net.ssl.TrustManagerFactory jdk = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+                jdk.init((java.security.KeyStore) null);
+                int n = 0;
+                for (javax.net.ssl.TrustManager tm : jdk.getTrustManagers()) {
+                    if (tm instanceof javax.net.ssl.X509TrustManager x) {
+                        for (java.security.cert.X509Certificate c : x.getAcceptedIssuers()) {
+                            ks.setCertificateEntry("jdk-" + n++, c);
+                        }
+                    }
+                }
+                java.security.cert.CertificateFactory cf = java.security.cert.CertificateFactory.getInstance("X.509");
+                for (java.nio.file.Path p : trust) {
+                    try (java.io.InputStream in = java.nio.file.Files.newInputStream(p)) {
+                        java.util.Collection<? extends java.security.cert.Certificate> certs = cf.generateCertificates(in);
+                        if (certs.isEmpty()) {
+                            throw new java.io.IOException("no certificate in " + p);
+                        }
+                        for (java.security.cert.Certificate c : certs) {
+                            ks.setCertificateEntry("trusted-" + n++, c);
+                        }
+                    }
+                }
+                javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(ks);
+                b.trustManager(tmf);
+            }
+            return b.build();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new java.io.IOException("cannot set up TLS with " + trust + ": " + e.getMessage(), e);
+        }
     }
 
     /** Connects (and keeps connecting). */
@@ -217,7 +276,17 @@ public final class RelayClient implements AutoCloseable {
         }
         state.set(State.CONNECTING);
         receiver.changed(this);
-        int port = url.getPort() > 0 ? url.getPort() : 80;
+        boolean secure = "wss".equalsIgnoreCase(url.getScheme());
+        int port = url.getPort() > 0 ? url.getPort() : secure ? 443 : 80;
+        if (secure && tls == null) {
+            try {
+                tls = clientTls(options.trust());
+            } catch (java.io.IOException e) {
+                failed("TLS: " + e.getMessage());
+                return;
+            }
+        }
+        io.netty.handler.ssl.SslContext ssl = secure ? tls : null;
         Handler handler = new Handler();
         WebSocketClientProtocolConfig ws = WebSocketClientProtocolConfig.newBuilder().webSocketUri(url).version(WebSocketVersion.V13)
                 .customHeaders(new DefaultHttpHeaders()).maxFramePayloadLength(RelayFrame.MAX_FRAME)
@@ -229,6 +298,9 @@ public final class RelayClient implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (ssl != null) {
+                            ch.pipeline().addLast(ssl.newHandler(ch.alloc(), url.getHost(), port));
+                        }
                         ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(8192),
                                 new WebSocketClientProtocolHandler(ws), handler);
                     }

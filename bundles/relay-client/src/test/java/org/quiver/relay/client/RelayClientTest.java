@@ -150,6 +150,7 @@ class RelayClientTest {
     @Test
     void badUrlsAndOptionsAreRefusedClearly() {
         assertThatThrownBy(() -> RelayClient.checkUrl(URI.create("http://r.example/relay"))).hasMessageContaining("ws://host");
+        assertThat(RelayClient.checkUrl(URI.create("wss://r.example/relay"))).hasScheme("wss");
         assertThatThrownBy(() -> RelayClient.checkUrl(URI.create("ws:relative"))).hasMessageContaining("ws://host");
         assertThatThrownBy(() -> new RelayClient.Options(Duration.ZERO, Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofSeconds(1), 1 << 20))
                 .isInstanceOf(IllegalArgumentException.class);

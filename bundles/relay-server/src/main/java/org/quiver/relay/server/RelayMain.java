@@ -13,17 +13,19 @@ import java.util.concurrent.CountDownLatch;
  *
  * <pre>
  * quiver-relay [--bind ADDR] [--port N] [--stun-port N|-1] [--max-clients N] [--queue N] [--rate BYTES_PER_S]
+ *              [--tls-cert CHAIN.pem --tls-key KEY.pem]
  * </pre>
  */
 public final class RelayMain {
     static final String USAGE = "usage: quiver-relay [--bind ADDR (0.0.0.0)] [--port N (3340)] [--stun-port N, -1 for none (3478)]"
-            + " [--max-clients N (10000)] [--queue FRAMES (512)] [--rate BYTES_PER_SECOND per client (4194304)]";
+            + " [--max-clients N (10000)] [--queue FRAMES (512)] [--rate BYTES_PER_SECOND per client (4194304)]"
+            + " [--tls-cert CHAIN.pem --tls-key KEY.pem (wss://)]";
 
     private RelayMain() {
     }
 
     /** The parsed command line. */
-    record Args(InetAddress bind, int port, int stunPort, RelayCore.Limits limits) {
+    record Args(InetAddress bind, int port, int stunPort, RelayCore.Limits limits, RelayServer.Tls tls) {
     }
 
     static Args parse(String... args) throws IOException {
@@ -34,6 +36,8 @@ public final class RelayMain {
         int maxClients = d.maxClients();
         int queue = d.queueFrames();
         long rate = d.bytesPerSecond();
+        String cert = null;
+        String key = null;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (i + 1 >= args.length) {
@@ -48,6 +52,8 @@ public final class RelayMain {
                     case "--max-clients" -> maxClients = range(flag, Integer.parseInt(v), 1, 1_000_000);
                     case "--queue" -> queue = range(flag, Integer.parseInt(v), 1, 1_000_000);
                     case "--rate" -> rate = Long.parseLong(v);
+                    case "--tls-cert" -> cert = v;
+                    case "--tls-key" -> key = v;
                     default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
                 }
             } catch (NumberFormatException e) {
@@ -57,7 +63,11 @@ public final class RelayMain {
         if (rate < 1024) {
             throw new IllegalArgumentException("--rate: at least 1024 bytes per second, got " + rate + "\n" + USAGE);
         }
-        return new Args(bind, port, stunPort, new RelayCore.Limits(maxClients, queue, rate, Math.max(2 * rate, 1 << 17)));
+        if ((cert == null) != (key == null)) {
+            throw new IllegalArgumentException("--tls-cert and --tls-key go together\n" + USAGE);
+        }
+        RelayServer.Tls tls = cert == null ? null : new RelayServer.Tls(java.nio.file.Path.of(cert), java.nio.file.Path.of(key));
+        return new Args(bind, port, stunPort, new RelayCore.Limits(maxClients, queue, rate, Math.max(2 * rate, 1 << 17)), tls);
     }
 
     private static int range(String flag, int v, int min, int max) {
@@ -70,8 +80,8 @@ public final class RelayMain {
     /** Starts the relay described by {@code a} and prints where it listens. */
     static RelayServer start(Args a, PrintStream out) throws IOException {
         InetSocketAddress ws = new InetSocketAddress(a.bind(), a.port());
-        RelayServer server = a.stunPort() < 0 ? RelayServer.start(ws, a.limits())
-                : RelayServer.start(ws, new InetSocketAddress(a.bind(), a.stunPort()), a.limits());
+        RelayServer server = RelayServer.start(new RelayServer.Config(ws, a.stunPort() < 0 ? null : new InetSocketAddress(a.bind(), a.stunPort()),
+                a.limits(), RelayServer.KEEPALIVE, a.tls()));
         out.println("relay listening at " + server.url() + (server.stunAddress() == null ? ""
                 : ", STUN at udp " + server.stunAddress().getAddress().getHostAddress() + ":" + server.stunAddress().getPort()));
         out.flush();

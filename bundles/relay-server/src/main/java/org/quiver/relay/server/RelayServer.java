@@ -50,8 +50,63 @@ public final class RelayServer implements AutoCloseable {
     private final java.util.concurrent.atomic.LongAdder stunAnswered = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder stunDropped = new java.util.concurrent.atomic.LongAdder();
 
+    /**
+     * TLS for the relay's WebSocket ({@code wss://}): a PEM certificate chain and its PEM private key (PKCS#8,
+     * as Let's Encrypt or {@code openssl req -x509 ... -nodes} write them).
+     */
+    public record Tls(java.nio.file.Path certificateChain, java.nio.file.Path privateKey) {
+        public Tls {
+            Objects.requireNonNull(certificateChain, "certificateChain");
+            Objects.requireNonNull(privateKey, "privateKey");
+        }
+
+        io.netty.handler.ssl.SslContext context() throws IOException {
+            for (java.nio.file.Path p : new java.nio.file.Path[] {certificateChain, privateKey}) {
+                if (!java.nio.file.Files.isReadable(p)) {
+                    throw new IOException("Cannot read the relay's TLS file " + p);
+                }
+            }
+            try {
+                return io.netty.handler.ssl.SslContextBuilder.forServer(certificateChain.toFile(), privateKey.toFile()).build();
+            } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+                throw new IOException("Cannot use " + certificateChain + " and " + privateKey + " for TLS: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Starts a relay as {@code config} says. */
+    public static RelayServer start(Config config) throws IOException {
+        return new RelayServer(new RelayCore(config.limits(), System::nanoTime), config.bind(), config.stunBind(), config.keepalive(),
+                config.tls() == null ? null : config.tls().context());
+    }
+
+    /**
+     * Everything a relay is started with.
+     *
+     * @param bind      the WebSocket's TCP address
+     * @param stunBind  the STUN responder's UDP address, or null for none
+     * @param limits    clients, queues, rates
+     * @param keepalive how often clients are pinged ({@link #KEEPALIVE} by default)
+     * @param tls       TLS for {@code wss://}, or null for plain {@code ws://}
+     */
+    public record Config(InetSocketAddress bind, InetSocketAddress stunBind, RelayCore.Limits limits, java.time.Duration keepalive, Tls tls) {
+        public Config {
+            Objects.requireNonNull(bind, "bind");
+            Objects.requireNonNull(limits, "limits");
+            Objects.requireNonNull(keepalive, "keepalive");
+        }
+    }
+
+    private final io.netty.handler.ssl.SslContext ssl;
+
     private RelayServer(RelayCore core, InetSocketAddress bind, InetSocketAddress stunBind, java.time.Duration keepalive) throws IOException {
+        this(core, bind, stunBind, keepalive, null);
+    }
+
+    private RelayServer(RelayCore core, InetSocketAddress bind, InetSocketAddress stunBind, java.time.Duration keepalive,
+                        io.netty.handler.ssl.SslContext ssl) throws IOException {
         this.core = core;
+        this.ssl = ssl;
         if (keepalive.isNegative() || keepalive.isZero()) {
             throw new IllegalArgumentException("the keepalive interval must be positive, got " + keepalive);
         }
@@ -64,6 +119,9 @@ public final class RelayServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (ssl != null) {
+                                ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                            }
                             ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192),
                                     new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder().websocketPath(PATH)
                                             .maxFramePayloadLength(RelayFrame.MAX_FRAME).checkStartsWith(false).build()),
@@ -125,11 +183,11 @@ public final class RelayServer implements AutoCloseable {
         return (InetSocketAddress) server.localAddress();
     }
 
-    /** The URL clients use: {@code ws://host:port/relay}. */
+    /** The URL clients use: {@code ws://host:port/relay}, or {@code wss://} with TLS. */
     public String url() {
         InetSocketAddress a = address();
         String host = a.getAddress().getHostAddress();
-        return "ws://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + PATH;
+        return (ssl == null ? "ws://" : "wss://") + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + PATH;
     }
 
     public RelayCore core() {

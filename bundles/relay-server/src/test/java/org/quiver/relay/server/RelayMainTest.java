@@ -23,6 +23,20 @@ class RelayMainTest {
         assertThatThrownBy(() -> RelayMain.parse("--port", "x")).hasMessageContaining("'x' is not a number");
         assertThatThrownBy(() -> RelayMain.parse("--rate", "10")).hasMessageContaining("at least 1024");
         assertThatThrownBy(() -> RelayMain.parse("--colour", "blue")).hasMessageContaining("unknown option --colour");
+        assertThatThrownBy(() -> RelayMain.parse("--tls-cert", "c.pem")).hasMessageContaining("--tls-cert and --tls-key go together");
+        RelayMain.Args tls = RelayMain.parse("--tls-cert", "/x/c.pem", "--tls-key", "/x/k.pem", "--port", "0");
+        assertThat(tls.tls()).isEqualTo(new RelayServer.Tls(java.nio.file.Path.of("/x/c.pem"), java.nio.file.Path.of("/x/k.pem")));
+        assertThatThrownBy(() -> RelayMain.start(tls, System.out)).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("Cannot read the relay's TLS file /x/c.pem");
+    }
+
+    @Test
+    void aKeyThatIsNotAKeyIsRefusedClearly(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path junk = java.nio.file.Files.writeString(dir.resolve("junk.pem"), "not a certificate");
+        RelayMain.Args a = RelayMain.parse("--bind", "127.0.0.1", "--port", "0", "--stun-port", "-1", "--tls-cert", junk.toString(),
+                "--tls-key", junk.toString());
+        assertThatThrownBy(() -> RelayMain.start(a, System.out)).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("for TLS");
     }
 
     @Test

@@ -39,7 +39,7 @@ public final class RelayProviderComponent implements RelayProvider {
 
     @Activate
     void activate() {
-        provider = new DefaultRelayProvider(urls(), RelayClient.Options.DEFAULT);
+        provider = new DefaultRelayProvider(urls(), options());
     }
 
     @Deactivate
@@ -59,10 +59,21 @@ public final class RelayProviderComponent implements RelayProvider {
         return urls;
     }
 
+    /** The defaults, trusting every certificate a relay configuration names. */
+    private RelayClient.Options options() {
+        java.util.Set<java.nio.file.Path> trust = new java.util.LinkedHashSet<>();
+        for (RelayUrlComponent r : configured) {
+            if (r.trust() != null) {
+                trust.add(r.trust());
+            }
+        }
+        return RelayClient.Options.DEFAULT.withTrust(List.copyOf(trust));
+    }
+
     private synchronized void update() {
         DefaultRelayProvider p = provider;
         if (p != null) {
-            p.relays(urls());
+            p.relays(urls(), options());
         }
     }
 

@@ -21,11 +21,15 @@ public final class RelayUrlComponent {
 
     @ObjectClassDefinition(name = "Quiver relay", description = "A relay server this node connects to (one configuration per relay)")
     public @interface Config {
-        @AttributeDefinition(name = "URL", description = "ws://host:port/relay")
+        @AttributeDefinition(name = "URL", description = "ws://host:port/relay, or wss:// for a relay with TLS")
         String url();
+
+        @AttributeDefinition(name = "Trusted certificate", description = "PEM file of a certificate to trust for wss:// besides the JDK's CAs (a self-signed relay's, a private CA's); empty: none")
+        String trustCertificate() default "";
     }
 
     private final URI url;
+    private final java.nio.file.Path trust;
 
     @Activate
     public RelayUrlComponent(Config config) {
@@ -35,9 +39,19 @@ public final class RelayUrlComponent {
         } catch (java.net.URISyntaxException e) {
             throw new IllegalArgumentException(PID + ": url '" + text + "' is not a URL: " + e.getMessage(), e);
         }
+        String t = config.trustCertificate() == null ? "" : config.trustCertificate().strip();
+        this.trust = t.isEmpty() ? null : java.nio.file.Path.of(t);
+        if (trust != null && !java.nio.file.Files.isReadable(trust)) {
+            throw new IllegalArgumentException(PID + ": trustCertificate " + trust + " cannot be read");
+        }
     }
 
     URI url() {
         return url;
+    }
+
+    /** A certificate to trust, or null. */
+    java.nio.file.Path trust() {
+        return trust;
     }
 }

@@ -24,10 +24,19 @@ import org.quiver.spi.relay.RelayLink;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RelayProviderComponentTest {
     private static RelayUrlComponent.Config config(String url) {
+        return config(url, "");
+    }
+
+    private static RelayUrlComponent.Config config(String url, String trust) {
         return new RelayUrlComponent.Config() {
             @Override
             public String url() {
                 return url;
+            }
+
+            @Override
+            public String trustCertificate() {
+                return trust;
             }
 
             @Override
@@ -42,6 +51,8 @@ class RelayProviderComponentTest {
         assertThatThrownBy(() -> new RelayUrlComponent(config("not a url"))).hasMessageContaining("org.quiver.relay.client")
                 .hasMessageContaining("not a url");
         assertThatThrownBy(() -> new RelayUrlComponent(config("http://r.example/"))).hasMessageContaining("ws://host");
+        assertThatThrownBy(() -> new RelayUrlComponent(config("wss://r.example/relay", "/no/such/cert.pem")))
+                .hasMessageContaining("trustCertificate /no/such/cert.pem cannot be read");
     }
 
     @Test

@@ -47,6 +47,12 @@ public final class RelayServerComponent {
 
         @AttributeDefinition(name = "Rate per client (bytes/s)", description = "Datagram bytes one client may send per second")
         long bytesPerSecond() default 4L << 20;
+
+        @AttributeDefinition(name = "TLS certificate chain", description = "PEM file; with the key, the relay serves wss:// (empty: ws://)")
+        String tlsCertificate() default "";
+
+        @AttributeDefinition(name = "TLS private key", description = "PEM (PKCS#8) file of the certificate's key")
+        String tlsKey() default "";
     }
 
     private final RelayServer server;
@@ -62,7 +68,14 @@ public final class RelayServerComponent {
         RelayCore.Limits limits = new RelayCore.Limits(config.maxClients(), config.queueFrames(), config.bytesPerSecond(),
                 Math.max(2 * config.bytesPerSecond(), 1 << 17));
         InetSocketAddress ws = new InetSocketAddress(bind, config.port());
-        server = config.stunPort() < 0 ? RelayServer.start(ws, limits) : RelayServer.start(ws, new InetSocketAddress(bind, config.stunPort()), limits);
+        String cert = config.tlsCertificate() == null ? "" : config.tlsCertificate().strip();
+        String key = config.tlsKey() == null ? "" : config.tlsKey().strip();
+        if (cert.isEmpty() != key.isEmpty()) {
+            throw new IllegalArgumentException(PID + ": tlsCertificate and tlsKey go together");
+        }
+        RelayServer.Tls tls = cert.isEmpty() ? null : new RelayServer.Tls(java.nio.file.Path.of(cert), java.nio.file.Path.of(key));
+        server = RelayServer.start(new RelayServer.Config(ws, config.stunPort() < 0 ? null : new InetSocketAddress(bind, config.stunPort()),
+                limits, RelayServer.KEEPALIVE, tls));
         Hashtable<String, Object> props = new Hashtable<>();
         props.put(URL_PROPERTY, server.url());
         org.quiver.spi.relay.RelayServerInfo info = new org.quiver.spi.relay.RelayServerInfo() {

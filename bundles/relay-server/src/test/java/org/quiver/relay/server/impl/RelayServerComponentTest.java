@@ -74,6 +74,16 @@ class RelayServerComponentTest {
             public long bytesPerSecond() {
                 return 1 << 20;
             }
+
+            @Override
+            public String tlsCertificate() {
+                return "";
+            }
+
+            @Override
+            public String tlsKey() {
+                return "";
+            }
         };
     }
 

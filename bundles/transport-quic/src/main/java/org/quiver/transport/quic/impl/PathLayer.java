@@ -156,8 +156,7 @@ final class PathLayer {
     private CandidateSet<InetSocketAddress> candidates(PathTable.Peer peer) {
         CandidateSet<InetSocketAddress> set = peer.candidates;
         if (set == null) {
-            set = new CandidateSet<>(timings, a -> PathTable.isRelay(a)
-                    ? (peer.relayUrl == null ? "relay" : peer.relayUrl.toString()) : text(a));
+            set = new CandidateSet<>(timings, a -> PathTable.isRelay(a) ? peer.relayLabel() : text(a));
             peer.candidates = set;
         }
         return set;

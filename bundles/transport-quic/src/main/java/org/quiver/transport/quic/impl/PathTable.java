@@ -31,8 +31,16 @@ final class PathTable {
         final InetSocketAddress mapped;
         /** The key of this peer's relay path (its own address in fd15:70a:510b:1::/64, never sent to). */
         final InetSocketAddress relay;
-        /** The relay the peer said it is at (its home relay), if known. */
+        /** The relay the peer said it is at (its home relay), if known: datagrams for it go there. */
         volatile java.net.URI relayUrl;
+        /** The relay a dial by id alone went through (ours), shown as the path until the peer's own is known. */
+        volatile java.net.URI dialedVia;
+
+        /** How the relay path is shown: the peer's relay, else the one we dialed through, else "relay". */
+        String relayLabel() {
+            java.net.URI u = relayUrl != null ? relayUrl : dialedVia;
+            return u == null ? "relay" : u.toString();
+        }
         volatile EndpointId id;
         volatile InetSocketAddress real;
         /** Live connections using this peer; a peer with none is forgotten after the idle timeout. */

@@ -370,8 +370,7 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     /** The path {@code real} of {@code peer}: a socket address, or its relay path. */
     static PathInfo info(java.net.InetSocketAddress real, PathTable.Peer peer) {
         if (PathTable.isRelay(real)) {
-            java.net.URI url = peer == null ? null : peer.relayUrl;
-            return new PathInfo(PathKind.RELAY, url == null ? "relay" : url.toString(), Optional.empty());
+            return new PathInfo(PathKind.RELAY, peer == null ? "relay" : peer.relayLabel(), Optional.empty());
         }
         return direct(real);
     }

@@ -731,7 +731,7 @@ public final class QuicEndpoint implements Endpoint {
         if (target.relayUrl().isPresent()) {
             peer.relayUrl = target.relayUrl().get();
         } else if (viaRelay && peer.relayUrl == null) {
-            peer.relayUrl = homeRelay; // by id alone: through our home relay, where we hope the peer is too
+            peer.dialedVia = homeRelay; // by id alone: through our home relay (wherever it is then), where we hope the peer is too
         }
         InetSocketAddress real = viaRelay ? peer.relay : direct;
         List<InetSocketAddress> published = target.directAddresses();

@@ -4,16 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -94,7 +89,7 @@ public class RelayNetnsIT {
             Path a = node(tmp.newFolder("a").toPath(), "198.18.1.2");
             Path b = node(tmp.newFolder("b").toPath(), "198.18.2.2");
             Path file = tmp.getRoot().toPath().resolve("payload.bin");
-            String sha = writeRandom(file, 64L * MIB);
+            String sha = TransferIT.writeRandom(file, 64L * MIB);
 
             ByteArrayOutputStream relayOut = new ByteArrayOutputStream();
             Process relay = relay(nsRelay, relayOut);
@@ -112,7 +107,7 @@ public class RelayNetnsIT {
                 assertThat(send.exitCode()).as(send.toString()).isZero();
                 assertThat(send.out()).contains("sent payload.bin (" + 64L * MIB + " bytes)").contains("sha256=" + sha).contains("relay " + RELAY_URL);
                 Path received = b.resolve("received/payload.bin");
-                assertThat(sha(received)).isEqualTo(sha);
+                assertThat(TransferIT.sha(received)).isEqualTo(sha);
 
                 // with b's ticket a also knows b's direct address: probed, never answered (no route), so the relay stays
                 Node.Result ping = Node.runIn(Netns.in(nsA), null, "--home", a.toString(), "-c",
@@ -136,27 +131,5 @@ public class RelayNetnsIT {
                 relay.destroyForcibly();
             }
         }
-    }
-
-    private static String writeRandom(Path file, long size) throws Exception {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        Random random = new Random(11);
-        byte[] buf = new byte[MIB];
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (long left = size; left > 0; left -= buf.length) {
-                random.nextBytes(buf);
-                out.write(buf);
-                sha.update(buf);
-            }
-        }
-        return HexFormat.of().formatHex(sha.digest());
-    }
-
-    private static String sha(Path file) throws Exception {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
-            in.transferTo(OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(sha.digest());
     }
 }

@@ -86,7 +86,8 @@ public class TransferIT {
         }
     }
 
-    private static String writeRandom(Path file, long size) throws Exception {
+    /** Writes {@code size} seeded random bytes to {@code file}; returns their SHA-256 (hex). */
+    static String writeRandom(Path file, long size) throws Exception {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         Random random = new Random(5);
         byte[] buf = new byte[MIB];
@@ -100,7 +101,8 @@ public class TransferIT {
         return HexFormat.of().formatHex(sha.digest());
     }
 
-    private static String sha(Path file) throws Exception {
+    /** The SHA-256 (hex) of {@code file}. */
+    static String sha(Path file) throws Exception {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
             in.transferTo(OutputStream.nullOutputStream());

@@ -277,6 +277,12 @@ public final class QuicEndpoint implements Endpoint {
         if (source == null || datagram == null || !datagram.hasRemaining()) {
             return;
         }
+        if (datagram.remaining() > MAX_UDP_PAYLOAD) {
+            // larger than any packet QUIC here sends or takes: what waits stays within 4,096 x 1,472 bytes
+            dropped.increment();
+            metrics.get().datagramDropped("relay-oversized");
+            return;
+        }
         if (relayQueued.incrementAndGet() > MAX_RELAY_BACKLOG) {
             relayQueued.decrementAndGet();
             dropped.increment();

@@ -27,24 +27,27 @@ class MetricsWiringTest {
                 .findFirst().orElse(0);
     }
 
+    /** Answers each stream with the number of bytes it carried. */
+    static void countBytes(org.quiver.api.Connection conn) throws Exception {
+        while (true) {
+            BiStream s;
+            try {
+                s = Blocking.await(conn.acceptBi(), Duration.ofMinutes(1));
+            } catch (QuiverException closed) {
+                return;
+            }
+            try (InputStream in = s.recv().inputStream(); OutputStream out = s.send().outputStream()) {
+                out.write(Long.toString(in.transferTo(OutputStream.nullOutputStream())).getBytes());
+            }
+        }
+    }
+
     @Test
     void connectionsBytesAndTicksAreCounted() throws Exception {
         InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         try (PrometheusTransportMetrics ma = new PrometheusTransportMetrics(); PrometheusTransportMetrics mb = new PrometheusTransportMetrics();
              QuicEndpoint b = QuicEndpoint.builder(Identities.ephemeral()).bind(lo).metrics(mb)
-                     .handler("m/1", conn -> {
-                         while (true) {
-                             BiStream s;
-                             try {
-                                 s = Blocking.await(conn.acceptBi(), Duration.ofMinutes(1));
-                             } catch (QuiverException closed) {
-                                 return;
-                             }
-                             try (InputStream in = s.recv().inputStream(); OutputStream out = s.send().outputStream()) {
-                                 out.write(Long.toString(in.transferTo(OutputStream.nullOutputStream())).getBytes());
-                             }
-                         }
-                     }).build();
+                     .handler("m/1", MetricsWiringTest::countBytes).build();
              QuicEndpoint a = QuicEndpoint.builder(Identities.ephemeral()).bind(lo).build()) {
             a.metrics(ma); // set while running, as the DS reference does
             Connection c = Blocking.await(a.connect(EndpointAddr.of(b.id(), null, List.of(b.localAddress())), "m/1"), Duration.ofSeconds(10));

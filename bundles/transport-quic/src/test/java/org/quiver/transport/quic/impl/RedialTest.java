@@ -15,31 +15,22 @@ import org.quiver.api.BiStream;
 import org.quiver.api.Blocking;
 import org.quiver.api.Connection;
 import org.quiver.api.EndpointAddr;
-import org.quiver.api.QuiverException;
 import org.quiver.identity.Identities;
 
+/**
+ * Closing a connection and dialing the same peer again at once, ten times: each new connection works, and
+ * both endpoints close promptly afterwards (a close-and-redial once seemed to make them exchange packets
+ * flat out; kept as a regression test).
+ */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RedialTest {
     @Test
     void closeAndRedial() throws Exception {
         InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         try (QuicEndpoint b = QuicEndpoint.builder(Identities.ephemeral()).bind(lo)
-                     .handler("m/1", conn -> {
-                         while (true) {
-                             BiStream s;
-                             try {
-                                 s = Blocking.await(conn.acceptBi(), Duration.ofMinutes(1));
-                             } catch (QuiverException closed) {
-                                 return;
-                             }
-                             try (InputStream in = s.recv().inputStream(); OutputStream out = s.send().outputStream()) {
-                                 out.write(Long.toString(in.transferTo(OutputStream.nullOutputStream())).getBytes());
-                             }
-                         }
-                     }).build();
+                     .probeInterval(Duration.ofMillis(100)).handler("m/1", MetricsWiringTest::countBytes).build();
              QuicEndpoint a = QuicEndpoint.builder(Identities.ephemeral()).bind(lo).build()) {
             for (int i = 0; i < 10; i++) {
-                long t0 = System.nanoTime();
                 Connection c = Blocking.await(a.connect(EndpointAddr.of(b.id(), null, List.of(b.localAddress())), "m/1"), Duration.ofSeconds(10));
                 BiStream s = Blocking.await(c.openBi(), Duration.ofSeconds(10));
                 try (OutputStream out = s.send().outputStream()) {
@@ -49,12 +40,10 @@ class RedialTest {
                     assertThat(new String(in.readAllBytes())).isEqualTo(Integer.toString(1 << 20));
                 }
                 c.close();
-                System.err.println("round " + i + " " + (System.nanoTime() - t0) / 1_000_000 + " ms dropped a=" + a.droppedDatagrams() + " b=" + b.droppedDatagrams());
             }
-            long t0 = System.nanoTime();
-            a.closeAsync().toCompletableFuture().get(20, TimeUnit.SECONDS);
-            b.closeAsync().toCompletableFuture().get(20, TimeUnit.SECONDS);
-            System.err.println("closed in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            // a storm of packets between the two would keep them from closing in time
+            a.closeAsync().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            b.closeAsync().toCompletableFuture().get(5, TimeUnit.SECONDS);
         }
     }
 }

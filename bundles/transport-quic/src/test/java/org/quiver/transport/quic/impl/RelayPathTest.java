@@ -246,4 +246,50 @@ class RelayPathTest {
         transfer(c, 1 << 20, 6);
         assertThat(a.paths(b.id())).anySatisfy(p -> assertThat(p.kind()).isEqualTo(PathKind.RELAY));
     }
+
+    @Test
+    void junkThroughTheRelayIsDroppedAndCountedAndTheEndpointGoesOn() throws Exception {
+        RelayServer relay = keep(RelayServer.start(LO, FAST));
+        URI url = URI.create(relay.url());
+        QuicEndpoint b = endpoint(keep(new DefaultRelayProvider(List.of(url), QUICK)), true);
+        awaitHome(b);
+        // a hostile relay client: authenticated (so the relay forwards), but everything it sends is junk
+        org.quiver.api.LocalIdentity mallory = Identities.ephemeral();
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        try {
+            RelayClient junk = new RelayClient(url, mallory.id(), mallory::sign, (v, src, d) -> { }, group.next(), QUICK).start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (junk.state().get() != RelayClient.State.CONNECTED && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            long before = b.droppedDatagrams();
+            Random r = new Random(9);
+            int sent = 0;
+            for (int size : new int[] {1, 20, 125, 1200, 1472, 1473, 9000, 65535}) {
+                for (int i = 0; i < 50; i++) {
+                    byte[] d = new byte[size];
+                    r.nextBytes(d);
+                    if (junk.send(b.id(), d)) {
+                        sent++;
+                    } else {
+                        Thread.sleep(1);
+                    }
+                }
+            }
+            assertThat(sent).isGreaterThan(300);
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (b.droppedDatagrams() - before < 100 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(b.droppedDatagrams() - before).as("oversized, unroutable and forged datagrams are counted").isGreaterThanOrEqualTo(100);
+            junk.close();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        // and the endpoint still serves
+        QuicEndpoint a = endpoint(keep(new DefaultRelayProvider(List.of(url), QUICK)), false);
+        awaitHome(a);
+        Connection c = Blocking.await(a.connect(b.id(), "sha/1"), Duration.ofSeconds(10));
+        transfer(c, 256 * 1024, 10);
+    }
 }

@@ -40,7 +40,7 @@ class SpiDefaultsTest {
     void discoveryPublishDefaultsToNothingAndRecordsValidate() throws Exception {
         EndpointId id = EndpointId.fromPublicKey(java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic());
         Discovery resolveOnly = (target, listener) -> listener::completed;
-        resolveOnly.publish(EndpointAddr.of(id));
+        resolveOnly.publish(null);
         DiscoveryItem item = new DiscoveryItem(EndpointAddr.of(id), "static", Instant.EPOCH);
         assertThat(item.provider()).isEqualTo("static");
         assertThatThrownBy(() -> new DiscoveryItem(null, "x", Instant.EPOCH)).isInstanceOf(NullPointerException.class);

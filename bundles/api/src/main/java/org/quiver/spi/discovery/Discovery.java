@@ -1,7 +1,6 @@
 package org.quiver.spi.discovery;
 
 import org.osgi.annotation.versioning.ConsumerType;
-import org.quiver.api.EndpointAddr;
 import org.quiver.api.EndpointId;
 
 /**
@@ -14,10 +13,11 @@ public interface Discovery {
     String NAME_PROPERTY = "quiver.discovery.name";
 
     /**
-     * Publishes this node's own address. Called on start and whenever the address changes; fire and
-     * forget: it must return quickly and never throw. The default publishes nothing (resolve-only).
+     * Publishes this node's own address, signed by this node ({@link EndpointRecord}). Called on start and
+     * whenever the address or home relay changes; fire and forget: it must return quickly and never throw.
+     * The default publishes nothing (resolve-only providers).
      */
-    default void publish(EndpointAddr self) {
+    default void publish(EndpointRecord self) {
     }
 
     /**

@@ -1,8 +1,10 @@
 /**
- * Discovery SPI: providers that publish this node's address and resolve peers' addresses by id. The endpoint holds every registered provider and asks them all at once.
+ * Discovery SPI: providers that publish this node's address and resolve peers' addresses by id. The endpoint
+ * holds every registered provider and asks them all at once. What providers carry between nodes is an
+ * {@link org.quiver.spi.discovery.EndpointRecord}: signed by the endpoint it describes, timestamped.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.quiver.spi.discovery;
 
 import org.osgi.annotation.bundle.Export;

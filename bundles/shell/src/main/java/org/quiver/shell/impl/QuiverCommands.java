@@ -42,7 +42,9 @@ import org.quiver.api.Ticket;
             "osgi.command.function=send",
             "osgi.command.function=sendfile",
             "osgi.command.function=relay",
-            "osgi.command.function=status"
+            "osgi.command.function=status",
+            "osgi.command.function=discover",
+            "osgi.command.function=discovery"
         })
 public final class QuiverCommands {
     static final String NO_IDENTITY = "This node has no identity: the org.quiver.identity component is not active "
@@ -112,6 +114,107 @@ public final class QuiverCommands {
     }
 
     private volatile org.quiver.spi.relay.RelayServerInfo relayServer;
+
+    /** The discovery providers installed, with their names; and what each said to the last quiver:discover. */
+    private final Map<org.quiver.spi.discovery.Discovery, String> discoveries = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, String> lastDiscovered = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addDiscovery(org.quiver.spi.discovery.Discovery d, Map<String, Object> properties) {
+        Object n = properties.get(org.quiver.spi.discovery.Discovery.NAME_PROPERTY);
+        discoveries.put(d, n != null ? n.toString() : d.getClass().getSimpleName());
+    }
+
+    void removeDiscovery(org.quiver.spi.discovery.Discovery d) {
+        discoveries.remove(d);
+    }
+
+    @Descriptor("list the discovery providers installed and what each answered to the last quiver:discover")
+    public String discovery() {
+        if (discoveries.isEmpty()) {
+            return "no discovery provider installed (static, mdns and dns are bundles: install one, or configure a static peer)";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String name : new java.util.TreeSet<>(discoveries.values())) {
+            sb.append(String.format(Locale.ROOT, "%-8s %s%n", name, lastDiscovered.getOrDefault(name, "not asked yet")));
+        }
+        return sb.toString().stripTrailing();
+    }
+
+    @Descriptor("ask every discovery provider for a peer at once: what each returns, and how fast")
+    public String discover(@Descriptor("the peer's id") String peer) throws InterruptedException {
+        EndpointId id = EndpointId.parse(peer);
+        Map<org.quiver.spi.discovery.Discovery, String> providers = Map.copyOf(discoveries);
+        if (providers.isEmpty()) {
+            throw new IllegalStateException(discovery());
+        }
+        Map<String, StringBuilder> answers = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(providers.size());
+        long t0 = System.nanoTime();
+        java.util.List<org.quiver.spi.discovery.Lookup> lookups = new java.util.ArrayList<>();
+        for (Map.Entry<org.quiver.spi.discovery.Discovery, String> e : providers.entrySet()) {
+            String name = e.getValue();
+            StringBuilder out = answers.computeIfAbsent(name, k -> new StringBuilder());
+            java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+            Runnable finish = () -> {
+                if (over.compareAndSet(false, true)) {
+                    done.countDown();
+                }
+            };
+            try {
+                lookups.add(e.getKey().resolve(id, new org.quiver.spi.discovery.DiscoveryListener() {
+                    @Override
+                    public void found(org.quiver.spi.discovery.DiscoveryItem item) {
+                        synchronized (out) {
+                            out.append(String.format(Locale.ROOT, "found in %.1f ms: %s (as of %s)%s; ", (System.nanoTime() - t0) / 1e6,
+                                    item.addr(), item.updated(), item.addr().id().equals(id) ? "" : " ABOUT ANOTHER ID"));
+                        }
+                    }
+
+                    @Override
+                    public void completed() {
+                        synchronized (out) {
+                            out.append(String.format(Locale.ROOT, "done in %.1f ms", (System.nanoTime() - t0) / 1e6));
+                        }
+                        finish.run();
+                    }
+
+                    @Override
+                    public void failed(Throwable cause) {
+                        synchronized (out) {
+                            out.append(String.format(Locale.ROOT, "failed in %.1f ms: %s", (System.nanoTime() - t0) / 1e6, cause.getMessage()));
+                        }
+                        finish.run();
+                    }
+                }));
+            } catch (RuntimeException ex) {
+                synchronized (out) {
+                    out.append("failed: ").append(ex);
+                }
+                finish.run();
+            }
+        }
+        boolean all = done.await(Protocols.TIMEOUT.toSeconds() / 3, java.util.concurrent.TimeUnit.SECONDS);
+        for (org.quiver.spi.discovery.Lookup l : lookups) {
+            if (l != null) {
+                l.cancel();
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String name : new java.util.TreeSet<>(answers.keySet())) {
+            String text;
+            StringBuilder out = answers.get(name);
+            synchronized (out) {
+                text = out.length() == 0 ? "no answer within " + Protocols.TIMEOUT.toSeconds() / 3 + " s" : out.toString();
+            }
+            lastDiscovered.put(name, id.shortString() + ": " + text);
+            sb.append(String.format(Locale.ROOT, "%-8s %s%n", name, text));
+        }
+        if (!all) {
+            sb.append("(some providers did not finish in time)\n");
+        }
+        return sb.toString().stripTrailing();
+    }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     void setRelayServer(org.quiver.spi.relay.RelayServerInfo r) {
@@ -263,13 +366,21 @@ public final class QuiverCommands {
         } else {
             EndpointId id = EndpointId.parse(peer);
             addr = known.get(id);
-            if (addr == null && !e.relays().isEmpty()) {
-                addr = EndpointAddr.of(id); // by id alone, through our home relay
-                awaitHomeRelay(e);
+            if (addr == null && (!discoveries.isEmpty() || !e.relays().isEmpty())) {
+                for (Connection c : e.connections()) {
+                    if (c.remoteId().equals(id) && c.alpn().equals(alpn) && c.isDialer() && !c.closed().toCompletableFuture().isDone()) {
+                        return c;
+                    }
+                }
+                if (discoveries.isEmpty()) {
+                    awaitHomeRelay(e); // by id alone, through our home relay
+                }
+                // the endpoint asks every discovery provider, then tries its home relay
+                return Blocking.await(e.connect(id, alpn), Protocols.TIMEOUT);
             }
             if (addr == null) {
                 throw new IllegalArgumentException("no address known for " + id.shortString()
-                        + " and no relay to reach it by id: give its ticket (quiver:addr on that node)");
+                        + ", no discovery provider and no relay to reach it by id: give its ticket (quiver:addr on that node)");
             }
         }
         for (Connection c : e.connections()) {

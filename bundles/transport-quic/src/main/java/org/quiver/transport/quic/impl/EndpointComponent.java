@@ -55,6 +55,9 @@ public final class EndpointComponent implements Endpoint {
 
         @AttributeDefinition(name = "Probe interval (ms)", description = "How often working paths are probed; a path silent for 3.25 intervals is left (min 20)")
         int probeIntervalMillis() default 2_000;
+
+        @AttributeDefinition(name = "Lookup timeout (ms)", description = "How long a dial by id waits for discovery results")
+        int lookupTimeoutMillis() default 10_000;
     }
 
     private final Map<ProtocolHandler, List<String>> registered = new ConcurrentHashMap<>();
@@ -80,6 +83,7 @@ public final class EndpointComponent implements Endpoint {
                 .idleTimeout(Duration.ofSeconds(Math.max(1, config.idleTimeoutSeconds())))
                 .maxPeers(Math.max(1, config.maxPeers()))
                 .probeInterval(Duration.ofMillis(Math.max(20, config.probeIntervalMillis())))
+                .lookupTimeout(Duration.ofMillis(Math.max(1, config.lookupTimeoutMillis())))
                 .pathSelector(selector)
                 .metrics(metrics)
                 .relay(relay)
@@ -91,6 +95,32 @@ public final class EndpointComponent implements Endpoint {
                 })
                 .build();
         registered.forEach((h, alpns) -> alpns.forEach(a -> endpoint.addHandler(a, h)));
+        discoveries.forEach(endpoint::addDiscovery);
+    }
+
+    private final Map<org.quiver.spi.discovery.Discovery, String> discoveries = new ConcurrentHashMap<>();
+
+    /**
+     * Every discovery provider: all are asked at once when a peer is dialed by id, and all get this node's
+     * signed address. Providers come and go while the endpoint runs.
+     */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addDiscovery(org.quiver.spi.discovery.Discovery d, Map<String, Object> properties) {
+        Object n = properties.get(org.quiver.spi.discovery.Discovery.NAME_PROPERTY);
+        String name = n != null ? n.toString() : d.getClass().getSimpleName() + "#" + properties.get("service.id");
+        discoveries.put(d, name);
+        QuicEndpoint e = endpoint;
+        if (e != null) {
+            e.addDiscovery(d, name);
+        }
+    }
+
+    void removeDiscovery(org.quiver.spi.discovery.Discovery d) {
+        discoveries.remove(d);
+        QuicEndpoint e = endpoint;
+        if (e != null) {
+            e.removeDiscovery(d);
+        }
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, target = "(" + ProtocolHandler.ALPN_PROPERTY + "=*)")

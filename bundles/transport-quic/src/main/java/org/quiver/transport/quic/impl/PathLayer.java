@@ -183,6 +183,17 @@ final class PathLayer {
         probeDue(peer, System.nanoTime());
     }
 
+    /** More published addresses of a peer (a later discovery result) become candidates. */
+    void published(PathTable.Peer peer, List<InetSocketAddress> addresses) {
+        CandidateSet<InetSocketAddress> set = candidates(peer);
+        for (InetSocketAddress a : addresses) {
+            if (reachable(a) && !PathTable.isRelay(a)) {
+                add(set, a, CandidateSet.Source.PUBLISHED);
+            }
+        }
+        probeDue(peer, System.nanoTime());
+    }
+
     /** A connection from {@code real} was accepted and its peer identified: that address is its first path. */
     void accepted(PathTable.Peer peer, InetSocketAddress real) {
         CandidateSet<InetSocketAddress> set = candidates(peer);

@@ -327,7 +327,11 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
         if (closeInfo == null) {
             closeInfo = new CloseInfo(cause, code, reason);
         }
-        channel.close(true, (int) code, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+        try {
+            channel.close(true, (int) code, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+        } catch (java.util.concurrent.RejectedExecutionException endpointGone) {
+            // the endpoint's loop has stopped: the connection went with it (a handler closing late, say)
+        }
     }
 
     @Override

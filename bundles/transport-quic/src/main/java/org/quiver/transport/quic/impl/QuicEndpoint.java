@@ -111,6 +111,7 @@ public final class QuicEndpoint implements Endpoint {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Duration idleTimeout;
     private final int maxConnectionsPerPeer;
+    private final Duration lookupTimeout;
     /** Datagrams that came through a relay and wait for the event loop, at most {@link #MAX_RELAY_BACKLOG}. */
     private final java.util.Queue<RelayDatagram> relayIn = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.concurrent.atomic.AtomicInteger relayQueued = new java.util.concurrent.atomic.AtomicInteger();
@@ -129,6 +130,7 @@ public final class QuicEndpoint implements Endpoint {
         this.handlers = new ConcurrentHashMap<>(b.handlers);
         this.idleTimeout = b.idleTimeout;
         this.maxConnectionsPerPeer = b.maxConnectionsPerPeer;
+        this.lookupTimeout = b.lookupTimeout;
         this.paths = new PathTable(b.maxPeers);
         this.pathLayer = new PathLayer(identity, paths, b.timings,
                 (to, datagram) -> {
@@ -233,6 +235,9 @@ public final class QuicEndpoint implements Endpoint {
         }, expiry, expiry, TimeUnit.NANOSECONDS);
         this.bound = new WatchableValue<>("bound addresses", List.of(local));
         this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null, directAddresses(local)));
+        b.discoveries.forEach(this::addDiscovery);
+        // records are refused after a day: publish again well before that
+        loop.scheduleAtFixedRate(() -> publish(null), 30, 30, TimeUnit.MINUTES);
         if (b.relay != null) {
             try {
                 relay(b.relay);
@@ -437,6 +442,7 @@ public final class QuicEndpoint implements Endpoint {
             homeRelay = home;
             addr.update(a -> a.withRelayUrl(home));
         }
+        publish(null);
         event(org.quiver.api.EventTopics.RELAY_HOME_CHANGED, org.quiver.api.EventTopics.RELAY_URL, home == null ? null : home.toString(),
                 org.quiver.api.EventTopics.PREVIOUS, previous == null ? null : previous.toString());
     }
@@ -698,6 +704,265 @@ public final class QuicEndpoint implements Endpoint {
         return connect(to, alpn);
     }
 
+    // ---- discovery ----
+
+    /** The discovery providers in use, with their names. */
+    private final Map<org.quiver.spi.discovery.Discovery, String> discoveries = new ConcurrentHashMap<>();
+
+    /**
+     * Uses {@code provider} (called {@code name}) to find peers by id from now on, and publishes this
+     * endpoint's signed address to it now and whenever the address changes.
+     */
+    public void addDiscovery(org.quiver.spi.discovery.Discovery provider, String name) {
+        discoveries.put(Objects.requireNonNull(provider, "provider"), Objects.requireNonNull(name, "name"));
+        publish(provider);
+    }
+
+    /** Stops using {@code provider}; lookups it is running are cancelled by their own timeout or result. */
+    public void removeDiscovery(org.quiver.spi.discovery.Discovery provider) {
+        discoveries.remove(provider);
+    }
+
+    /** Signs the own address now and hands it to {@code only} (or to every provider), off the loop; failures are the provider's. */
+    private void publish(org.quiver.spi.discovery.Discovery only) {
+        if (closing.get() || addr.isClosed()) {
+            return;
+        }
+        org.quiver.spi.discovery.EndpointRecord record;
+        try {
+            record = org.quiver.spi.discovery.EndpointRecord.sign(addr.get(), java.time.Instant.now(), identity::sign);
+        } catch (RuntimeException e) {
+            return; // the identity cannot sign (being replaced): the next change publishes
+        }
+        List<org.quiver.spi.discovery.Discovery> targets = only != null ? List.of(only) : List.copyOf(discoveries.keySet());
+        for (org.quiver.spi.discovery.Discovery d : targets) {
+            try {
+                handlerPool.execute(() -> {
+                    try {
+                        d.publish(record);
+                    } catch (RuntimeException | Error e) {
+                        // fire and forget: a provider's failure is its own
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * One lookup by id: every provider at once, results merged as they come; the first result that gives a
+     * usable path starts the dial, later ones add candidate paths. Bounded by {@link Builder#lookupTimeout};
+     * then (or when every provider is done without a result) the home relay is tried, or the dial fails
+     * saying what each provider answered.
+     */
+    private final class Resolution implements Runnable {
+        private final EndpointId id;
+        private final String alpn;
+        private final CompletableFuture<Connection> result = new CompletableFuture<>();
+        private final List<org.quiver.spi.discovery.Lookup> lookups = new ArrayList<>();
+        private final Map<String, String> outcomes = new java.util.LinkedHashMap<>();
+        private final long started = System.nanoTime();
+        private EndpointAddr merged;
+        private int pending;
+        private boolean dialing;
+        private boolean over;
+
+        Resolution(EndpointId id, String alpn) {
+            this.id = id;
+            this.alpn = alpn;
+            this.merged = EndpointAddr.of(id);
+        }
+
+        CompletionStage<Connection> start() {
+            Map<org.quiver.spi.discovery.Discovery, String> providers = Map.copyOf(discoveries);
+            synchronized (this) {
+                pending = providers.size();
+                providers.values().forEach(n -> outcomes.put(n, "no answer"));
+            }
+            for (Map.Entry<org.quiver.spi.discovery.Discovery, String> e : providers.entrySet()) {
+                String name = e.getValue();
+                try {
+                    org.quiver.spi.discovery.Lookup l = e.getKey().resolve(id, new Listener(name));
+                    synchronized (this) {
+                        if (l != null) {
+                            lookups.add(l);
+                        }
+                    }
+                } catch (RuntimeException | Error ex) {
+                    done(name, "failed: " + ex);
+                }
+            }
+            try {
+                loop.schedule(this, lookupTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                result.completeExceptionally(new QuiverException("The endpoint is closed"));
+            }
+            result.whenComplete((c, e) -> cancelAll());
+            return result;
+        }
+
+        /** The timeout. */
+        @Override
+        public void run() {
+            synchronized (this) {
+                if (over || dialing) {
+                    return;
+                }
+            }
+            giveUp("no usable result within " + lookupTimeout.toMillis() + " ms");
+        }
+
+        private void cancelAll() {
+            List<org.quiver.spi.discovery.Lookup> all;
+            synchronized (this) {
+                over = true;
+                all = List.copyOf(lookups);
+            }
+            for (org.quiver.spi.discovery.Lookup l : all) {
+                try {
+                    l.cancel();
+                } catch (RuntimeException e) {
+                    // its own problem
+                }
+            }
+        }
+
+        void found(String name, org.quiver.spi.discovery.DiscoveryItem item) {
+            String problem = null;
+            if (item == null || item.addr() == null) {
+                problem = "gave an empty result";
+            } else if (!item.addr().id().equals(id)) {
+                problem = "gave a result about " + item.addr().id().shortString();
+            } else if (item.updated().isBefore(java.time.Instant.now().minus(org.quiver.spi.discovery.EndpointRecord.DEFAULT_MAX_AGE))) {
+                problem = "gave a stale result (" + item.updated() + ")";
+            }
+            EndpointAddr dial = null;
+            EndpointAddr more = null;
+            synchronized (this) {
+                if (over) {
+                    return;
+                }
+                if (problem != null) {
+                    outcomes.put(name, problem);
+                    return;
+                }
+                outcomes.put(name, "found " + item.addr() + " in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
+                merged = merged.merge(item.addr());
+                if (!dialing && usable(merged)) {
+                    dialing = true;
+                    dial = merged;
+                } else if (dialing) {
+                    more = merged;
+                }
+            }
+            metrics.get().discoveryLookup(name, Duration.ofNanos(System.nanoTime() - started), true);
+            if (dial != null) {
+                connect(dial, alpn).whenComplete((c, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(e);
+                    } else {
+                        result.complete(c);
+                    }
+                });
+            } else if (more != null) {
+                learnPublished(more);
+            }
+        }
+
+        void done(String name, String outcome) {
+            boolean allDone;
+            synchronized (this) {
+                if (outcome != null && "no answer".equals(outcomes.get(name))) {
+                    outcomes.put(name, outcome);
+                }
+                allDone = --pending <= 0 && !dialing && !over;
+            }
+            if (outcome != null && outcome.startsWith("failed")) {
+                metrics.get().discoveryLookup(name, Duration.ofNanos(System.nanoTime() - started), false);
+            }
+            if (allDone) {
+                giveUp("every provider answered");
+            }
+        }
+
+        private void giveUp(String why) {
+            String summary;
+            synchronized (this) {
+                if (over || dialing) {
+                    return;
+                }
+                if (relayLink != null && homeRelay != null) {
+                    dialing = true; // nobody knows more: try our home relay, where the peer may be too
+                } else {
+                    over = true;
+                }
+                summary = outcomes.toString();
+            }
+            if (dialing) {
+                connect(EndpointAddr.of(id), alpn).whenComplete((c, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(new QuiverException("Cannot reach " + id.shortString() + ": discovery found nothing usable ("
+                                + why + "; " + summary + ") and the home relay did not reach it: " + e.getMessage(), e));
+                    } else {
+                        result.complete(c);
+                    }
+                });
+                return;
+            }
+            result.completeExceptionally(new QuiverException("Cannot find " + id.shortString() + ": " + why + "; " + summary));
+        }
+
+        private final class Listener implements org.quiver.spi.discovery.DiscoveryListener {
+            private final String name;
+            private final AtomicBoolean finished = new AtomicBoolean();
+
+            Listener(String name) {
+                this.name = name;
+            }
+
+            @Override
+            public void found(org.quiver.spi.discovery.DiscoveryItem item) {
+                if (!finished.get()) {
+                    Resolution.this.found(name, item);
+                }
+            }
+
+            @Override
+            public void completed() {
+                if (finished.compareAndSet(false, true)) {
+                    done(name, "nothing found");
+                }
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+                if (finished.compareAndSet(false, true)) {
+                    done(name, "failed: " + cause);
+                }
+            }
+        }
+    }
+
+    /** Whether a dial to {@code a} has a path: a direct address this socket can use, or a relay. */
+    private boolean usable(EndpointAddr a) {
+        return pickDirect(a) != null || (relayLink != null && a.relayUrl().isPresent());
+    }
+
+    /** A later discovery result: its addresses become candidate paths of a peer being dialed. */
+    private void learnPublished(EndpointAddr a) {
+        PathTable.Peer p = paths.byId(a.id());
+        if (p != null) {
+            a.relayUrl().ifPresent(u -> {
+                if (p.relayUrl == null) {
+                    p.relayUrl = u;
+                }
+            });
+            List<InetSocketAddress> direct = a.directAddresses();
+            onLoop(() -> pathLayer.published(p, direct));
+        }
+    }
+
     /** Datagrams dropped so far (unroutable, no path, queues full). */
     public long droppedDatagrams() {
         return dropped.sum();
@@ -705,6 +970,11 @@ public final class QuicEndpoint implements Endpoint {
 
     @Override
     public CompletionStage<Connection> connect(EndpointId id, String alpn) {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(alpn, "alpn");
+        if (!discoveries.isEmpty()) {
+            return new Resolution(id, alpn).start();
+        }
         if (relayLink != null) {
             return connect(EndpointAddr.of(id), alpn); // through our home relay: the peer may be there too
         }
@@ -1009,6 +1279,8 @@ public final class QuicEndpoint implements Endpoint {
         private java.util.function.BiConsumer<String, Map<String, Object>> events = (topic, props) -> { };
         private org.quiver.spi.metrics.TransportMetrics metrics;
         private org.quiver.spi.relay.RelayProvider relay;
+        private Duration lookupTimeout = Duration.ofSeconds(10);
+        private final Map<org.quiver.spi.discovery.Discovery, String> discoveries = new java.util.LinkedHashMap<>();
 
         private Builder(LocalIdentity identity) {
             this.identity = Objects.requireNonNull(identity, "identity");
@@ -1078,6 +1350,21 @@ public final class QuicEndpoint implements Endpoint {
         /** Where the endpoint reports its metrics (default: nowhere). */
         public Builder metrics(org.quiver.spi.metrics.TransportMetrics m) {
             this.metrics = m;
+            return this;
+        }
+
+        /** How long a dial by id waits for discovery results before it gives up (default 10 s). */
+        public Builder lookupTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("the lookup timeout must be positive, got " + timeout);
+            }
+            this.lookupTimeout = timeout;
+            return this;
+        }
+
+        /** A discovery provider to start with, called {@code name} (more can come and go: {@link QuicEndpoint#addDiscovery}). */
+        public Builder discovery(org.quiver.spi.discovery.Discovery provider, String name) {
+            discoveries.put(Objects.requireNonNull(provider, "provider"), Objects.requireNonNull(name, "name"));
             return this;
         }
 

@@ -49,6 +49,11 @@ class EndpointComponentTest {
             public int probeIntervalMillis() {
                 return 200;
             }
+
+            @Override
+            public int lookupTimeoutMillis() {
+                return 2000;
+            }
         };
     }
 

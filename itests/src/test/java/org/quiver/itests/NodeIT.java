@@ -16,6 +16,7 @@ import java.util.Collection;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.inject.Inject;
 import org.apache.felix.service.command.CommandProcessor;
@@ -82,7 +83,7 @@ public class NodeIT {
         }
         assertTrue("bundles not active: " + notActive, notActive.isEmpty());
         assertEquals("Quiver bundles in the container (api, identity, path, buffer, metrics, relay-protocol, relay-server, relay-client,"
-                + " transport-quic, shell)", 10, quiver);
+                + " discovery-static, transport-quic, shell)", 11, quiver);
     }
 
     @Test
@@ -100,11 +101,14 @@ public class NodeIT {
             }
             Collection<ComponentConfigurationDTO> configs = scr.getComponentConfigurationDTOs(d);
             assertFalse(d.name + " has a configuration", configs.isEmpty());
-            if (d.name.equals("org.quiver.relay.client.impl.RelayProviderComponent")) {
-                // the relay provider exists only while a relay is configured (org.quiver.relay.client-*.cfg): none is
+            String waitsFor = Map.of("org.quiver.relay.client.impl.RelayProviderComponent", "Relay",
+                    "org.quiver.discovery.configured.impl.StaticDiscoveryComponent", "Peer").get(d.name);
+            if (waitsFor != null) {
+                // present only while a relay (org.quiver.relay.client-*.cfg) or a static peer
+                // (org.quiver.discovery.static-*.cfg) is configured: none is here
                 for (ComponentConfigurationDTO c : configs) {
-                    assertEquals(d.name + " waits for a relay", ComponentConfigurationDTO.UNSATISFIED_REFERENCE, c.state);
-                    assertEquals("Relay", c.unsatisfiedReferences[0].name);
+                    assertEquals(d.name + " waits for its configuration", ComponentConfigurationDTO.UNSATISFIED_REFERENCE, c.state);
+                    assertEquals(waitsFor, c.unsatisfiedReferences[0].name);
                 }
                 continue;
             }

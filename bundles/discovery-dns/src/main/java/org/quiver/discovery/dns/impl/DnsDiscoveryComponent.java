@@ -89,6 +89,15 @@ public final class DnsDiscoveryComponent implements Discovery {
         }
     }
 
+    /**
+     * dnsjava keeps one selector thread for the process and a JVM shutdown hook that would run after the
+     * framework has unloaded its classes: both go when the provider does (dnsjava makes them again if needed).
+     */
+    @org.osgi.service.component.annotations.Deactivate
+    void deactivate() {
+        org.xbill.DNS.NioClient.close();
+    }
+
     @Override
     public void publish(EndpointRecord self) {
         dns.publish(self);

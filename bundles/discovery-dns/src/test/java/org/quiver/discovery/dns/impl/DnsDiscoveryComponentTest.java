@@ -103,6 +103,7 @@ class DnsDiscoveryComponentTest {
             }
             assertThat(found.get(1, TimeUnit.SECONDS).addr().id()).isEqualTo(alice.id());
             assertThat(c.toString()).contains(Bind9.ZONE).contains("published");
+            c.deactivate();
         }
     }
 

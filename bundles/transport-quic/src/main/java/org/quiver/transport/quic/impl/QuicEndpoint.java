@@ -368,6 +368,9 @@ public final class QuicEndpoint implements Endpoint {
         paths.learn(peer, peer.relay);
         pathLayer.relayHeard(peer);
         peer.touch();
+        if (route == ConnectionIds.Route.SERVER && peer.users.get() == 0 && !peer.relay.equals(peer.real) && ConnectionIds.isInitial(content)) {
+            paths.switchPath(peer, peer.relay); // a new connection through the relay: answer through it
+        }
         DatagramPacket mapped = new DatagramPacket(content, PathTable.LOCAL, peer.mapped);
         if (route == ConnectionIds.Route.SERVER) {
             serverSide.pipeline().fireChannelRead(mapped);

@@ -79,6 +79,12 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
             }
         }
         peer.touch();
+        if (route == ConnectionIds.Route.SERVER && peer.users.get() == 0 && !packet.sender().equals(peer.real)
+                && ConnectionIds.isInitial(content)) {
+            // a new connection from a peer with none live: answer where it comes from, not where an earlier
+            // (perhaps long gone) connection of it was
+            paths.switchPath(peer, packet.sender());
+        }
         DatagramPacket mapped = new DatagramPacket(content, PathTable.LOCAL, peer.mapped);
         if (route == ConnectionIds.Route.SERVER) {
             serverRead = true;

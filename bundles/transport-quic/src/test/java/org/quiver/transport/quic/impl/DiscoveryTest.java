@@ -143,4 +143,27 @@ class DiscoveryTest {
         assertThat(a.connect(nobody, "d/1").toCompletableFuture()).failsWithin(Duration.ofSeconds(1))
                 .withThrowableOfType(ExecutionException.class).withMessageContaining("by id alone");
     }
+
+    @Test
+    void twoProvidersAnsweringAtOnceDialOnce() throws Exception {
+        QuicEndpoint b = endpoint(QuicEndpoint.builder(Identities.ephemeral()));
+        EndpointAddr known = b.addr().get();
+        Discovery one = (id, l) -> {
+            l.found(new DiscoveryItem(known, "one", Instant.now()));
+            l.completed();
+            return () -> { };
+        };
+        Discovery two = (id, l) -> {
+            new Thread(() -> {
+                l.found(new DiscoveryItem(known, "two", Instant.now()));
+                l.completed();
+            }).start();
+            return () -> { };
+        };
+        QuicEndpoint a = endpoint(QuicEndpoint.builder(Identities.ephemeral()).discovery(one, "one").discovery(two, "two"));
+        for (int i = 0; i < 5; i++) {
+            Connection c = Blocking.await(a.connect(b.id(), "d/1"), Duration.ofSeconds(10));
+            assertThat(c.remoteId()).isEqualTo(b.id());
+        }
+    }
 }

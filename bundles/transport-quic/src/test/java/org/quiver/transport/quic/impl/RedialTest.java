@@ -46,4 +46,32 @@ class RedialTest {
             b.closeAsync().toCompletableFuture().get(5, TimeUnit.SECONDS);
         }
     }
+
+    /**
+     * A peer that restarts (same identity, another port) and dials again must be answered at its new port:
+     * its pings reach the old peer entry first, and the new connection's handshake once went to the old,
+     * dead port (seen with `bin/quiver -c` run twice against one node).
+     */
+    @Test
+    void aRestartedPeerIsAnsweredAtItsNewPort() throws Exception {
+        InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        org.quiver.api.LocalIdentity a = Identities.ephemeral();
+        try (QuicEndpoint b = QuicEndpoint.builder(Identities.ephemeral()).bind(lo).probeInterval(Duration.ofMillis(100))
+                .handler("m/1", MetricsWiringTest::countBytes).build()) {
+            for (int run = 0; run < 3; run++) {
+                try (QuicEndpoint client = QuicEndpoint.builder(a).bind(lo).probeInterval(Duration.ofMillis(100)).build()) {
+                    Connection c = Blocking.await(client.connect(EndpointAddr.of(b.id(), null, List.of(b.localAddress())), "m/1"),
+                            Duration.ofSeconds(10));
+                    BiStream s = Blocking.await(c.openBi(), Duration.ofSeconds(10));
+                    try (OutputStream out = s.send().outputStream()) {
+                        out.write(new byte[1000]);
+                    }
+                    try (InputStream in = s.recv().inputStream()) {
+                        assertThat(new String(in.readAllBytes())).as("run " + run).isEqualTo("1000");
+                    }
+                    Thread.sleep(300); // probes run both ways
+                }
+            }
+        }
+    }
 }

@@ -30,8 +30,14 @@ final class Netns implements AutoCloseable {
         sh("ip", "link", "add", ifA, "netns", a, "type", "veth", "peer", "name", ifB, "netns", b);
         sh("ip", "-n", a, "addr", "add", addrA, "dev", ifA);
         sh("ip", "-n", b, "addr", "add", addrB, "dev", ifB);
-        sh("ip", "-n", a, "link", "set", ifA, "up");
-        sh("ip", "-n", b, "link", "set", ifB, "up");
+        sh("ip", "-n", a, "link", "set", ifA, "multicast", "on", "up");
+        sh("ip", "-n", b, "link", "set", ifB, "multicast", "on", "up");
+    }
+
+    /** Sends {@code ns}'s multicast (mDNS) out of the link to {@code address}'s subnet. */
+    void multicastVia(String ns, String address) throws IOException, InterruptedException {
+        String dev = sh("ip", "-n", ns, "-o", "addr", "show", "to", address).trim().split("\\s+")[1];
+        sh("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", dev);
     }
 
     /** Routes everything from {@code ns} via {@code gateway}. */

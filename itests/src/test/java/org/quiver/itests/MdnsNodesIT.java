@@ -1,0 +1,48 @@
+package org.quiver.itests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/**
+ * Two distribution nodes on one link (network namespaces 198.18.10.1 and .2, a veth pair), each with the mDNS
+ * provider configured: a finds b by id alone on the link and reaches it.
+ */
+public class MdnsNodesIT {
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    private static Path node(Path home, String ip) throws Exception {
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = " + ip + "\n");
+        Files.writeString(home.resolve("conf/org.quiver.discovery.mdns.cfg"), "bindAddress = " + ip + "\n");
+        return home;
+    }
+
+    @Test
+    public void aNodeFindsAnotherOnTheLinkByIdAlone() throws Exception {
+        try (Netns net = new Netns()) {
+            String nsA = net.add("ma");
+            String nsB = net.add("mb");
+            net.link(nsA, "198.18.10.1/24", nsB, "198.18.10.2/24");
+            net.multicastVia(nsA, "198.18.10.1");
+            net.multicastVia(nsB, "198.18.10.2");
+            Path a = node(tmp.newFolder("a").toPath(), "198.18.10.1");
+            Path b = node(tmp.newFolder("b").toPath(), "198.18.10.2");
+            try (Node.Interactive nodeB = new Node.Interactive(Netns.in(nsB), "--home", b.toString())) {
+                String id = nodeB.typeUntil("quiver:id", "quiver>", 30).lines().filter(l -> l.matches(".*[a-z2-7]{52}.*"))
+                        .map(l -> l.replaceAll(".*([a-z2-7]{52}).*", "$1")).findFirst().orElseThrow();
+                nodeB.typeUntil("quiver:discovery", "mdns", 30);
+                Node.Result r = Node.runIn(Netns.in(nsA), null, "--home", a.toString(), "-c",
+                        "quiver:ping " + id + " 2; quiver:discover " + id);
+                assertThat(r.exitCode()).as(r.toString()).isZero();
+                assertThat(r.out()).contains("pong from " + id.substring(0, 10)).containsPattern("mdns +found in [0-9.]+ ms: EndpointAddr")
+                        .contains("198.18.10.2");
+            }
+        }
+    }
+}

@@ -32,10 +32,21 @@ public final class Bind9 implements AutoCloseable {
     private final int port;
     private final String secret;
     private final Path dir;
+    private final InetAddress listen;
 
     public Bind9(Path dir) throws IOException, InterruptedException {
+        this(dir, java.util.List.of(), InetAddress.getLoopbackAddress(), 0);
+    }
+
+    /**
+     * A bind9 started through {@code wrapper} (for example {@code ip netns exec NS}), listening on
+     * {@code listen} at {@code port} (0: a free one here; give one inside a namespace). Readiness is then read
+     * from named's log, since this process may not reach the address.
+     */
+    public Bind9(Path dir, java.util.List<String> wrapper, InetAddress listen, int port) throws IOException, InterruptedException {
         this.dir = dir;
-        this.port = freePort();
+        this.listen = listen;
+        this.port = port != 0 ? port : freePort();
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
         this.secret = Base64.getEncoder().encodeToString(key);
@@ -43,15 +54,17 @@ public final class Bind9 implements AutoCloseable {
                 + "@ IN NS ns." + ZONE + ".\nns IN A 127.0.0.1\n");
         Files.writeString(dir.resolve("named.conf"), "options {\n directory \"" + dir + "\";\n pid-file \"" + dir + "/named.pid\";\n"
                 + " session-keyfile \"" + dir + "/session.key\";\n managed-keys-directory \"" + dir + "\";\n"
-                + " listen-on port " + port + " { 127.0.0.1; };\n listen-on-v6 { none; };\n recursion no;\n allow-query { any; };\n"
+                + " listen-on port " + port + " { " + listen.getHostAddress() + "; };\n listen-on-v6 { none; };\n recursion no;\n allow-query { any; };\n"
                 + " dnssec-validation no;\n};\ncontrols { };\n"
                 + "key \"" + KEY + "\" { algorithm hmac-sha256; secret \"" + secret + "\"; };\n"
                 + "zone \"" + ZONE + "\" { type primary; file \"" + dir + "/" + ZONE + ".zone\"; allow-update { key \"" + KEY + "\"; }; };\n");
-        ProcessBuilder pb = new ProcessBuilder(named(), "-g", "-n", "1", "-c", dir.resolve("named.conf").toString())
+        java.util.List<String> command = new java.util.ArrayList<>(wrapper);
+        command.addAll(java.util.List.of(named(), "-g", "-n", "1", "-c", dir.resolve("named.conf").toString()));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("named.log").toFile());
         this.process = pb.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!answers()) {
+        while (wrapper.isEmpty() ? !answers() : !Files.readString(dir.resolve("named.log"), StandardCharsets.UTF_8).contains("running")) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 process.destroyForcibly();
                 throw new IOException("named did not start: " + Files.readString(dir.resolve("named.log"), StandardCharsets.UTF_8));
@@ -95,7 +108,7 @@ public final class Bind9 implements AutoCloseable {
     }
 
     public InetSocketAddress address() {
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        return new InetSocketAddress(listen, port);
     }
 
     public String secret() {

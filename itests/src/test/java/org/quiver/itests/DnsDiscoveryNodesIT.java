@@ -25,7 +25,7 @@ public class DnsDiscoveryNodesIT {
     }
 
     @Test
-    public void aNodeFindsAnotherByIdThroughDnsAloneAndWithStaticToo() throws Exception {
+    public void aNodeFindsAnotherByIdThroughDnsAloneStaticAloneAndBoth() throws Exception {
         try (Bind9 bind = new Bind9(tmp.newFolder("bind").toPath())) {
             Path a = tmp.newFolder("a").toPath();
             Path b = tmp.newFolder("b").toPath();
@@ -45,6 +45,14 @@ public class DnsDiscoveryNodesIT {
                 String at = nodeB.typeUntil("quiver:status", "bound:", 10).lines().filter(l -> l.startsWith("bound:")).findFirst().orElseThrow()
                         .replaceAll("bound: \\[/?([0-9.]+:[0-9]+)\\]", "$1");
                 Files.writeString(a.resolve("conf/org.quiver.discovery.static-b.cfg"), "id = " + id + "\naddresses = " + at + "\n");
+                // static alone: a third node that knows b only from its conf/
+                Path c = tmp.newFolder("c").toPath();
+                Files.createDirectories(c.resolve("conf"));
+                Files.writeString(c.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+                Files.writeString(c.resolve("conf/org.quiver.discovery.static-b.cfg"), "id = " + id + "\naddresses = " + at + "\n");
+                Node.Result alone = Node.run(null, "--home", c.toString(), "-c", "quiver:ping " + id + "; quiver:discovery");
+                assertThat(alone.exitCode()).as(alone.toString()).isZero();
+                assertThat(alone.out()).contains("pong from " + id.substring(0, 10)).contains("static").doesNotContain("dns ");
                 Node.Result both = Node.run(null, "--home", a.toString(), "-c", "quiver:discover " + id + "; quiver:ping " + id);
                 assertThat(both.exitCode()).as(both.toString()).isZero();
                 assertThat(both.out()).containsPattern("dns +found in").containsPattern("static +found in").contains("pong from " + id.substring(0, 10));

@@ -118,34 +118,73 @@ public class DnsHotInstallIT {
                     Duration.ofSeconds(60), Duration.ofSeconds(3), Duration.ofHours(24)))
                     .publishAsync(EndpointRecord.sign(peer.addr().get(), Instant.now(), peerId::sign)).get(10, TimeUnit.SECONDS);
 
-            // the node before the DNS bundle is there
-            Bundle dns = bundle("org.quiver.discovery-dns");
-            assertNotNull(dns);
-            String location = dns.getLocation();
-            dns.uninstall();
-            awaitDnsProvider(false);
+            // what the framework, SCR and the bundles print while bundles come and go: an error would show here
+            java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream err = System.err;
+            System.setErr(new java.io.PrintStream(new java.io.OutputStream() {
+                @Override
+                public void write(int b) {
+                    err.write(b);
+                    synchronized (log) {
+                        log.write(b);
+                    }
+                }
 
-            String before = failure(node, peer.id());
-            assertNotNull("without the DNS bundle nobody knows the peer", before);
-            assertTrue(before, before.contains("by id alone"));
-
-            Bundle installed = context.installBundle(location);
-            installed.start();
-            awaitDnsProvider(true);
-            Connection c = Blocking.await(node.connect(peer.id(), ALPN), Duration.ofSeconds(20));
-            assertEquals(peer.id(), c.remoteId());
-            c.close();
-
-            installed.uninstall();
-            awaitDnsProvider(false);
-            String after = failure(node, peer.id());
-            assertNotNull("the DNS bundle is gone", after);
-            assertTrue(after, after.contains("by id alone"));
-            assertEquals("the endpoint was never restarted", endpointService,
-                    (long) (Long) context.getServiceReference(Endpoint.class).getProperty("service.id"));
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    err.write(b, off, len);
+                    synchronized (log) {
+                        log.write(b, off, len);
+                    }
+                }
+            }, true));
+            try {
+                hotInstall(node, peer, location(), endpointService);
+            } finally {
+                System.setErr(err);
+            }
+            String printed;
+            synchronized (log) {
+                printed = log.toString(java.nio.charset.StandardCharsets.UTF_8);
+            }
+            assertTrue("no error while the bundle came and went:\n" + printed,
+                    !printed.contains("ERROR") && !printed.contains("Exception") && !printed.contains("Error"));
         } finally {
             cfg.delete();
             peer.close();
         }
+    }
+
+    private String location() {
+        Bundle dns = bundle("org.quiver.discovery-dns");
+        assertNotNull(dns);
+        return dns.getLocation();
+    }
+
+    private void hotInstall(Endpoint node, Endpoint peer, String location, long endpointService) throws Exception {
+        // the node before the DNS bundle is there
+        Bundle dns = bundle("org.quiver.discovery-dns");
+        assertNotNull(dns);
+        dns.uninstall();
+        awaitDnsProvider(false);
+
+        String before = failure(node, peer.id());
+        assertNotNull("without the DNS bundle nobody knows the peer", before);
+        assertTrue(before, before.contains("by id alone"));
+
+        Bundle installed = context.installBundle(location);
+        installed.start();
+        awaitDnsProvider(true);
+        Connection c = Blocking.await(node.connect(peer.id(), ALPN), Duration.ofSeconds(20));
+        assertEquals(peer.id(), c.remoteId());
+        c.close();
+
+        installed.uninstall();
+        awaitDnsProvider(false);
+        String after = failure(node, peer.id());
+        assertNotNull("the DNS bundle is gone", after);
+        assertTrue(after, after.contains("by id alone"));
+        assertEquals("the endpoint was never restarted", endpointService,
+                (long) (Long) context.getServiceReference(Endpoint.class).getProperty("service.id"));
     }
 }

@@ -54,7 +54,7 @@ public final class Bind9 implements AutoCloseable {
                 + "@ IN NS ns." + ZONE + ".\nns IN A 127.0.0.1\n");
         Files.writeString(dir.resolve("named.conf"), "options {\n directory \"" + dir + "\";\n pid-file \"" + dir + "/named.pid\";\n"
                 + " session-keyfile \"" + dir + "/session.key\";\n managed-keys-directory \"" + dir + "\";\n"
-                + " listen-on port " + port + " { " + listen.getHostAddress() + "; };\n listen-on-v6 { none; };\n recursion no;\n allow-query { any; };\n"
+                + " listen-on port " + this.port + " { " + listen.getHostAddress() + "; };\n listen-on-v6 { none; };\n recursion no;\n allow-query { any; };\n"
                 + " dnssec-validation no;\n};\ncontrols { };\n"
                 + "key \"" + KEY + "\" { algorithm hmac-sha256; secret \"" + secret + "\"; };\n"
                 + "zone \"" + ZONE + "\" { type primary; file \"" + dir + "/" + ZONE + ".zone\"; allow-update { key \"" + KEY + "\"; }; };\n");

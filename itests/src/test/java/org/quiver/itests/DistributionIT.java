@@ -131,10 +131,7 @@ public class DistributionIT {
             out.flush();
         }
         try (Node.Interactive node = new Node.Interactive("--home", home.toString())) {
-            String first = node.typeUntil("quiver:id", "quiver>", 20);
-            EndpointId before = EndpointId.parse(first.lines().map(l -> l.replaceFirst("^(quiver> )+", "").strip())
-                    .filter(l -> l.matches("[a-z2-7]{52}"))
-                    .findFirst().orElseThrow(() -> new AssertionError(node.output())));
+            EndpointId before = EndpointId.parse(node.answer("quiver:id", "[a-z2-7]{52}", 20));
 
             Files.copy(jar, deployed);
             node.typeUntil("lb -s", "org.quiver.itests.hotdeploy", 20);

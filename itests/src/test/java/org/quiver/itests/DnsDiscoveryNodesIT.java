@@ -32,8 +32,7 @@ public class DnsDiscoveryNodesIT {
             node(a, bind);
             node(b, bind);
             try (Node.Interactive nodeB = new Node.Interactive("--home", b.toString())) {
-                String id = nodeB.typeUntil("quiver:id", "quiver>", 30).lines().filter(l -> l.matches(".*[a-z2-7]{52}.*"))
-                        .map(l -> l.replaceAll(".*([a-z2-7]{52}).*", "$1")).findFirst().orElseThrow();
+                String id = nodeB.answer("quiver:id", "[a-z2-7]{52}", 30);
                 // b's record is in DNS once it published (asynchronously, at start)
                 nodeB.typeUntil("quiver:discover " + id, "dns      found", 30);
 

@@ -34,8 +34,7 @@ public class MdnsNodesIT {
             Path a = node(tmp.newFolder("a").toPath(), "198.18.10.1");
             Path b = node(tmp.newFolder("b").toPath(), "198.18.10.2");
             try (Node.Interactive nodeB = new Node.Interactive(Netns.in(nsB), "--home", b.toString())) {
-                String id = nodeB.typeUntil("quiver:id", "quiver>", 30).lines().filter(l -> l.matches(".*[a-z2-7]{52}.*"))
-                        .map(l -> l.replaceAll(".*([a-z2-7]{52}).*", "$1")).findFirst().orElseThrow();
+                String id = nodeB.answer("quiver:id", "[a-z2-7]{52}", 30);
                 // b's announcement carries its final address (the endpoint restarts once conf/ is read, and an
                 // announcement takes a second or two of probing on the link)
                 String at = nodeB.typeUntil("quiver:status", "bound: [/198.18.10.2:", 30).lines().filter(l -> l.startsWith("bound:"))
@@ -68,8 +67,7 @@ public class MdnsNodesIT {
                             + "\nserver = 198.18.11.1:5300\ntsigName = " + org.quiver.discovery.dns.Bind9.KEY + "\ntsigSecret = " + bind.secret() + "\n");
                 }
                 try (Node.Interactive nodeB = new Node.Interactive(Netns.in(nsB), "--home", b.toString())) {
-                    String id = nodeB.typeUntil("quiver:id", "quiver>", 30).lines().filter(l -> l.matches(".*[a-z2-7]{52}.*"))
-                            .map(l -> l.replaceAll(".*([a-z2-7]{52}).*", "$1")).findFirst().orElseThrow();
+                    String id = nodeB.answer("quiver:id", "[a-z2-7]{52}", 30);
                     nodeB.typeUntil("quiver:discover " + id, "dns      found", 30);
                     String at = nodeB.typeUntil("quiver:status", "bound:", 10).lines().filter(l -> l.startsWith("bound:")).findFirst()
                             .orElseThrow().replaceAll("bound: \\[/?([0-9.]+:[0-9]+)\\]", "$1");

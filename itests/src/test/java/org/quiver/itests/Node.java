@@ -144,6 +144,29 @@ final class Node {
                     + " s; output:\n" + output() + "\nerrors:\n" + errors());
         }
 
+        /**
+         * Types {@code line} every 300 ms until a line of what follows (prompts removed) matches {@code regex}, for at
+         * most {@code seconds}; returns that line. Unlike {@link #typeUntil}, a prompt printed while the node is
+         * still starting is not taken for the answer.
+         */
+        String answer(String line, String regex, int seconds) throws IOException, InterruptedException {
+            java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() < deadline) {
+                int mark = output().length();
+                type(line);
+                Thread.sleep(300);
+                for (String l : output().substring(mark).split("\\R")) {
+                    String text = l.replaceFirst("^(quiver> )+", "").strip();
+                    if (p.matcher(text).matches()) {
+                        return text;
+                    }
+                }
+            }
+            throw new AssertionError("no line matching " + regex + " after typing '" + line + "' for " + seconds
+                    + " s; output:\n" + output() + "\nerrors:\n" + errors());
+        }
+
         /** Ends the input and waits for the node to exit; returns its status. */
         int exit() throws IOException, InterruptedException {
             stdin.close();

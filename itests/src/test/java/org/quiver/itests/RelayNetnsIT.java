@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.Rule;
 import org.junit.Test;
@@ -95,9 +94,7 @@ public class RelayNetnsIT {
             Process relay = relay(nsRelay, relayOut);
             try (Node.Interactive nodeB = new Node.Interactive(Netns.in(nsB), "--home", b.toString())) {
                 nodeB.typeUntil("quiver:status", "home relay: " + RELAY_URL, 30);
-                Matcher m = Pattern.compile("(quiver[a-z2-7]{60,})").matcher(nodeB.typeUntil("quiver:addr", "quiver>", 10));
-                assertThat(m.find()).isTrue();
-                String ticket = m.group(1);
+                String ticket = nodeB.answer("quiver:addr", "quiver[a-z2-7]{60,}", 10);
                 String idB = org.quiver.api.EndpointAddr.fromTicket(ticket).id().toString();
                 assertThat(org.quiver.api.EndpointAddr.fromTicket(ticket).relayUrl()).hasValueSatisfying(u -> assertThat(u).hasToString(RELAY_URL));
 

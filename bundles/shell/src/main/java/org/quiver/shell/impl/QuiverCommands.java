@@ -132,7 +132,8 @@ public final class QuiverCommands {
     @Descriptor("list the discovery providers installed and what each answered to the last quiver:discover")
     public String discovery() {
         if (discoveries.isEmpty()) {
-            return "no discovery provider installed (static, mdns and dns are bundles: install one, or configure a static peer)";
+            return "no discovery provider active: configure one in conf/ (org.quiver.discovery.static-<peer>.cfg,"
+                    + " org.quiver.discovery.dns.cfg or org.quiver.discovery.mdns.cfg) or install another provider bundle";
         }
         StringBuilder sb = new StringBuilder();
         for (String name : new java.util.TreeSet<>(discoveries.values())) {

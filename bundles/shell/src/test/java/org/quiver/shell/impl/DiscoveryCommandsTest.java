@@ -24,8 +24,8 @@ class DiscoveryCommandsTest {
         QuiverCommands commands = new QuiverCommands();
         LocalIdentity me = Identities.ephemeral();
         commands.setIdentity(me);
-        assertThat(commands.discovery()).startsWith("no discovery provider installed");
-        assertThatThrownBy(() -> commands.discover(Identities.ephemeral().id().toString())).hasMessageContaining("no discovery provider");
+        assertThat(commands.discovery()).startsWith("no discovery provider active");
+        assertThatThrownBy(() -> commands.discover(Identities.ephemeral().id().toString())).hasMessageContaining("no discovery provider active");
         try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(lo)
                 .handler(Protocols.PING, c -> BuiltinHandlers.serveStreams(c, Protocols::servePing, workers)).build()) {
             EndpointAddr known = server.addr().get();
@@ -64,7 +64,7 @@ class DiscoveryCommandsTest {
             commands.removeDiscovery(table);
             commands.removeDiscovery(down);
             commands.removeDiscovery(broken);
-            assertThat(commands.discovery()).startsWith("no discovery provider installed");
+            assertThat(commands.discovery()).startsWith("no discovery provider active");
         } finally {
             workers.shutdownNow();
         }

@@ -44,6 +44,15 @@ public final class CandidateSet<K> {
     public static final int OPEN_DIRECT_PATHS = 2;
     /** Unanswered probes after which a never-working path is unusable. */
     public static final int ATTEMPTS_BEFORE_UNUSABLE = 3;
+    /**
+     * Probes a never-working (unusable) path still gets after it turned unusable, at the retry interval
+     * doubling each time; then it is left alone until {@link #rearm}ed (new information: the peer announced
+     * it again, or probed us from it). Punching is bounded: a path that never answers costs
+     * {@link #ATTEMPTS_BEFORE_UNUSABLE} + this many probes.
+     */
+    public static final int RETRIES_WHEN_UNUSABLE = 3;
+    /** The longest interval between probes of a path that worked and went silent (inactive): they back off to it. */
+    public static final long MAX_RETRY_NANOS = TimeUnit.SECONDS.toNanos(60);
     /** Outstanding probes remembered per path; older ones no longer validate it. */
     public static final int MAX_OUTSTANDING = 4;
     private static final int SAMPLES = 5;
@@ -354,7 +363,12 @@ public final class CandidateSet<K> {
 
     // ------------------------------------------------------------------ probes
 
-    /** Whether {@code c} should be probed at {@code now}: never-probed ones at once, then by state. */
+    /**
+     * Whether {@code c} should be probed at {@code now}: never-probed ones at once; working and validating
+     * ones every heartbeat; then retries, backing off: an unusable path gets {@link #RETRIES_WHEN_UNUSABLE}
+     * more probes and then none until rearmed, an inactive one (it worked before) backs off to
+     * {@link #MAX_RETRY_NANOS}. Relay paths are always probed (they are the fallback).
+     */
     public boolean probeDue(Candidate<K> c, long now) {
         if (c.state == PathState.CLOSED) {
             return false;
@@ -362,9 +376,43 @@ public final class CandidateSet<K> {
         if (!c.pinged) {
             return true;
         }
-        long interval = c.state == PathState.VALID || c.state == PathState.VALIDATING && c.unanswered < ATTEMPTS_BEFORE_UNUSABLE
-                ? timings.heartbeatNanos : timings.retryNanos;
+        long interval;
+        if (c.state == PathState.VALID || c.state == PathState.VALIDATING && c.unanswered < ATTEMPTS_BEFORE_UNUSABLE) {
+            interval = timings.heartbeatNanos;
+        } else if (c.kind == PathKind.RELAY) {
+            interval = timings.retryNanos;
+        } else {
+            int retries = Math.max(0, c.unanswered - ATTEMPTS_BEFORE_UNUSABLE);
+            if (c.state == PathState.UNUSABLE && retries >= RETRIES_WHEN_UNUSABLE) {
+                return false; // given up until rearmed
+            }
+            interval = Math.min(MAX_RETRY_NANOS, timings.retryNanos << Math.min(retries, 16));
+        }
         return now - c.lastPingNanos >= interval;
+    }
+
+    /**
+     * New reason to believe {@code c} may work (the peer announced it again, or a probe came from it): a
+     * path not working now is probed again at once, with a fresh attempt budget.
+     *
+     * @return whether anything changed (false for a working or closed path)
+     */
+    public boolean rearm(Candidate<K> c) {
+        if (c.state == PathState.VALID || c.state == PathState.CLOSED) {
+            return false;
+        }
+        if (c.state == PathState.UNUSABLE || c.state == PathState.INACTIVE) {
+            c.setState(PathState.VALIDATING);
+            viewsStale = true;
+        }
+        c.pinged = false;
+        c.unanswered = 0;
+        return true;
+    }
+
+    /** Whether {@code c} is out of probes until rearmed (a never-working path whose retries are spent). */
+    public boolean givenUp(Candidate<K> c) {
+        return c.state == PathState.UNUSABLE && c.unanswered >= ATTEMPTS_BEFORE_UNUSABLE + RETRIES_WHEN_UNUSABLE;
     }
 
     /** Records a probe with transaction {@code tx} sent on {@code c} at {@code now}. */

@@ -58,6 +58,45 @@ public final class EndpointComponent implements Endpoint {
 
         @AttributeDefinition(name = "Lookup timeout (ms)", description = "How long a dial by id waits for discovery results")
         int lookupTimeoutMillis() default 10_000;
+
+        @AttributeDefinition(name = "STUN servers", description = "host:port list (comma-separated) asked for this node's reflexive "
+                + "address; empty: each relay's host at port 3478 (the relay's own responder); 'none': no STUN")
+        String stunServers() default "";
+    }
+
+    /** The STUN servers a configuration names: null for the default (the relays'), empty for none. */
+    static List<InetSocketAddress> stunServers(String text) throws QuiverException {
+        String t = text == null ? "" : text.strip();
+        if (t.isEmpty()) {
+            return null;
+        }
+        if (t.equalsIgnoreCase("none")) {
+            return List.of();
+        }
+        List<InetSocketAddress> servers = new java.util.ArrayList<>();
+        for (String item : t.split(",")) {
+            String hp = item.strip();
+            int colon = hp.lastIndexOf(':');
+            String host = colon < 0 ? hp : hp.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port = QuicEndpoint.Builder.STUN_PORT;
+            if (colon >= 0 && hp.indexOf(':') == colon || hp.startsWith("[")) {
+                try {
+                    port = Integer.parseInt(hp.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    port = -1;
+                }
+            } else if (colon >= 0) {
+                host = hp; // a bare IPv6 address
+            }
+            if (host.isEmpty() || port < 1 || port > 65535) {
+                throw new QuiverException("org.quiver.endpoint: stunServers entry '" + hp + "' is not host:port (port 1-65535)");
+            }
+            servers.add(InetSocketAddress.createUnresolved(host, port));
+        }
+        return servers;
     }
 
     private final Map<ProtocolHandler, List<String>> registered = new ConcurrentHashMap<>();
@@ -87,6 +126,7 @@ public final class EndpointComponent implements Endpoint {
                 .pathSelector(selector)
                 .metrics(metrics)
                 .relay(relay)
+                .stunServers(stunServers(config.stunServers()))
                 .events((topic, props) -> {
                     org.osgi.service.event.EventAdmin ea = eventAdmin;
                     if (ea != null) {

@@ -46,6 +46,19 @@ final class PathLayer {
     static final int MAX_EARLY_ADDRESSES = 4;
     /** Own addresses as others observed them, remembered at most. */
     static final int MAX_OBSERVED = 8;
+    /**
+     * Call-me-maybe rounds per peer while it is reached through the relay only: at 0, 1, 2, 4 and 8 s after
+     * its connection came up (or after its direct path died, or our own addresses changed), then no more.
+     */
+    static final int CALL_ROUNDS = 5;
+    /** The first gap between call rounds; it doubles. */
+    static final long CALL_GAP_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** A call received is answered with ours unless we sent one this recently (so the two never loop). */
+    static final long CALL_REPLY_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    /** A ping from a path we are still validating is answered by our own ping at once, at most this often. */
+    static final long PUNCH_BACK_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Largest control datagram (probe, call, STUN) taken from the socket; larger ones are dropped. */
+    static final int MAX_CONTROL = 548;
 
     /** Sends a datagram on the real socket (event loop). */
     interface Output {
@@ -72,6 +85,10 @@ final class PathLayer {
     final LongAdder probesDropped = new LongAdder();
     final LongAdder pathSwitches = new LongAdder();
     final LongAdder selectorFailures = new LongAdder();
+    final LongAdder callsSent = new LongAdder();
+    final LongAdder callsReceived = new LongAdder();
+    private volatile java.util.function.Supplier<List<InetSocketAddress>> ownCandidates = List::of;
+    private volatile java.util.function.BiConsumer<InetSocketAddress, byte[]> stun = (from, d) -> { };
     private final java.util.LinkedHashSet<InetSocketAddress> observed = new java.util.LinkedHashSet<>();
     private long budgetWindow;
     private int budgetUsed;
@@ -117,6 +134,41 @@ final class PathLayer {
     /** Uses {@code s} (null: the default) from now on; the caller re-runs selection on the loop. */
     void selector(PathSelector s) {
         this.selector = s == null ? new DefaultPathSelector() : s;
+    }
+
+    /** Where the addresses we announce in call-me-maybe come from (interfaces, reflexive, observed). */
+    void ownCandidates(java.util.function.Supplier<List<InetSocketAddress>> supplier) {
+        this.ownCandidates = supplier;
+    }
+
+    /** Who gets STUN messages arriving on the socket (event loop). */
+    void stun(java.util.function.BiConsumer<InetSocketAddress, byte[]> handler) {
+        this.stun = handler;
+    }
+
+    /**
+     * Our own candidate addresses changed (a new reflexive address): peers still reached through the relay
+     * only get new call rounds (event loop).
+     */
+    void ownCandidatesChanged(long now) {
+        for (PathTable.Peer peer : paths.peers()) {
+            peer.callRounds = 0;
+            peer.nextCallNanos = now;
+        }
+    }
+
+    /**
+     * A datagram with the QUIC fixed bit clear arrived on the socket from {@code from}: a STUN message, a
+     * probe or a call-me-maybe; anything else is dropped and counted.
+     */
+    void onControl(InetSocketAddress from, byte[] d, long now) {
+        if (org.quiver.path.Stun.looksLikeStun(d)) {
+            stun.accept(from, d);
+        } else if (Probe.isCallMeMaybe(d)) {
+            onCall(from, d, now); // the relay is where calls come by; direct ones are dropped there
+        } else {
+            onProbe(from, d, now);
+        }
     }
 
     /** How often {@link #tick} should run. */
@@ -234,7 +286,8 @@ final class PathLayer {
     void onProbe(InetSocketAddress from, byte[] datagram, long now) {
         probesReceived.increment();
         this.now = now;
-        Probe.Result r = Probe.decode(datagram, identity.id(), selfBytes, lookup);
+        Probe.Result r = datagram.length == Probe.LENGTH ? Probe.decode(datagram, identity.id(), selfBytes, lookup)
+                : new Probe.Result(null, Probe.Reject.MALFORMED);
         if (r.probe() == null) {
             probesDropped.increment();
             return;
@@ -266,6 +319,10 @@ final class PathLayer {
                 if (c == null) {
                     add(peer.candidates, from, CandidateSet.Source.OBSERVED);
                     probeDue(peer, now);
+                } else if (!c.valid() && (!c.pinged() || now - c.lastPingNanos() >= PUNCH_BACK_GAP_NANOS)) {
+                    // its ping got through, so our NAT (and its) may now let ours through too: punch back at once
+                    peer.candidates.rearm(c);
+                    probeDue(peer, now);
                 }
             }
             return;
@@ -284,6 +341,84 @@ final class PathLayer {
     }
 
     private long now;
+
+    /**
+     * A call-me-maybe: the peer's candidates (its interfaces, its reflexive addresses). Each becomes a
+     * candidate probed at once (a fresh attempt budget), while the peer probes ours: both NATs open at the
+     * same time. Answered with our own call unless we sent one just now. Only taken through the relay, from
+     * a peer with a connection, once per transaction.
+     */
+    private void onCall(InetSocketAddress from, byte[] d, long now) {
+        callsReceived.increment();
+        this.now = now;
+        Probe.CallResult r = Probe.decodeCallMeMaybe(d, selfBytes, lookup);
+        if (r.call() == null) {
+            probesDropped.increment();
+            return;
+        }
+        PathTable.Peer peer = paths.byId(r.call().sender());
+        if (peer == null || peer.candidates == null || !from.equals(peer.relay) || !firstSight(peer, r.call().tx())) {
+            probesDropped.increment(); // not through its relay path, no connection, or replayed
+            return;
+        }
+        CandidateSet<InetSocketAddress> set = peer.candidates;
+        for (InetSocketAddress a : r.call().addresses()) {
+            if (reachable(a) && !PathTable.isRelay(a)) {
+                Candidate<InetSocketAddress> c = add(set, a, CandidateSet.Source.PUBLISHED);
+                if (c != null) {
+                    set.rearm(c);
+                }
+            }
+        }
+        probeDue(peer, now);
+        if (peer.callSentNanos == 0 || now - peer.callSentNanos >= CALL_REPLY_GAP_NANOS) {
+            sendCall(peer, now);
+        }
+    }
+
+    /** Sends {@code peer} our candidates through its relay path. */
+    private void sendCall(PathTable.Peer peer, long now) {
+        List<InetSocketAddress> own = new ArrayList<>();
+        for (InetSocketAddress a : ownCandidates.get()) {
+            if (!a.isUnresolved() && !a.getAddress().isLoopbackAddress() && !own.contains(a) && own.size() < Probe.MAX_CALL_ADDRESSES) {
+                own.add(a);
+            }
+        }
+        peer.callSentNanos = now;
+        callsSent.increment();
+        out.send(peer.relay, Probe.encodeCallMeMaybe(random.nextLong(), identity.id(), peer.id, own, keyFor(peer.id).mac()));
+    }
+
+    /**
+     * Hole punching for a peer with a live connection: while no direct path works and its relay path is a
+     * candidate, call rounds go out on the schedule of {@link #CALL_ROUNDS}; when a direct path that worked
+     * dies, the rounds start over.
+     */
+    private void punch(PathTable.Peer peer, CandidateSet<InetSocketAddress> set, long now) {
+        if (!relayUp || peer.id == null) {
+            return;
+        }
+        boolean direct = false;
+        for (Candidate<InetSocketAddress> c : set.candidates()) {
+            direct |= c.kind() == PathKind.DIRECT && c.valid();
+        }
+        if (direct) {
+            peer.hadDirect = true;
+            return;
+        }
+        if (peer.hadDirect) {
+            peer.hadDirect = false; // it fell back to the relay: try again from the start
+            peer.callRounds = 0;
+            peer.nextCallNanos = now;
+        }
+        Candidate<InetSocketAddress> relay = set.get(peer.relay);
+        if (peer.callRounds >= CALL_ROUNDS || now < peer.nextCallNanos || relay == null) {
+            return;
+        }
+        sendCall(peer, now);
+        peer.nextCallNanos = now + (CALL_GAP_NANOS << peer.callRounds);
+        peer.callRounds++;
+    }
 
     /** The cached key of a sender's raw id, or a new one while the budget lasts; null otherwise. */
     private Probe.Keyed lookup(byte[] d, int offset) {
@@ -354,6 +489,7 @@ final class PathLayer {
             boolean changed = set.expire(now);
             changed |= set.reopenIfNeeded();
             probeDue(peer, now);
+            punch(peer, set, now);
             if (changed) {
                 reselect(peer);
             }

@@ -51,6 +51,12 @@ final class PathTable {
         org.quiver.path.CandidateSet<InetSocketAddress> candidates;
         /** Transactions of the last pings this peer sent us, to drop replays; event loop only. */
         final long[] seenPings = new long[16];
+        /** Hole punching (event loop): call rounds sent, when the next is due, when one was last sent. */
+        int callRounds;
+        long nextCallNanos;
+        long callSentNanos;
+        /** Whether a direct path worked at the last look (event loop). */
+        boolean hadDirect;
         int seenPingsNext;
         /** Every real address this peer is known at, oldest first; guarded by itself. */
         final java.util.LinkedHashSet<InetSocketAddress> known = new java.util.LinkedHashSet<>();

@@ -39,6 +39,13 @@ final class Probe {
     static final int LENGTH = 125;
     static final byte PING = 0x01;
     static final byte PONG = 0x02;
+    /** A candidate announcement ("call me maybe"); variable length, see {@link #encodeCallMeMaybe}. */
+    static final byte CALL_ME_MAYBE = 0x03;
+    /** Addresses one call-me-maybe carries at most. */
+    static final int MAX_CALL_ADDRESSES = 16;
+    private static final int CALL_HEADER = 75;
+    private static final int CALL_ENTRY = 19;
+    private static final int TAG = 32;
     static final byte VERSION = 0x01;
     static final int AUTHENTICATED = 93;
     private static final byte[] LABEL = "quiver-probe-v1".getBytes(StandardCharsets.US_ASCII);
@@ -135,6 +142,93 @@ final class Probe {
             return new Result(null, Reject.BAD_TAG);
         }
         return new Result(new Probe(d[0], ByteBuffer.wrap(d, 2, 8).getLong(), keyed.id, address), null);
+    }
+
+    /**
+     * A "call me maybe" from {@code sender} to {@code recipient}: the addresses the sender may be reachable
+     * at (its interfaces', its reflexive ones), sent through the relay so that the recipient probes them while
+     * the sender probes the recipient's: both NATs open at once. Layout:
+     * <pre>
+     *   0      type         0x03
+     *   1      version      0x01
+     *   2..9   transaction  8 random bytes (a replayed call is recognised and ignored)
+     *   10..41 sender       the sender's EndpointId
+     *   42..73 recipient    the EndpointId the call is meant for
+     *   74     count        n, 0..16
+     *   75..   n entries    family (4 or 6), 16 address bytes (IPv4 in the first 4), 2 port bytes
+     *   then   tag          HMAC-SHA256 over everything before it, under the pair's probe key
+     * </pre>
+     */
+    static byte[] encodeCallMeMaybe(long tx, EndpointId sender, EndpointId recipient, java.util.List<InetSocketAddress> addresses, Mac mac) {
+        int n = Math.min(addresses.size(), MAX_CALL_ADDRESSES);
+        ByteBuffer b = ByteBuffer.allocate(CALL_HEADER + n * CALL_ENTRY + TAG);
+        b.put(CALL_ME_MAYBE).put(VERSION).putLong(tx).put(sender.toBytes()).put(recipient.toBytes()).put((byte) n);
+        for (int i = 0; i < n; i++) {
+            InetSocketAddress a = addresses.get(i);
+            byte[] ip = a.getAddress().getAddress();
+            b.put((byte) (ip.length == 4 ? 4 : 6)).put(Arrays.copyOf(ip, 16)).putShort((short) a.getPort());
+        }
+        byte[] out = b.array();
+        int tagged = out.length - TAG;
+        mac.update(out, 0, tagged);
+        try {
+            mac.doFinal(out, tagged);
+        } catch (javax.crypto.ShortBufferException e) {
+            throw new IllegalStateException(e); // 32 bytes are left: cannot happen
+        }
+        return out;
+    }
+
+    /** An authenticated call-me-maybe. */
+    record Call(long tx, EndpointId sender, java.util.List<InetSocketAddress> addresses) {}
+
+    /** The outcome of {@link #decodeCallMeMaybe}: a call, or why it was rejected. */
+    record CallResult(Call call, Reject reject) {}
+
+    /** Whether {@code d} could be a call-me-maybe (type and length); cheap. */
+    static boolean isCallMeMaybe(byte[] d) {
+        return d.length >= CALL_HEADER + TAG && d[0] == CALL_ME_MAYBE && (d.length - CALL_HEADER - TAG) % CALL_ENTRY == 0;
+    }
+
+    /** Parses and authenticates a call-me-maybe addressed to {@code self}; never throws on bad input. */
+    static CallResult decodeCallMeMaybe(byte[] d, byte[] selfBytes, Keys keys) {
+        if (!isCallMeMaybe(d) || d[1] != VERSION || (d[74] & 0xff) > MAX_CALL_ADDRESSES
+                || d.length != CALL_HEADER + (d[74] & 0xff) * CALL_ENTRY + TAG) {
+            return new CallResult(null, Reject.MALFORMED);
+        }
+        if (!Arrays.equals(d, 42, 74, selfBytes, 0, 32)) {
+            return new CallResult(null, Reject.NOT_FOR_US);
+        }
+        if (Arrays.equals(d, 10, 42, selfBytes, 0, 32)) {
+            return new CallResult(null, Reject.MALFORMED);
+        }
+        int n = d[74] & 0xff;
+        java.util.List<InetSocketAddress> addresses = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int at = CALL_HEADER + i * CALL_ENTRY;
+            if (d[at] != 4 && d[at] != 6) {
+                return new CallResult(null, Reject.MALFORMED);
+            }
+            try {
+                byte[] ip = Arrays.copyOfRange(d, at + 1, at + 1 + (d[at] == 4 ? 4 : 16));
+                int port = ((d[at + 17] & 0xff) << 8) | (d[at + 18] & 0xff);
+                if (port != 0) {
+                    addresses.add(new InetSocketAddress(InetAddress.getByAddress(ip), port));
+                }
+            } catch (UnknownHostException e) {
+                return new CallResult(null, Reject.MALFORMED); // cannot happen for 4 or 16 bytes
+            }
+        }
+        Keyed keyed = keys.lookup(d, 10);
+        if (keyed == null) {
+            return new CallResult(null, Reject.NO_KEY);
+        }
+        int tagged = d.length - TAG;
+        keyed.mac.update(d, 0, tagged);
+        if (!MessageDigest.isEqual(keyed.mac.doFinal(), Arrays.copyOfRange(d, tagged, d.length))) {
+            return new CallResult(null, Reject.BAD_TAG);
+        }
+        return new CallResult(new Call(ByteBuffer.wrap(d, 2, 8).getLong(), keyed.id, java.util.List.copyOf(addresses)), null);
     }
 
     @Override

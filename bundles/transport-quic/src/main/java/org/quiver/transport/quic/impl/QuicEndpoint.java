@@ -119,6 +119,9 @@ public final class QuicEndpoint implements Endpoint {
     private final RelayAccess relayAccess = new RelayAccess();
     private volatile org.quiver.spi.relay.RelayLink relayLink;
     private volatile java.net.URI homeRelay;
+    private final Reflexive reflexive;
+    private final List<InetSocketAddress> stunServers;
+    private volatile List<InetSocketAddress> interfaceAddresses = List.of();
     /**
      * TLS for accepted connections, offering the ALPNs of the current handlers; null when they changed since
      * it was made, and then made again (once) by the next handshake rather than at every change.
@@ -144,6 +147,15 @@ public final class QuicEndpoint implements Endpoint {
         if (b.selector != null) {
             pathLayer.selector(b.selector);
         }
+        this.stunServers = b.stunServers;
+        this.reflexive = new Reflexive((to, datagram) -> udp().writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to)),
+                this::reflexiveChanged);
+        pathLayer.stun((from, d) -> reflexive.onMessage(from, d, System.nanoTime()));
+        pathLayer.ownCandidates(() -> {
+            List<InetSocketAddress> own = new ArrayList<>(ownAddress().directAddresses());
+            own.addAll(pathLayer.observedAddresses());
+            return own;
+        });
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("quiver-endpoint", true), io);
         this.loop = group.next();
@@ -223,7 +235,9 @@ public final class QuicEndpoint implements Endpoint {
         long tick = pathLayer.tickNanos();
         loop.scheduleAtFixedRate(() -> {
             metrics.get().eventLoopTick("paths");
-            pathLayer.tick(System.nanoTime());
+            long now = System.nanoTime();
+            pathLayer.tick(now);
+            reflexive.tick(now);
         }, tick, tick, TimeUnit.NANOSECONDS);
         long expiry = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(b.pending.ttl().toNanos() / 2, TimeUnit.SECONDS.toNanos(1)));
         loop.scheduleAtFixedRate(() -> {
@@ -234,7 +248,11 @@ public final class QuicEndpoint implements Endpoint {
             }
         }, expiry, expiry, TimeUnit.NANOSECONDS);
         this.bound = new WatchableValue<>("bound addresses", List.of(local));
-        this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null, directAddresses(local)));
+        this.interfaceAddresses = directAddresses(local);
+        this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null, interfaceAddresses));
+        if (stunServers != null) {
+            resolveStunServers(stunServers);
+        }
         b.discoveries.forEach(this::addDiscovery);
         // records are refused after a day: publish again well before that
         loop.scheduleAtFixedRate(() -> publish(null), 30, 30, TimeUnit.MINUTES);
@@ -338,7 +356,7 @@ public final class QuicEndpoint implements Endpoint {
                 (buf, index) -> liveClientIds.contains(ByteBufKey.peek(buf, index, ConnectionIds.LENGTH)));
         PathTable.Peer peer = paths.byId(source);
         if (route == ConnectionIds.Route.PROBE) {
-            if (peer == null || content.readableBytes() != Probe.LENGTH) {
+            if (peer == null || content.readableBytes() > PathLayer.MAX_CONTROL) {
                 pathLayer.probesReceived.increment();
                 pathLayer.probesDropped.increment();
                 metrics.get().datagramDropped("bad-probe");
@@ -348,7 +366,11 @@ public final class QuicEndpoint implements Endpoint {
             byte[] bytes = ByteBufUtil.getBytes(content);
             content.release();
             pathLayer.relayHeard(peer);
-            pathLayer.onProbe(peer.relay, bytes, System.nanoTime());
+            if (Probe.isCallMeMaybe(bytes)) {
+                pathLayer.onControl(peer.relay, bytes, System.nanoTime());
+            } else {
+                pathLayer.onProbe(peer.relay, bytes, System.nanoTime()); // never STUN: nobody asks through a relay
+            }
             return 0;
         }
         if (route == ConnectionIds.Route.INVALID) {
@@ -445,9 +467,71 @@ public final class QuicEndpoint implements Endpoint {
             homeRelay = home;
             addr.update(a -> a.withRelayUrl(home));
         }
+        if (stunServers == null) {
+            autoStunServers();
+        }
         publish(null);
         event(org.quiver.api.EventTopics.RELAY_HOME_CHANGED, org.quiver.api.EventTopics.RELAY_URL, home == null ? null : home.toString(),
                 org.quiver.api.EventTopics.PREVIOUS, previous == null ? null : previous.toString());
+    }
+
+    private EndpointAddr ownAddress() {
+        return addr.get();
+    }
+
+    /** STUN at each relay's host, port {@value Builder#STUN_PORT} (the default when no servers were configured). */
+    private void autoStunServers() {
+        List<InetSocketAddress> auto = new ArrayList<>();
+        for (org.quiver.api.RelayStatus r : relays()) {
+            String host = r.url().getHost();
+            if (host != null) {
+                auto.add(InetSocketAddress.createUnresolved(host.startsWith("[") ? host.substring(1, host.length() - 1) : host, Builder.STUN_PORT));
+            }
+        }
+        resolveStunServers(auto);
+    }
+
+    /** Resolves host names on a pool thread (never the loop), then asks the servers of the socket's family. */
+    private void resolveStunServers(List<InetSocketAddress> servers) {
+        if (closing.get()) {
+            return;
+        }
+        try {
+            handlerPool.execute(() -> {
+                List<InetSocketAddress> resolved = new ArrayList<>();
+                for (InetSocketAddress s : servers) {
+                    InetSocketAddress r = s.isUnresolved() ? new InetSocketAddress(s.getHostString(), s.getPort()) : s;
+                    if (!r.isUnresolved() && pathLayer.reachable(r) && !resolved.contains(r)) {
+                        resolved.add(r);
+                    }
+                }
+                onLoop(() -> reflexive.servers(resolved));
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {
+            // closing, or a thousand tasks queued: the next home change tries again
+        }
+    }
+
+    /** Loop: the reflexive addresses changed; they lead the own address's direct addresses, and peers hear of them. */
+    private void reflexiveChanged(List<InetSocketAddress> found) {
+        if (addr.isClosed()) {
+            return;
+        }
+        java.util.LinkedHashSet<InetSocketAddress> all = new java.util.LinkedHashSet<>(found);
+        all.addAll(interfaceAddresses);
+        List<InetSocketAddress> list = new ArrayList<>(all);
+        addr.update(a -> a.withDirectAddresses(list.subList(0, Math.min(list.size(), EndpointAddr.MAX_DIRECT_ADDRESSES))));
+        pathLayer.ownCandidatesChanged(System.nanoTime());
+        try {
+            handlerPool.execute(() -> publish(null)); // signing takes a millisecond: not on the loop
+        } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {
+            // closing, or busy: the half-hourly publication carries it
+        }
+    }
+
+    /** The reflexive addresses STUN servers reported for the socket, and whether the NAT maps per destination. */
+    public List<InetSocketAddress> reflexiveAddresses() {
+        return reflexive.addresses();
     }
 
     @Override
@@ -1283,6 +1367,7 @@ public final class QuicEndpoint implements Endpoint {
         private org.quiver.spi.metrics.TransportMetrics metrics;
         private org.quiver.spi.relay.RelayProvider relay;
         private Duration lookupTimeout = Duration.ofSeconds(10);
+        private List<InetSocketAddress> stunServers;
         private final Map<org.quiver.spi.discovery.Discovery, String> discoveries = new java.util.LinkedHashMap<>();
 
         private Builder(LocalIdentity identity) {
@@ -1394,6 +1479,19 @@ public final class QuicEndpoint implements Endpoint {
             this.maxConnectionsPerPeer = max;
             return this;
         }
+
+        /**
+         * The STUN servers asked for the endpoint's reflexive addresses (host names are resolved off the event
+         * loop). Default (null): each relay's host at port {@value #STUN_PORT}, the relay's own responder;
+         * an empty list turns STUN off.
+         */
+        public Builder stunServers(List<InetSocketAddress> servers) {
+            this.stunServers = servers == null ? null : List.copyOf(servers);
+            return this;
+        }
+
+        /** The port STUN servers are asked at by default: the relays' (and the standard) STUN port. */
+        public static final int STUN_PORT = 3478;
 
         /** Binds the socket and starts the endpoint. */
         public QuicEndpoint build() throws QuiverException {

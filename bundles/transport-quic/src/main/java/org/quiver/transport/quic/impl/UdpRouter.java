@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The only handler on the real UDP socket: routes each datagram to the server-role or client-role QUIC
  * codec by connection id (see {@link ConnectionIds}), with its sender rewritten to the peer's mapped
- * address, hands probes to the {@link PathLayer}, or drops and counts it. No payload is copied: the same buffer is handed on.
+ * address, hands probes, calls and STUN answers to the {@link PathLayer}, or drops and counts it. No payload is copied: the same buffer is handed on.
  *
  * <p>Runs on the socket's event loop only.
  */
@@ -53,17 +53,18 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
         ConnectionIds.Route route = ConnectionIds.route(content,
                 (buf, index) -> liveClientIds.contains(ByteBufKey.peek(buf, index, ConnectionIds.LENGTH)));
         if (route == ConnectionIds.Route.PROBE) {
-            if (content.readableBytes() != Probe.LENGTH) {
+            // a probe, a STUN answer, or a call: small, never QUIC
+            if (content.readableBytes() > PathLayer.MAX_CONTROL) {
                 probes.probesReceived.increment();
                 probes.probesDropped.increment();
                 metrics.get().datagramDropped("bad-probe");
                 packet.release();
                 return;
             }
-            byte[] bytes = new byte[Probe.LENGTH];
+            byte[] bytes = new byte[content.readableBytes()];
             content.getBytes(content.readerIndex(), bytes);
             packet.release();
-            probes.onProbe(packet.sender(), bytes, System.nanoTime());
+            probes.onControl(packet.sender(), bytes, System.nanoTime());
             return;
         }
         if (route == ConnectionIds.Route.INVALID) {

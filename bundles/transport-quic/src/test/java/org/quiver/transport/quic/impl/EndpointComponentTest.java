@@ -54,7 +54,24 @@ class EndpointComponentTest {
             public int lookupTimeoutMillis() {
                 return 2000;
             }
+
+            @Override
+            public String stunServers() {
+                return "";
+            }
         };
+    }
+
+    @Test
+    void stunServersAreParsedWithClearErrors() throws Exception {
+        assertThat(EndpointComponent.stunServers(" ")).as("default: the relays'").isNull();
+        assertThat(EndpointComponent.stunServers("none")).isEmpty();
+        assertThat(EndpointComponent.stunServers("stun.example.org:3478, 198.18.0.1 ,[2001:db8::1]:19302"))
+                .extracting(a -> a.getHostString() + " " + a.getPort())
+                .containsExactly("stun.example.org 3478", "198.18.0.1 3478", "2001:db8::1 19302");
+        assertThatThrownBy(() -> EndpointComponent.stunServers("host:99999")).isInstanceOf(QuiverException.class)
+                .hasMessageContaining("stunServers entry 'host:99999'");
+        assertThatThrownBy(() -> EndpointComponent.stunServers("host:x")).isInstanceOf(QuiverException.class);
     }
 
     @Test

@@ -228,4 +228,96 @@ class PathLayerTest {
         assertThat(PathLayer.text(new InetSocketAddress("2001:db8:1:1:1:1:0:1", 5))).as("one zero group stays").isEqualTo("[2001:db8:1:1:1:1:0:1]:5");
         assertThat(PathLayer.text(new InetSocketAddress("1:0:0:1:0:0:0:1", 5))).isEqualTo("[1:0:0:1::1]:5");
     }
+
+    // ------------------------------------------------------------------ hole punching
+
+    /** Alice reaches bob through the relay only (as after a dial by id); her own candidates are {@code own}. */
+    private PathTable.Peer relayedBob(List<InetSocketAddress> own) {
+        aliceLayer.relayAvailable(true);
+        aliceLayer.ownCandidates(() -> own);
+        PathTable.Peer peer = alicePaths.forRelaySender(bob.id());
+        peer.users.incrementAndGet();
+        aliceLayer.dialing(peer, List.of(), peer.relay, true);
+        return peer;
+    }
+
+    private List<Probe.Call> callsTo(LocalIdentity reader, PathTable.Peer peer) {
+        List<Probe.Call> calls = new ArrayList<>();
+        for (Sent s : fromAlice) {
+            if (s.to().equals(peer.relay) && Probe.isCallMeMaybe(s.datagram())) {
+                calls.add(Probe.decodeCallMeMaybe(s.datagram(), reader.id().toBytes(),
+                        (x, off) -> new Probe.Keyed(alice.id(), Probe.mac(reader, alice.id()))).call());
+            }
+        }
+        return calls;
+    }
+
+    @Test
+    void aRelayedPeerIsCalledInBoundedRoundsWithOurCandidates() {
+        PathTable.Peer peer = relayedBob(List.of(aliceAt, new InetSocketAddress("127.0.0.1", 1000)));
+        long t = System.nanoTime();
+        for (int i = 0; i < 600; i++) { // a minute of ticks
+            aliceLayer.tick(t + i * 100 * MS);
+        }
+        List<Probe.Call> calls = callsTo(bob, peer);
+        assertThat(calls).as("one call per round, then no more").hasSize(PathLayer.CALL_ROUNDS);
+        assertThat(calls.get(0).addresses()).as("loopback is not announced").containsExactly(aliceAt);
+        assertThat(calls).extracting(Probe.Call::tx).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aCallMakesItsAddressesCandidatesProbedAtOnceAndIsAnsweredOnce() {
+        PathTable.Peer peer = relayedBob(List.of(aliceAt));
+        fromAlice.clear();
+        long now = System.nanoTime();
+        byte[] call = Probe.encodeCallMeMaybe(77, bob.id(), alice.id(), List.of(bobAt1, bobAt2), Probe.mac(bob, alice.id()));
+        aliceLayer.onControl(peer.relay, call, now);
+        assertThat(fromAlice).extracting(Sent::to).as("pings to both, and alice's own call back through the relay")
+                .containsExactlyInAnyOrder(bobAt1, bobAt2, peer.relay);
+        assertThat(callsTo(bob, peer)).singleElement().satisfies(c -> assertThat(c.addresses()).containsExactly(aliceAt));
+        // the same call again (replayed through the relay): ignored
+        aliceLayer.onControl(peer.relay, call, now + MS);
+        assertThat(fromAlice).hasSize(3);
+        // a call straight from the internet, or signed by someone else: dropped
+        aliceLayer.onControl(bobAt1, Probe.encodeCallMeMaybe(78, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())), now);
+        byte[] forged = Probe.encodeCallMeMaybe(79, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(mallory, alice.id()));
+        aliceLayer.onControl(peer.relay, forged, now);
+        assertThat(fromAlice).hasSize(3);
+        assertThat(aliceLayer.probesDropped.sum()).isEqualTo(3);
+    }
+
+    @Test
+    void punchingAPathThatNeverAnswersStopsAfterItsBudgetUntilCalledAgain() {
+        PathTable.Peer peer = relayedBob(List.of(aliceAt));
+        long t = System.nanoTime();
+        aliceLayer.onControl(peer.relay, Probe.encodeCallMeMaybe(1, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())), t);
+        for (int i = 1; i <= 3000; i++) { // five minutes of 100 ms ticks (heartbeat here: 100 ms)
+            aliceLayer.tick(t + i * 100 * MS);
+        }
+        long toBob = fromAlice.stream().filter(s -> s.to().equals(bobAt1)).count();
+        assertThat(toBob).as("attempts before unusable plus the retries").isEqualTo(CandidateSet.ATTEMPTS_BEFORE_UNUSABLE + CandidateSet.RETRIES_WHEN_UNUSABLE);
+        assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.UNUSABLE);
+        // bob calls again (say his NAT changed): a fresh budget
+        fromAlice.clear();
+        aliceLayer.onControl(peer.relay, Probe.encodeCallMeMaybe(2, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())),
+                t + 3001 * 100 * MS);
+        assertThat(fromAlice).extracting(Sent::to).contains(bobAt1);
+    }
+
+    @Test
+    void aPingFromAPathStillBeingPunchedIsAnsweredWithAPingAtOnce() {
+        PathTable.Peer peer = relayedBob(List.of(aliceAt));
+        long t = System.nanoTime();
+        aliceLayer.onControl(peer.relay, Probe.encodeCallMeMaybe(1, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())), t);
+        fromAlice.clear();
+        // alice's first ping was lost in bob's NAT; bob's ping gets through: alice pings back right away
+        aliceLayer.onProbe(bobAt1, probe(Probe.PING, bob, alice, 42, aliceAt), t + 150 * MS);
+        List<Sent> toBob = fromAlice.stream().filter(x -> x.to().equals(bobAt1)).toList();
+        assertThat(toBob).as("the pong, then alice's own ping").hasSize(2);
+        Probe back = read(toBob.get(1).datagram(), bob, alice);
+        assertThat(back.type).isEqualTo(Probe.PING);
+        aliceLayer.onProbe(bobAt1, pong(bob, alice, back.tx, aliceAt), t + 160 * MS);
+        assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALID);
+        assertThat(peer.real).as("direct beats the relay").isEqualTo(bobAt1);
+    }
 }

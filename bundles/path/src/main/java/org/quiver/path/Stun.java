@@ -1,4 +1,4 @@
-package org.quiver.relay.server;
+package org.quiver.path;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -10,7 +10,8 @@ import java.util.zip.CRC32;
  * The part of STUN (RFC 8489) a node needs to learn its reflexive address: Binding requests answered with
  * an XOR-MAPPED-ADDRESS and a FINGERPRINT. Requests are checked strictly (header, magic cookie, length,
  * attribute layout); one that is not a well-formed Binding request, or that carries a
- * comprehension-required attribute this responder does not know, gets no answer. Plain Java, stateless.
+ * comprehension-required attribute this responder does not know, gets no answer. Plain Java, stateless:
+ * the relay server answers with it, and endpoints ask with it from their own QUIC socket.
  */
 public final class Stun {
     static final int MAGIC_COOKIE = 0x2112A442;
@@ -73,6 +74,15 @@ public final class Stun {
             b.position(b.position() + padded);
         }
         return true;
+    }
+
+    /**
+     * Whether a datagram looks like STUN at all (RFC 8489 section 5: the two top bits zero, the magic cookie
+     * in bytes 4 to 7, a length that is a multiple of 4): cheap, so a socket shared with other protocols
+     * can tell STUN apart before parsing it.
+     */
+    public static boolean looksLikeStun(byte[] d) {
+        return d.length >= HEADER && (d[0] & 0xc0) == 0 && ByteBuffer.wrap(d, 4, 4).getInt() == MAGIC_COOKIE && (d.length - HEADER) % 4 == 0;
     }
 
     /** A Binding request with a random transaction id (for clients and tests). */

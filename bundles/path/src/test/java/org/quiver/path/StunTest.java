@@ -1,4 +1,4 @@
-package org.quiver.relay.server;
+package org.quiver.path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -23,6 +23,16 @@ final class Netns implements AutoCloseable {
         return ns;
     }
 
+    /** The full name of namespace {@code name} made by {@link #add}. */
+    String full(String name) {
+        return prefix + name;
+    }
+
+    /** The interface of {@code ns} that holds {@code address}. */
+    static String dev(String ns, String address) throws IOException, InterruptedException {
+        return sh("ip", "-n", ns, "-o", "addr", "show", "to", address).trim().split("\\s+")[1];
+    }
+
     /** Links {@code a} and {@code b} with a veth pair and gives each end its address (CIDR). */
     void link(String a, String addrA, String b, String addrB) throws IOException, InterruptedException {
         String ifA = "v" + Integer.toHexString((a + b).hashCode() & 0xfffffff);
@@ -36,8 +46,7 @@ final class Netns implements AutoCloseable {
 
     /** Sends {@code ns}'s multicast (mDNS) out of the link to {@code address}'s subnet. */
     void multicastVia(String ns, String address) throws IOException, InterruptedException {
-        String dev = sh("ip", "-n", ns, "-o", "addr", "show", "to", address).trim().split("\\s+")[1];
-        sh("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", dev);
+        sh("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", dev(ns, address));
     }
 
     /** Routes everything from {@code ns} via {@code gateway}. */

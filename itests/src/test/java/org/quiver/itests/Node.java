@@ -167,6 +167,29 @@ final class Node {
                     + " s; output:\n" + output() + "\nerrors:\n" + errors());
         }
 
+        /**
+         * Types {@code line} once and waits up to {@code seconds} until a line of what follows (prompts removed)
+         * matches {@code regex}; returns everything printed since (prompts removed). For commands that must run only once.
+         */
+        String typeOnce(String line, String regex, int seconds) throws IOException, InterruptedException {
+            java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+            int mark = output().length();
+            type(line);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                String since = output().substring(mark);
+                for (String l : since.split("\\R")) {
+                    String text = l.replaceFirst("^(quiver> )+", "").strip();
+                    if (p.matcher(text).matches()) {
+                        return since.replaceAll("(?m)^(quiver> )+", "");
+                    }
+                }
+            }
+            throw new AssertionError("no line matching " + regex + " within " + seconds + " s of typing '" + line + "'; output:\n"
+                    + output().substring(mark) + "\nerrors:\n" + errors());
+        }
+
         /** Ends the input and waits for the node to exit; returns its status. */
         int exit() throws IOException, InterruptedException {
             stdin.close();

@@ -253,6 +253,7 @@ public final class QuiverCommands {
             sb.append("endpoint: not active\n");
         } else {
             sb.append("bound: ").append(e.boundAddresses().get()).append('\n');
+            sb.append("addresses: ").append(e.addr().get().directAddresses()).append(" (reflexive ones, as STUN saw them, first)\n");
             sb.append("home relay: ").append(e.addr().get().relayUrl().map(Object::toString).orElse("none")).append('\n');
             sb.append("connections: ").append(e.connections().size()).append('\n');
         }
@@ -265,10 +266,35 @@ public final class QuiverCommands {
     }
 
     @Descriptor("connect to a peer and keep the connection (prints its id, path and round-trip time)")
-    public String connect(@Descriptor("the peer's ticket (from its quiver:addr)") String ticket) throws Exception {
-        Connection c = connection(ticket, Protocols.PING);
+    public String connect(@Descriptor("the peer's ticket (from its quiver:addr), or its id") String peer) throws Exception {
+        return connect(peer, 0);
+    }
+
+    @Descriptor("connect to a peer and keep the connection; if it runs through a relay, wait up to the given seconds for a direct "
+            + "path (hole punching) and say how long that took")
+    public String connect(@Descriptor("the peer's ticket (from its quiver:addr), or its id") String peer,
+            @Descriptor("seconds to wait for a direct path (0: do not wait)") int waitDirectSeconds) throws Exception {
+        if (waitDirectSeconds < 0 || waitDirectSeconds > 600) {
+            throw new IllegalArgumentException("seconds to wait for a direct path must be 0 to 600");
+        }
+        long start = System.nanoTime();
+        Connection c = connection(peer, Protocols.PING);
+        long connected = System.nanoTime() - start;
         long rtt = Protocols.ping(c);
-        return "connected to " + c.remoteId() + " via " + c.path().get() + String.format(Locale.ROOT, ", rtt %.2f ms", rtt / 1e6);
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "connected to %s via %s in %d ms, rtt %.2f ms", c.remoteId(),
+                c.path().get(), connected / 1_000_000, rtt / 1e6));
+        if (waitDirectSeconds > 0) {
+            long deadline = start + java.util.concurrent.TimeUnit.SECONDS.toNanos(waitDirectSeconds);
+            while (c.path().get().kind() != org.quiver.api.PathKind.DIRECT && System.nanoTime() < deadline
+                    && !c.closed().toCompletableFuture().isDone()) {
+                Thread.sleep(10);
+            }
+            org.quiver.api.PathInfo now = c.path().get();
+            out.append('\n').append(now.kind() == org.quiver.api.PathKind.DIRECT
+                    ? String.format(Locale.ROOT, "direct after %d ms: %s", (System.nanoTime() - start) / 1_000_000, now)
+                    : "still " + now + " after " + waitDirectSeconds + " s (no direct path)");
+        }
+        return out.toString();
     }
 
     @Descriptor("list the live connections: peer id, protocol, who dialed, path")

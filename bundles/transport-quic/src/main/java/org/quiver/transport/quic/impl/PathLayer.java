@@ -55,8 +55,6 @@ final class PathLayer {
     static final long CALL_GAP_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** A call received is answered with ours unless we sent one this recently (so the two never loop). */
     static final long CALL_REPLY_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
-    /** A ping from a path we are still validating is answered by our own ping at once, at most this often. */
-    static final long PUNCH_BACK_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Largest control datagram (probe, call, STUN) taken from the socket; larger ones are dropped. */
     static final int MAX_CONTROL = 548;
 
@@ -319,8 +317,9 @@ final class PathLayer {
                 if (c == null) {
                     add(peer.candidates, from, CandidateSet.Source.OBSERVED);
                     probeDue(peer, now);
-                } else if (!c.valid() && (!c.pinged() || now - c.lastPingNanos() >= PUNCH_BACK_GAP_NANOS)) {
-                    // its ping got through, so our NAT (and its) may now let ours through too: punch back at once
+                } else if (!c.valid()) {
+                    // its ping got through, so its NAT now lets ours through too (our first may have been dropped
+                    // there): punch back at once. One ping per authenticated, never replayed ping of the peer's.
                     peer.candidates.rearm(c);
                     probeDue(peer, now);
                 }

@@ -1,0 +1,255 @@
+package org.quiver.itests;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A network lab of real Linux NAT: an "internet" namespace that forwards between its links (198.18.0.0/16,
+ * no NAT), the standalone relay (bin/quiver-relay, with its STUN responder) on it, and distribution nodes,
+ * each either on the internet itself or behind its own home router namespace (LAN 198.19.N.0/24) doing
+ * one kind of {@link Nat} with iptables. Routers behave as home routers do: nothing unsolicited from the
+ * WAN reaches the router itself or the LAN (only ESTABLISHED,RELATED), so an early punch is dropped rather
+ * than leaving a conntrack entry that would steal the port mapping the other side's punch needs.
+ *
+ * <pre>
+ *   relay 198.18.0.2 ---+
+ *                       |  inet (forwards)
+ *   node  198.18.1.2 ---+---- 198.18.2.2 router --NAT-- 198.19.2.1 --- 198.19.2.2 node
+ * </pre>
+ *
+ * Closing kills every process and deletes every namespace, also when a test failed. Needs root, iproute2
+ * and iptables.
+ */
+final class NatLab implements AutoCloseable {
+    /** How a node reaches the internet. */
+    enum Nat {
+        /** On the internet with its own address. */
+        PUBLIC("public"),
+        /** Endpoint-independent mapping, port-restricted filtering: iptables MASQUERADE (the port kept when free). */
+        EIM("port-restricted"),
+        /** A new random port for every destination: MASQUERADE --random-fully. */
+        SYMMETRIC("symmetric"),
+        /** Only TCP gets out (MASQUERADE, every UDP packet dropped): the relay over WebSocket is all there is. */
+        UDP_BLOCKED("udp-blocked");
+
+        final String label;
+
+        Nat(String label) {
+            this.label = label;
+        }
+    }
+
+    static final String RELAY_IP = "198.18.0.2";
+    static final String RELAY_URL = "ws://" + RELAY_IP + ":3340/relay";
+
+    /** A node of the lab: its namespace, its router's (if any), its home folder and its running shell. */
+    static final class LabNode {
+        final String name;
+        final Nat nat;
+        final String ns;
+        final String router;
+        final String wanDev;
+        final Path home;
+        final int index;
+        Node.Interactive shell;
+        String id;
+
+        LabNode(String name, int index, Nat nat, String ns, String router, String wanDev, Path home) {
+            this.name = name;
+            this.index = index;
+            this.nat = nat;
+            this.ns = ns;
+            this.router = router;
+            this.wanDev = wanDev;
+            this.home = home;
+        }
+
+        @Override
+        public String toString() {
+            return name + " (" + nat.label + ")";
+        }
+    }
+
+    private final Netns net = new Netns();
+    private final Path dir;
+    private final String inet;
+    private final Map<String, LabNode> nodes = new LinkedHashMap<>();
+    private final ByteArrayOutputStream relayOut = new ByteArrayOutputStream();
+    private Process relay;
+    private int next = 1;
+
+    /** Builds the internet and the relay's namespace; nodes come with {@link #node}. */
+    NatLab(Path dir) throws IOException, InterruptedException {
+        this.dir = dir;
+        try {
+            inet = net.add("inet");
+            Netns.sh("ip", "netns", "exec", inet, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+            String r = net.add("relay");
+            net.link(inet, "198.18.0.1/24", r, RELAY_IP + "/24");
+            net.defaultRoute(r, "198.18.0.1");
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            net.close();
+            throw e;
+        }
+    }
+
+    /** Starts bin/quiver-relay (WebSocket 3340, STUN 3478) in the relay's namespace; returns once it listens. */
+    void startRelay() throws Exception {
+        List<String> command = new ArrayList<>(Netns.in(net.full("relay")));
+        command.addAll(List.of(NodeBundles.dist().resolve("bin/quiver-relay").toString(), "--bind", RELAY_IP, "--port", "3340",
+                "--stun-port", "3478", "--rate", Long.toString(1L << 30)));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        relay = p;
+        Thread pump = new Thread(() -> {
+            try (InputStream in = p.getInputStream()) {
+                byte[] buf = new byte[4096];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    synchronized (relayOut) {
+                        relayOut.write(buf, 0, n);
+                    }
+                }
+            } catch (IOException ended) {
+                // the relay stopped
+            }
+        }, "lab-relay-output");
+        pump.setDaemon(true);
+        pump.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            synchronized (relayOut) {
+                if (relayOut.toString(StandardCharsets.UTF_8).contains("relay listening at " + RELAY_URL)) {
+                    return;
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the relay did not start: " + relayOut.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Adds a node {@code name} behind {@code nat} (its namespace, its router if any, its home folder with
+     * the relay configured and {@code endpointConfig} lines) without starting it.
+     */
+    LabNode node(String name, Nat nat, String endpointConfig) throws IOException, InterruptedException {
+        int n = next++;
+        String ns = net.add(name);
+        String router = null;
+        String wanDev = null;
+        String wan = "198.18." + n + ".2";
+        if (nat == Nat.PUBLIC) {
+            net.link(inet, "198.18." + n + ".1/24", ns, wan + "/24");
+            net.defaultRoute(ns, "198.18." + n + ".1");
+        } else {
+            router = net.add(name + "-gw");
+            net.link(inet, "198.18." + n + ".1/24", router, wan + "/24");
+            net.defaultRoute(router, "198.18." + n + ".1");
+            net.link(router, "198.19." + n + ".1/24", ns, "198.19." + n + ".2/24");
+            net.defaultRoute(ns, "198.19." + n + ".1");
+            wanDev = Netns.dev(router, wan);
+            String lanDev = Netns.dev(router, "198.19." + n + ".1");
+            Netns.sh("ip", "netns", "exec", router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+            List<List<String>> rules = new ArrayList<>();
+            List<String> masquerade = new ArrayList<>(List.of("-t", "nat", "-A", "POSTROUTING", "-o", wanDev, "-j", "MASQUERADE"));
+            if (nat == Nat.SYMMETRIC) {
+                masquerade.add("--random-fully");
+            }
+            rules.add(masquerade);
+            if (nat == Nat.UDP_BLOCKED) {
+                rules.add(List.of("-A", "FORWARD", "-p", "udp", "-j", "DROP"));
+            }
+            rules.add(List.of("-A", "FORWARD", "-i", lanDev, "-o", wanDev, "-j", "ACCEPT"));
+            rules.add(List.of("-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"));
+            rules.add(List.of("-P", "FORWARD", "DROP"));
+            rules.add(List.of("-A", "INPUT", "-i", "lo", "-j", "ACCEPT"));
+            rules.add(List.of("-A", "INPUT", "-i", lanDev, "-j", "ACCEPT"));
+            rules.add(List.of("-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"));
+            rules.add(List.of("-P", "INPUT", "DROP"));
+            for (List<String> rule : rules) {
+                List<String> command = new ArrayList<>(Netns.in(router));
+                command.add("iptables");
+                command.addAll(rule);
+                Netns.sh(command.toArray(String[]::new));
+            }
+        }
+        Path home = dir.resolve(name);
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), endpointConfig);
+        Files.writeString(home.resolve("conf/org.quiver.relay.client-lab.cfg"), "url = " + RELAY_URL + "\n");
+        LabNode node = new LabNode(name, n, nat, ns, router, wanDev, home);
+        nodes.put(name, node);
+        return node;
+    }
+
+    /** Starts every node not started yet, then waits until each is at the relay and knows its id. */
+    void startNodes() throws Exception {
+        for (LabNode n : nodes.values()) {
+            if (n.shell == null) {
+                n.shell = new Node.Interactive(Netns.in(n.ns), "--home", n.home.toString());
+            }
+        }
+        for (LabNode n : nodes.values()) {
+            if (n.id == null) {
+                n.shell.typeUntil("quiver:status", "home relay: " + RELAY_URL, 60);
+                n.id = n.shell.answer("quiver:id", "[a-z2-7]{52,}", 10);
+            }
+        }
+    }
+
+    /**
+     * Drops every UDP datagram between {@code node} and the internet, both ways, where it is forwarded (its
+     * router, or the internet for a public node): its direct paths die silently, TCP to the relay lives.
+     */
+    void blackholeUdp(LabNode node) throws IOException, InterruptedException {
+        List<List<String>> rules = node.router != null ? List.of(List.of("-I", "FORWARD", "1", "-p", "udp", "-j", "DROP"))
+                : List.of(List.of("-I", "FORWARD", "1", "-p", "udp", "-s", wanOf(node), "-j", "DROP"),
+                        List.of("-I", "FORWARD", "1", "-p", "udp", "-d", wanOf(node), "-j", "DROP"));
+        for (List<String> rule : rules) {
+            List<String> command = new ArrayList<>(Netns.in(node.router != null ? node.router : inet));
+            command.add("iptables");
+            command.addAll(rule);
+            Netns.sh(command.toArray(String[]::new));
+        }
+    }
+
+    private static String wanOf(LabNode node) {
+        return "198.18." + node.index + ".2";
+    }
+
+    String relayOutput() {
+        synchronized (relayOut) {
+            return relayOut.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The lab's layout, one line per node. */
+    String describe() {
+        StringBuilder sb = new StringBuilder();
+        for (LabNode n : nodes.values()) {
+            sb.append(String.format(Locale.ROOT, "  %-8s %-16s %s%n", n.name, n.nat.label, n.router == null ? "on the internet" : "behind " + n.router));
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (LabNode n : nodes.values()) {
+            if (n.shell != null) {
+                n.shell.close();
+            }
+        }
+        if (relay != null) {
+            relay.destroyForcibly();
+        }
+        net.close();
+    }
+}

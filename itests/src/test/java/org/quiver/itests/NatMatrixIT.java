@@ -1,0 +1,119 @@
+package org.quiver.itests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.quiver.itests.NatLab.LabNode;
+import org.quiver.itests.NatLab.Nat;
+
+/**
+ * The NAT matrix: for every pair of NAT kinds, a node dials another knowing only its id, through the relay
+ * both use, and waits for hole punching. Does it connect, does it end up direct, and how long until it is
+ * direct? Printed as a table (also written to target/nat-matrix.txt). Every pair must connect; a pair where
+ * one side is public (and the other has UDP), or both have endpoint-independent mapping, must end up
+ * direct; a side with UDP blocked must stay relayed.
+ */
+public class NatMatrixIT {
+    /** How long a pair may take to go direct: the call rounds go out over 15 s, but working punches take well under a second. */
+    static final int WAIT_DIRECT_SECONDS = 10;
+    private static final Pattern CONNECTED = Pattern.compile("connected to \\S+ via (relay|direct) .* in (\\d+) ms, rtt .*");
+    private static final Pattern OUTCOME = Pattern.compile("(direct after (\\d+) ms: .*|still .* after \\d+ s \\(no direct path\\)|Error.*|.*Exception.*)");
+
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    record Row(Nat a, Nat b, boolean connected, String firstPath, long connectMs, boolean direct, long directMs, String detail) {
+    }
+
+    static boolean mustGoDirect(Nat a, Nat b) {
+        if (a == Nat.UDP_BLOCKED || b == Nat.UDP_BLOCKED) {
+            return false;
+        }
+        return a == Nat.PUBLIC || b == Nat.PUBLIC || a == Nat.EIM && b == Nat.EIM;
+    }
+
+    @Test
+    public void everyPairConnectsByIdAndTheOnesThatCanBePunchedGoDirect() throws Exception {
+        List<Row> rows = new ArrayList<>();
+        try (NatLab lab = new NatLab(tmp.getRoot().toPath())) {
+            lab.startRelay();
+            Map<Nat, LabNode[]> nodes = new EnumMap<>(Nat.class);
+            for (Nat nat : Nat.values()) {
+                String base = nat.name().toLowerCase(Locale.ROOT).replace("udp_", "").substring(0, 3);
+                nodes.put(nat, new LabNode[] {lab.node(base + "1", nat, ""), lab.node(base + "2", nat, "")});
+            }
+            lab.startNodes();
+            Nat[] kinds = Nat.values();
+            for (int i = 0; i < kinds.length; i++) {
+                for (int j = i; j < kinds.length; j++) {
+                    rows.add(pair(nodes.get(kinds[i])[0], nodes.get(kinds[j])[1]));
+                }
+            }
+            String table = table(rows) + "\nlab:\n" + lab.describe();
+            System.out.println(table);
+            Files.writeString(Path.of("target", "nat-matrix.txt"), table);
+            SoftAssertions soft = new SoftAssertions();
+            for (Row r : rows) {
+                soft.assertThat(r.connected()).as("%s -> %s connects: %s", r.a().label, r.b().label, r.detail()).isTrue();
+                if (mustGoDirect(r.a(), r.b())) {
+                    soft.assertThat(r.direct()).as("%s -> %s ends up direct: %s", r.a().label, r.b().label, r.detail()).isTrue();
+                }
+                if (r.a() == Nat.UDP_BLOCKED || r.b() == Nat.UDP_BLOCKED) {
+                    soft.assertThat(r.direct()).as("%s -> %s has no UDP, so no direct path: %s", r.a().label, r.b().label, r.detail()).isFalse();
+                }
+            }
+            soft.assertAll();
+        }
+    }
+
+    /** {@code a} dials {@code b} by id and waits for a direct path. */
+    static Row pair(LabNode a, LabNode b) throws Exception {
+        String line = "quiver:connect " + b.id + " " + WAIT_DIRECT_SECONDS;
+        String printed;
+        try {
+            printed = a.shell.typeOnce(line, OUTCOME.pattern(), 30 + WAIT_DIRECT_SECONDS);
+        } catch (AssertionError e) {
+            return new Row(a.nat, b.nat, false, "-", -1, false, -1, e.getMessage());
+        }
+        Matcher m = null;
+        Matcher d = null;
+        for (String l : printed.split("\\R")) {
+            Matcher c = CONNECTED.matcher(l.strip());
+            if (c.matches()) {
+                m = c;
+            }
+            Matcher x = Pattern.compile("direct after (\\d+) ms: .*").matcher(l.strip());
+            if (x.matches()) {
+                d = x;
+            }
+        }
+        if (m == null) {
+            return new Row(a.nat, b.nat, false, "-", -1, false, -1, printed.strip());
+        }
+        return new Row(a.nat, b.nat, true, m.group(1), Long.parseLong(m.group(2)), d != null, d != null ? Long.parseLong(d.group(1)) : -1,
+                printed.strip());
+    }
+
+    static String table(List<Row> rows) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-16s %-16s %-9s %-8s %10s %12s%n",
+                "DIALER", "DIALED (by id)", "CONNECTS", "ENDS", "CONNECT", "TO DIRECT"));
+        for (Row r : rows) {
+            sb.append(String.format(Locale.ROOT, "%-16s %-16s %-9s %-8s %10s %12s%n", r.a().label, r.b().label, r.connected() ? "yes" : "NO",
+                    r.direct() ? "direct" : r.connected() ? "relay" : "-", r.connectMs() < 0 ? "-" : r.connectMs() + " ms",
+                    r.direct() ? r.directMs() + " ms" : "-"));
+        }
+        return sb.toString();
+    }
+}

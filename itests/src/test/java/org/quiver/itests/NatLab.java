@@ -210,15 +210,34 @@ final class NatLab implements AutoCloseable {
      * router, or the internet for a public node): its direct paths die silently, TCP to the relay lives.
      */
     void blackholeUdp(LabNode node) throws IOException, InterruptedException {
-        List<List<String>> rules = node.router != null ? List.of(List.of("-I", "FORWARD", "1", "-p", "udp", "-j", "DROP"))
-                : List.of(List.of("-I", "FORWARD", "1", "-p", "udp", "-s", wanOf(node), "-j", "DROP"),
-                        List.of("-I", "FORWARD", "1", "-p", "udp", "-d", wanOf(node), "-j", "DROP"));
+        udpRules(node, List.of("-I", "FORWARD", "1"));
+    }
+
+    /** Lifts {@link #blackholeUdp}. */
+    void restoreUdp(LabNode node) throws IOException, InterruptedException {
+        udpRules(node, List.of("-D", "FORWARD"));
+    }
+
+    private void udpRules(LabNode node, List<String> op) throws IOException, InterruptedException {
+        List<List<String>> rules = node.router != null ? List.of(List.of("-p", "udp", "-j", "DROP"))
+                : List.of(List.of("-p", "udp", "-s", wanOf(node), "-j", "DROP"), List.of("-p", "udp", "-d", wanOf(node), "-j", "DROP"));
         for (List<String> rule : rules) {
             List<String> command = new ArrayList<>(Netns.in(node.router != null ? node.router : inet));
             command.add("iptables");
+            command.addAll(op);
             command.addAll(rule);
             Netns.sh(command.toArray(String[]::new));
         }
+    }
+
+    /**
+     * Limits what {@code node}'s router sends to the internet to {@code rate} (tc tbf, for example "100mbit"):
+     * a home uplink, slow enough that a transfer lasts seconds. Relay and direct traffic share it.
+     */
+    void uplink(LabNode node, String rate) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(Netns.in(node.router));
+        command.addAll(List.of("tc", "qdisc", "add", "dev", node.wanDev, "root", "tbf", "rate", rate, "burst", "64kb", "latency", "100ms"));
+        Netns.sh(command.toArray(String[]::new));
     }
 
     private static String wanOf(LabNode node) {

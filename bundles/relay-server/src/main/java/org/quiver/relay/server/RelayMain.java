@@ -17,7 +17,7 @@ import java.util.concurrent.CountDownLatch;
  * </pre>
  */
 public final class RelayMain {
-    static final String USAGE = "usage: quiver-relay [--bind ADDR (0.0.0.0)] [--port N (3340)] [--stun-port N, -1 for none (3478)]"
+    static final String USAGE = "usage: quiver-relay [--bind ADDR (0.0.0.0)] [--port N (3340)] [--stun-port N, -1 for none (3478; N+1 answers too)]"
             + " [--max-clients N (10000)] [--queue FRAMES (512)] [--rate BYTES_PER_SECOND per client (4194304)]"
             + " [--tls-cert CHAIN.pem --tls-key KEY.pem (wss://)]";
 
@@ -83,7 +83,8 @@ public final class RelayMain {
         RelayServer server = RelayServer.start(new RelayServer.Config(ws, a.stunPort() < 0 ? null : new InetSocketAddress(a.bind(), a.stunPort()),
                 a.limits(), RelayServer.KEEPALIVE, a.tls()));
         out.println("relay listening at " + server.url() + (server.stunAddress() == null ? ""
-                : ", STUN at udp " + server.stunAddress().getAddress().getHostAddress() + ":" + server.stunAddress().getPort()));
+                : ", STUN at udp " + server.stunAddress().getAddress().getHostAddress() + ":" + server.stunAddress().getPort()
+                + (server.stunAltAddress() == null ? "" : " and :" + server.stunAltAddress().getPort())));
         out.flush();
         return server;
     }

@@ -48,6 +48,7 @@ public final class RelayServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final Channel server;
     private final Channel stun;
+    private final Channel stunAlt;
     private final java.util.concurrent.atomic.LongAdder stunAnswered = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder stunDropped = new java.util.concurrent.atomic.LongAdder();
 
@@ -130,26 +131,34 @@ public final class RelayServer implements AutoCloseable {
                         }
                     })
                     .bind(bind).sync().channel();
-            stun = stunBind == null ? null : new io.netty.bootstrap.Bootstrap().group(group)
-                    .channel(io.netty.channel.socket.nio.NioDatagramChannel.class)
-                    .handler(new SimpleChannelInboundHandler<io.netty.channel.socket.DatagramPacket>() {
-                        @Override
-                        protected void channelRead0(ChannelHandlerContext ctx, io.netty.channel.socket.DatagramPacket packet) {
-                            byte[] request = io.netty.buffer.ByteBufUtil.getBytes(packet.content());
-                            byte[] response = Stun.bindingResponse(request, packet.sender());
-                            if (response == null) {
-                                stunDropped.increment();
-                                return;
-                            }
-                            stunAnswered.increment();
-                            ctx.writeAndFlush(new io.netty.channel.socket.DatagramPacket(Unpooled.wrappedBuffer(response), packet.sender()));
-                        }
-                    })
-                    .bind(stunBind).sync().channel();
+            stun = stunBind == null ? null : stunResponder(stunBind);
+            // the same responder one port up: an endpoint asking both learns whether its NAT maps per destination
+            // (a symmetric NAT gives each port another mapping), which decides how it punches
+            stunAlt = stun == null || stunBind.getPort() == 65535 ? null
+                    : stunResponder(new InetSocketAddress(stunBind.getAddress(), stunBind.getPort() == 0 ? 0 : stunBind.getPort() + 1));
         } catch (Exception e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new IOException("Cannot start the relay at " + bind + ": " + e.getMessage(), e);
         }
+    }
+
+    private Channel stunResponder(InetSocketAddress at) throws InterruptedException {
+        return new io.netty.bootstrap.Bootstrap().group(group)
+                .channel(io.netty.channel.socket.nio.NioDatagramChannel.class)
+                .handler(new SimpleChannelInboundHandler<io.netty.channel.socket.DatagramPacket>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, io.netty.channel.socket.DatagramPacket packet) {
+                        byte[] request = io.netty.buffer.ByteBufUtil.getBytes(packet.content());
+                        byte[] response = Stun.bindingResponse(request, packet.sender());
+                        if (response == null) {
+                            stunDropped.increment();
+                            return;
+                        }
+                        stunAnswered.increment();
+                        ctx.writeAndFlush(new io.netty.channel.socket.DatagramPacket(Unpooled.wrappedBuffer(response), packet.sender()));
+                    }
+                })
+                .bind(at).sync().channel();
     }
 
     /** Starts a relay with {@code limits} listening at {@code bind}, without STUN. */
@@ -173,6 +182,11 @@ public final class RelayServer implements AutoCloseable {
     /** The STUN responder's UDP address, or null when there is none. */
     public InetSocketAddress stunAddress() {
         return stun == null ? null : (InetSocketAddress) stun.localAddress();
+    }
+
+    /** The second STUN responder's UDP address (the port above {@link #stunAddress()}), or null when there is none. */
+    public InetSocketAddress stunAltAddress() {
+        return stunAlt == null ? null : (InetSocketAddress) stunAlt.localAddress();
     }
 
     /** STUN requests answered, and datagrams on the STUN port that were not Binding requests (dropped). */
@@ -200,6 +214,9 @@ public final class RelayServer implements AutoCloseable {
         server.close().syncUninterruptibly();
         if (stun != null) {
             stun.close().syncUninterruptibly();
+        }
+        if (stunAlt != null) {
+            stunAlt.close().syncUninterruptibly();
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }

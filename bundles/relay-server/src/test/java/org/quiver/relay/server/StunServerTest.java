@@ -36,6 +36,11 @@ class StunServerTest {
                 Thread.sleep(10);
             }
             assertThat(relay.stunCounts()).containsExactly(1, 1);
+            // the second responder answers the same way
+            socket.send(new DatagramPacket(request, request.length, relay.stunAltAddress()));
+            socket.receive(reply);
+            assertThat(Stun.mappedAddress(java.util.Arrays.copyOf(reply.getData(), reply.getLength()), txid)).isEqualTo(socket.getLocalSocketAddress());
+            assertThat(relay.stunAltAddress().getPort()).isNotEqualTo(relay.stunAddress().getPort());
         }
     }
 

@@ -36,7 +36,7 @@ public final class RelayServerComponent {
         @AttributeDefinition(name = "Port", description = "TCP port of ws://host:port/relay; 0 picks a free one")
         int port() default 3340;
 
-        @AttributeDefinition(name = "STUN port", description = "UDP port of the STUN Binding responder; -1 for none")
+        @AttributeDefinition(name = "STUN port", description = "UDP port of the STUN Binding responder (the port above it answers too); -1 for none")
         int stunPort() default 3478;
 
         @AttributeDefinition(name = "Max clients", description = "Clients connected at once; more are refused")

@@ -55,6 +55,29 @@ final class PathLayer {
     static final long CALL_GAP_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** A call received is answered with ours unless we sent one this recently (so the two never loop). */
     static final long CALL_REPLY_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    /**
+     * Birthday punching (Tailscale's name) against a NAT that maps per destination, when the other side's
+     * mapping is stable: the hard side opens {@link #FAN_SOCKETS} extra sockets that each ping the easy side
+     * (each gets its own random port on the hard NAT), the easy side pings {@link #SPRAY_PROBES} random ports
+     * of the hard side's IP (each opening its port-restricted filter for that port). With 256 of 64,512 ports
+     * open, 1,024 random probes hit one with probability 1 - (1 - 256/64512)^1024 = 98%. At most
+     * {@link #BIRTHDAY_ROUNDS} rounds per peer: 2,048 spray probes (125 bytes each) and 2 x 256 sockets.
+     */
+    static final int SPRAY_PROBES = 1024;
+    /** Spray probes sent per tick at most (pacing: 1,024 take four ticks, about a second). */
+    static final int SPRAY_PER_TICK = 256;
+    /** Extra sockets the hard side opens per round. */
+    static final int FAN_SOCKETS = 256;
+    /** Birthday rounds per peer at most. */
+    static final int BIRTHDAY_ROUNDS = 2;
+    /** The ports a NAT hands out (Linux: 1024-65535). */
+    private static final int LOW_PORT = 1024;
+
+    /** Opens the hard side's extra sockets and pings {@code targets} from each (event loop). */
+    interface Fan {
+        void open(PathTable.Peer peer, List<InetSocketAddress> targets);
+    }
+
     /** Largest control datagram (probe, call, STUN) taken from the socket; larger ones are dropped. */
     static final int MAX_CONTROL = 548;
 
@@ -87,6 +110,11 @@ final class PathLayer {
     final LongAdder callsReceived = new LongAdder();
     private volatile java.util.function.Supplier<List<InetSocketAddress>> ownCandidates = List::of;
     private volatile java.util.function.BiConsumer<InetSocketAddress, byte[]> stun = (from, d) -> { };
+    private volatile java.util.function.IntSupplier ownFlags = () -> 0;
+    private volatile Fan fan = (peer, targets) -> { };
+    private volatile java.util.function.Consumer<InetSocketAddress> authenticated = from -> { };
+    final LongAdder sprayed = new LongAdder();
+    final LongAdder fans = new LongAdder();
     private final java.util.LinkedHashSet<InetSocketAddress> observed = new java.util.LinkedHashSet<>();
     private long budgetWindow;
     private int budgetUsed;
@@ -137,6 +165,26 @@ final class PathLayer {
     /** Where the addresses we announce in call-me-maybe come from (interfaces, reflexive, observed). */
     void ownCandidates(java.util.function.Supplier<List<InetSocketAddress>> supplier) {
         this.ownCandidates = supplier;
+    }
+
+    /** Our NAT as STUN sees it: {@link Probe#FLAG_HARD}, {@link Probe#FLAG_NATED}. */
+    void ownFlags(java.util.function.IntSupplier flags) {
+        this.ownFlags = flags;
+    }
+
+    /** Who opens the extra sockets of birthday punching. */
+    void fan(Fan f) {
+        this.fan = f;
+    }
+
+    /** Told (event loop) the sender of every authenticated probe, right after it was checked. */
+    void authenticated(java.util.function.Consumer<InetSocketAddress> listener) {
+        this.authenticated = listener;
+    }
+
+    /** An authenticated ping from us to {@code peer} at {@code to} whose answer nobody waits for (spray, fan). */
+    byte[] untrackedPing(PathTable.Peer peer, InetSocketAddress to) {
+        return Probe.encode(Probe.PING, random.nextLong(), identity.id(), peer.id, to, keyFor(peer.id).mac());
     }
 
     /** Who gets STUN messages arriving on the socket (event loop). */
@@ -291,6 +339,7 @@ final class PathLayer {
             return;
         }
         Probe p = r.probe();
+        authenticated.accept(from);
         PathTable.Peer peer = paths.byId(p.sender);
         if (PathTable.isRelay(from) && (peer == null || !from.equals(peer.relay))) {
             probesDropped.increment(); // relayed from one id, signed by another
@@ -373,6 +422,68 @@ final class PathLayer {
         if (peer.callSentNanos == 0 || now - peer.callSentNanos >= CALL_REPLY_GAP_NANOS) {
             sendCall(peer, now);
         }
+        birthday(peer, r.call(), now);
+    }
+
+    private static boolean hasDirect(CandidateSet<InetSocketAddress> set) {
+        for (Candidate<InetSocketAddress> c : set.candidates()) {
+            if (c.kind() == PathKind.DIRECT && c.valid()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Decides our part in birthday punching from a call: when exactly one side's NAT maps per destination and
+     * the other is behind a NAT too (plain punching cannot work then), the hard side fans out, the easy side
+     * sprays. Nothing when a direct path works, or the rounds are spent.
+     */
+    private void birthday(PathTable.Peer peer, Probe.Call call, long now) {
+        if (peer.birthdays >= BIRTHDAY_ROUNDS || hasDirect(peer.candidates)) {
+            return;
+        }
+        List<InetSocketAddress> theirs = new ArrayList<>(2);
+        for (InetSocketAddress a : call.addresses()) {
+            if (theirs.size() < 2 && reachable(a) && !PathTable.isRelay(a)) {
+                theirs.add(a);
+            }
+        }
+        if (theirs.isEmpty()) {
+            return;
+        }
+        int own = ownFlags.getAsInt();
+        boolean weHard = (own & Probe.FLAG_HARD) != 0;
+        boolean weNated = (own & Probe.FLAG_NATED) != 0;
+        if (call.hard() && !weHard && weNated) {
+            peer.birthdays++;
+            peer.sprayIp = theirs.get(0).getAddress();
+            peer.sprayLeft = SPRAY_PROBES;
+            spray(peer, now);
+        } else if (weHard && !call.hard() && call.nated()) {
+            peer.birthdays++;
+            fans.increment();
+            fan.open(peer, theirs);
+        }
+    }
+
+    /** Sends the next paced batch of spray probes to random ports of the peer's IP, until a direct path works. */
+    private void spray(PathTable.Peer peer, long now) {
+        if (peer.sprayLeft <= 0 || peer.id == null) {
+            return;
+        }
+        if (peer.candidates == null || hasDirect(peer.candidates)) {
+            peer.sprayLeft = 0;
+            return;
+        }
+        int n = Math.min(peer.sprayLeft, SPRAY_PER_TICK);
+        for (int i = 0; i < n; i++) {
+            InetSocketAddress to = new InetSocketAddress(peer.sprayIp, LOW_PORT + random.nextInt(65536 - LOW_PORT));
+            out.send(to, untrackedPing(peer, to));
+        }
+        peer.sprayLeft -= n;
+        sprayed.add(n);
+        probesSent.add(n);
     }
 
     /** Sends {@code peer} our candidates through its relay path. */
@@ -385,7 +496,7 @@ final class PathLayer {
         }
         peer.callSentNanos = now;
         callsSent.increment();
-        out.send(peer.relay, Probe.encodeCallMeMaybe(random.nextLong(), identity.id(), peer.id, own, keyFor(peer.id).mac()));
+        out.send(peer.relay, Probe.encodeCallMeMaybe(random.nextLong(), identity.id(), peer.id, own, ownFlags.getAsInt(), keyFor(peer.id).mac()));
     }
 
     /**
@@ -397,11 +508,7 @@ final class PathLayer {
         if (!relayUp || peer.id == null) {
             return;
         }
-        boolean direct = false;
-        for (Candidate<InetSocketAddress> c : set.candidates()) {
-            direct |= c.kind() == PathKind.DIRECT && c.valid();
-        }
-        if (direct) {
+        if (hasDirect(set)) {
             peer.hadDirect = true;
             return;
         }
@@ -489,6 +596,7 @@ final class PathLayer {
             changed |= set.reopenIfNeeded();
             probeDue(peer, now);
             punch(peer, set, now);
+            spray(peer, now);
             if (changed) {
                 reselect(peer);
             }

@@ -55,6 +55,10 @@ final class PathTable {
         int callRounds;
         long nextCallNanos;
         long callSentNanos;
+        /** Birthday punching (event loop): rounds begun, spray probes left, the address sprayed. */
+        int birthdays;
+        int sprayLeft;
+        java.net.InetAddress sprayIp;
         /** Whether a direct path worked at the last look (event loop). */
         boolean hadDirect;
         int seenPingsNext;

@@ -43,7 +43,11 @@ final class Probe {
     static final byte CALL_ME_MAYBE = 0x03;
     /** Addresses one call-me-maybe carries at most. */
     static final int MAX_CALL_ADDRESSES = 16;
-    private static final int CALL_HEADER = 75;
+    private static final int CALL_HEADER = 76;
+    /** Call flag: the sender's NAT maps per destination (symmetric: STUN servers saw different ports). */
+    static final int FLAG_HARD = 1;
+    /** Call flag: the sender is behind a NAT (its reflexive address is none of its own). */
+    static final int FLAG_NATED = 2;
     private static final int CALL_ENTRY = 19;
     private static final int TAG = 32;
     static final byte VERSION = 0x01;
@@ -155,14 +159,21 @@ final class Probe {
      *   10..41 sender       the sender's EndpointId
      *   42..73 recipient    the EndpointId the call is meant for
      *   74     count        n, 0..16
-     *   75..   n entries    family (4 or 6), 16 address bytes (IPv4 in the first 4), 2 port bytes
+     *   75     flags        {@link #FLAG_HARD}, {@link #FLAG_NATED}; other bits zero
+     *   76..   n entries    family (4 or 6), 16 address bytes (IPv4 in the first 4), 2 port bytes (reflexive first)
      *   then   tag          HMAC-SHA256 over everything before it, under the pair's probe key
      * </pre>
      */
     static byte[] encodeCallMeMaybe(long tx, EndpointId sender, EndpointId recipient, java.util.List<InetSocketAddress> addresses, Mac mac) {
+        return encodeCallMeMaybe(tx, sender, recipient, addresses, 0, mac);
+    }
+
+    /** A call with {@code flags} ({@link #FLAG_HARD}, {@link #FLAG_NATED}). */
+    static byte[] encodeCallMeMaybe(long tx, EndpointId sender, EndpointId recipient, java.util.List<InetSocketAddress> addresses, int flags,
+                                    Mac mac) {
         int n = Math.min(addresses.size(), MAX_CALL_ADDRESSES);
         ByteBuffer b = ByteBuffer.allocate(CALL_HEADER + n * CALL_ENTRY + TAG);
-        b.put(CALL_ME_MAYBE).put(VERSION).putLong(tx).put(sender.toBytes()).put(recipient.toBytes()).put((byte) n);
+        b.put(CALL_ME_MAYBE).put(VERSION).putLong(tx).put(sender.toBytes()).put(recipient.toBytes()).put((byte) n).put((byte) flags);
         for (int i = 0; i < n; i++) {
             InetSocketAddress a = addresses.get(i);
             byte[] ip = a.getAddress().getAddress();
@@ -180,7 +191,15 @@ final class Probe {
     }
 
     /** An authenticated call-me-maybe. */
-    record Call(long tx, EndpointId sender, java.util.List<InetSocketAddress> addresses) {}
+    record Call(long tx, EndpointId sender, java.util.List<InetSocketAddress> addresses, int flags) {
+        boolean hard() {
+            return (flags & FLAG_HARD) != 0;
+        }
+
+        boolean nated() {
+            return (flags & FLAG_NATED) != 0;
+        }
+    }
 
     /** The outcome of {@link #decodeCallMeMaybe}: a call, or why it was rejected. */
     record CallResult(Call call, Reject reject) {}
@@ -192,7 +211,7 @@ final class Probe {
 
     /** Parses and authenticates a call-me-maybe addressed to {@code self}; never throws on bad input. */
     static CallResult decodeCallMeMaybe(byte[] d, byte[] selfBytes, Keys keys) {
-        if (!isCallMeMaybe(d) || d[1] != VERSION || (d[74] & 0xff) > MAX_CALL_ADDRESSES
+        if (!isCallMeMaybe(d) || d[1] != VERSION || (d[74] & 0xff) > MAX_CALL_ADDRESSES || (d[75] & ~(FLAG_HARD | FLAG_NATED)) != 0
                 || d.length != CALL_HEADER + (d[74] & 0xff) * CALL_ENTRY + TAG) {
             return new CallResult(null, Reject.MALFORMED);
         }
@@ -228,7 +247,7 @@ final class Probe {
         if (!MessageDigest.isEqual(keyed.mac.doFinal(), Arrays.copyOfRange(d, tagged, d.length))) {
             return new CallResult(null, Reject.BAD_TAG);
         }
-        return new CallResult(new Call(ByteBuffer.wrap(d, 2, 8).getLong(), keyed.id, java.util.List.copyOf(addresses)), null);
+        return new CallResult(new Call(ByteBuffer.wrap(d, 2, 8).getLong(), keyed.id, java.util.List.copyOf(addresses), d[75] & 0xff), null);
     }
 
     @Override

@@ -140,7 +140,7 @@ public final class QuicEndpoint implements Endpoint {
                     if (PathTable.isRelay(to)) {
                         relaySend(paths.byRelayKey(to), datagram, false);
                     } else {
-                        udp().writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to));
+                        route(to).writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to));
                     }
                 },
                 this::pathChanged);
@@ -151,6 +151,14 @@ public final class QuicEndpoint implements Endpoint {
         this.reflexive = new Reflexive((to, datagram) -> udp().writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to)),
                 this::reflexiveChanged);
         pathLayer.stun((from, d) -> reflexive.onMessage(from, d, System.nanoTime()));
+        pathLayer.ownFlags(this::natFlags);
+        pathLayer.fan(this::openFan);
+        pathLayer.authenticated(from -> {
+            Channel ch = fanArrival;
+            if (ch != null && fanRoutes.putIfAbsent(from, ch) == null) {
+                fanRoutesMade.increment(); // a peer answered on an extra socket: its path goes through it from now on
+            }
+        });
         pathLayer.ownCandidates(() -> {
             List<InetSocketAddress> own = new ArrayList<>(ownAddress().directAddresses());
             own.addAll(pathLayer.observedAddresses());
@@ -198,7 +206,12 @@ public final class QuicEndpoint implements Endpoint {
                     return;
                 }
                 metrics.get().bytesSent(org.quiver.api.PathKind.DIRECT, content.readableBytes());
-                udp().write(new DatagramPacket(content, peer.real));
+                Channel via = route(peer.real);
+                if (via == udp) {
+                    udp.write(new DatagramPacket(content, peer.real));
+                } else {
+                    via.writeAndFlush(new DatagramPacket(content, peer.real)); // a path punched from an extra socket
+                }
             }
 
             @Override
@@ -229,6 +242,7 @@ public final class QuicEndpoint implements Endpoint {
         loop.scheduleAtFixedRate(() -> {
             metrics.get().eventLoopTick("sweep");
             paths.sweep(idleNanos);
+            sweepFan(System.nanoTime());
         }, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
         InetSocketAddress local = (InetSocketAddress) udp.localAddress();
         pathLayer.socketFamily(local.getAddress() instanceof java.net.Inet6Address);
@@ -475,17 +489,128 @@ public final class QuicEndpoint implements Endpoint {
                 org.quiver.api.EventTopics.PREVIOUS, previous == null ? null : previous.toString());
     }
 
+    // ------------------------------------------------------------------ birthday punching: the hard side's extra sockets
+
+    /** Extra sockets are closed this long after they were opened unless a peer's path runs through them. */
+    static final long FAN_TTL_NANOS = TimeUnit.SECONDS.toNanos(15);
+    /** When (after opening) the extra sockets ping again: the other side's spray may come later than ours. */
+    private static final long[] FAN_REPINGS_MILLIS = {500, 1000, 2000, 4000};
+    /** Remote addresses whose path runs through an extra socket (loop writes; the loop and the sender read). */
+    private final Map<InetSocketAddress, Channel> fanRoutes = new ConcurrentHashMap<>();
+    /** The extra sockets open, with when they were opened (loop only). */
+    private final Map<Channel, Long> fanSockets = new java.util.LinkedHashMap<>();
+    /** The extra socket a control datagram is arriving on, while the path layer looks at it (loop only). */
+    private Channel fanArrival;
+    final LongAdder fanRoutesMade = new LongAdder();
+
+    /** The socket datagrams to {@code to} leave from: the endpoint's own, or the extra socket a punch found. */
+    private Channel route(InetSocketAddress to) {
+        if (fanRoutes.isEmpty()) {
+            return udp;
+        }
+        Channel ch = fanRoutes.get(to);
+        return ch == null || !ch.isActive() ? udp : ch;
+    }
+
+    /** Our NAT as STUN saw it, for calls. */
+    private int natFlags() {
+        int flags = reflexive.mappingVaries() ? Probe.FLAG_HARD : 0;
+        List<InetSocketAddress> seen = reflexive.addresses();
+        if (!seen.isEmpty()) {
+            boolean own = false;
+            for (InetSocketAddress r : seen) {
+                for (InetSocketAddress i : interfaceAddresses) {
+                    own |= i.getAddress().equals(r.getAddress());
+                }
+            }
+            flags |= own ? 0 : Probe.FLAG_NATED;
+        }
+        return flags;
+    }
+
+    /**
+     * Loop: opens up to {@link PathLayer#FAN_SOCKETS} extra sockets (fewer if some are still open) and pings
+     * {@code targets} from each, again after 0.5, 1, 2 and 4 s; each socket gets its own mapping on our NAT.
+     * A socket the peer's probe reaches becomes that path's socket; the others close after
+     * {@link #FAN_TTL_NANOS}.
+     */
+    private void openFan(PathTable.Peer peer, List<InetSocketAddress> targets) {
+        if (closing.get()) {
+            return;
+        }
+        InetSocketAddress local = (InetSocketAddress) udp.localAddress();
+        Bootstrap b = new Bootstrap().group(loop)
+                .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        // a router per socket: it keeps per-socket read state
+                        ch.pipeline().addLast(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, dropped, metrics,
+                                arrived -> fanArrival = arrived));
+                    }
+                });
+        long now = System.nanoTime();
+        for (int i = fanSockets.size(); i < PathLayer.FAN_SOCKETS; i++) {
+            io.netty.channel.ChannelFuture f = b.bind(new InetSocketAddress(local.getAddress(), 0));
+            fanSockets.put(f.channel(), now);
+            f.addListener(done -> {
+                if (done.isSuccess()) {
+                    fanPing(f.channel(), peer, targets);
+                } else {
+                    fanSockets.remove(f.channel()); // out of ports or descriptors: fewer sockets, that is all
+                }
+            });
+        }
+        for (long ms : FAN_REPINGS_MILLIS) {
+            loop.schedule(() -> {
+                if (peer.candidates != null && !closing.get()) {
+                    for (Channel ch : fanSockets.keySet()) {
+                        fanPing(ch, peer, targets);
+                    }
+                }
+            }, ms, TimeUnit.MILLISECONDS);
+        }
+        loop.schedule(() -> sweepFan(System.nanoTime()), FAN_TTL_NANOS + TimeUnit.MILLISECONDS.toNanos(100), TimeUnit.NANOSECONDS);
+    }
+
+    private void fanPing(Channel ch, PathTable.Peer peer, List<InetSocketAddress> targets) {
+        if (!ch.isActive() || peer.id == null) {
+            return;
+        }
+        for (InetSocketAddress t : targets) {
+            ch.writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(pathLayer.untrackedPing(peer, t)), t));
+        }
+    }
+
+    /** Loop: forgets routes of peers gone, closes extra sockets no route uses once their time is up. */
+    private void sweepFan(long now) {
+        fanRoutes.entrySet().removeIf(e -> paths.byReal(e.getKey()) == null || !e.getValue().isActive());
+        for (java.util.Iterator<Map.Entry<Channel, Long>> it = fanSockets.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Channel, Long> e = it.next();
+            boolean used = fanRoutes.containsValue(e.getKey());
+            if (!used && (now - e.getValue() >= FAN_TTL_NANOS || closing.get())) {
+                e.getKey().close();
+                it.remove();
+            }
+        }
+    }
+
     private EndpointAddr ownAddress() {
         return addr.get();
     }
 
-    /** STUN at each relay's host, port {@value Builder#STUN_PORT} (the default when no servers were configured). */
+    /**
+     * STUN at each relay's host, ports {@value Builder#STUN_PORT} and the one above (the default when no servers were
+     * configured): two destinations, so a NAT that maps per destination shows.
+     */
     private void autoStunServers() {
         List<InetSocketAddress> auto = new ArrayList<>();
         for (org.quiver.api.RelayStatus r : relays()) {
             String host = r.url().getHost();
             if (host != null) {
-                auto.add(InetSocketAddress.createUnresolved(host.startsWith("[") ? host.substring(1, host.length() - 1) : host, Builder.STUN_PORT));
+                String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+                auto.add(InetSocketAddress.createUnresolved(h, Builder.STUN_PORT));
+                auto.add(InetSocketAddress.createUnresolved(h, Builder.STUN_PORT + 1)); // its second port: is our mapping per destination?
             }
         }
         resolveStunServers(auto);

@@ -23,11 +23,22 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
     private final LongAdder dropped;
     private final PathLayer probes;
     private final Metrics metrics;
+    private final java.util.function.Consumer<io.netty.channel.Channel> arriving;
     private boolean serverRead;
     private boolean clientRead;
 
     UdpRouter(PathTable paths, PathLayer probes, VirtualChannel server, VirtualChannel client, Set<ByteBufKey> liveClientIds,
               LongAdder dropped, Metrics metrics) {
+        this(paths, probes, server, client, liveClientIds, dropped, metrics, null);
+    }
+
+    /**
+     * A router for an extra socket of birthday punching: {@code arriving} is told the socket a control datagram
+     * came in on before the path layer sees it, and null after.
+     */
+    UdpRouter(PathTable paths, PathLayer probes, VirtualChannel server, VirtualChannel client, Set<ByteBufKey> liveClientIds,
+              LongAdder dropped, Metrics metrics, java.util.function.Consumer<io.netty.channel.Channel> arriving) {
+        this.arriving = arriving;
         this.probes = probes;
         this.metrics = metrics;
         this.paths = paths;
@@ -64,7 +75,16 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
             byte[] bytes = new byte[content.readableBytes()];
             content.getBytes(content.readerIndex(), bytes);
             packet.release();
-            probes.onControl(packet.sender(), bytes, System.nanoTime());
+            if (arriving == null) {
+                probes.onControl(packet.sender(), bytes, System.nanoTime());
+                return;
+            }
+            arriving.accept(ctx.channel());
+            try {
+                probes.onControl(packet.sender(), bytes, System.nanoTime());
+            } finally {
+                arriving.accept(null);
+            }
             return;
         }
         if (route == ConnectionIds.Route.INVALID) {

@@ -320,4 +320,63 @@ class PathLayerTest {
         assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALID);
         assertThat(peer.real).as("direct beats the relay").isEqualTo(bobAt1);
     }
+
+    // ------------------------------------------------------------------ birthday punching
+
+    private final List<List<InetSocketAddress>> fanned = new ArrayList<>();
+
+    private PathTable.Peer birthdayPeer(int ownFlags) {
+        aliceLayer.ownFlags(() -> ownFlags);
+        aliceLayer.fan((peer, targets) -> fanned.add(targets));
+        PathTable.Peer peer = relayedBob(List.of(aliceAt));
+        fromAlice.clear();
+        return peer;
+    }
+
+    /** Bob's call to alice. */
+    private byte[] call(long tx, int flags, InetSocketAddress... at) {
+        return Probe.encodeCallMeMaybe(tx, bob.id(), alice.id(), List.of(at), flags, Probe.mac(bob, alice.id()));
+    }
+
+    private long sprayTo(InetSocketAddress ipOf) {
+        return fromAlice.stream().filter(s -> s.to().getAddress().equals(ipOf.getAddress()) && !s.to().equals(ipOf)).count();
+    }
+
+    @Test
+    void theEasySideSpraysABoundedNumberOfProbesAtAHardPeer() {
+        PathTable.Peer peer = birthdayPeer(Probe.FLAG_NATED);
+        long t = System.nanoTime();
+        aliceLayer.onControl(peer.relay, call(1, Probe.FLAG_HARD | Probe.FLAG_NATED, bobAt1), t);
+        for (int i = 1; i <= 100; i++) {
+            aliceLayer.tick(t + i * 100 * MS);
+        }
+        // a second call (the next round) sprays once more; a third does not
+        aliceLayer.onControl(peer.relay, call(2, Probe.FLAG_HARD | Probe.FLAG_NATED, bobAt1), t + 101 * 100 * MS);
+        for (int i = 102; i <= 200; i++) {
+            aliceLayer.tick(t + i * 100 * MS);
+        }
+        aliceLayer.onControl(peer.relay, call(3, Probe.FLAG_HARD | Probe.FLAG_NATED, bobAt1), t + 201 * 100 * MS);
+        for (int i = 202; i <= 300; i++) {
+            aliceLayer.tick(t + i * 100 * MS);
+        }
+        assertThat(sprayTo(bobAt1)).isBetween((long) PathLayer.BIRTHDAY_ROUNDS * PathLayer.SPRAY_PROBES - 10,
+                (long) PathLayer.BIRTHDAY_ROUNDS * PathLayer.SPRAY_PROBES);
+        assertThat(aliceLayer.sprayed.sum()).isEqualTo(PathLayer.BIRTHDAY_ROUNDS * PathLayer.SPRAY_PROBES);
+        assertThat(fromAlice).allSatisfy(s -> assertThat(s.to().getPort()).isBetween(1, 65535));
+        assertThat(fanned).isEmpty();
+    }
+
+    @Test
+    void theHardSideFansOutAndNobodyBirthdaysWhenPlainPunchingCanWork() {
+        PathTable.Peer peer = birthdayPeer(Probe.FLAG_HARD | Probe.FLAG_NATED);
+        long t = System.nanoTime();
+        aliceLayer.onControl(peer.relay, call(1, Probe.FLAG_NATED, bobAt1, bobAt2), t);
+        assertThat(fanned).containsExactly(List.of(bobAt1, bobAt2));
+        assertThat(aliceLayer.sprayed.sum()).isZero();
+        // both hard: no birthday (it cannot work), and a public peer needs none
+        aliceLayer.onControl(peer.relay, call(2, Probe.FLAG_HARD | Probe.FLAG_NATED, bobAt1), t + MS);
+        aliceLayer.onControl(peer.relay, call(3, 0, bobAt1), t + 2 * MS);
+        assertThat(fanned).hasSize(1);
+        assertThat(aliceLayer.sprayed.sum()).isZero();
+    }
 }

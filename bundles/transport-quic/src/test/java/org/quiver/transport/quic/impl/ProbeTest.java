@@ -103,4 +103,56 @@ class ProbeTest {
             assertThat(r.probe() == null ? r.reject() : Probe.Reject.MALFORMED).isNotNull();
         }
     }
+
+    // ------------------------------------------------------------------ call-me-maybe
+
+    private Probe.CallResult decodeCall(byte[] d, LocalIdentity reader, LocalIdentity from) {
+        return Probe.decodeCallMeMaybe(d, reader.id().toBytes(), (x, off) -> new Probe.Keyed(from.id(), Probe.mac(reader, from.id())));
+    }
+
+    @Test
+    void callsRoundTripWithBothFamiliesAndFlags() {
+        java.util.List<InetSocketAddress> addresses = java.util.List.of(new InetSocketAddress("198.18.0.7", 4433),
+                new InetSocketAddress("2001:db8::7", 443));
+        byte[] call = Probe.encodeCallMeMaybe(5, alice.id(), bob.id(), addresses, Probe.FLAG_HARD | Probe.FLAG_NATED, Probe.mac(alice, bob.id()));
+        Probe.Call c = decodeCall(call, bob, alice).call();
+        assertThat(c.tx()).isEqualTo(5);
+        assertThat(c.sender()).isEqualTo(alice.id());
+        assertThat(c.addresses()).isEqualTo(addresses);
+        assertThat(c.hard()).isTrue();
+        assertThat(c.nated()).isTrue();
+        byte[] empty = Probe.encodeCallMeMaybe(6, alice.id(), bob.id(), java.util.List.of(), Probe.mac(alice, bob.id()));
+        assertThat(decodeCall(empty, bob, alice).call().addresses()).isEmpty();
+        assertThat(decodeCall(empty, bob, alice).call().hard()).isFalse();
+    }
+
+    @Test
+    void aTamperedTruncatedOrMisdirectedCallIsRefused() {
+        byte[] good = Probe.encodeCallMeMaybe(5, alice.id(), bob.id(), java.util.List.of(new InetSocketAddress("198.18.0.7", 4433)),
+                Probe.mac(alice, bob.id()));
+        for (int i = 0; i < good.length; i++) {
+            byte[] bad = good.clone();
+            bad[i] ^= 0x01;
+            assertThat(decodeCall(bad, bob, alice).call()).as("byte %d flipped", i).isNull();
+        }
+        assertThat(decodeCall(java.util.Arrays.copyOf(good, good.length - 1), bob, alice).reject()).isEqualTo(Probe.Reject.MALFORMED);
+        assertThat(decodeCall(good, mallory, alice).reject()).isEqualTo(Probe.Reject.NOT_FOR_US);
+        byte[] unknownFlag = good.clone();
+        unknownFlag[75] = 8;
+        assertThat(decodeCall(unknownFlag, bob, alice).reject()).isEqualTo(Probe.Reject.MALFORMED);
+        byte[] tooMany = new byte[76 + 17 * 19 + 32];
+        tooMany[0] = Probe.CALL_ME_MAYBE;
+        tooMany[1] = Probe.VERSION;
+        tooMany[74] = 17;
+        assertThat(decodeCall(tooMany, bob, alice).reject()).isEqualTo(Probe.Reject.MALFORMED);
+        java.util.Random r = new java.util.Random(8);
+        for (int i = 0; i < 10_000; i++) {
+            byte[] junk = new byte[r.nextInt(600)];
+            r.nextBytes(junk);
+            if (junk.length > 0) {
+                junk[0] = Probe.CALL_ME_MAYBE;
+            }
+            assertThat(decodeCall(junk, bob, alice).call()).isNull(); // never throws
+        }
+    }
 }

@@ -27,8 +27,13 @@ public class HolePunchTransferIT {
 
     /** {@code quiver_received_bytes_total} of {@code kind} ("relay" or "direct") on {@code node}. */
     static double received(LabNode node, String kind) throws Exception {
-        String metrics = node.shell.typeOnce("quiver:metrics", "quiver_received_bytes_total\\{path_kind=\"" + kind + "\"\\} .*", 10);
-        Matcher m = Pattern.compile("quiver_received_bytes_total\\{path_kind=\"" + kind + "\"\\} (\\S+)").matcher(metrics);
+        return metric(node, "quiver_received_bytes_total{path_kind=\"" + kind + "\"}");
+    }
+
+    /** The value of the metric series {@code series} (name and labels, as printed) on {@code node}. */
+    static double metric(LabNode node, String series) throws Exception {
+        String metrics = node.shell.typeOnce("quiver:metrics", Pattern.quote(series) + " .*", 10);
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)").matcher(metrics);
         assertThat(m.find()).as(metrics).isTrue();
         return Double.parseDouble(m.group(1));
     }
@@ -63,6 +68,7 @@ public class HolePunchTransferIT {
             System.out.printf("first transfer: %.0f bytes received through the relay, %.0f direct%n", relayed, direct);
             assertThat(relayed).as("the transfer started over the relay").isGreaterThan(4.0 * MIB);
             assertThat(direct).as("and went on over the punched direct path").isGreaterThan(8.0 * MIB);
+            assertThat(metric(a, "quiver_holepunch_successes_total")).as("counted as a hole punched").isGreaterThanOrEqualTo(1);
             String paths = a.shell.typeOnce("quiver:paths " + b.id, "\\* direct .*", 10);
             assertThat(paths).containsPattern("\\* direct +198\\.18\\.\\d+\\.2:\\d+ +valid");
 

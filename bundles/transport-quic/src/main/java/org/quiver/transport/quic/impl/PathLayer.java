@@ -73,6 +73,13 @@ final class PathLayer {
     /** The ports a NAT hands out (Linux: 1024-65535). */
     private static final int LOW_PORT = 1024;
 
+    /** Told when punching for a peer starts and when it found a direct path (event loop). */
+    interface Punches {
+        void attempt();
+
+        void success(long timeToDirectNanos);
+    }
+
     /** Opens the hard side's extra sockets and pings {@code targets} from each (event loop). */
     interface Fan {
         void open(PathTable.Peer peer, List<InetSocketAddress> targets);
@@ -112,6 +119,15 @@ final class PathLayer {
     private volatile java.util.function.BiConsumer<InetSocketAddress, byte[]> stun = (from, d) -> { };
     private volatile java.util.function.IntSupplier ownFlags = () -> 0;
     private volatile Fan fan = (peer, targets) -> { };
+    private volatile Punches punches = new Punches() {
+        @Override
+        public void attempt() {
+        }
+
+        @Override
+        public void success(long timeToDirectNanos) {
+        }
+    };
     private volatile java.util.function.Consumer<InetSocketAddress> authenticated = from -> { };
     final LongAdder sprayed = new LongAdder();
     final LongAdder fans = new LongAdder();
@@ -172,6 +188,11 @@ final class PathLayer {
         this.ownFlags = flags;
     }
 
+    /** Who hears of punching attempts and successes (metrics). */
+    void punches(Punches p) {
+        this.punches = p;
+    }
+
     /** Who opens the extra sockets of birthday punching. */
     void fan(Fan f) {
         this.fan = f;
@@ -208,10 +229,10 @@ final class PathLayer {
      * probe or a call-me-maybe; anything else is dropped and counted.
      */
     void onControl(InetSocketAddress from, byte[] d, long now) {
-        if (org.quiver.path.Stun.looksLikeStun(d)) {
-            stun.accept(from, d);
-        } else if (Probe.isCallMeMaybe(d)) {
+        if (Probe.isCallMeMaybe(d)) {
             onCall(from, d, now); // the relay is where calls come by; direct ones are dropped there
+        } else if (org.quiver.path.Stun.looksLikeStun(d)) {
+            stun.accept(from, d); // never a probe: those are 125 bytes, which no STUN message is
         } else {
             onProbe(from, d, now);
         }
@@ -509,6 +530,16 @@ final class PathLayer {
             return;
         }
         if (hasDirect(set)) {
+            if (!peer.hadDirect && peer.punchStartNanos != 0) {
+                long validated = Long.MAX_VALUE;
+                for (Candidate<InetSocketAddress> c : set.candidates()) {
+                    if (c.kind() == PathKind.DIRECT && c.valid()) {
+                        validated = Math.min(validated, c.lastPongNanos());
+                    }
+                }
+                punches.success(Math.max(0, validated - peer.punchStartNanos));
+            }
+            peer.punchStartNanos = 0;
             peer.hadDirect = true;
             return;
         }
@@ -520,6 +551,10 @@ final class PathLayer {
         Candidate<InetSocketAddress> relay = set.get(peer.relay);
         if (peer.callRounds >= CALL_ROUNDS || now < peer.nextCallNanos || relay == null) {
             return;
+        }
+        if (peer.callRounds == 0) {
+            peer.punchStartNanos = now;
+            punches.attempt();
         }
         sendCall(peer, now);
         peer.nextCallNanos = now + (CALL_GAP_NANOS << peer.callRounds);

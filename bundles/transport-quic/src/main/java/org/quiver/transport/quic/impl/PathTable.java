@@ -55,6 +55,8 @@ final class PathTable {
         int callRounds;
         long nextCallNanos;
         long callSentNanos;
+        /** When the current punching attempt began (0: none under way). */
+        long punchStartNanos;
         /** Birthday punching (event loop): rounds begun, spray probes left, the address sprayed. */
         int birthdays;
         int sprayLeft;

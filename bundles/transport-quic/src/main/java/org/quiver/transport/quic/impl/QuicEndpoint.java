@@ -153,6 +153,17 @@ public final class QuicEndpoint implements Endpoint {
         pathLayer.stun((from, d) -> reflexive.onMessage(from, d, System.nanoTime()));
         pathLayer.ownFlags(this::natFlags);
         pathLayer.fan(this::openFan);
+        pathLayer.punches(new PathLayer.Punches() {
+            @Override
+            public void attempt() {
+                metrics.get().holePunchAttempt();
+            }
+
+            @Override
+            public void success(long timeToDirectNanos) {
+                metrics.get().holePunchSuccess(Duration.ofNanos(timeToDirectNanos));
+            }
+        });
         pathLayer.authenticated(from -> {
             Channel ch = fanArrival;
             if (ch != null && fanRoutes.putIfAbsent(from, ch) == null) {

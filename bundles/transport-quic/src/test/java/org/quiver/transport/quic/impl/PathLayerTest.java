@@ -307,7 +307,20 @@ class PathLayerTest {
     @Test
     void aPingFromAPathStillBeingPunchedIsAnsweredWithAPingAtOnce() {
         PathTable.Peer peer = relayedBob(List.of(aliceAt));
+        List<Long> attemptsAndSuccesses = new ArrayList<>();
+        aliceLayer.punches(new PathLayer.Punches() {
+            @Override
+            public void attempt() {
+                attemptsAndSuccesses.add(-1L);
+            }
+
+            @Override
+            public void success(long timeToDirectNanos) {
+                attemptsAndSuccesses.add(timeToDirectNanos);
+            }
+        });
         long t = System.nanoTime();
+        aliceLayer.tick(t - 40 * MS); // the first call round: punching begins
         aliceLayer.onControl(peer.relay, Probe.encodeCallMeMaybe(1, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())), t);
         fromAlice.clear();
         // alice's first ping was lost in bob's NAT; bob's ping gets through: alice pings back right away
@@ -319,6 +332,8 @@ class PathLayerTest {
         aliceLayer.onProbe(bobAt1, pong(bob, alice, back.tx, aliceAt), t + 160 * MS);
         assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALID);
         assertThat(peer.real).as("direct beats the relay").isEqualTo(bobAt1);
+        aliceLayer.tick(t + 200 * MS);
+        assertThat(attemptsAndSuccesses).as("one attempt, one success 200 ms after it began").containsExactly(-1L, 200 * MS);
     }
 
     // ------------------------------------------------------------------ birthday punching

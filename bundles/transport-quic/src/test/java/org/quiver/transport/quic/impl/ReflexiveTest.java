@@ -106,4 +106,42 @@ class ReflexiveTest {
             assertThat(e.addr().get().directAddresses()).startsWith(lie);
         }
     }
+
+    /** The client's logic alone: two servers, answers that differ in port mean a NAT that maps per destination. */
+    @Test
+    void differentPortsFromTwoServersMeanTheMappingVariesAndUnansweredRequestsAreRetriedThenGivenUp() {
+        java.util.List<java.util.Map.Entry<InetSocketAddress, byte[]>> sent = new java.util.ArrayList<>();
+        java.util.List<java.util.List<InetSocketAddress>> changes = new java.util.ArrayList<>();
+        Reflexive r = new Reflexive((to, d) -> sent.add(java.util.Map.entry(to, d)), changes::add);
+        InetSocketAddress s1 = new InetSocketAddress("198.18.0.2", 3478);
+        InetSocketAddress s2 = new InetSocketAddress("198.18.0.2", 3479);
+        r.servers(List.of(s1, s2));
+        long t = System.nanoTime();
+        r.tick(t);
+        assertThat(sent).extracting(java.util.Map.Entry::getKey).containsExactly(s1, s2);
+        InetSocketAddress m1 = new InetSocketAddress("198.18.9.9", 40000);
+        InetSocketAddress m2 = new InetSocketAddress("198.18.9.9", 51234);
+        r.onMessage(s1, org.quiver.path.Stun.bindingResponse(sent.get(0).getValue(), m1), t + 1);
+        assertThat(r.mappingVaries()).isFalse();
+        // the second server's answer, but coming from the first server's address: not taken
+        r.onMessage(s1, org.quiver.path.Stun.bindingResponse(sent.get(1).getValue(), m2), t + 2);
+        assertThat(r.addresses()).containsExactly(m1);
+        r.onMessage(s2, org.quiver.path.Stun.bindingResponse(sent.get(1).getValue(), m2), t + 3);
+        assertThat(r.addresses()).containsExactly(m1, m2);
+        assertThat(r.mappingVaries()).isTrue();
+        assertThat(changes).hasSize(2);
+        // next round: s2 stays silent; its request is sent 3 times, then given up; its old answer ages out
+        sent.clear();
+        long next = t + Reflexive.ROUND_NANOS;
+        r.tick(next);
+        r.onMessage(s1, org.quiver.path.Stun.bindingResponse(sent.get(0).getValue(), m1), next + 1);
+        for (long ms = 100; ms <= 10_000; ms += 100) {
+            r.tick(next + ms * 1_000_000L);
+        }
+        assertThat(sent.stream().filter(e -> e.getKey().equals(s2)).count()).isEqualTo(Reflexive.ATTEMPTS);
+        assertThat(r.timedOut.sum()).isEqualTo(1);
+        r.tick(t + 3 * Reflexive.ROUND_NANOS + 10);
+        assertThat(r.addresses()).as("only fresh answers count").containsExactly(m1);
+        assertThat(r.mappingVaries()).isFalse();
+    }
 }

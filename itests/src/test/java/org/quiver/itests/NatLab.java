@@ -2,8 +2,6 @@ package org.quiver.itests;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A network lab of real Linux NAT: an "internet" namespace that forwards between its links (198.18.0.0/16,
@@ -103,37 +100,9 @@ final class NatLab implements AutoCloseable {
         }
     }
 
-    /** Starts bin/quiver-relay (WebSocket 3340, STUN 3478) in the relay's namespace; returns once it listens. */
+    /** Starts bin/quiver-relay (WebSocket 3340, STUN 3478 and 3479) in the relay's namespace; returns once it listens. */
     void startRelay() throws Exception {
-        List<String> command = new ArrayList<>(Netns.in(net.full("relay")));
-        command.addAll(List.of(NodeBundles.dist().resolve("bin/quiver-relay").toString(), "--bind", RELAY_IP, "--port", "3340",
-                "--stun-port", "3478", "--rate", Long.toString(1L << 30)));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        relay = p;
-        Thread pump = new Thread(() -> {
-            try (InputStream in = p.getInputStream()) {
-                byte[] buf = new byte[4096];
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    synchronized (relayOut) {
-                        relayOut.write(buf, 0, n);
-                    }
-                }
-            } catch (IOException ended) {
-                // the relay stopped
-            }
-        }, "lab-relay-output");
-        pump.setDaemon(true);
-        pump.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline) {
-            synchronized (relayOut) {
-                if (relayOut.toString(StandardCharsets.UTF_8).contains("relay listening at " + RELAY_URL)) {
-                    return;
-                }
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("the relay did not start: " + relayOut.toString(StandardCharsets.UTF_8));
+        relay = RelayNetnsIT.relay(net.full("relay"), RELAY_IP, 3478, relayOut);
     }
 
     /**
@@ -242,12 +211,6 @@ final class NatLab implements AutoCloseable {
 
     private static String wanOf(LabNode node) {
         return "198.18." + node.index + ".2";
-    }
-
-    String relayOutput() {
-        synchronized (relayOut) {
-            return relayOut.toString(StandardCharsets.UTF_8);
-        }
     }
 
     /** The lab's layout, one line per node. */

@@ -40,11 +40,20 @@ public class RelayNetnsIT {
         return home;
     }
 
-    /** Starts bin/quiver-relay in {@code ns}; returns once it listens. */
+    /** Starts bin/quiver-relay in {@code ns} (no STUN); returns once it listens. */
     private static Process relay(String ns, ByteArrayOutputStream out) throws Exception {
+        return relay(ns, "198.18.1.1", -1, out);
+    }
+
+    /**
+     * Starts bin/quiver-relay in {@code ns} at {@code bind}:3340 (STUN at {@code stunPort}, -1 for none), its
+     * output going to {@code out}; returns once it listens, or fails with what it printed.
+     */
+    static Process relay(String ns, String bind, int stunPort, ByteArrayOutputStream out) throws Exception {
+        String url = "ws://" + bind + ":3340/relay";
         List<String> command = new ArrayList<>(Netns.in(ns));
-        command.addAll(List.of(NodeBundles.dist().resolve("bin/quiver-relay").toString(), "--bind", "198.18.1.1", "--port", "3340",
-                "--stun-port", "-1", "--rate", Long.toString(1L << 30)));
+        command.addAll(List.of(NodeBundles.dist().resolve("bin/quiver-relay").toString(), "--bind", bind, "--port", "3340",
+                "--stun-port", Integer.toString(stunPort), "--rate", Long.toString(1L << 30)));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         Thread pump = new Thread(() -> {
             try (InputStream in = p.getInputStream()) {
@@ -63,7 +72,7 @@ public class RelayNetnsIT {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
             synchronized (out) {
-                if (out.toString(StandardCharsets.UTF_8).contains("relay listening at " + RELAY_URL)) {
+                if (out.toString(StandardCharsets.UTF_8).contains("relay listening at " + url)) {
                     return p;
                 }
             }

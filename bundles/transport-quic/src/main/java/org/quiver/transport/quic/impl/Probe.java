@@ -91,10 +91,14 @@ final class Probe {
         b.put((byte) (ip.length == 4 ? 4 : 6));
         b.put(Arrays.copyOf(ip, 16));
         b.putShort((short) address.getPort());
-        byte[] out = b.array();
-        mac.update(out, 0, AUTHENTICATED);
+        return tag(b.array(), AUTHENTICATED, mac);
+    }
+
+    /** Writes the HMAC of {@code out[0..tagged)} into the 32 bytes after it; returns {@code out}. */
+    private static byte[] tag(byte[] out, int tagged, Mac mac) {
+        mac.update(out, 0, tagged);
         try {
-            mac.doFinal(out, AUTHENTICATED);
+            mac.doFinal(out, tagged);
         } catch (javax.crypto.ShortBufferException e) {
             throw new IllegalStateException(e); // 32 bytes are left: cannot happen
         }
@@ -180,14 +184,7 @@ final class Probe {
             b.put((byte) (ip.length == 4 ? 4 : 6)).put(Arrays.copyOf(ip, 16)).putShort((short) a.getPort());
         }
         byte[] out = b.array();
-        int tagged = out.length - TAG;
-        mac.update(out, 0, tagged);
-        try {
-            mac.doFinal(out, tagged);
-        } catch (javax.crypto.ShortBufferException e) {
-            throw new IllegalStateException(e); // 32 bytes are left: cannot happen
-        }
-        return out;
+        return tag(out, out.length - TAG, mac);
     }
 
     /** An authenticated call-me-maybe. */

@@ -657,7 +657,11 @@ public final class QuicEndpoint implements Endpoint {
         all.addAll(interfaceAddresses);
         List<InetSocketAddress> list = new ArrayList<>(all);
         addr.update(a -> a.withDirectAddresses(list.subList(0, Math.min(list.size(), EndpointAddr.MAX_DIRECT_ADDRESSES))));
-        pathLayer.ownCandidatesChanged(System.nanoTime());
+        if (!reflexive.mappingVaries()) {
+            // a new address peers may reach: punch again. Behind a NAT that maps per destination the ports
+            // STUN sees change whenever a mapping expires and say nothing to peers: no new rounds for that
+            pathLayer.ownCandidatesChanged(System.nanoTime());
+        }
         try {
             handlerPool.execute(() -> publish(null)); // signing takes a millisecond: not on the loop
         } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {

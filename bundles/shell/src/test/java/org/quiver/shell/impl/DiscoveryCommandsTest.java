@@ -31,7 +31,8 @@ class DiscoveryCommandsTest {
             EndpointAddr known = server.addr().get();
             Discovery table = (id, l) -> {
                 if (id.equals(known.id())) {
-                    l.found(new DiscoveryItem(known, "table", Instant.parse("2026-11-29T00:00:00Z")));
+                    // a provider's answer is as of when it is given: a fixed date goes stale a day later
+                    l.found(new DiscoveryItem(known, "table", Instant.now()));
                 }
                 l.completed();
                 return () -> { };

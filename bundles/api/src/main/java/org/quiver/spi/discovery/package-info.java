@@ -4,7 +4,7 @@
  * {@link org.quiver.spi.discovery.EndpointRecord}: signed by the endpoint it describes, timestamped.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package org.quiver.spi.discovery;
 
 import org.osgi.annotation.bundle.Export;

@@ -11,7 +11,11 @@ import org.quiver.spi.discovery.DiscoveryItem;
 import org.quiver.spi.discovery.DiscoveryListener;
 import org.quiver.spi.discovery.Lookup;
 
-/** Answers lookups from a table of configured peers at once; publishes nothing. Thread-safe. */
+/**
+ * Answers lookups from a table of configured peers at once; publishes nothing. Thread-safe. Its results are
+ * {@linkplain DiscoveryItem#configured configured}: the operator's word, which never goes stale (a node that
+ * has run for a month still reaches its static peers).
+ */
 public final class StaticDiscovery implements Discovery {
     /** The provider's name in results and shell output. */
     public static final String NAME = "static";
@@ -41,7 +45,7 @@ public final class StaticDiscovery implements Discovery {
     public Lookup resolve(EndpointId id, DiscoveryListener listener) {
         Entry e = peers.get(id);
         if (e != null) {
-            listener.found(new DiscoveryItem(e.addr(), NAME, e.since()));
+            listener.found(DiscoveryItem.configured(e.addr(), NAME, e.since()));
         }
         listener.completed();
         return () -> { };

@@ -76,6 +76,7 @@ class StaticDiscoveryTest {
         assertThat(r.completed).isEqualTo(1);
         assertThat(r.found).singleElement().satisfies(i -> {
             assertThat(i.provider()).isEqualTo("static");
+            assertThat(i.configured()).as("the operator's word: never stale").isTrue();
             assertThat(i.addr().relayUrl()).contains(URI.create("ws://relay.example:3340/relay"));
             assertThat(i.addr().directAddresses()).hasSize(2);
             assertThat(i.addr().directAddresses().get(1).getAddress().getHostAddress()).isEqualTo("2001:db8:0:0:0:0:0:1");

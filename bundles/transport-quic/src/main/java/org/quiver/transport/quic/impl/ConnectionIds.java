@@ -106,6 +106,67 @@ final class ConnectionIds {
         return Route.SERVER;
     }
 
+    /**
+     * Where the first short-header (1-RTT) packet of a datagram starts, after any coalesced long-header packets
+     * (RFC 9000 12.2), or -1 when there is none or the datagram cannot be walked. Reads, never moves, the buffer.
+     */
+    static int shortHeaderAt(ByteBuf buf) {
+        int i = buf.readerIndex();
+        int end = buf.writerIndex();
+        while (i < end) {
+            int first = buf.getUnsignedByte(i);
+            if ((first & 0x80) == 0) {
+                return (first & 0x40) != 0 && end - i >= 1 + LENGTH ? i : -1;
+            }
+            if (end - i < 7 || buf.getInt(i + 1) == 0) {
+                return -1; // truncated, or version negotiation
+            }
+            int type = (first >> 4) & 0x3;
+            if (type == 3) {
+                return -1; // Retry: the rest of the datagram is the Retry
+            }
+            int p = i + 5;
+            p += 1 + buf.getUnsignedByte(p); // destination id
+            if (p >= end) {
+                return -1;
+            }
+            p += 1 + buf.getUnsignedByte(p); // source id
+            if (type == 0) { // Initial: token
+                long token = varint(buf, p, end);
+                if (token < 0) {
+                    return -1;
+                }
+                p += varintLength(buf, p) + (int) Math.min(token, end);
+            }
+            long length = varint(buf, p, end);
+            if (length < 0 || p + varintLength(buf, p) + length > end) {
+                return -1;
+            }
+            i = (int) (p + varintLength(buf, p) + length);
+        }
+        return -1;
+    }
+
+    private static int varintLength(ByteBuf buf, int at) {
+        return 1 << (buf.getUnsignedByte(at) >> 6);
+    }
+
+    /** The QUIC variable-length integer at {@code at}, or -1 when it runs past {@code end}. */
+    private static long varint(ByteBuf buf, int at, int end) {
+        if (at >= end) {
+            return -1;
+        }
+        int n = varintLength(buf, at);
+        if (at + n > end) {
+            return -1;
+        }
+        long v = buf.getUnsignedByte(at) & 0x3f;
+        for (int k = 1; k < n; k++) {
+            v = (v << 8) | buf.getUnsignedByte(at + k);
+        }
+        return v;
+    }
+
     /** Whether a long-header Initial packet (the only kind an unknown sender may start with). */
     static boolean isInitial(ByteBuf buf) {
         int first = buf.getUnsignedByte(buf.readerIndex());

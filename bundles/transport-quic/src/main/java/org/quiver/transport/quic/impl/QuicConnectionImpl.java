@@ -58,6 +58,19 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     private final ArrayDeque<CompletableFuture<byte[]>> receivingDatagrams = new ArrayDeque<>();
     private final LongAdder dropped;
     private volatile CloseInfo closeInfo;
+    /**
+     * Whether the handshake is confirmed (accepted connections: at once; dialed ones: at the server's first
+     * short-header packet, see {@link Unconfirmed}). Event loop only.
+     */
+    private boolean confirmed;
+    /** An application close asked for before confirmation, done at confirmation (or at the deadline). Event loop only. */
+    private Runnable deferredClose;
+    /**
+     * How long a dialed connection waits for confirmation before a close goes out anyway, as a transport close
+     * with APPLICATION_ERROR (RFC 9000 10.2.3: what an application close during the handshake becomes).
+     */
+    static final long CONFIRM_WAIT_MS = 1000;
+    static final int APPLICATION_ERROR = 0x0c;
 
     QuicConnectionImpl(QuicChannel channel, PathTable.Peer peer, EndpointId remoteId, boolean dialer, PathInfo initialPath,
             LongAdder dropped) {
@@ -69,6 +82,7 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
                 ? channel.sslEngine().getApplicationProtocol() : "";
         this.path = new WatchableValue<>("path", initialPath);
         this.dropped = dropped;
+        this.confirmed = !dialer;
         channel.attr(KEY).set(this);
         // RTT as QUIC measures it, sampled every second (and at once) while the connection lives
         io.netty.util.concurrent.ScheduledFuture<?> sampler =
@@ -328,9 +342,40 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
             closeInfo = new CloseInfo(cause, code, reason);
         }
         try {
-            channel.close(true, (int) code, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+            if (channel.eventLoop().inEventLoop()) {
+                closeOnLoop(code, reason);
+            } else {
+                channel.eventLoop().execute(() -> closeOnLoop(code, reason));
+            }
         } catch (java.util.concurrent.RejectedExecutionException endpointGone) {
             // the endpoint's loop has stopped: the connection went with it (a handler closing late, say)
+        }
+    }
+
+    /** Event loop: closes now when confirmed; otherwise at confirmation, or as a transport close after {@link #CONFIRM_WAIT_MS}. */
+    private void closeOnLoop(long code, String reason) {
+        if (confirmed) {
+            channel.close(true, (int) code, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+            return;
+        }
+        if (deferredClose != null || !channel.isOpen()) {
+            return; // the first close decides
+        }
+        deferredClose = () -> channel.close(true, (int) code, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+        channel.eventLoop().schedule(() -> {
+            if (!confirmed && channel.isOpen()) {
+                channel.close(false, APPLICATION_ERROR, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+            }
+        }, CONFIRM_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Event loop: the server confirmed the handshake; a close asked for before goes out now. */
+    void confirmed() {
+        confirmed = true;
+        Runnable close = deferredClose;
+        deferredClose = null;
+        if (close != null && channel.isOpen()) {
+            close.run();
         }
     }
 

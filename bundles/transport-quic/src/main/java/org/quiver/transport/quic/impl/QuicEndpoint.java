@@ -101,6 +101,8 @@ public final class QuicEndpoint implements Endpoint {
     /** Where structured events go (EventAdmin in OSGi); never null. */
     private final java.util.function.BiConsumer<String, Map<String, Object>> events;
     private final Set<ByteBufKey> liveClientIds = ConcurrentHashMap.newKeySet();
+    /** Dialed connections not yet confirmed by the server: they defer an application close (see {@link Unconfirmed}). */
+    private final Unconfirmed unconfirmed = new Unconfirmed();
     private final Set<QuicConnectionImpl> connections = ConcurrentHashMap.newKeySet();
     private final Map<String, QuicSslContext> clientContexts = new ConcurrentHashMap<>();
     private final ExecutorService handlerPool;
@@ -179,7 +181,13 @@ public final class QuicEndpoint implements Endpoint {
             return own;
         });
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("quiver-endpoint", true), io);
+        DefaultThreadFactory loopThreads = new DefaultThreadFactory("quiver-endpoint", true);
+        // the loop thread is marked: a blocking view called on it fails fast instead of deadlocking the endpoint
+        java.util.concurrent.ThreadFactory markedLoopThreads = r -> loopThreads.newThread(() -> {
+            org.quiver.api.Blocking.markNonBlocking("a Quiver endpoint's event loop");
+            r.run();
+        });
+        this.group = new MultiThreadIoEventLoopGroup(1, markedLoopThreads, io);
         this.loop = group.next();
         // Every thread up to the limit is used before anything queues (a pool with no core threads would run
         // one handler at a time); idle threads end after 30 s.
@@ -240,7 +248,7 @@ public final class QuicEndpoint implements Endpoint {
                     .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, 4 * 1024 * 1024)
                     .option(ChannelOption.SO_SNDBUF, 4 * 1024 * 1024)
-                    .handler(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, dropped, metrics));
+                    .handler(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, unconfirmed, dropped, metrics));
             this.udp = bootstrap.bind(b.bind).sync().channel();
             loop.register(serverSide).sync();
             loop.register(clientSide).sync();
@@ -426,7 +434,11 @@ public final class QuicEndpoint implements Endpoint {
             serverSide.pipeline().fireChannelRead(mapped);
             return 1;
         }
+        QuicConnectionImpl confirmed = unconfirmed.confirmedBy(content);
         clientSide.pipeline().fireChannelRead(mapped);
+        if (confirmed != null) {
+            confirmed.confirmed();
+        }
         return 2;
     }
 
@@ -493,7 +505,13 @@ public final class QuicEndpoint implements Endpoint {
             }
             previous = homeRelay;
             homeRelay = home;
-            addr.update(a -> a.withRelayUrl(home));
+        }
+        // outside the lock: the own address's watchers run on this thread. Whoever updates last sets the home
+        // relay as it is then, so racing changes end on the latest one.
+        try {
+            addr.update(a -> a.withRelayUrl(homeRelay));
+        } catch (org.quiver.api.WatchableClosedException closed) {
+            return; // the endpoint closed meanwhile
         }
         if (stunServers == null) {
             autoStunServers();
@@ -559,7 +577,7 @@ public final class QuicEndpoint implements Endpoint {
                     @Override
                     protected void initChannel(Channel ch) {
                         // a router per socket: it keeps per-socket read state
-                        ch.pipeline().addLast(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, dropped, metrics,
+                        ch.pipeline().addLast(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, unconfirmed, dropped, metrics,
                                 arrived -> fanArrival = arrived));
                     }
                 });
@@ -1246,6 +1264,7 @@ public final class QuicEndpoint implements Endpoint {
         byte[] cid = ConnectionIds.newClientId();
         ByteBufKey key = new ByteBufKey(cid);
         liveClientIds.add(key);
+        unconfirmed.dialing(key);
         CompletableFuture<Connection> result = new CompletableFuture<>();
         QuicChannel.newBootstrap(clientSide)
                 .attr(EXPECTED_ID, target.id())
@@ -1259,12 +1278,17 @@ public final class QuicEndpoint implements Endpoint {
                 .addListener(f -> {
                     if (!f.isSuccess()) {
                         liveClientIds.remove(key);
+                        unconfirmed.remove(key);
                         result.completeExceptionally(Futures.failure("Connect to " + target.id().shortString() + " at " + real, f.cause()));
                         return;
                     }
                     QuicChannel ch = (QuicChannel) f.getNow();
-                    ch.closeFuture().addListener(c -> liveClientIds.remove(key));
                     QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, target.id(), true, QuicConnectionImpl.info(real, peer), dropped);
+                    unconfirmed.connected(key, conn);
+                    ch.closeFuture().addListener(c -> {
+                        liveClientIds.remove(key);
+                        unconfirmed.remove(key);
+                    });
                     ch.pipeline().replace(Dialing.class, "connection", conn);
                     track(conn);
                     result.complete(conn);

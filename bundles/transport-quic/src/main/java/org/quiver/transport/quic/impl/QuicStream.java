@@ -255,6 +255,7 @@ final class QuicStream extends ChannelInboundHandlerAdapter implements BiStream,
     }
 
     private static <T> T await(CompletableFuture<T> f) throws IOException {
+        org.quiver.api.Blocking.checkMayBlock("A stream's blocking read or write");
         try {
             return f.get();
         } catch (InterruptedException e) {

@@ -20,6 +20,7 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
     private final VirtualChannel server;
     private final VirtualChannel client;
     private final Set<ByteBufKey> liveClientIds;
+    private final Unconfirmed unconfirmed;
     private final LongAdder dropped;
     private final PathLayer probes;
     private final Metrics metrics;
@@ -28,8 +29,8 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
     private boolean clientRead;
 
     UdpRouter(PathTable paths, PathLayer probes, VirtualChannel server, VirtualChannel client, Set<ByteBufKey> liveClientIds,
-              LongAdder dropped, Metrics metrics) {
-        this(paths, probes, server, client, liveClientIds, dropped, metrics, null);
+              Unconfirmed unconfirmed, LongAdder dropped, Metrics metrics) {
+        this(paths, probes, server, client, liveClientIds, unconfirmed, dropped, metrics, null);
     }
 
     /**
@@ -37,7 +38,8 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
      * came in on before the path layer sees it, and null after.
      */
     UdpRouter(PathTable paths, PathLayer probes, VirtualChannel server, VirtualChannel client, Set<ByteBufKey> liveClientIds,
-              LongAdder dropped, Metrics metrics, java.util.function.Consumer<io.netty.channel.Channel> arriving) {
+              Unconfirmed unconfirmed, LongAdder dropped, Metrics metrics, java.util.function.Consumer<io.netty.channel.Channel> arriving) {
+        this.unconfirmed = unconfirmed;
         this.arriving = arriving;
         this.probes = probes;
         this.metrics = metrics;
@@ -112,7 +114,11 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
             server.pipeline().fireChannelRead(mapped);
         } else {
             clientRead = true;
+            QuicConnectionImpl confirmed = unconfirmed.confirmedBy(content);
             client.pipeline().fireChannelRead(mapped);
+            if (confirmed != null) {
+                confirmed.confirmed();
+            }
         }
     }
 

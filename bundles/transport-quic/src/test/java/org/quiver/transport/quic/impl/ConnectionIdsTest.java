@@ -66,4 +66,64 @@ class ConnectionIdsTest {
             assertThat(route(junk, random.nextBoolean())).isNotNull(); // never throws
         }
     }
+
+    private static int shortAt(byte[] bytes) {
+        ByteBuf buf = Unpooled.wrappedBuffer(bytes);
+        try {
+            return ConnectionIds.shortHeaderAt(buf);
+        } finally {
+            buf.release();
+        }
+    }
+
+    /** A long-header packet of {@code type} with 16-byte ids, an empty token (Initial) and {@code payload} bytes. */
+    private static byte[] longPacket(int type, int payload) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(0xc0 | (type << 4));
+        out.writeBytes(new byte[] {0, 0, 0, 1, 16});
+        out.writeBytes(new byte[16]);
+        out.write(16);
+        out.writeBytes(new byte[16]);
+        if (type == 0) {
+            out.write(0); // token length
+        }
+        out.write(0x40 | (payload >> 8)); // a 2-byte length
+        out.write(payload & 0xff);
+        out.writeBytes(new byte[payload]);
+        return out.toByteArray();
+    }
+
+    @Test
+    void theFirstShortHeaderPacketIsFoundBehindCoalescedLongHeaderOnes() {
+        byte[] shortPacket = new byte[40];
+        shortPacket[0] = 0x41;
+        assertThat(shortAt(shortPacket)).isZero();
+        byte[] handshake = longPacket(2, 30);
+        byte[] initial = longPacket(0, 100);
+        byte[] coalesced = new byte[initial.length + handshake.length + shortPacket.length];
+        System.arraycopy(initial, 0, coalesced, 0, initial.length);
+        System.arraycopy(handshake, 0, coalesced, initial.length, handshake.length);
+        System.arraycopy(shortPacket, 0, coalesced, initial.length + handshake.length, shortPacket.length);
+        assertThat(shortAt(coalesced)).isEqualTo(initial.length + handshake.length);
+        assertThat(shortAt(handshake)).as("long headers only").isEqualTo(-1);
+        // a length that runs past the datagram, a Retry, a version negotiation: no short header
+        byte[] truncated = java.util.Arrays.copyOf(handshake, handshake.length - 1);
+        assertThat(shortAt(truncated)).isEqualTo(-1);
+        byte[] retry = longPacket(3, 30);
+        assertThat(shortAt(retry)).isEqualTo(-1);
+        byte[] vn = longPacket(2, 30);
+        vn[1] = vn[2] = vn[3] = vn[4] = 0;
+        assertThat(shortAt(vn)).isEqualTo(-1);
+        // random datagrams never throw, and an offset found is always inside the datagram
+        Random random = new Random(42);
+        for (int n = 0; n < 100_000; n++) {
+            byte[] junk = new byte[random.nextInt(80)];
+            random.nextBytes(junk);
+            if (junk.length > 0 && random.nextBoolean()) {
+                junk[0] |= (byte) 0xc0;
+            }
+            int at = shortAt(junk);
+            assertThat(at).isBetween(-1, Math.max(-1, junk.length - 17));
+        }
+    }
 }

@@ -340,6 +340,27 @@ final class PathLayer {
         }
     }
 
+    /**
+     * QUIC accepted a new, authentic packet of {@code peer}'s from {@code from}, an address it had not used: a NAT
+     * rebinding. The peer's traffic moves there at once (the path it left is marked inactive: the mapping behind
+     * it is most likely gone; probes bring it back if not), and the new path is probed now.
+     */
+    void rebound(PathTable.Peer peer, InetSocketAddress from, long now) {
+        CandidateSet<InetSocketAddress> set = candidates(peer);
+        Candidate<InetSocketAddress> previous = set.selected();
+        paths.switchPath(peer, from);
+        Candidate<InetSocketAddress> c = add(set, from, CandidateSet.Source.OBSERVED);
+        if (c != null) {
+            if (previous != null && previous != c && !PathTable.isRelay(previous.key())) {
+                set.markInactive(previous);
+            }
+            set.select(c);
+            pathSwitches.increment();
+            listener.pathChanged(peer, previous, c);
+        }
+        probeDue(peer, now);
+    }
+
     /** A datagram of {@code peer} came through the relay: its relay path becomes a candidate (if it has candidates). */
     void relayHeard(PathTable.Peer peer) {
         CandidateSet<InetSocketAddress> set = peer.candidates;

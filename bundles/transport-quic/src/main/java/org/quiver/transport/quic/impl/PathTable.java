@@ -64,6 +64,8 @@ final class PathTable {
         /** Whether a direct path worked at the last look (event loop). */
         boolean hadDirect;
         int seenPingsNext;
+        /** Connection ids we issued to this peer, oldest first, at most {@link #MAX_IDS}; guarded by {@link #known}. */
+        final java.util.ArrayDeque<ByteBufKey> ids = new java.util.ArrayDeque<>();
         /** Every real address this peer is known at, oldest first; guarded by itself. */
         final java.util.LinkedHashSet<InetSocketAddress> known = new java.util.LinkedHashSet<>();
 
@@ -83,6 +85,10 @@ final class PathTable {
     private final Map<InetSocketAddress, Peer> byMapped = new ConcurrentHashMap<>();
     private final Map<InetSocketAddress, Peer> byReal = new ConcurrentHashMap<>();
     private final Map<EndpointId, Peer> byId = new ConcurrentHashMap<>();
+    /** The peer each connection id we issued belongs to (learned from our long-header packets): NAT rebinding. */
+    private final Map<ByteBufKey, Peer> byConnectionId = new ConcurrentHashMap<>();
+    /** Connection ids remembered per peer (one per connection handshake; the oldest are forgotten). */
+    static final int MAX_IDS = 8;
     private final int maxPeers;
 
     PathTable(int maxPeers) {
@@ -95,6 +101,7 @@ final class PathTable {
      */
     Peer forDial(EndpointId id, InetSocketAddress socket) {
         Peer peer = byId.computeIfAbsent(id, k -> newPeer(k, null));
+        peer.touch(); // a dial is activity: the sweep must not forget the peer between the dial and its handshake
         InetSocketAddress real = socket == null ? peer.relay : socket;
         if (peer.users.get() == 0 || peer.real == null) {
             switchPath(peer, real);
@@ -237,10 +244,48 @@ final class PathTable {
         }
     }
 
+    /**
+     * Records that {@code peer} was given {@code datagram}'s source connection id, when it is a long-header
+     * packet of ours (a handshake) carrying one of our ids. Event loop; cheap for every other packet.
+     */
+    void issued(Peer peer, io.netty.buffer.ByteBuf datagram) {
+        int start = datagram.readerIndex();
+        if (datagram.readableBytes() < 7 || (datagram.getUnsignedByte(start) & 0x80) == 0) {
+            return;
+        }
+        int scidAt = start + 6 + datagram.getUnsignedByte(start + 5);
+        if (scidAt + 1 + ConnectionIds.LENGTH > datagram.writerIndex() || datagram.getUnsignedByte(scidAt) != ConnectionIds.LENGTH) {
+            return;
+        }
+        ByteBufKey id = ByteBufKey.peek(datagram, scidAt + 1, ConnectionIds.LENGTH);
+        if (byConnectionId.putIfAbsent(id, peer) != null) {
+            return;
+        }
+        synchronized (peer.known) {
+            peer.ids.addLast(id);
+            if (peer.ids.size() > MAX_IDS) {
+                byConnectionId.remove(peer.ids.removeFirst(), peer);
+            }
+        }
+    }
+
+    /** The peer a short-header packet's destination id (ours) was issued to, or null. */
+    Peer byConnectionId(io.netty.buffer.ByteBuf datagram) {
+        int start = datagram.readerIndex();
+        if (datagram.readableBytes() < 1 + ConnectionIds.LENGTH || (datagram.getUnsignedByte(start) & 0x80) != 0) {
+            return null;
+        }
+        return byConnectionId.get(ByteBufKey.peek(datagram, start + 1, ConnectionIds.LENGTH));
+    }
+
     /** Forgets a peer (its last connection closed). */
     void remove(Peer peer) {
         byMapped.remove(peer.mapped, peer);
         synchronized (peer.known) {
+            for (ByteBufKey id : peer.ids) {
+                byConnectionId.remove(id, peer);
+            }
+            peer.ids.clear();
             for (InetSocketAddress a : peer.known) {
                 byReal.remove(a, peer);
             }

@@ -103,6 +103,30 @@ public final class QuicEndpoint implements Endpoint {
     private final Set<ByteBufKey> liveClientIds = ConcurrentHashMap.newKeySet();
     /** Dialed connections not yet confirmed by the server: they defer an application close (see {@link Unconfirmed}). */
     private final Unconfirmed unconfirmed = new Unconfirmed();
+    /** A peer's packet from an address it had not used (a NAT rebinding): QUIC decides, then the peer moves there. */
+    private final UdpRouter.Rebinding rebinding = new UdpRouter.Rebinding() {
+        @Override
+        public long accepted(PathTable.Peer peer) {
+            long sum = 0;
+            for (QuicConnectionImpl c : connections) {
+                if (c.peer() == peer) {
+                    io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicConnectionStats> f = c.channel().collectStats();
+                    if (f.isSuccess()) { // on the loop it is done at once
+                        sum += f.getNow().recv();
+                    }
+                }
+            }
+            return sum;
+        }
+
+        @Override
+        public void rebound(PathTable.Peer peer, InetSocketAddress from) {
+            rebindings.increment();
+            pathLayer.rebound(peer, from, System.nanoTime());
+        }
+    };
+    /** NAT rebindings followed (a peer's connections moved to the address its QUIC packets came from). */
+    final LongAdder rebindings = new LongAdder();
     private final Set<QuicConnectionImpl> connections = ConcurrentHashMap.newKeySet();
     private final Map<String, QuicSslContext> clientContexts = new ConcurrentHashMap<>();
     private final ExecutorService handlerPool;
@@ -221,6 +245,7 @@ public final class QuicEndpoint implements Endpoint {
                     content.release();
                     return;
                 }
+                paths.issued(peer, content); // a handshake packet: its id is how a rebound peer is recognised
                 if (PathTable.isRelay(peer.real)) {
                     byte[] bytes = ByteBufUtil.getBytes(content);
                     content.release();
@@ -248,7 +273,7 @@ public final class QuicEndpoint implements Endpoint {
                     .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, 4 * 1024 * 1024)
                     .option(ChannelOption.SO_SNDBUF, 4 * 1024 * 1024)
-                    .handler(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, unconfirmed, dropped, metrics));
+                    .handler(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, unconfirmed, rebinding, dropped, metrics));
             this.udp = bootstrap.bind(b.bind).sync().channel();
             loop.register(serverSide).sync();
             loop.register(clientSide).sync();
@@ -577,7 +602,7 @@ public final class QuicEndpoint implements Endpoint {
                     @Override
                     protected void initChannel(Channel ch) {
                         // a router per socket: it keeps per-socket read state
-                        ch.pipeline().addLast(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, unconfirmed, dropped, metrics,
+                        ch.pipeline().addLast(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, unconfirmed, rebinding, dropped, metrics,
                                 arrived -> fanArrival = arrived));
                     }
                 });

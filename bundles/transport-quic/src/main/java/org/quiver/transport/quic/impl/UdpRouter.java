@@ -21,6 +21,16 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
     private final VirtualChannel client;
     private final Set<ByteBufKey> liveClientIds;
     private final Unconfirmed unconfirmed;
+    private final Rebinding rebinding;
+
+    /** What the router asks of the endpoint when a peer's packet comes from an address the peer has not used. */
+    interface Rebinding {
+        /** QUIC packets accepted on the peer's connections so far (event loop; duplicates and forgeries are not). */
+        long accepted(PathTable.Peer peer);
+
+        /** QUIC accepted a new packet of the peer's from {@code from}: the peer is there now (event loop). */
+        void rebound(PathTable.Peer peer, java.net.InetSocketAddress from);
+    }
     private final LongAdder dropped;
     private final PathLayer probes;
     private final Metrics metrics;
@@ -29,8 +39,8 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
     private boolean clientRead;
 
     UdpRouter(PathTable paths, PathLayer probes, VirtualChannel server, VirtualChannel client, Set<ByteBufKey> liveClientIds,
-              Unconfirmed unconfirmed, LongAdder dropped, Metrics metrics) {
-        this(paths, probes, server, client, liveClientIds, unconfirmed, dropped, metrics, null);
+              Unconfirmed unconfirmed, Rebinding rebinding, LongAdder dropped, Metrics metrics) {
+        this(paths, probes, server, client, liveClientIds, unconfirmed, rebinding, dropped, metrics, null);
     }
 
     /**
@@ -38,8 +48,10 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
      * came in on before the path layer sees it, and null after.
      */
     UdpRouter(PathTable paths, PathLayer probes, VirtualChannel server, VirtualChannel client, Set<ByteBufKey> liveClientIds,
-              Unconfirmed unconfirmed, LongAdder dropped, Metrics metrics, java.util.function.Consumer<io.netty.channel.Channel> arriving) {
+              Unconfirmed unconfirmed, Rebinding rebinding, LongAdder dropped, Metrics metrics,
+              java.util.function.Consumer<io.netty.channel.Channel> arriving) {
         this.unconfirmed = unconfirmed;
+        this.rebinding = rebinding;
         this.arriving = arriving;
         this.probes = probes;
         this.metrics = metrics;
@@ -95,6 +107,11 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
         }
         PathTable.Peer peer = paths.byReal(packet.sender());
         if (peer == null) {
+            PathTable.Peer rebound = paths.byConnectionId(content);
+            if (rebound != null) {
+                rebind(rebound, packet, route);
+                return;
+            }
             if (route != ConnectionIds.Route.SERVER || !ConnectionIds.isInitial(content)
                     || (peer = paths.forNewSender(packet.sender())) == null) {
                 drop(packet);
@@ -132,6 +149,27 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
         if (clientRead) {
             clientRead = false;
             client.pipeline().fireChannelReadComplete();
+        }
+    }
+
+    /**
+     * A short-header packet for a connection of {@code peer}'s from an address the peer has not used: a NAT
+     * rebinding (RFC 9000 9.3), or a forgery or replay. It goes to QUIC as the peer's; if QUIC accepts it as a new
+     * authentic packet (it counts it), the peer's traffic moves to the new address at once and the path layer
+     * probes it; otherwise nothing changes and it is counted as dropped.
+     */
+    private void rebind(PathTable.Peer peer, DatagramPacket packet, ConnectionIds.Route route) {
+        long before = rebinding.accepted(peer);
+        DatagramPacket mapped = new DatagramPacket(packet.content(), PathTable.LOCAL, peer.mapped);
+        VirtualChannel codec = route == ConnectionIds.Route.SERVER ? server : client;
+        codec.pipeline().fireChannelRead(mapped);
+        codec.pipeline().fireChannelReadComplete();
+        if (rebinding.accepted(peer) > before) {
+            peer.touch();
+            rebinding.rebound(peer, packet.sender());
+        } else {
+            dropped.increment();
+            metrics.get().datagramDropped("unvalidated-rebinding");
         }
     }
 

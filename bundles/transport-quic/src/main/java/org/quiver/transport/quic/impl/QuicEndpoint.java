@@ -302,6 +302,9 @@ public final class QuicEndpoint implements Endpoint {
         }, tick, tick, TimeUnit.NANOSECONDS);
         long expiry = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(b.pending.ttl().toNanos() / 2, TimeUnit.SECONDS.toNanos(1)));
         loop.scheduleAtFixedRate(() -> {
+            if (outbox.stats().messages() == 0) {
+                return; // nothing waits: no pool task (each one would keep a pool thread from ending when idle)
+            }
             try {
                 handlerPool.execute(outbox::expire); // the expired are told on a pool thread, never on the loop
             } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {

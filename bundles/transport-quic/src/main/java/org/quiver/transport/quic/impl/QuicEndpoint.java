@@ -482,17 +482,18 @@ public final class QuicEndpoint implements Endpoint {
         org.quiver.spi.relay.RelayLink old;
         org.quiver.spi.relay.RelayLink fresh = null;
         RuntimeException failed = null;
-        // no lock is held while a link is closed: closing may wait for the provider's thread, which may be
-        // telling us of a home relay change at that very moment
+        // no lock is held while the provider attaches (its code, which may call back into the endpoint) or while a
+        // link is closed (closing may wait for the provider's thread, which may be telling us of a home relay change
+        // at that very moment); the lock covers the swap only, and every link swapped out is closed
+        if (provider != null) {
+            try {
+                fresh = provider.attach(relayAccess);
+            } catch (RuntimeException e) {
+                failed = new IllegalStateException("The relay provider " + provider + " failed to attach; direct paths only: " + e, e);
+            }
+        }
         synchronized (relayLock) {
             old = relayLink;
-            if (provider != null) {
-                try {
-                    fresh = provider.attach(relayAccess);
-                } catch (RuntimeException e) {
-                    failed = new IllegalStateException("The relay provider " + provider + " failed to attach; direct paths only: " + e, e);
-                }
-            }
             relayLink = fresh;
             pathLayer.relayAvailable(fresh != null);
         }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import org.junit.jupiter.api.Test;
+import org.quiver.testsupport.LeakGateExtension;
 
 /** The gate that fails a test class on a netty leak really sees one: a buffer dropped without release. */
 class LeakGateTest {

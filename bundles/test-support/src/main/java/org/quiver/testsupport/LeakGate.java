@@ -1,11 +1,11 @@
-package org.quiver.transport.quic.impl;
+package org.quiver.testsupport;
 
 import io.netty.util.ResourceLeakDetector;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Netty's leak detector for this module's tests ({@code io.netty.customResourceLeakDetector}, set by the pom):
+ * Netty's leak detector for the tests of a module that sets {@code io.netty.customResourceLeakDetector} to this class:
  * it reports as netty's does, and also records each leak so that {@link LeakGateExtension} fails the test class
  * that leaked. Records are shared by every detector (one per resource type) and guarded by the list.
  */
@@ -40,7 +40,7 @@ public final class LeakGate<T> extends ResourceLeakDetector<T> {
     }
 
     /** The leaks reported since the last call, which forgets them. */
-    static List<String> drain() {
+    public static List<String> drain() {
         synchronized (LEAKS) {
             List<String> out = new ArrayList<>(LEAKS);
             LEAKS.clear();

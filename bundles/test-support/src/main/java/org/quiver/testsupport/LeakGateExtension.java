@@ -1,4 +1,4 @@
-package org.quiver.transport.quic.impl;
+package org.quiver.testsupport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -8,7 +8,8 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * After every test class of this module (registered by service loading, junit-platform.properties): collects
+ * After every test class of a module with this jar on its test classpath (registered by service loading, enabled by
+ * this jar's junit-platform.properties): collects
  * garbage, lets netty's leak detector look (it reports while tracking new buffers), and fails the class if a
  * leak was reported. A leak found here was made by this class or, rarely, by one that ran before it and whose
  * buffer the collector found only now: the report's records say where it was touched.
@@ -24,7 +25,7 @@ public final class LeakGateExtension implements AfterAllCallback {
     }
 
     /** Makes the detector report what the collector finds unreachable now, and returns (forgets) every leak reported. */
-    static List<String> collect() throws InterruptedException {
+    public static List<String> collect() throws InterruptedException {
         for (int round = 0; round < 3; round++) {
             System.gc();
             Thread.sleep(20);

@@ -45,6 +45,8 @@ final class PathTable {
         volatile InetSocketAddress real;
         /** Live connections using this peer; a peer with none is forgotten after the idle timeout. */
         final java.util.concurrent.atomic.AtomicInteger users = new java.util.concurrent.atomic.AtomicInteger();
+        /** Those connections (at most maxConnectionsPerPeer accepted, plus those we dial); the endpoint adds and removes them. */
+        final java.util.Set<QuicConnectionImpl> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
         /** When a packet from or a connection of this peer was last seen (System.nanoTime). */
         volatile long lastActive = System.nanoTime();
         /** The candidate paths, once the peer's id is known; event loop only (see {@link PathLayer}). */

@@ -108,12 +108,10 @@ public final class QuicEndpoint implements Endpoint {
         @Override
         public long accepted(PathTable.Peer peer) {
             long sum = 0;
-            for (QuicConnectionImpl c : connections) {
-                if (c.peer() == peer) {
-                    io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicConnectionStats> f = c.channel().collectStats();
-                    if (f.isSuccess()) { // on the loop it is done at once
-                        sum += f.getNow().recv();
-                    }
+            for (QuicConnectionImpl c : peer.connections) { // this peer's only: bounded by the per-peer limit
+                io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicConnectionStats> f = c.channel().collectStats();
+                if (f.isSuccess()) { // on the loop it is done at once
+                    sum += f.getNow().recv();
                 }
             }
             return sum;
@@ -948,10 +946,8 @@ public final class QuicEndpoint implements Endpoint {
         metrics.get().pathSwitched(previous == null ? selected.kind() : previous.kind(), selected.kind());
         PathInfo info = new PathInfo(selected.kind(), selected.remote(),
                 selected.rttNanos() < 0 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofNanos(selected.rttNanos())));
-        for (QuicConnectionImpl c : connections) {
-            if (c.peer() == peer) {
-                c.pathValue().set(info);
-            }
+        for (QuicConnectionImpl c : peer.connections) {
+            c.pathValue().set(info);
         }
         event(org.quiver.api.EventTopics.PATH_CHANGED, org.quiver.api.EventTopics.PEER_ID, peer.id == null ? null : peer.id.toString(),
                 org.quiver.api.EventTopics.PATH, selected.remote(), org.quiver.api.EventTopics.PATH_KIND, selected.kind().name(),
@@ -1394,6 +1390,7 @@ public final class QuicEndpoint implements Endpoint {
         PathTable.Peer p = conn.peer();
         if (p != null) {
             p.users.incrementAndGet();
+            p.connections.add(conn);
             onLoop(() -> pathLayer.reselect(p)); // the handshake is done: the path may move now
         }
         org.quiver.api.PathKind kind = conn.path().get().kind();
@@ -1406,6 +1403,7 @@ public final class QuicEndpoint implements Endpoint {
         conn.channel().closeFuture().addListener(f -> {
             connections.remove(conn);
             if (p != null) {
+                p.connections.remove(conn);
                 p.users.decrementAndGet();
                 p.touch();
             }

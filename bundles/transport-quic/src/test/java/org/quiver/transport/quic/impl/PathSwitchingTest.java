@@ -207,7 +207,11 @@ class PathSwitchingTest {
         List<Object> aMoves = pathEvents.stream().filter(e -> a.id().toString().equals(e.get(org.quiver.api.EventTopics.ENDPOINT_ID)))
                 .map(e -> e.get(org.quiver.api.EventTopics.PATH)).toList();
         assertThat(aMoves).containsSubsequence(text(fast), text(slow), text(fast));
-        assertThat(pathEvents).allSatisfy(e -> assertThat(e).containsKeys(org.quiver.api.EventTopics.PEER_ID, org.quiver.api.EventTopics.RTT_NANOS)
+        assertThat(pathEvents).allSatisfy(e -> assertThat(e).containsKeys(org.quiver.api.EventTopics.PEER_ID)
                 .containsEntry(org.quiver.api.EventTopics.PATH_KIND, "DIRECT"));
+        // a chose by RTT, so its moves carry one; b may also follow a's packets to a path before measuring it
+        // (a NAT rebinding looks the same to it): then the event has no RTT yet
+        assertThat(pathEvents).filteredOn(e -> a.id().toString().equals(e.get(org.quiver.api.EventTopics.ENDPOINT_ID)))
+                .allSatisfy(e -> assertThat(e).containsKey(org.quiver.api.EventTopics.RTT_NANOS));
     }
 }

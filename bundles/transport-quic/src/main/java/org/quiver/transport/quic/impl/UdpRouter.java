@@ -139,6 +139,17 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * A read on the socket failed: the socket was closed under it (the endpoint closing: nothing to say), or the
+     * kernel reported an error for a datagram (counted). Never passed on: netty would log it as unhandled.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof java.nio.channels.ClosedChannelException)) {
+            metrics.get().datagramDropped("socket-error");
+        }
+    }
+
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         // quiche flushes what it has to send on read-complete: without this no handshake completes

@@ -83,11 +83,12 @@ final class Outbox {
      *                  to them never runs on the event loop
      * @param dropped   told of every message that leaves the buffer unsent (metrics, events)
      */
-    Outbox(BoundedPendingBuffer.Limits limits, BiFunction<EndpointAddr, String, CompletionStage<Connection>> connector,
+    Outbox(BoundedPendingBuffer.Limits limits, java.util.function.LongSupplier clock,
+           BiFunction<EndpointAddr, String, CompletionStage<Connection>> connector,
            java.util.concurrent.Executor callbacks, BoundedPendingBuffer.DropListener<Key, Pending> dropped) {
         this.connector = connector;
         this.pool = callbacks;
-        this.buffer = new BoundedPendingBuffer<>(limits, p -> p.data.length, System::nanoTime, (key, p, reason) -> {
+        this.buffer = new BoundedPendingBuffer<>(limits, p -> p.data.length, clock, (key, p, reason) -> {
             dropped.dropped(key, p, reason);
             p.done.completeExceptionally(new QuiverException(switch (reason) {
                     case OVERFLOW -> "Dropped: more than " + limits.maxMessagesPerPeer() + " messages or " + limits.maxBytesPerPeer()

@@ -299,7 +299,7 @@ final class PathLayer {
         if (set.selected() == null && c != null) {
             set.select(c);
         }
-        probeDue(peer, System.nanoTime());
+        probeDue(peer, paths.now());
     }
 
     /** More published addresses of a peer (a later discovery result) become candidates. */
@@ -310,7 +310,7 @@ final class PathLayer {
                 add(set, a, CandidateSet.Source.PUBLISHED);
             }
         }
-        probeDue(peer, System.nanoTime());
+        probeDue(peer, paths.now());
     }
 
     /** A connection from {@code real} was accepted and its peer identified: that address is its first path. */
@@ -328,7 +328,7 @@ final class PathLayer {
                 add(set, a, CandidateSet.Source.OBSERVED);
             }
         }
-        probeDue(peer, System.nanoTime());
+        probeDue(peer, paths.now());
     }
 
     /** An application (or test) moved the peer to {@code real}: it becomes a candidate and the selected one. */
@@ -366,7 +366,7 @@ final class PathLayer {
         CandidateSet<InetSocketAddress> set = peer.candidates;
         if (set != null && set.get(peer.relay) == null) {
             add(set, peer.relay, CandidateSet.Source.OBSERVED);
-            probeDue(peer, System.nanoTime());
+            probeDue(peer, paths.now());
         }
     }
 
@@ -711,7 +711,7 @@ final class PathLayer {
         if (set == null) {
             return List.of();
         }
-        long nowNanos = System.nanoTime();
+        long nowNanos = paths.now();
         Instant now = Instant.now();
         List<PathStatus> result = new ArrayList<>();
         for (Candidate<InetSocketAddress> c : set.candidates()) {

@@ -47,8 +47,8 @@ final class PathTable {
         final java.util.concurrent.atomic.AtomicInteger users = new java.util.concurrent.atomic.AtomicInteger();
         /** Those connections (at most maxConnectionsPerPeer accepted, plus those we dial); the endpoint adds and removes them. */
         final java.util.Set<QuicConnectionImpl> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        /** When a packet from or a connection of this peer was last seen (System.nanoTime). */
-        volatile long lastActive = System.nanoTime();
+        /** When a packet from or a connection of this peer was last seen (the table's clock). */
+        volatile long lastActive;
         /** The candidate paths, once the peer's id is known; event loop only (see {@link PathLayer}). */
         org.quiver.path.CandidateSet<InetSocketAddress> candidates;
         /** Transactions of the last pings this peer sent us, to drop replays; event loop only. */
@@ -71,11 +71,15 @@ final class PathTable {
         /** Every real address this peer is known at, oldest first; guarded by itself. */
         final java.util.LinkedHashSet<InetSocketAddress> known = new java.util.LinkedHashSet<>();
 
+        private final java.util.function.LongSupplier clock;
+
         void touch() {
-            lastActive = System.nanoTime();
+            lastActive = clock.getAsLong();
         }
 
-        Peer(InetSocketAddress mapped, EndpointId id, InetSocketAddress real) {
+        Peer(InetSocketAddress mapped, EndpointId id, InetSocketAddress real, java.util.function.LongSupplier clock) {
+            this.clock = clock;
+            this.lastActive = clock.getAsLong();
             this.mapped = mapped;
             this.relay = relayKey(mapped);
             this.id = id;
@@ -92,9 +96,21 @@ final class PathTable {
     /** Connection ids remembered per peer (one per connection handshake; the oldest are forgotten). */
     static final int MAX_IDS = 8;
     private final int maxPeers;
+    /** The monotonic clock (nanoseconds) the endpoint decides by; tests move it (see {@code Builder.ticker}). */
+    private final java.util.function.LongSupplier clock;
 
     PathTable(int maxPeers) {
+        this(maxPeers, System::nanoTime);
+    }
+
+    PathTable(int maxPeers, java.util.function.LongSupplier clock) {
         this.maxPeers = maxPeers;
+        this.clock = clock;
+    }
+
+    /** Now, by the endpoint's monotonic clock (nanoseconds). */
+    long now() {
+        return clock.getAsLong();
     }
 
     /**
@@ -303,7 +319,7 @@ final class PathTable {
      * connections, and handshakes that never completed (which bounds what spoofed Initials can occupy).
      */
     void sweep(long idleNanos) {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         for (Peer p : byMapped.values()) {
             if (p.users.get() == 0 && now - p.lastActive > idleNanos) {
                 remove(p);
@@ -317,7 +333,7 @@ final class PathTable {
 
     private Peer newPeer(EndpointId id, InetSocketAddress real) {
         // registers only by mapped address: callers index it by real address (never inside a compute of that map)
-        Peer peer = new Peer(mapped(next.getAndIncrement()), id, real);
+        Peer peer = new Peer(mapped(next.getAndIncrement()), id, real, clock);
         byMapped.put(peer.mapped, peer);
         return peer;
     }

@@ -120,7 +120,7 @@ public final class QuicEndpoint implements Endpoint {
         @Override
         public void rebound(PathTable.Peer peer, InetSocketAddress from) {
             rebindings.increment();
-            pathLayer.rebound(peer, from, System.nanoTime());
+            pathLayer.rebound(peer, from, paths.now());
         }
     };
     /** NAT rebindings followed (a peer's connections moved to the address its QUIC packets came from). */
@@ -161,7 +161,7 @@ public final class QuicEndpoint implements Endpoint {
         this.maxConnectionsPerPeer = b.maxConnectionsPerPeer;
         this.lookupTimeout = b.lookupTimeout;
         this.clock = b.clock;
-        this.paths = new PathTable(b.maxPeers);
+        this.paths = new PathTable(b.maxPeers, b.ticker);
         this.pathLayer = new PathLayer(identity, paths, b.timings,
                 (to, datagram) -> {
                     if (PathTable.isRelay(to)) {
@@ -177,7 +177,7 @@ public final class QuicEndpoint implements Endpoint {
         this.stunServers = b.stunServers;
         this.reflexive = new Reflexive((to, datagram) -> udp().writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to)),
                 this::reflexiveChanged);
-        pathLayer.stun((from, d) -> reflexive.onMessage(from, d, System.nanoTime()));
+        pathLayer.stun((from, d) -> reflexive.onMessage(from, d, paths.now()));
         pathLayer.ownFlags(this::natFlags);
         pathLayer.fan(this::openFan);
         pathLayer.punches(new PathLayer.Punches() {
@@ -218,7 +218,7 @@ public final class QuicEndpoint implements Endpoint {
         pool.allowCoreThreadTimeOut(true);
         this.handlerPool = pool;
         this.events = b.events;
-        this.outbox = new Outbox(b.pending, this::reuseOrConnect, pool, (key, p, reason) -> {
+        this.outbox = new Outbox(b.pending, b.ticker, this::reuseOrConnect, pool, (key, p, reason) -> {
             if (reason == org.quiver.buffer.BoundedPendingBuffer.Reason.OVERFLOW) {
                 metrics.get().bufferDropped(p.data().length);
             } else if (reason == org.quiver.buffer.BoundedPendingBuffer.Reason.EXPIRED) {
@@ -287,14 +287,14 @@ public final class QuicEndpoint implements Endpoint {
         loop.scheduleAtFixedRate(() -> {
             metrics.get().eventLoopTick("sweep");
             paths.sweep(idleNanos);
-            sweepFan(System.nanoTime());
+            sweepFan(paths.now());
         }, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
         InetSocketAddress local = (InetSocketAddress) udp.localAddress();
         pathLayer.socketFamily(local.getAddress() instanceof java.net.Inet6Address);
         long tick = pathLayer.tickNanos();
         loop.scheduleAtFixedRate(() -> {
             metrics.get().eventLoopTick("paths");
-            long now = System.nanoTime();
+            long now = paths.now();
             pathLayer.tick(now);
             reflexive.tick(now);
         }, tick, tick, TimeUnit.NANOSECONDS);
@@ -429,9 +429,9 @@ public final class QuicEndpoint implements Endpoint {
             content.release();
             pathLayer.relayHeard(peer);
             if (Probe.isCallMeMaybe(bytes)) {
-                pathLayer.onControl(peer.relay, bytes, System.nanoTime());
+                pathLayer.onControl(peer.relay, bytes, paths.now());
             } else {
-                pathLayer.onProbe(peer.relay, bytes, System.nanoTime()); // never STUN: nobody asks through a relay
+                pathLayer.onProbe(peer.relay, bytes, paths.now()); // never STUN: nobody asks through a relay
             }
             return 0;
         }
@@ -608,7 +608,7 @@ public final class QuicEndpoint implements Endpoint {
                                 arrived -> fanArrival = arrived));
                     }
                 });
-        long now = System.nanoTime();
+        long now = paths.now();
         for (int i = fanSockets.size(); i < PathLayer.FAN_SOCKETS; i++) {
             io.netty.channel.ChannelFuture f = b.bind(new InetSocketAddress(local.getAddress(), 0));
             fanSockets.put(f.channel(), now);
@@ -629,7 +629,7 @@ public final class QuicEndpoint implements Endpoint {
                 }
             }, ms, TimeUnit.MILLISECONDS);
         }
-        loop.schedule(() -> sweepFan(System.nanoTime()), FAN_TTL_NANOS + TimeUnit.MILLISECONDS.toNanos(100), TimeUnit.NANOSECONDS);
+        loop.schedule(() -> sweepFan(paths.now()), FAN_TTL_NANOS + TimeUnit.MILLISECONDS.toNanos(100), TimeUnit.NANOSECONDS);
     }
 
     private void fanPing(Channel ch, PathTable.Peer peer, List<InetSocketAddress> targets) {
@@ -708,7 +708,7 @@ public final class QuicEndpoint implements Endpoint {
         if (!reflexive.mappingVaries()) {
             // a new address peers may reach: punch again. Behind a NAT that maps per destination the ports
             // STUN sees change whenever a mapping expires and say nothing to peers: no new rounds for that
-            pathLayer.ownCandidatesChanged(System.nanoTime());
+            pathLayer.ownCandidatesChanged(paths.now());
         }
         try {
             handlerPool.execute(() -> publish(null)); // signing takes a millisecond: not on the loop
@@ -1564,6 +1564,7 @@ public final class QuicEndpoint implements Endpoint {
         private Duration lookupTimeout = Duration.ofSeconds(10);
         private List<InetSocketAddress> stunServers;
         private java.time.Clock clock = java.time.Clock.systemUTC();
+        private java.util.function.LongSupplier ticker = System::nanoTime;
         private final Map<org.quiver.spi.discovery.Discovery, String> discoveries = new java.util.LinkedHashMap<>();
 
         private Builder(LocalIdentity identity) {
@@ -1692,6 +1693,17 @@ public final class QuicEndpoint implements Endpoint {
          */
         public Builder clock(java.time.Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * The monotonic clock, in nanoseconds (default {@code System::nanoTime}), that the endpoint's decisions go
+         * by: probe timing and path timeouts, punching rounds, STUN rounds, forgetting idle peers, the age of
+         * messages waiting in {@link QuicEndpoint#send}. Its timers still fire in real time, each deciding by this
+         * clock: a test moves it a day ahead and sees what the node does a day later.
+         */
+        public Builder ticker(java.util.function.LongSupplier nanoTime) {
+            this.ticker = Objects.requireNonNull(nanoTime, "nanoTime");
             return this;
         }
 

@@ -90,12 +90,12 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
             content.getBytes(content.readerIndex(), bytes);
             packet.release();
             if (arriving == null) {
-                probes.onControl(packet.sender(), bytes, System.nanoTime());
+                probes.onControl(packet.sender(), bytes, paths.now());
                 return;
             }
             arriving.accept(ctx.channel());
             try {
-                probes.onControl(packet.sender(), bytes, System.nanoTime());
+                probes.onControl(packet.sender(), bytes, paths.now());
             } finally {
                 arriving.accept(null);
             }

@@ -52,8 +52,14 @@ public final class EndpointId implements Comparable<EndpointId> {
             throw new IllegalArgumentException("An EndpointId is a 32-byte Ed25519 public key, got " + publicKey.length + " bytes");
         }
         byte[] copy = publicKey.clone();
-        if (!isValidPoint(copy)) {
+        BigInteger[] point = decode(copy);
+        if (point == null) {
             throw new IllegalArgumentException("Not a valid Ed25519 public key (the bytes do not encode a curve point)");
+        }
+        if (smallOrder(point)) {
+            // the neutral point and the other 7 of order dividing 8: a signature (R = such a point, S = 0) verifies
+            // for every message, so anyone could act as such an id
+            throw new IllegalArgumentException("Not a usable Ed25519 public key: a point of small order (anyone can sign for it)");
         }
         return new EndpointId(copy);
     }
@@ -149,8 +155,11 @@ public final class EndpointId implements Comparable<EndpointId> {
         return Arrays.compareUnsigned(key, o.key);
     }
 
-    /** RFC 8032 section 5.1.3 decoding: y below p, and x^2 = (y^2 - 1) / (d y^2 + 1) has a root. */
-    private static boolean isValidPoint(byte[] encoded) {
+    /**
+     * RFC 8032 section 5.1.3 decoding: y below p, x recovered from x^2 = (y^2 - 1) / (d y^2 + 1), its sign from
+     * the top bit. Returns the affine point {x, y}, or null when the bytes encode none.
+     */
+    private static BigInteger[] decode(byte[] encoded) {
         byte[] be = new byte[LENGTH];
         for (int i = 0; i < LENGTH; i++) {
             be[i] = encoded[LENGTH - 1 - i];
@@ -159,16 +168,44 @@ public final class EndpointId implements Comparable<EndpointId> {
         be[0] &= 0x7f;
         BigInteger y = new BigInteger(1, be);
         if (y.compareTo(P) >= 0) {
-            return false;
+            return null;
         }
         BigInteger y2 = y.multiply(y).mod(P);
         BigInteger u = y2.subtract(BigInteger.ONE).mod(P);
         BigInteger v = D.multiply(y2).add(BigInteger.ONE).mod(P);
         BigInteger x2 = u.multiply(v.modInverse(P)).mod(P);
         if (x2.signum() == 0) {
-            return !xOdd;
+            return xOdd ? null : new BigInteger[] {BigInteger.ZERO, y};
         }
-        return x2.modPow(P.subtract(BigInteger.ONE).shiftRight(1), P).equals(BigInteger.ONE);
+        BigInteger x = x2.modPow(P.add(BigInteger.valueOf(3)).shiftRight(3), P); // p = 5 mod 8
+        if (!x.multiply(x).mod(P).equals(x2)) {
+            x = x.multiply(SQRT_M1).mod(P);
+            if (!x.multiply(x).mod(P).equals(x2)) {
+                return null; // no square root: not on the curve
+            }
+        }
+        if (x.testBit(0) != xOdd) {
+            x = P.subtract(x);
+        }
+        return new BigInteger[] {x, y};
+    }
+
+    /** sqrt(-1) mod p. */
+    private static final BigInteger SQRT_M1 = BigInteger.TWO.modPow(P.subtract(BigInteger.ONE).shiftRight(2), P);
+
+    /** Whether 8 times the point is the neutral point (0, 1): its order divides 8. */
+    private static boolean smallOrder(BigInteger[] point) {
+        BigInteger x = point[0];
+        BigInteger y = point[1];
+        for (int i = 0; i < 3; i++) { // doubling on -x^2 + y^2 = 1 + d x^2 y^2 (complete: a square, d not)
+            BigInteger xx = x.multiply(x).mod(P);
+            BigInteger yy = y.multiply(y).mod(P);
+            BigInteger nx = BigInteger.TWO.multiply(x).multiply(y).multiply(yy.subtract(xx).mod(P).modInverse(P)).mod(P);
+            BigInteger ny = yy.add(xx).multiply(BigInteger.TWO.add(xx).subtract(yy).mod(P).modInverse(P)).mod(P);
+            x = nx;
+            y = ny;
+        }
+        return x.signum() == 0 && y.equals(BigInteger.ONE);
     }
 
     static String abbreviate(String text) {

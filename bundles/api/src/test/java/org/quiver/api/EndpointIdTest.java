@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.security.KeyPair;
 import java.security.Signature;
 import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class EndpointIdTest {
@@ -82,10 +84,55 @@ class EndpointIdTest {
         negativeZero[0] = 1;
         negativeZero[31] = (byte) 0x80;
         assertThatThrownBy(() -> EndpointId.fromBytes(negativeZero)).hasMessageContaining("not encode a curve point");
-        byte[] identity = new byte[32];
-        identity[0] = 1;
-        assertThat(EndpointId.fromBytes(identity).toBytes()).isEqualTo(identity);
         assertThatThrownBy(() -> EndpointId.fromBytes(new byte[31])).hasMessageContaining("got 31 bytes");
+    }
+
+    /**
+     * The 8 points of order dividing 8 (RFC 8032 encodings): a signature with R = such a point and S = 0 verifies
+     * for every message under such a key, so nobody may be addressed by one.
+     */
+    @Test
+    void refusesPointsOfSmallOrder() throws Exception {
+        byte[] neutral = new byte[32];
+        neutral[0] = 1;                                  // (0, 1): order 1
+        byte[] minusOne = new byte[32];
+        Arrays.fill(minusOne, (byte) 0xff);
+        minusOne[0] = (byte) 0xec;
+        minusOne[31] = 0x7f;                             // (0, -1): order 2
+        byte[] zeroEven = new byte[32];                  // (sqrt(-1), 0) and its negation: order 4
+        byte[] zeroOdd = new byte[32];
+        zeroOdd[31] = (byte) 0x80;
+        byte[] eight1 = hex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"); // order 8
+        byte[] eight2 = eight1.clone();
+        eight2[31] |= (byte) 0x80;
+        byte[] eight3 = hex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a");
+        byte[] eight4 = eight3.clone();
+        eight4[31] |= (byte) 0x80;
+        for (byte[] weak : List.of(neutral, minusOne, zeroEven, zeroOdd, eight1, eight2, eight3, eight4)) {
+            assertThatThrownBy(() -> EndpointId.fromBytes(weak)).as(HexFormat.of().formatHex(weak))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("small order");
+            assertThatThrownBy(() -> EndpointId.parse(Base32.encode(weak))).hasMessageContaining("small order");
+        }
+        // and why: the JDK verifies (R = neutral, S = 0) for any message under the neutral key
+        byte[] spki = HexFormat.of().parseHex("302a300506032b6570032100" + HexFormat.of().formatHex(neutral));
+        java.security.PublicKey pk = java.security.KeyFactory.getInstance("Ed25519").generatePublic(new java.security.spec.X509EncodedKeySpec(spki));
+        java.security.Signature v = java.security.Signature.getInstance("Ed25519");
+        v.initVerify(pk);
+        v.update("anything at all".getBytes());
+        byte[] forged = new byte[64];
+        forged[0] = 1;
+        boolean verifies;
+        try {
+            verifies = v.verify(forged);
+        } catch (java.security.SignatureException refused) {
+            verifies = false;
+        }
+        System.out.println("JDK Ed25519 accepts the forged signature under the neutral key: " + verifies);
+        // real keys are never of small order: 1,000 random ones all pass
+        for (int i = 0; i < 1000; i++) {
+            EndpointId ok = Keys.randomId();
+            assertThat(EndpointId.fromBytes(ok.toBytes())).isEqualTo(ok);
+        }
     }
 
     @Test
@@ -116,9 +163,7 @@ class EndpointIdTest {
 
     @Test
     void ordersByBytesUnsigned() {
-        byte[] a = new byte[32];
-        a[0] = 1;
-        EndpointId one = EndpointId.fromBytes(a);
+        EndpointId one = Keys.randomId();
         EndpointId other = Keys.randomId();
         assertThat(one.compareTo(one)).isZero();
         assertThat(Integer.signum(one.compareTo(other))).isEqualTo(-Integer.signum(other.compareTo(one)));

@@ -112,6 +112,8 @@ final class PathLayer {
     final LongAdder probesReceived = new LongAdder();
     final LongAdder probesDropped = new LongAdder();
     final LongAdder pathSwitches = new LongAdder();
+    /** Peers whose periodic work threw (skipped for that tick; the others went on). */
+    final LongAdder tickFailures = new LongAdder();
     final LongAdder selectorFailures = new LongAdder();
     final LongAdder callsSent = new LongAdder();
     final LongAdder callsReceived = new LongAdder();
@@ -648,13 +650,18 @@ final class PathLayer {
             if (set == null || peer.users.get() == 0) {
                 continue;
             }
-            boolean changed = set.expire(now);
-            changed |= set.reopenIfNeeded();
-            probeDue(peer, now);
-            punch(peer, set, now);
-            spray(peer, now);
-            if (changed) {
-                reselect(peer);
+            try {
+                boolean changed = set.expire(now);
+                changed |= set.reopenIfNeeded();
+                probeDue(peer, now);
+                punch(peer, set, now);
+                spray(peer, now);
+                if (changed) {
+                    reselect(peer);
+                }
+            } catch (RuntimeException e) {
+                // one peer's trouble is its own: every other peer is still probed, and the tick runs again
+                tickFailures.increment();
             }
         }
     }

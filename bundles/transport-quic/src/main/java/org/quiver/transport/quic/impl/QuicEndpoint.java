@@ -284,22 +284,22 @@ public final class QuicEndpoint implements Endpoint {
         }
         // peers no connection uses any more (closed, or handshakes that never finished) are forgotten
         long idleNanos = idleTimeout.toNanos();
-        loop.scheduleAtFixedRate(() -> {
+        periodic(() -> {
             metrics.get().eventLoopTick("sweep");
             paths.sweep(idleNanos);
             sweepFan(paths.now());
-        }, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
+        }, TimeUnit.SECONDS.toNanos(SWEEP_SECONDS));
         InetSocketAddress local = (InetSocketAddress) udp.localAddress();
         pathLayer.socketFamily(local.getAddress() instanceof java.net.Inet6Address);
         long tick = pathLayer.tickNanos();
-        loop.scheduleAtFixedRate(() -> {
+        periodic(() -> {
             metrics.get().eventLoopTick("paths");
             long now = paths.now();
             pathLayer.tick(now);
             reflexive.tick(now);
-        }, tick, tick, TimeUnit.NANOSECONDS);
+        }, tick);
         long expiry = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(b.pending.ttl().toNanos() / 2, TimeUnit.SECONDS.toNanos(1)));
-        loop.scheduleAtFixedRate(() -> {
+        periodic(() -> {
             if (outbox.stats().messages() == 0) {
                 return; // nothing waits: no pool task (each one would keep a pool thread from ending when idle)
             }
@@ -308,7 +308,7 @@ public final class QuicEndpoint implements Endpoint {
             } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {
                 // next round
             }
-        }, expiry, expiry, TimeUnit.NANOSECONDS);
+        }, expiry);
         this.bound = new WatchableValue<>("bound addresses", List.of(local));
         this.interfaceAddresses = directAddresses(local);
         this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null, interfaceAddresses));
@@ -317,7 +317,7 @@ public final class QuicEndpoint implements Endpoint {
         }
         b.discoveries.forEach(this::addDiscovery);
         // records are refused after a day: publish again well before that
-        loop.scheduleAtFixedRate(() -> publish(null), 30, 30, TimeUnit.MINUTES);
+        periodic(() -> publish(null), TimeUnit.MINUTES.toNanos(30));
         if (b.relay != null) {
             try {
                 relay(b.relay);
@@ -1438,6 +1438,20 @@ public final class QuicEndpoint implements Endpoint {
                     group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).addListener(f -> closed.complete(null));
                 });
         return closed;
+    }
+
+    /** Periodic tasks that threw (each run is caught: netty never runs a fixed-rate task again once it threw). */
+    final LongAdder periodicFailures = new LongAdder();
+
+    /** Runs {@code task} on the loop every {@code periodNanos}; a run that throws is counted, and the next one runs. */
+    private void periodic(Runnable task, long periodNanos) {
+        loop.scheduleAtFixedRate(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                periodicFailures.increment();
+            }
+        }, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
     }
 
     private static void quietly(Runnable step) {

@@ -394,4 +394,35 @@ class PathLayerTest {
         assertThat(fanned).hasSize(1);
         assertThat(aliceLayer.sprayed.sum()).isZero();
     }
+
+    /** A peer whose periodic work throws is skipped and counted; every other peer is still probed, tick after tick. */
+    @Test
+    void onePeersFailureNeverStopsTheTickForTheOthers() {
+        InetSocketAddress carolAt = new InetSocketAddress("198.18.0.9", 1009);
+        LocalIdentity carol = Identities.ephemeral();
+        java.util.concurrent.atomic.AtomicBoolean poisoned = new java.util.concurrent.atomic.AtomicBoolean();
+        List<InetSocketAddress> sent = new ArrayList<>();
+        PathTable table = new PathTable(100);
+        PathLayer layer = new PathLayer(alice, table, CandidateSet.Timings.ofHeartbeat(100 * MS), (to, d) -> {
+            if (poisoned.get() && to.equals(bobAt1)) {
+                throw new IllegalStateException("this peer's work fails");
+            }
+            sent.add(to);
+        }, (peer, was, c) -> { });
+        PathTable.Peer b = table.forDial(bob.id(), bobAt1);
+        b.users.incrementAndGet();
+        layer.dialing(b, List.of(bobAt1), bobAt1, false);
+        PathTable.Peer c = table.forDial(carol.id(), carolAt);
+        c.users.incrementAndGet();
+        layer.dialing(c, List.of(carolAt), carolAt, false);
+        poisoned.set(true);
+        long t = System.nanoTime();
+        for (int tick = 1; tick <= 3; tick++) {
+            sent.clear();
+            t += 300 * MS; // past the retry interval: both are due
+            layer.tick(t);
+            assertThat(sent).as("tick %d: carol still probed", tick).contains(carolAt);
+        }
+        assertThat(layer.tickFailures.sum()).isEqualTo(3);
+    }
 }

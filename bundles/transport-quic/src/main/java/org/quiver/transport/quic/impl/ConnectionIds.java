@@ -17,6 +17,8 @@ import java.security.SecureRandom;
  */
 final class ConnectionIds {
     static final int LENGTH = 16;
+    /** RFC 9000 14.1: a server discards an Initial in a datagram smaller than this (clients pad theirs). */
+    static final int MIN_INITIAL_DATAGRAM = 1200;
     private static final int SERVER_BIT = 0x80;
     private static final SecureRandom RANDOM = new SecureRandom();
 

@@ -106,7 +106,15 @@ final class PathTable {
     PathTable(int maxPeers, java.util.function.LongSupplier clock) {
         this.maxPeers = maxPeers;
         this.clock = clock;
+        this.maxUnvalidated = Math.max(1, Math.min(MAX_UNVALIDATED, maxPeers / 2));
     }
+
+    /** Peers from unknown senders whose handshake has not named them yet, at most (see {@link #forNewSender}). */
+    static final int MAX_UNVALIDATED = 1024;
+    private final int maxUnvalidated;
+    /** Those peers, oldest first (event loop). */
+    private final java.util.ArrayDeque<Peer> unvalidated = new java.util.ArrayDeque<>();
+    private long evicted;
 
     /** Now, by the endpoint's monotonic clock (nanoseconds). */
     long now() {
@@ -188,11 +196,24 @@ final class PathTable {
         return byMapped.get(mapped);
     }
 
-    /** A peer for a new sender (an Initial from an unknown address); null when the table is full. */
+    /**
+     * A peer for a new sender (an Initial from an unknown address); null when the table is full of peers that
+     * proved who they are. Such a peer is unvalidated until its handshake names it: at most
+     * {@link #maxUnvalidated} of them are kept, and a new one pushes the oldest out (a flood of Initials from
+     * spoofed addresses churns through those slots instead of filling the table, so a real client's handshake,
+     * a round trip long, still gets through). Event loop.
+     */
     Peer forNewSender(InetSocketAddress real) {
         Peer known = byReal.get(real);
         if (known != null) {
             return known;
+        }
+        while (unvalidated.size() >= maxUnvalidated || (byMapped.size() >= maxPeers && !unvalidated.isEmpty())) {
+            Peer oldest = unvalidated.pollFirst();
+            if (oldest.id == null && oldest.users.get() == 0) {
+                remove(oldest);
+                evicted++;
+            }
         }
         if (byMapped.size() >= maxPeers) {
             return null;
@@ -201,7 +222,13 @@ final class PathTable {
         synchronized (peer.known) {
             peer.known.add(real);
         }
+        unvalidated.addLast(peer);
         return peer;
+    }
+
+    /** Unvalidated peers pushed out by newer ones (event loop). */
+    long evicted() {
+        return evicted;
     }
 
     Peer byId(EndpointId id) {
@@ -242,10 +269,11 @@ final class PathTable {
         }
     }
 
-    /** Records the id a peer proved in its handshake. */
+    /** Records the id a peer proved in its handshake: it is validated from now on. */
     void identified(Peer peer, EndpointId id) {
         peer.id = id;
         byId.putIfAbsent(id, peer);
+        unvalidated.remove(peer);
     }
 
     /**

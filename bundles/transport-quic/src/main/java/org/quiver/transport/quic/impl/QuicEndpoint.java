@@ -25,7 +25,6 @@ import io.netty.handler.codec.quic.QuicConnectionAddress;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.handler.codec.quic.InsecureQuicTokenHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
@@ -441,6 +440,13 @@ public final class QuicEndpoint implements Endpoint {
             content.release();
             return 0;
         }
+        if (route == ConnectionIds.Route.SERVER && ConnectionIds.isInitial(content)
+                && content.readableBytes() < ConnectionIds.MIN_INITIAL_DATAGRAM) {
+            dropped.increment();
+            metrics.get().datagramDropped("short-initial"); // RFC 9000 14.1, through a relay too
+            content.release();
+            return 0;
+        }
         if (peer == null) {
             if (route != ConnectionIds.Route.SERVER || !ConnectionIds.isInitial(content) || (peer = paths.forRelaySender(source)) == null) {
                 dropped.increment();
@@ -797,7 +803,10 @@ public final class QuicEndpoint implements Endpoint {
     private ChannelHandler serverCodec(Builder b) {
         QuicServerCodecBuilder builder = new QuicServerCodecBuilder()
                 .sslEngineProvider(ch -> serverTls().newEngine(ch.alloc()))
-                .tokenHandler(InsecureQuicTokenHandler.INSTANCE)
+                .tokenHandler(new RetryTokens(b.clock, mapped -> {
+                    PathTable.Peer p = paths.byMapped(mapped);
+                    return p == null ? null : p.real;
+                }))
                 .connectionIdAddressGenerator(ConnectionIds.serverGenerator())
                 .localConnectionIdLength(ConnectionIds.LENGTH)
                 .handler(new ChannelInitializer<QuicChannel>() {
@@ -1438,6 +1447,19 @@ public final class QuicEndpoint implements Endpoint {
                     group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).addListener(f -> closed.complete(null));
                 });
         return closed;
+    }
+
+    /** Peers of unvalidated senders pushed out by newer ones (a flood of Initials). */
+    long unvalidatedEvicted() {
+        return onLoopGet(paths::evicted);
+    }
+
+    private <T> T onLoopGet(java.util.concurrent.Callable<T> read) {
+        try {
+            return loop.inEventLoop() ? read.call() : loop.submit(read).get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("The endpoint's loop did not answer: " + e, e);
+        }
     }
 
     /** Periodic tasks that threw (each run is caught: netty never runs a fixed-rate task again once it threw). */

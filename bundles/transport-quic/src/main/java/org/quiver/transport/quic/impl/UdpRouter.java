@@ -105,6 +105,14 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
             drop(packet);
             return;
         }
+        if (route == ConnectionIds.Route.SERVER && ConnectionIds.isInitial(content)
+                && content.readableBytes() < ConnectionIds.MIN_INITIAL_DATAGRAM) {
+            // RFC 9000 14.1: never any work (nor a Retry, 3x the size of a 20-byte probe) for a short Initial
+            dropped.increment();
+            metrics.get().datagramDropped("short-initial");
+            packet.release();
+            return;
+        }
         PathTable.Peer peer = paths.byReal(packet.sender());
         if (peer == null) {
             PathTable.Peer rebound = paths.byConnectionId(content);

@@ -156,16 +156,25 @@ class EndpointComponentTest {
 
     @Test
     void pathTableForgetsIdlePeersAndBoundsNewSenders() {
-        PathTable table = new PathTable(2);
+        PathTable table = new PathTable(2); // room for 2 peers, 1 of them unvalidated
         PathTable.Peer a = table.forNewSender(new InetSocketAddress("127.0.0.1", 1));
-        PathTable.Peer b = table.forNewSender(new InetSocketAddress("127.0.0.1", 2));
-        assertThat(table.forNewSender(new InetSocketAddress("127.0.0.1", 3))).as("full").isNull();
         assertThat(table.forNewSender(new InetSocketAddress("127.0.0.1", 1))).isSameAs(a);
+        // a second unvalidated sender pushes the first out: a flood of Initials churns, it never fills the table
+        PathTable.Peer unproven = table.forNewSender(new InetSocketAddress("127.0.0.1", 2));
+        assertThat(table.byReal(new InetSocketAddress("127.0.0.1", 1))).as("pushed out").isNull();
+        assertThat(table.evicted()).isEqualTo(1);
+        // a peer whose handshake named it stays; with the table full of those, a new sender is refused
+        table.identified(unproven, org.quiver.identity.Identities.ephemeral().id());
+        PathTable.Peer c = table.forNewSender(new InetSocketAddress("127.0.0.1", 3));
+        assertThat(table.byReal(new InetSocketAddress("127.0.0.1", 2))).as("validated: kept").isSameAs(unproven);
+        table.identified(c, org.quiver.identity.Identities.ephemeral().id());
+        assertThat(table.forNewSender(new InetSocketAddress("127.0.0.1", 4))).as("full of validated peers").isNull();
+        PathTable.Peer b = c;
         b.users.incrementAndGet();
         table.sweep(-1);
         assertThat(table.size()).isEqualTo(1);
         assertThat(table.byMapped(b.mapped)).isSameAs(b);
-        assertThat(table.byReal(new InetSocketAddress("127.0.0.1", 1))).isNull();
+        assertThat(table.byReal(new InetSocketAddress("127.0.0.1", 2))).isNull();
         for (int i = 0; i < 40; i++) {
             table.switchPath(b, new InetSocketAddress("127.0.0.1", 100 + i));
         }

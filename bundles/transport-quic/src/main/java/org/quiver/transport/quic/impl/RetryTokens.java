@@ -1,0 +1,101 @@
+package org.quiver.transport.quic.impl;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.quic.QuicTokenHandler;
+import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Retry tokens (RFC 9000 8.1.2) that only this endpoint can make: {@code expiry (8) | tag (16) | original
+ * destination id}, the tag an HMAC-SHA256 (truncated to 16 bytes) under a random key of this endpoint's over the
+ * expiry, the client's address and port, and the original id. A token is good for {@link #LIFETIME_MS} and only
+ * from the address it was given to, so an Initial with a token proves the sender receives at its address:
+ * netty's {@code InsecureQuicTokenHandler}, which anyone can forge, is not used.
+ *
+ * <p>QUIC only sees mapped addresses; the token is bound to the real address behind one ({@code realOf}), so
+ * it stays good when the peer entry of an unvalidated sender was evicted between the Retry and the Initial that
+ * answers it. Thread-safe: the key never changes, each call makes its own {@link Mac}. Called on the event loop,
+ * once per Initial without a token and once per Initial with one.
+ */
+final class RetryTokens implements QuicTokenHandler {
+    /** How long a token is accepted: a Retry is answered within a round trip. */
+    static final long LIFETIME_MS = 10_000;
+    private static final int TAG = 16;
+    private static final int HEADER = 8 + TAG;
+    private static final int MAX_ID = 20;
+
+    private final byte[] key = new byte[32];
+    private final Clock clock;
+    private final java.util.function.UnaryOperator<InetSocketAddress> realOf;
+
+    RetryTokens(Clock clock, java.util.function.UnaryOperator<InetSocketAddress> realOf) {
+        this.clock = clock;
+        this.realOf = realOf;
+        new SecureRandom().nextBytes(key);
+    }
+
+    @Override
+    public boolean writeToken(ByteBuf out, ByteBuf dcid, InetSocketAddress address) {
+        if (dcid.readableBytes() > MAX_ID) {
+            return false;
+        }
+        long expiry = clock.millis() + LIFETIME_MS;
+        out.writeLong(expiry);
+        out.writeBytes(tag(expiry, address, dcid, dcid.readerIndex(), dcid.readableBytes()));
+        out.writeBytes(dcid, dcid.readerIndex(), dcid.readableBytes());
+        return true;
+    }
+
+    @Override
+    public int validateToken(ByteBuf token, InetSocketAddress address) {
+        int start = token.readerIndex();
+        int idLength = token.readableBytes() - HEADER;
+        if (idLength < 0 || idLength > MAX_ID) {
+            return -1;
+        }
+        long expiry = token.getLong(start);
+        long now = clock.millis();
+        if (expiry < now || expiry > now + LIFETIME_MS) {
+            return -1; // expired, or from the future (not ours)
+        }
+        byte[] expected = tag(expiry, address, token, start + HEADER, idLength);
+        int diff = 0;
+        for (int i = 0; i < TAG; i++) {
+            diff |= expected[i] ^ token.getByte(start + 8 + i); // constant time
+        }
+        return diff == 0 ? HEADER : -1;
+    }
+
+    @Override
+    public int maxTokenLength() {
+        return HEADER + MAX_ID;
+    }
+
+    private byte[] tag(long expiry, InetSocketAddress mapped, ByteBuf id, int idIndex, int idLength) {
+        InetSocketAddress real = realOf.apply(mapped);
+        InetSocketAddress address = real != null ? real : mapped;
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            for (int i = 56; i >= 0; i -= 8) {
+                mac.update((byte) (expiry >>> i));
+            }
+            mac.update(address.getAddress().getAddress());
+            mac.update((byte) (address.getPort() >>> 8));
+            mac.update((byte) address.getPort());
+            byte[] idBytes = new byte[idLength];
+            id.getBytes(idIndex, idBytes);
+            mac.update(idBytes);
+            byte[] full = mac.doFinal();
+            byte[] out = new byte[TAG];
+            System.arraycopy(full, 0, out, 0, TAG);
+            return out;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+        }
+    }
+}

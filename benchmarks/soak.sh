@@ -7,6 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -o package -pl benchmarks -DskipTests >/dev/null
-CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
+# a private copy of every jar: a rebuild during a long run must not change classes under it
+lib=$(mktemp -d)
+trap 'rm -rf "$lib"' EXIT
+cp -r benchmarks/target/classes "$lib/classes"
+CP="$lib/classes"
+for j in $(tr ':' ' ' < benchmarks/target/classpath.txt); do
+  n=$(basename "$j"); cp "$j" "$lib/$n"; CP="$CP:$lib/$n"
+done
 java -Xmx2g -cp "$CP" org.quiver.benchmarks.Soak soak "${1:-30}" 2> >(grep -v -e '^SLF4J' >&2)
 java -Xmx4g -cp "$CP" org.quiver.benchmarks.Soak idle "${2:-10000}" 2> >(grep -v -e '^SLF4J' >&2)

@@ -181,15 +181,15 @@ final class UdpRouter extends ChannelInboundHandlerAdapter {
         long before = rebinding.accepted(peer);
         DatagramPacket mapped = new DatagramPacket(packet.content(), PathTable.LOCAL, peer.mapped);
         VirtualChannel codec = route == ConnectionIds.Route.SERVER ? server : client;
-        codec.pipeline().fireChannelRead(mapped);
-        codec.pipeline().fireChannelReadComplete();
+        codec.pipeline().fireChannelRead(mapped); // QUIC reads it now; what it answers goes out at read-complete
         if (rebinding.accepted(peer) > before) {
             peer.touch();
-            rebinding.rebound(peer, packet.sender());
+            rebinding.rebound(peer, packet.sender()); // so the answer already goes to the new address
         } else {
             dropped.increment();
             metrics.get().datagramDropped("unvalidated-rebinding");
         }
+        codec.pipeline().fireChannelReadComplete();
     }
 
     private void drop(DatagramPacket packet) {

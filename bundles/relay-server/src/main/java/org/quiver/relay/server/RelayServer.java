@@ -51,6 +51,7 @@ public final class RelayServer implements AutoCloseable {
     private final Channel stunAlt;
     private final java.util.concurrent.atomic.LongAdder stunAnswered = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder stunDropped = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder upgradeTimeouts = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * TLS for the relay's WebSocket ({@code wss://}): a PEM certificate chain and its PEM private key (PKCS#8,
@@ -124,10 +125,19 @@ public final class RelayServer implements AutoCloseable {
                             if (ssl != null) {
                                 ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
                             }
+                            Connection connection = new Connection();
                             ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192),
                                     new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder().websocketPath(PATH)
                                             .maxFramePayloadLength(RelayFrame.MAX_FRAME).checkStartsWith(false).build()),
-                                    new Connection());
+                                    connection);
+                            // a connection that never completes the WebSocket upgrade (TCP, or TLS, and nothing
+                            // more) does not hold a socket: the same deadline as for logging in after it
+                            ch.eventLoop().schedule(() -> {
+                                if (connection.channel == null && ch.isOpen()) {
+                                    upgradeTimeouts.increment();
+                                    ch.close();
+                                }
+                            }, loginNanos(), TimeUnit.NANOSECONDS);
                         }
                     })
                     .bind(bind).sync().channel();
@@ -190,6 +200,16 @@ public final class RelayServer implements AutoCloseable {
     }
 
     /** STUN requests answered, and datagrams on the STUN port that were not Binding requests (dropped). */
+    /** How long a connection may take to complete the WebSocket upgrade, and then to log in: 2 keepalives, at most 10 s. */
+    private long loginNanos() {
+        return Math.min(2 * keepaliveNanos, TimeUnit.SECONDS.toNanos(10));
+    }
+
+    /** Connections closed because they did not complete the WebSocket upgrade in time. */
+    public long upgradeTimeouts() {
+        return upgradeTimeouts.sum();
+    }
+
     public long[] stunCounts() {
         return new long[] {stunAnswered.sum(), stunDropped.sum()};
     }
@@ -237,7 +257,7 @@ public final class RelayServer implements AutoCloseable {
                 channel = ctx.channel();
                 session = core.open(this);
                 long opened = System.nanoTime();
-                long loginNanos = Math.min(2 * keepaliveNanos, TimeUnit.SECONDS.toNanos(10));
+                long loginNanos = loginNanos();
                 // a client that never logs in, or goes silent, does not keep its slot
                 keepalive = ctx.channel().eventLoop().scheduleAtFixedRate(() -> {
                     RelayCore.Session s = session;

@@ -52,6 +52,9 @@ public final class RelayServer implements AutoCloseable {
     private final java.util.concurrent.atomic.LongAdder stunAnswered = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder stunDropped = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder upgradeTimeouts = new java.util.concurrent.atomic.LongAdder();
+    /** STUN answers per source IP: 64 at once, 16 a second (a NAT with many nodes asks a few per node a minute). */
+    private final SourceBudget stunBudget = new SourceBudget(64, 16, System::nanoTime);
+    private final java.util.concurrent.atomic.LongAdder stunLimited = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * TLS for the relay's WebSocket ({@code wss://}): a PEM certificate chain and its PEM private key (PKCS#8,
@@ -158,6 +161,10 @@ public final class RelayServer implements AutoCloseable {
                 .handler(new SimpleChannelInboundHandler<io.netty.channel.socket.DatagramPacket>() {
                     @Override
                     protected void channelRead0(ChannelHandlerContext ctx, io.netty.channel.socket.DatagramPacket packet) {
+                        if (!stunBudget.take(packet.sender().getAddress())) {
+                            stunLimited.increment(); // the answer is twice the request: not for a flood from one source
+                            return;
+                        }
                         byte[] request = io.netty.buffer.ByteBufUtil.getBytes(packet.content());
                         byte[] response = Stun.bindingResponse(request, packet.sender());
                         if (response == null) {
@@ -203,6 +210,11 @@ public final class RelayServer implements AutoCloseable {
     /** How long a connection may take to complete the WebSocket upgrade, and then to log in: 2 keepalives, at most 10 s. */
     private long loginNanos() {
         return Math.min(2 * keepaliveNanos, TimeUnit.SECONDS.toNanos(10));
+    }
+
+    /** STUN requests left unanswered because their source IP had used its budget. */
+    public long stunLimited() {
+        return stunLimited.sum();
     }
 
     /** Connections closed because they did not complete the WebSocket upgrade in time. */

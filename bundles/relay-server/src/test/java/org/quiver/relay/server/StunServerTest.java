@@ -44,6 +44,67 @@ class StunServerTest {
         }
     }
 
+    /** A flood of requests from one source (a spoofed victim, say) draws a bounded number of answers. */
+    @Test
+    void oneSourceGetsABoundedNumberOfAnswers() throws Exception {
+        InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        try (RelayServer relay = RelayServer.start(lo, lo, RelayCore.Limits.DEFAULT);
+             DatagramSocket socket = new DatagramSocket(lo)) {
+            socket.setSoTimeout(300);
+            long t0 = System.nanoTime();
+            int sent = 1000;
+            long requestBytes = 0;
+            for (int i = 0; i < sent; i++) {
+                byte[] txid = new byte[12];
+                txid[0] = (byte) i;
+                txid[1] = (byte) (i >> 8);
+                byte[] request = Stun.bindingRequest(txid);
+                requestBytes += request.length;
+                socket.send(new DatagramPacket(request, request.length, relay.stunAddress()));
+            }
+            int answered = 0;
+            long answerBytes = 0;
+            try {
+                while (answered < sent) {
+                    DatagramPacket reply = new DatagramPacket(new byte[600], 600);
+                    socket.receive(reply);
+                    answered++;
+                    answerBytes += reply.getLength();
+                }
+            } catch (java.net.SocketTimeoutException quiet) {
+                // no more answers
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("STUN flood from one source: %d requests (%d bytes), %d answered (%d bytes) in %.2f s%n",
+                    sent, requestBytes, answered, answerBytes, seconds);
+            // (the kernel may drop part of a burst this fast: the relay counts what reached it)
+            seconds = (System.nanoTime() - t0) / 1e9;
+            long relayAnswered = relay.stunCounts()[0];
+            assertThat(relay.stunLimited()).as("requests beyond the budget, refused").isPositive();
+            assertThat(relayAnswered).as("the burst and what refilled meanwhile").isGreaterThanOrEqualTo(64)
+                    .isLessThanOrEqualTo(64 + (long) Math.ceil(16 * seconds) + 1);
+            assertThat(answered).isLessThanOrEqualTo((int) relayAnswered);
+        }
+    }
+
+    @Test
+    void theBudgetRefillsAndForgetsTheLeastRecentSourcesFirst() throws Exception {
+        long[] now = {0};
+        SourceBudget budget = new SourceBudget(2, 1, () -> now[0]);
+        InetAddress a = InetAddress.getByName("198.18.0.1");
+        assertThat(budget.take(a)).isTrue();
+        assertThat(budget.take(a)).isTrue();
+        assertThat(budget.take(a)).as("burst used").isFalse();
+        now[0] += 999_000_000L;
+        assertThat(budget.take(a)).as("not quite a second").isFalse();
+        now[0] += 2_000_000L;
+        assertThat(budget.take(a)).as("one refilled").isTrue();
+        for (int i = 0; i < SourceBudget.MAX_SOURCES; i++) {
+            budget.take(InetAddress.getByAddress(new byte[] {10, (byte) (i >> 16), (byte) (i >> 8), (byte) i}));
+        }
+        assertThat(budget.take(a)).as("forgotten: a fresh bucket").isTrue();
+    }
+
     /** Interoperability: coturn's STUN client (Debian's coturn package; .ci/run installs it) learns its address from us. */
     @Test
     void coturnsStunClientLearnsItsAddress() throws Exception {

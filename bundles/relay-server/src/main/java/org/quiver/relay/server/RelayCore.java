@@ -2,7 +2,6 @@ package org.quiver.relay.server;
 
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,9 +24,12 @@ import org.quiver.relay.protocol.RelayFrame;
  *       sender's id; a destination that is not connected is answered with {@link RelayFrame.EndpointGone};</li>
  *   <li>a second session with the same id replaces the first (which is told, then closed);</li>
  *   <li>bounds: at most {@link Limits#maxClients} sessions (more are refused), {@link Limits#queueFrames}
- *       frames queued per client (a slow client loses its oldest datagrams, counted), and a token bucket of
- *       {@link Limits#bytesPerSecond} per client on what it sends (over it, datagrams are dropped, counted,
- *       and the client is told once per second with a {@link RelayFrame.Status}).</li>
+ *       datagrams queued per client (a slow client loses its oldest, counted, in O(1)), at most
+ *       {@link #MAX_CONTROL} control frames queued per client (a client that lets more pile up is not reading:
+ *       it is closed), pings answered {@link #PING_BURST} at once and {@link #PINGS_PER_SECOND} a second (more
+ *       are dropped, counted), and a token bucket of {@link Limits#bytesPerSecond} per client on what it sends
+ *       (over it, datagrams are dropped, counted, and the client is told once per second with a
+ *       {@link RelayFrame.Status}).</li>
  * </ul>
  * Thread-safe: sessions may live on different threads.
  */
@@ -51,6 +53,12 @@ public final class RelayCore {
             }
         }
     }
+
+    /** Control frames (pongs, endpoint-gone notices, status...) queued for one client, at most; then it is closed. */
+    public static final int MAX_CONTROL = 64;
+    /** Pings of one client answered at once, and per second after that; more are dropped. */
+    public static final int PING_BURST = 8;
+    public static final int PINGS_PER_SECOND = 4;
 
     /** The network side of one session. Both methods must not block. */
     public interface Transport {
@@ -80,6 +88,12 @@ public final class RelayCore {
     private final LongAdder forwarded = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder refused = new LongAdder();
+    private final LongAdder pingsDropped = new LongAdder();
+
+    /** Pings dropped because their client sent more than {@link #PINGS_PER_SECOND}. */
+    public long pingsDropped() {
+        return pingsDropped.sum();
+    }
 
     public RelayCore(Limits limits, LongSupplier nanoClock) {
         this.limits = Objects.requireNonNull(limits, "limits");
@@ -118,7 +132,11 @@ public final class RelayCore {
     public final class Session {
         private final Transport transport;
         private final byte[] challenge = new byte[RelayFrame.CHALLENGE_LENGTH];
+        /** Datagrams to the client (bounded, oldest dropped) and control frames (bounded, then closed). */
         private final ArrayDeque<RelayFrame> queue = new ArrayDeque<>();
+        private final ArrayDeque<RelayFrame> control = new ArrayDeque<>();
+        private double pingTokens = PING_BURST;
+        private long pingRefilled = nanoClock.getAsLong();
         private volatile EndpointId id;
         private volatile boolean closed;
         private double tokens = limits.burstBytes;
@@ -141,40 +159,52 @@ public final class RelayCore {
             enqueue(new RelayFrame.Ping(payload));
         }
 
-        /** The next frame to send to the client, or null. */
+        /** The next frame to send to the client (control frames first), or null. */
         public synchronized RelayFrame poll() {
-            return queue.pollFirst();
+            RelayFrame f = control.pollFirst();
+            return f != null ? f : queue.pollFirst();
         }
 
         /** Frames waiting to be sent. */
         public synchronized int queued() {
-            return queue.size();
+            return queue.size() + control.size();
         }
 
         private void enqueue(RelayFrame f) {
+            boolean overrun = false;
             synchronized (this) {
                 if (closed) {
                     return;
                 }
-                if (queue.size() >= limits.queueFrames) {
-                    // a slow client loses its oldest datagram; control frames stay
-                    for (Iterator<RelayFrame> it = queue.iterator(); it.hasNext(); ) {
-                        if (it.next() instanceof RelayFrame.RelayToClientDatagram) {
-                            it.remove();
-                            dropped.increment();
-                            break;
-                        }
-                    }
+                if (f instanceof RelayFrame.RelayToClientDatagram) {
                     if (queue.size() >= limits.queueFrames) {
-                        if (f instanceof RelayFrame.RelayToClientDatagram) {
-                            dropped.increment();
-                            return;
-                        }
+                        queue.pollFirst(); // a slow client loses its oldest datagram
+                        dropped.increment();
                     }
+                    queue.addLast(f);
+                } else if (control.size() >= MAX_CONTROL) {
+                    overrun = true; // it does not read what it asks for
+                } else {
+                    control.addLast(f);
                 }
-                queue.addLast(f);
+            }
+            if (overrun) {
+                fail("not reading: " + MAX_CONTROL + " control frames queued");
+                return;
             }
             transport.wake();
+        }
+
+        /** Token bucket on the client's pings. */
+        private synchronized boolean takePing() {
+            long now = nanoClock.getAsLong();
+            pingTokens = Math.min(PING_BURST, pingTokens + (now - pingRefilled) * (PINGS_PER_SECOND / 1e9));
+            pingRefilled = now;
+            if (pingTokens < 1) {
+                return false;
+            }
+            pingTokens -= 1;
+            return true;
         }
 
         /** A frame the client sent. */
@@ -226,7 +256,11 @@ public final class RelayCore {
                 forwarded.increment();
                 to.enqueue(new RelayFrame.RelayToClientDatagram(me, d.ecn(), d.datagram()));
             } else if (f instanceof RelayFrame.Ping p) {
-                enqueue(new RelayFrame.Pong(p.payload()));
+                if (takePing()) {
+                    enqueue(new RelayFrame.Pong(p.payload()));
+                } else {
+                    pingsDropped.increment();
+                }
             } else if (f instanceof RelayFrame.Pong) {
                 // an answer to our keepalive: the connection is alive, nothing to do
             } else {
@@ -291,6 +325,7 @@ public final class RelayCore {
             deregister();
             synchronized (this) {
                 queue.clear();
+                control.clear();
             }
         }
 

@@ -153,12 +153,46 @@ class RelayCoreTest {
         for (int i = 0; i < 20; i++) {
             a.session.received(new RelayFrame.ClientToRelayDatagram(bob.id(), (byte) 0, new byte[] {(byte) i}));
         }
-        assertThat(b.session.queued()).isEqualTo(8);
+        assertThat(b.session.queued()).as("8 datagrams and the pong, which has a queue of its own").isEqualTo(9);
         List<RelayFrame> got = b.drain();
         assertThat(got.get(0)).isEqualTo(new RelayFrame.Pong(1));
-        assertThat(got.subList(1, 8)).extracting(f -> ((RelayFrame.RelayToClientDatagram) f).datagram()[0])
-                .containsExactly((byte) 13, (byte) 14, (byte) 15, (byte) 16, (byte) 17, (byte) 18, (byte) 19);
-        assertThat(relay.stats().dropped()).isEqualTo(13);
+        assertThat(got.subList(1, 9)).extracting(f -> ((RelayFrame.RelayToClientDatagram) f).datagram()[0])
+                .containsExactly((byte) 12, (byte) 13, (byte) 14, (byte) 15, (byte) 16, (byte) 17, (byte) 18, (byte) 19);
+        assertThat(relay.stats().dropped()).isEqualTo(12);
+    }
+
+    /**
+     * A client that sends and never reads (the attack that grew a relay's queue by 170,000 pongs a minute and
+     * stalled everyone): its pings are answered a few a second, and once its control frames pile up it is closed.
+     */
+    @Test
+    void aClientThatNeverReadsCannotGrowTheRelaysMemory() {
+        RelayCore relay = relay(RelayCore.Limits.DEFAULT);
+        LocalIdentity mallory = Identities.ephemeral();
+        LocalIdentity alice = Identities.ephemeral();
+        LocalIdentity bob = Identities.ephemeral();
+        Conn m = login(relay, mallory);
+        Conn a = login(relay, alice);
+        Conn b = login(relay, bob);
+        for (int i = 0; i < 100_000 && m.closedBecause == null; i++) {
+            m.session.received(new RelayFrame.Ping(i));
+            if (i % 1000 == 0) {
+                clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(100)); // time passes: the ping budget refills a little
+            }
+        }
+        assertThat(m.session.queued()).isLessThanOrEqualTo(RelayCore.MAX_CONTROL);
+        assertThat(relay.pingsDropped()).as("pings beyond the budget").isGreaterThan(90_000);
+        // pings only: the budget keeps it below the control bound; now datagrams to nobody, each answered by a notice
+        for (int i = 0; i < 100_000 && m.closedBecause == null; i++) {
+            m.session.received(new RelayFrame.ClientToRelayDatagram(Identities.ephemeral().id(), (byte) 0, new byte[] {1}));
+        }
+        assertThat(m.closedBecause).contains("not reading");
+        assertThat(m.session.queued()).isLessThanOrEqualTo(RelayCore.MAX_CONTROL);
+        // everyone else is served as before
+        a.session.received(new RelayFrame.ClientToRelayDatagram(bob.id(), (byte) 0, new byte[] {9}));
+        assertThat(b.drain()).containsExactly(new RelayFrame.RelayToClientDatagram(alice.id(), (byte) 0, new byte[] {9}));
+        a.session.received(new RelayFrame.Ping(7));
+        assertThat(a.drain()).containsExactly(new RelayFrame.Pong(7));
     }
 
     @Test

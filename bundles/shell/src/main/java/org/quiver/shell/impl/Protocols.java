@@ -8,7 +8,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
@@ -129,16 +128,30 @@ final class Protocols {
             int length = in.readUnsignedShort();
             String text = new String(in.readNBytes(length), StandardCharsets.UTF_8);
             out.write("ok".getBytes(StandardCharsets.UTF_8));
-            return text;
+            return printable(text);
         }
     }
 
-    /** Receives a file into {@code folder}; never overwrites, never writes outside it. Returns where it is. */
+    /**
+     * Text a peer chose, made safe to print on a terminal: control and format characters (escape sequences, new
+     * lines, bidirectional overrides) become '?', so a message or a file name cannot rewrite the screen.
+     */
+    static String printable(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> out.appendCodePoint(
+                Character.isISOControl(c) || Character.getType(c) == Character.FORMAT ? '?' : c));
+        return out.toString();
+    }
+
+    /**
+     * Receives a file into {@code folder}; never overwrites, never writes outside it. Returns where it is; the
+     * sender is told the file's name only, never a local path.
+     */
     static Path serveFile(BiStream s, Path folder) throws IOException {
         try (DataInputStream in = new DataInputStream(s.recv().inputStream()); DataOutputStream out = new DataOutputStream(s.send().outputStream())) {
             try {
                 Path stored = receive(in, folder);
-                reply(out, 0, stored.toString());
+                reply(out, 0, "stored as " + stored.getFileName());
                 return stored;
             } catch (IOException e) {
                 reply(out, 1, e.getMessage() == null ? e.toString() : e.getMessage());
@@ -150,7 +163,9 @@ final class Protocols {
     private static Path receive(DataInputStream in, Path folder) throws IOException {
         String name = new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8);
         long size = in.readLong();
-        String safe = Path.of(name.replace('\\', '/')).getFileName() == null ? "file" : Path.of(name.replace('\\', '/')).getFileName().toString();
+        String last = name.replace('\\', '/');
+        last = last.substring(last.lastIndexOf('/') + 1);
+        String safe = last.isEmpty() ? "file" : printable(last);
         if (safe.isBlank() || safe.equals(".") || safe.equals("..") || size < 0) {
             throw new IOException("bad file header");
         }
@@ -174,11 +189,21 @@ final class Protocols {
             if (!MessageDigest.isEqual(expected, sha.digest())) {
                 throw new IOException("SHA-256 mismatch: the file was corrupted on the way");
             }
+            // the final name appears at once and complete, and never replaces a file: a hard link fails when the
+            // name is taken (rename would replace it); the temporary name goes in the finally below
             Path target = folder.resolve(safe);
-            for (int i = 1; Files.exists(target); i++) {
-                target = folder.resolve(safe + "." + i);
+            for (int i = 1; ; i++) {
+                try {
+                    return Files.createLink(target, tmp);
+                } catch (java.nio.file.FileAlreadyExistsException taken) {
+                    if (i > 10_000) {
+                        throw new IOException("too many files named " + safe);
+                    }
+                    target = folder.resolve(safe + "." + i);
+                } catch (UnsupportedOperationException noLinks) {
+                    return Files.move(tmp, target); // no hard links here: still never replaces (fails if taken)
+                }
             }
-            return Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -82,6 +82,23 @@ class CommandsOverQuicTest {
         return "127.0.0.1:" + server.localAddress().getPort();
     }
 
+    /** A peer's text cannot drive the receiver's terminal: escape codes and new lines are printed as '?'. */
+    @Test
+    void namesAndMessagesFromPeersArePrintedWithoutControlCharacters() throws Exception {
+        assertThat(commands.send(ticket, "x\u001b[31mRED\u001b[0m\nINJECTED-LINE\u202eevil")).startsWith("delivered to");
+        Path file = dir.resolve("x\u001b[31mRED\u001b[0m\nINJECTED-LINE");
+        Files.write(file, new byte[] {1, 2, 3});
+        assertThat(commands.sendfile(ticket, file.toString())).contains("stored as x?[31mRED?[0m?INJECTED-LINE");
+        String out = "";
+        for (int i = 0; i < 100 && !(out = printed.toString(StandardCharsets.UTF_8)).contains("stored "); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(out).contains("message: x?[31mRED?[0m?INJECTED-LINE?evil").doesNotContain("\u001b").doesNotContain("\u202e")
+                .contains("received/x?[31mRED?[0m?INJECTED-LINE");
+        assertThat(out.lines().filter(l -> l.startsWith("INJECTED-LINE"))).isEmpty();
+        assertThat(dir.resolve("received").resolve("x?[31mRED?[0m?INJECTED-LINE")).hasBinaryContent(new byte[] {1, 2, 3});
+    }
+
     @Test
     void messagesArePrintedByTheReceiver() throws Exception {
         assertThat(commands.send(ticket, "hello", "there")).startsWith("delivered to");
@@ -111,8 +128,8 @@ class CommandsOverQuicTest {
             System.setOut(original);
         }
         assertThat(first).contains("sent data.bin (" + data.length + " bytes)").contains("sha256=" + sha)
-                .contains(dir.resolve("received/data.bin").toString());
-        assertThat(second).contains(dir.resolve("received/data.bin.1").toString());
+                .contains("stored as data.bin").as("the receiver's folders are its own").doesNotContain(dir.toString());
+        assertThat(second).contains("stored as data.bin.1");
         assertThat(Files.readAllBytes(dir.resolve("received/data.bin"))).isEqualTo(data);
         assertThat(Files.readAllBytes(dir.resolve("received/data.bin.1"))).isEqualTo(data);
         assertThat(bar.toString(StandardCharsets.UTF_8)).contains("100%").contains("MB/s");

@@ -453,6 +453,10 @@ final class PathLayer {
             probesDropped.increment(); // not through its relay path, no connection, or replayed
             return;
         }
+        if (!takeCall(peer, now)) {
+            callsRefused.increment(); // more calls than punching ever needs: its addresses are not probed
+            return;
+        }
         CandidateSet<InetSocketAddress> set = peer.candidates;
         for (InetSocketAddress a : r.call().addresses()) {
             if (reachable(a) && !PathTable.isRelay(a)) {
@@ -478,6 +482,49 @@ final class PathLayer {
         return false;
     }
 
+    /** Calls a peer may make at once, and one more per {@link #CALL_REFILL_NANOS} (a punching attempt sends 5). */
+    static final int CALL_BURST = 8;
+    static final long CALL_REFILL_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** Birthday rounds (spraying or fanning out) this node begins per minute, for all peers together. */
+    static final int BIRTHDAYS_PER_MINUTE = 4;
+    /** Calls refused over a peer's budget; birthday rounds refused over the node's. */
+    final LongAdder callsRefused = new LongAdder();
+    final LongAdder birthdaysRefused = new LongAdder();
+    /** When the node's recent birthday rounds began (event loop). */
+    private final java.util.ArrayDeque<Long> birthdayTimes = new java.util.ArrayDeque<>();
+
+    /** Whether {@code peer}'s call may be acted on (its token bucket; event loop). */
+    private static boolean takeCall(PathTable.Peer peer, long now) {
+        if (!peer.callBudgetStarted) {
+            peer.callBudgetStarted = true;
+            peer.callTokens = CALL_BURST;
+            peer.callRefillNanos = now;
+        }
+        long earned = (now - peer.callRefillNanos) / CALL_REFILL_NANOS;
+        if (earned > 0) {
+            peer.callTokens = (int) Math.min(CALL_BURST, peer.callTokens + earned);
+            peer.callRefillNanos += earned * CALL_REFILL_NANOS;
+        }
+        if (peer.callTokens <= 0) {
+            return false;
+        }
+        peer.callTokens--;
+        return true;
+    }
+
+    /** Whether the node may begin another birthday round now (at most {@link #BIRTHDAYS_PER_MINUTE}; event loop). */
+    private boolean takeBirthday(long now) {
+        while (!birthdayTimes.isEmpty() && now - birthdayTimes.peekFirst() >= TimeUnit.MINUTES.toNanos(1)) {
+            birthdayTimes.pollFirst();
+        }
+        if (birthdayTimes.size() >= BIRTHDAYS_PER_MINUTE) {
+            birthdaysRefused.increment();
+            return false;
+        }
+        birthdayTimes.addLast(now);
+        return true;
+    }
+
     /**
      * Decides our part in birthday punching from a call: when exactly one side's NAT maps per destination and
      * the other is behind a NAT too (plain punching cannot work then), the hard side fans out, the easy side
@@ -500,11 +547,17 @@ final class PathLayer {
         boolean weHard = (own & Probe.FLAG_HARD) != 0;
         boolean weNated = (own & Probe.FLAG_NATED) != 0;
         if (call.hard() && !weHard && weNated) {
+            if (!takeBirthday(now)) {
+                return;
+            }
             peer.birthdays++;
             peer.sprayIp = theirs.get(0).getAddress();
             peer.sprayLeft = SPRAY_PROBES;
             spray(peer, now);
         } else if (weHard && !call.hard() && call.nated()) {
+            if (!takeBirthday(now)) {
+                return;
+            }
             peer.birthdays++;
             fans.increment();
             fan.open(peer, theirs);

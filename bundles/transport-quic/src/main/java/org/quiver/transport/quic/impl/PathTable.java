@@ -57,6 +57,10 @@ final class PathTable {
         int callRounds;
         long nextCallNanos;
         long callSentNanos;
+        /** The peer's call budget (event loop): calls left, and when it was last refilled. */
+        boolean callBudgetStarted;
+        int callTokens;
+        long callRefillNanos;
         /** When the current punching attempt began (0: none under way). */
         long punchStartNanos;
         /** Birthday punching (event loop): rounds begun, spray probes left, the address sprayed. */

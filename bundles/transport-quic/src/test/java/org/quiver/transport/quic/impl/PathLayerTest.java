@@ -425,4 +425,61 @@ class PathLayerTest {
         }
         assertThat(layer.tickFailures.sum()).isEqualTo(3);
     }
+
+    /**
+     * A peer connected through the relay that sends call after call, each naming 16 addresses (the attack that made
+     * a node send 3,216 datagrams to victims for 200 calls): only its budget of calls is acted on.
+     */
+    @Test
+    void callsBeyondAPeersBudgetAreNotActedOn() {
+        PathTable.Peer peer = relayedBob(List.of(aliceAt));
+        fromAlice.clear();
+        long t = System.nanoTime();
+        int calls = 200;
+        long bytesIn = 0;
+        for (int i = 0; i < calls; i++) {
+            List<InetSocketAddress> victims = new ArrayList<>();
+            for (int k = 0; k < Probe.MAX_CALL_ADDRESSES; k++) {
+                victims.add(new InetSocketAddress("198.18.100." + (i % 250), 1000 + k));
+            }
+            byte[] call = Probe.encodeCallMeMaybe(1000 + i, bob.id(), alice.id(), victims, Probe.mac(bob, alice.id()));
+            bytesIn += call.length;
+            aliceLayer.onControl(peer.relay, call, t + i * MS);
+        }
+        long toVictims = fromAlice.stream().filter(s -> s.to().getAddress().getHostAddress().startsWith("198.18.100.")).count();
+        long bytesOut = fromAlice.stream().filter(s -> s.to().getAddress().getHostAddress().startsWith("198.18.100."))
+                .mapToLong(s -> s.datagram().length).sum();
+        System.out.printf("200 calls (%d bytes) drew %d datagrams (%d bytes) to the named addresses%n", bytesIn, toVictims, bytesOut);
+        assertThat(toVictims).as("probes for the first %d calls only", PathLayer.CALL_BURST)
+                .isLessThanOrEqualTo((long) PathLayer.CALL_BURST * Probe.MAX_CALL_ADDRESSES);
+        assertThat(aliceLayer.callsRefused.sum()).isEqualTo(calls - PathLayer.CALL_BURST);
+        // the budget refills slowly: one more call acted on after 5 s
+        fromAlice.clear();
+        aliceLayer.onControl(peer.relay, Probe.encodeCallMeMaybe(5000, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())),
+                t + 200 * MS + PathLayer.CALL_REFILL_NANOS);
+        assertThat(fromAlice).extracting(Sent::to).contains(bobAt1);
+    }
+
+    /** Ten throwaway keys, each connected through the relay and asking for a birthday round: the node does 4 a minute. */
+    @Test
+    void birthdayRoundsAreBudgetedForTheWholeNodeNotPerPeer() {
+        aliceLayer.ownFlags(() -> Probe.FLAG_NATED);
+        aliceLayer.relayAvailable(true);
+        aliceLayer.ownCandidates(() -> List.of(aliceAt));
+        long t = System.nanoTime();
+        for (int k = 0; k < 10; k++) {
+            LocalIdentity stranger = Identities.ephemeral();
+            PathTable.Peer p = alicePaths.forRelaySender(stranger.id());
+            p.users.incrementAndGet();
+            aliceLayer.dialing(p, List.of(), p.relay, true);
+            InetSocketAddress victim = new InetSocketAddress("198.18.200." + k, 4000);
+            aliceLayer.onControl(p.relay, Probe.encodeCallMeMaybe(1, stranger.id(), alice.id(), List.of(victim),
+                    Probe.FLAG_HARD | Probe.FLAG_NATED, Probe.mac(stranger, alice.id())), t + k * MS);
+        }
+        for (int i = 1; i <= 100; i++) {
+            aliceLayer.tick(t + i * 100 * MS);
+        }
+        assertThat(aliceLayer.sprayed.sum()).isEqualTo((long) PathLayer.BIRTHDAYS_PER_MINUTE * PathLayer.SPRAY_PROBES);
+        assertThat(aliceLayer.birthdaysRefused.sum()).isEqualTo(10 - PathLayer.BIRTHDAYS_PER_MINUTE);
+    }
 }

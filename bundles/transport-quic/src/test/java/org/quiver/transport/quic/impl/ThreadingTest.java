@@ -29,8 +29,11 @@ class ThreadingTest {
     void blockingInAContinuationFailsFastAndTheEndpointGoesOn() throws Exception {
         InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(lo).handler("t/1", c -> { }).build();
-             QuicEndpoint client = QuicEndpoint.builder(Identities.ephemeral()).bind(lo).build()) {
-            EndpointAddr target = EndpointAddr.of(server.id(), null, List.of(server.localAddress()));
+             QuicEndpoint client = QuicEndpoint.builder(Identities.ephemeral()).bind(lo).build();
+             // 20 ms each way: every dial takes 40 ms or more, so the continuations below are attached long before it
+             // completes and run where it completes
+             DelayLine line = new DelayLine(client.localAddress(), server.localAddress(), 20)) {
+            EndpointAddr target = EndpointAddr.of(server.id(), null, List.of(line.address()));
 
             CompletableFuture<Seen> awaitSeen = new CompletableFuture<>();
             client.connect(target, "t/1").thenAccept(c -> {

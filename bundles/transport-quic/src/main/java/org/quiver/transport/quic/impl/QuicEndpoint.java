@@ -804,8 +804,11 @@ public final class QuicEndpoint implements Endpoint {
         QuicServerCodecBuilder builder = new QuicServerCodecBuilder()
                 .sslEngineProvider(ch -> serverTls().newEngine(ch.alloc()))
                 .tokenHandler(new RetryTokens(b.clock, mapped -> {
+                    // a peer that proved its id keeps its mapped address whatever path it takes (its selected path
+                    // may change between the Retry and the Initial that answers it); an unvalidated one is its one
+                    // real address (its mapped address changes if it was pushed out meanwhile)
                     PathTable.Peer p = paths.byMapped(mapped);
-                    return p == null ? null : p.real;
+                    return p == null || p.id != null ? mapped : p.real;
                 }))
                 .connectionIdAddressGenerator(ConnectionIds.serverGenerator())
                 .localConnectionIdLength(ConnectionIds.LENGTH)

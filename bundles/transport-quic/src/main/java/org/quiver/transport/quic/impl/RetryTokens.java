@@ -16,9 +16,10 @@ import javax.crypto.spec.SecretKeySpec;
  * from the address it was given to, so an Initial with a token proves the sender receives at its address:
  * netty's {@code InsecureQuicTokenHandler}, which anyone can forge, is not used.
  *
- * <p>QUIC only sees mapped addresses; the token is bound to the real address behind one ({@code realOf}), so
- * it stays good when the peer entry of an unvalidated sender was evicted between the Retry and the Initial that
- * answers it. Thread-safe: the key never changes, each call makes its own {@link Mac}. Called on the event loop,
+ * <p>QUIC only sees mapped addresses; {@code realOf} says what the token is bound to: for a sender that has not
+ * proved an id, the real address behind its mapped one (so the token stays good when its peer entry was pushed
+ * out between the Retry and the Initial that answers it); for a known peer, its mapped address itself, which
+ * stays while the path under it changes. Thread-safe: the key never changes, each call makes its own {@link Mac}. Called on the event loop,
  * once per Initial without a token and once per Initial with one.
  */
 final class RetryTokens implements QuicTokenHandler {

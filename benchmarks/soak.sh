@@ -15,5 +15,6 @@ CP="$lib/classes"
 for j in $(tr ':' ' ' < benchmarks/target/classpath.txt); do
   n=$(basename "$j"); cp "$j" "$lib/$n"; CP="$CP:$lib/$n"
 done
-java -Xmx2g -cp "$CP" org.quiver.benchmarks.Soak soak "${1:-30}" 2> >(grep -v -e '^SLF4J' >&2)
+# SOAK_OPTS=-Dsoak.histogram=true also prints what holds the heap, the threads and the descriptors at the end
+java -Xmx2g ${SOAK_OPTS:-} -cp "$CP" org.quiver.benchmarks.Soak soak "${1:-30}" 2> >(grep -v -e '^SLF4J' >&2)
 java -Xmx4g -cp "$CP" org.quiver.benchmarks.Soak idle "${2:-10000}" 2> >(grep -v -e '^SLF4J' >&2)

@@ -113,6 +113,7 @@ public final class Soak {
             EndpointAddr viaRelay = EndpointAddr.of(b.id(), url, List.of(b.localAddress()));
             byte[] mib = new byte[1 << 20];
             Sample start = null;
+            java.util.Map<String, Long> startFds = null;
             long t0 = System.nanoTime();
             long end = t0 + (long) (minutes * 60e9);
             long nextRelayRestart = t0 + TimeUnit.SECONDS.toNanos(30);
@@ -162,6 +163,7 @@ public final class Soak {
                 }
                 if (start == null) {
                     start = Sample.take(); // after one warm-up round: classes loaded, pools filled
+                    startFds = Boolean.getBoolean("soak.histogram") ? descriptors() : null;
                 }
             }
             // the same state as at the start: both endpoints up, their connections closed
@@ -189,6 +191,8 @@ public final class Soak {
                 Thread.getAllStackTraces().keySet().stream().collect(java.util.stream.Collectors.groupingBy(
                         t -> t.getName().replaceAll("[0-9]+", "#"), java.util.TreeMap::new, java.util.stream.Collectors.counting()))
                         .forEach((name, count) -> System.out.println("  thread " + name + " x" + count));
+                System.out.println("descriptors at the start: " + startFds);
+                System.out.println("descriptors at the end:   " + descriptors());
             }
             System.out.println("failures " + failures.size());
             failures.stream().limit(20).forEach(f -> System.out.println("  " + f));
@@ -196,6 +200,19 @@ public final class Soak {
             pa.close();
             pb.close();
             relay.close();
+        }
+    }
+
+    /** What the open file descriptors are, by kind (numbers masked), with how many of each. */
+    private static java.util.Map<String, Long> descriptors() throws java.io.IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.map(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().replaceAll("[0-9]+", "#");
+                } catch (java.io.IOException gone) {
+                    return "(closed)";
+                }
+            }).collect(java.util.stream.Collectors.groupingBy(t -> t, java.util.TreeMap::new, java.util.stream.Collectors.counting()));
         }
     }
 

@@ -50,9 +50,19 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
     private final Set<Link> links = new CopyOnWriteArraySet<>();
     private volatile List<URI> relays;
     private volatile boolean closed;
+    private final java.util.function.LongSupplier nanoClock;
 
     /** A provider for {@code relays} (at least one {@code ws://} URL). */
     public DefaultRelayProvider(List<URI> relays, RelayClient.Options options) {
+        this(relays, options, System::nanoTime);
+    }
+
+    /**
+     * A provider for {@code relays} whose decisions in time (when an on-demand relay has been unused long enough to
+     * close) go by {@code nanoClock}; tests move it.
+     */
+    public DefaultRelayProvider(List<URI> relays, RelayClient.Options options, java.util.function.LongSupplier nanoClock) {
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.options = Objects.requireNonNull(options, "options");
         this.relays = checked(relays);
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("quiver-relay-client", true), NioIoHandler.newFactory());
@@ -169,7 +179,7 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
 
         /** Loop: closes on-demand relays nobody used for a while. */
         private void sweep() {
-            long now = System.nanoTime();
+            long now = nanoClock.getAsLong();
             for (Map.Entry<URI, Long> e : List.copyOf(onDemandUsed.entrySet())) {
                 if (now - e.getValue() > ON_DEMAND_IDLE.toNanos()) {
                     onDemandUsed.remove(e.getKey());
@@ -230,14 +240,14 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
                 c = clients.get(relayHint);
                 if (c == null && onDemandUsed.size() < MAX_ON_DEMAND && isRelayUrl(relayHint)) {
                     URI hint = relayHint;
-                    onDemandUsed.put(hint, System.nanoTime());
+                    onDemandUsed.put(hint, nanoClock.getAsLong());
                     group.execute(() -> {
                         if (!detached && onDemandUsed.containsKey(hint)) {
                             clients.computeIfAbsent(hint, this::client);
                         }
                     });
                 } else if (c != null && onDemandUsed.containsKey(relayHint)) {
-                    onDemandUsed.put(relayHint, System.nanoTime());
+                    onDemandUsed.put(relayHint, nanoClock.getAsLong());
                 }
             }
             if (c == null || c.state().get() != RelayClient.State.CONNECTED) {
@@ -267,7 +277,7 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
             }
             Long used = onDemandUsed.get(from.url());
             if (used != null) {
-                onDemandUsed.put(from.url(), System.nanoTime());
+                onDemandUsed.put(from.url(), nanoClock.getAsLong());
             }
             context.deliver(source, ByteBuffer.wrap(datagram));
         }

@@ -221,4 +221,32 @@ class RelayClientTest {
         assertThat(pa.links()).isEmpty();
         assertThat(pb.links()).hasSize(1);
     }
+
+    /** Time is an input: an on-demand relay unused for a minute by the provider's clock is closed at the next sweep. */
+    @Test
+    void anOnDemandRelayUnusedForAMinuteByTheProvidersClockIsClosed() throws Exception {
+        RelayServer r1 = keep(RelayServer.start(LO, FAST));
+        RelayServer r2 = keep(RelayServer.start(LO, FAST));
+        URI u1 = URI.create(r1.url());
+        URI u2 = URI.create(r2.url());
+        java.util.concurrent.atomic.AtomicLong ahead = new java.util.concurrent.atomic.AtomicLong();
+        DefaultRelayProvider pa = keep(new DefaultRelayProvider(List.of(u1), QUICK, () -> System.nanoTime() + ahead.get()));
+        DefaultRelayProvider pb = keep(new DefaultRelayProvider(List.of(u2), QUICK));
+        Context ca = new Context(Identities.ephemeral(), new LinkedBlockingQueue<>());
+        Context cb = new Context(Identities.ephemeral(), new LinkedBlockingQueue<>());
+        RelayLink la = pa.attach(ca);
+        RelayLink lb = pb.attach(cb);
+        await("homes", () -> la.home().get().equals(Optional.of(u1)) && lb.home().get().equals(Optional.of(u2)));
+        await("a reaches b at its relay", () -> {
+            la.send(cb.localId(), u2, ByteBuffer.wrap(new byte[] {42}));
+            return !cb.inbox().isEmpty();
+        });
+        assertThat(la.status()).extracting(RelayStatus::url).contains(u2);
+        ahead.addAndGet(DefaultRelayProvider.ON_DEMAND_IDLE.toNanos() + java.util.concurrent.TimeUnit.SECONDS.toNanos(1));
+        long deadline = System.nanoTime() + DefaultRelayProvider.ON_DEMAND_IDLE.toNanos() / 4 + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (la.status().stream().anyMatch(st -> st.url().equals(u2)) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(la.status()).extracting(RelayStatus::url).containsExactly(u1);
+    }
 }

@@ -57,8 +57,8 @@ public final class RelayCore {
     /** Control frames (pongs, endpoint-gone notices, status...) queued for one client, at most; then it is closed. */
     public static final int MAX_CONTROL = 64;
     /** Pings of one client answered at once, and per second after that; more are dropped. */
-    public static final int PING_BURST = 8;
-    public static final int PINGS_PER_SECOND = 4;
+    public static final int PING_BURST = 16;
+    public static final int PINGS_PER_SECOND = 10;
 
     /** The network side of one session. Both methods must not block. */
     public interface Transport {

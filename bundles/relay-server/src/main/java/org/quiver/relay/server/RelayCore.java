@@ -182,6 +182,8 @@ public final class RelayCore {
                         dropped.increment();
                     }
                     queue.addLast(f);
+                } else if (f instanceof RelayFrame.EndpointGone && control.contains(f)) {
+                    return; // already told about that destination: a burst of datagrams to it needs one notice
                 } else if (control.size() >= MAX_CONTROL) {
                     overrun = true; // it does not read what it asks for
                 } else {

@@ -190,6 +190,14 @@ class RelayCoreTest {
         assertThat(b.drain()).containsExactly(new RelayFrame.RelayToClientDatagram(alice.id(), (byte) 0, new byte[] {9}));
         a.session.received(new RelayFrame.Ping(7));
         assertThat(a.drain()).containsExactly(new RelayFrame.Pong(7));
+        // a burst of datagrams to one peer that left: one notice waits, not one per datagram (a busy client is not
+        // closed for sending QUIC retransmissions to a peer that is gone)
+        org.quiver.api.EndpointId gone = Identities.ephemeral().id();
+        for (int i = 0; i < 1000; i++) {
+            a.session.received(new RelayFrame.ClientToRelayDatagram(gone, (byte) 0, new byte[] {1}));
+        }
+        assertThat(a.closedBecause).isNull();
+        assertThat(a.drain()).containsExactly(new RelayFrame.EndpointGone(gone));
     }
 
     @Test

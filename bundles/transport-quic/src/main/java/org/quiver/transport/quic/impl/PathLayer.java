@@ -740,11 +740,20 @@ final class PathLayer {
     /** Runs the selector for {@code peer} and moves its traffic when the choice changed. */
     void reselect(PathTable.Peer peer) {
         CandidateSet<InetSocketAddress> set = peer.candidates;
-        if (set == null || peer.users.get() == 0) {
-            return; // no connection up yet: a handshake stays where it started
+        if (set == null) {
+            return;
         }
         Candidate<InetSocketAddress> chosen = set.choose(guarded);
         Candidate<InetSocketAddress> current = set.selected();
+        if (peer.users.get() == 0) {
+            // no connection up yet: a handshake stays where it started, unless it started at the relay and a
+            // direct path has answered since (the relay may be down or slow: the handshake need not wait for it)
+            boolean offRelay = current != null && PathTable.isRelay(current.key()) && chosen != null
+                    && chosen.kind() == PathKind.DIRECT && chosen.valid();
+            if (!offRelay) {
+                return;
+            }
+        }
         if (chosen == null || chosen == current) {
             if (chosen != null) {
                 set.closeRedundant();

@@ -1286,8 +1286,9 @@ public final class QuicEndpoint implements Endpoint {
                     + " that this endpoint can reach, and " + (link == null ? "no relay provider" : "no relay connected")
                     + ": " + target.directAddresses()));
         }
-        // a peer that names a relay is dialed through it (that works behind any NAT); probes move the
-        // connection to a direct path as soon as one answers
+        // a peer that names a relay is dialed through it (that works behind any NAT); its direct addresses are
+        // probed at once and the connection moves to one as soon as it answers, the handshake too (a relay that
+        // is down or restarting does not hold the dial up)
         boolean viaRelay = relayPossible && (direct == null || target.relayUrl().isPresent());
         PathTable.Peer peer = paths.forDial(target.id(), viaRelay ? null : direct);
         if (target.relayUrl().isPresent()) {
@@ -1320,7 +1321,9 @@ public final class QuicEndpoint implements Endpoint {
                         return;
                     }
                     QuicChannel ch = (QuicChannel) f.getNow();
-                    QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, target.id(), true, QuicConnectionImpl.info(real, peer), dropped);
+                    InetSocketAddress now = peer.real; // the handshake may have left the relay for a direct path that answered
+                    QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, target.id(), true,
+                            QuicConnectionImpl.info(now != null ? now : real, peer), dropped);
                     unconfirmed.connected(key, conn);
                     ch.closeFuture().addListener(c -> {
                         liveClientIds.remove(key);

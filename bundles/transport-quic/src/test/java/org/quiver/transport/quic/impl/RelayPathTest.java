@@ -248,6 +248,25 @@ class RelayPathTest {
     }
 
     @Test
+    void aDialThroughARelayThatIsDownTakesTheDirectPathThatAnswers() throws Exception {
+        RelayServer relay = RelayServer.start(LO, FAST);
+        URI url = URI.create(relay.url());
+        QuicEndpoint b = endpoint(keep(new DefaultRelayProvider(List.of(url), QUICK)), true);
+        QuicEndpoint a = endpoint(keep(new DefaultRelayProvider(List.of(url), QUICK)), false);
+        awaitHome(a);
+        awaitHome(b);
+        EndpointAddr target = b.addr().get();
+        relay.close(); // a relay restart: the dial's handshake packets sent through it are lost, and QUIC backs off
+        long t0 = System.nanoTime();
+        Connection c = Blocking.await(a.connect(target, "sha/1"), Duration.ofSeconds(10));
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        // the direct address answered a probe while the handshake waited: the handshake moved there
+        assertThat(c.path().get().kind()).isEqualTo(PathKind.DIRECT);
+        assertThat(millis).as("connected in %d ms, not after QUIC's backoff toward a dead relay", millis).isLessThan(5000);
+        transfer(c, 1 << 20, 11);
+    }
+
+    @Test
     void junkThroughTheRelayIsDroppedAndCountedAndTheEndpointGoesOn() throws Exception {
         RelayServer relay = keep(RelayServer.start(LO, FAST));
         URI url = URI.create(relay.url());

@@ -193,6 +193,7 @@ public final class Soak {
                         .forEach((name, count) -> System.out.println("  thread " + name + " x" + count));
                 System.out.println("descriptors at the start: " + startFds);
                 System.out.println("descriptors at the end:   " + descriptors());
+                sockets().forEach(line -> System.out.println("  socket " + line));
             }
             System.out.println("failures " + failures.size());
             failures.stream().limit(20).forEach(f -> System.out.println("  " + f));
@@ -214,6 +215,34 @@ public final class Soak {
                 }
             }).collect(java.util.stream.Collectors.groupingBy(t -> t, java.util.TreeMap::new, java.util.stream.Collectors.counting()));
         }
+    }
+
+    /** Every open socket descriptor with its protocol, local and remote address and state from /proc/net. */
+    private static List<String> sockets() throws java.io.IOException {
+        java.util.Map<String, String> byInode = new java.util.HashMap<>();
+        for (String proto : List.of("tcp", "tcp6", "udp", "udp6")) {
+            List<String> lines = Files.readAllLines(Path.of("/proc/self/net/" + proto));
+            for (String line : lines.subList(1, lines.size())) {
+                String[] f = line.trim().split("\\s+");
+                byInode.put(f[9], proto + " " + f[1] + " -> " + f[2] + " st " + f[3]);
+            }
+        }
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("socket:[")) {
+                        String inode = target.substring(8, target.length() - 1);
+                        out.add(byInode.getOrDefault(inode, "unix or other " + inode));
+                    }
+                } catch (java.io.IOException gone) {
+                    // closed meanwhile
+                }
+            }
+        }
+        java.util.Collections.sort(out);
+        return out;
     }
 
     private static void row(String name, long start, long busy, long end) {

@@ -89,7 +89,8 @@ public class RelayServerIT {
         LocalIdentity me = Identities.ephemeral();
         RelayFrame.ServerChallenge challenge = (RelayFrame.ServerChallenge) in.poll(10, TimeUnit.SECONDS);
         assertNotNull("the challenge", challenge);
-        ws.sendBinary(Codec.encode(new RelayFrame.ClientAuth(me.id(), me.sign(RelayFrame.ClientAuth.signedMessage(challenge.challenge())))), true).join();
+        String name = RelayFrame.ClientAuth.authority(URI.create(url));
+        ws.sendBinary(Codec.encode(new RelayFrame.ClientAuth(me.id(), name, me.sign(RelayFrame.ClientAuth.signedMessage(challenge.challenge(), name)))), true).join();
         assertEquals(new RelayFrame.ServerConfirmsAuth(), in.poll(10, TimeUnit.SECONDS));
         ws.sendBinary(Codec.encode(new RelayFrame.Ping(77)), true).join();
         assertEquals(new RelayFrame.Pong(77), in.poll(10, TimeUnit.SECONDS));

@@ -33,6 +33,11 @@ import org.quiver.spi.relay.RelayProvider;
  * unused), else our home relay. The home relay is the connected configured relay with the lowest latency;
  * it changes only when the current one is down or another is faster by {@link #HOME_MARGIN}.
  *
+ * <p>Which relays a peer may make this node connect to by naming it (in a ticket, a discovery record) is the
+ * operator's choice, {@link #onDemand(OnDemand)}: {@link OnDemand#ANY} by default (a peer at another relay can be
+ * reached; at most {@link #MAX_ON_DEMAND} at a time; a login there is good at that relay only), {@link OnDemand#SECURE}
+ * for {@code wss://} relays only, or {@link OnDemand#NONE} for configured relays only.
+ *
  * <p>Owns one event loop thread; {@link #close()} detaches every link and stops it.
  */
 public final class DefaultRelayProvider implements RelayProvider, AutoCloseable {
@@ -44,6 +49,33 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
     public static final Duration HOME_MARGIN = Duration.ofMillis(10);
     /** Peers whose relay is remembered per link, at most (least recently heard go first). */
     public static final int MAX_REMEMBERED_PEERS = 4096;
+
+    /** Which relays named by peers (not configured) this node connects to. */
+    public enum OnDemand {
+        /** Any ws:// or wss:// relay a peer names. */
+        ANY,
+        /** wss:// relays only (the relay's certificate is checked). */
+        SECURE,
+        /** None: configured relays only. */
+        NONE
+    }
+
+    private volatile OnDemand onDemand = OnDemand.ANY;
+    private final java.util.concurrent.atomic.LongAdder onDemandRefused = new java.util.concurrent.atomic.LongAdder();
+
+    /** Sets which relays named by peers this node connects to; connections made already stay until unused. */
+    public void onDemand(OnDemand policy) {
+        this.onDemand = Objects.requireNonNull(policy, "policy");
+    }
+
+    public OnDemand onDemand() {
+        return onDemand;
+    }
+
+    /** Datagrams whose peer named a relay the on-demand policy does not allow (they went by the home relay, if any). */
+    public long onDemandRefused() {
+        return onDemandRefused.sum();
+    }
 
     private volatile RelayClient.Options options;
     private final EventLoopGroup group;
@@ -238,7 +270,9 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
             RelayClient c = via == null ? null : clients.get(via);
             if ((c == null || c.state().get() != RelayClient.State.CONNECTED) && relayHint != null) {
                 c = clients.get(relayHint);
-                if (c == null && onDemandUsed.size() < MAX_ON_DEMAND && isRelayUrl(relayHint)) {
+                if (c == null && !allowed(relayHint)) {
+                    onDemandRefused.increment();
+                } else if (c == null && onDemandUsed.size() < MAX_ON_DEMAND && isRelayUrl(relayHint)) {
                     URI hint = relayHint;
                     onDemandUsed.put(hint, nanoClock.getAsLong());
                     group.execute(() -> {
@@ -259,6 +293,11 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
             byte[] bytes = new byte[datagram.remaining()];
             datagram.get(bytes);
             return bytes.length > 0 && bytes.length <= org.quiver.relay.protocol.RelayFrame.MAX_DATAGRAM && c.send(destination, bytes);
+        }
+
+        private boolean allowed(URI u) {
+            OnDemand policy = onDemand;
+            return policy == OnDemand.ANY || (policy == OnDemand.SECURE && "wss".equalsIgnoreCase(u.getScheme()));
         }
 
         private boolean isRelayUrl(URI u) {

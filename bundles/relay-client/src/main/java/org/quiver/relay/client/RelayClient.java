@@ -127,7 +127,7 @@ public final class RelayClient implements AutoCloseable {
 
     /**
      * A client of the relay at {@code url} that authenticates as {@code id}, signing with {@code signer} (which
-     * gets the message {@link RelayFrame.ClientAuth#signedMessage} and returns the 64-byte Ed25519 signature).
+     * gets the message {@link RelayFrame.ClientAuth#signedMessage(byte[], String)} and returns the 64-byte Ed25519 signature).
      * Call {@link #start()} to connect.
      */
     public RelayClient(URI url, EndpointId id, UnaryOperator<byte[]> signer, Receiver receiver, EventLoop loop, Options options) {
@@ -374,6 +374,9 @@ public final class RelayClient implements AutoCloseable {
     }
 
     private final class Handler extends SimpleChannelInboundHandler<WebSocketFrame> {
+        /** Whether this connection's challenge was answered (event loop). */
+        private boolean answered;
+
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
             if (ctx.channel() != channel || closed()) {
@@ -399,8 +402,17 @@ public final class RelayClient implements AutoCloseable {
                     receiver.datagram(RelayClient.this, d.source(), d.datagram());
                 }
             } else if (f instanceof RelayFrame.ServerChallenge c) {
-                byte[] signature = signer.apply(RelayFrame.ClientAuth.signedMessage(c.challenge()));
-                ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(new RelayFrame.ClientAuth(id, signature)))));
+                if (answered) {
+                    // one login per connection: a relay asking again (after login, or twice) wants a signature for
+                    // something else, such as a login at another relay in our name
+                    lastProblem = "the relay sent a second challenge";
+                    ctx.close();
+                    return;
+                }
+                answered = true;
+                String relay = RelayFrame.ClientAuth.authority(url); // the signature is good at this relay only
+                byte[] signature = signer.apply(RelayFrame.ClientAuth.signedMessage(c.challenge(), relay));
+                ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(new RelayFrame.ClientAuth(id, relay, signature)))));
             } else if (f instanceof RelayFrame.ServerConfirmsAuth) {
                 authenticated = ctx.channel();
                 connects.increment();

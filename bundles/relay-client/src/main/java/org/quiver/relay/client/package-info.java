@@ -6,7 +6,7 @@
  * {@code org.quiver.relay.client} factory configuration per relay URL) is a thin adapter over it.
  */
 @Export
-@Version("0.1.0")
+@Version("0.1.1")
 package org.quiver.relay.client;
 
 import org.osgi.annotation.bundle.Export;

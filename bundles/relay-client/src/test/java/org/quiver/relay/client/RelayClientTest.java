@@ -222,6 +222,33 @@ class RelayClientTest {
         assertThat(pb.links()).hasSize(1);
     }
 
+    @Test
+    void theOperatorDecidesWhichRelaysNamedByPeersTheNodeConnectsTo() throws Exception {
+        RelayServer r1 = keep(RelayServer.start(LO, FAST));
+        RelayServer r2 = keep(RelayServer.start(LO, FAST));
+        URI u1 = URI.create(r1.url());
+        URI u2 = URI.create(r2.url());
+        DefaultRelayProvider pa = keep(new DefaultRelayProvider(List.of(u1), QUICK));
+        assertThat(pa.onDemand()).isEqualTo(DefaultRelayProvider.OnDemand.ANY);
+        Context ca = new Context(Identities.ephemeral(), new LinkedBlockingQueue<>());
+        RelayLink la = pa.attach(ca);
+        await("home", () -> la.home().get().equals(Optional.of(u1)));
+        for (DefaultRelayProvider.OnDemand policy : List.of(DefaultRelayProvider.OnDemand.NONE, DefaultRelayProvider.OnDemand.SECURE)) {
+            pa.onDemand(policy);
+            long before = pa.onDemandRefused();
+            for (int i = 0; i < 20; i++) { // a peer that names a ws:// relay we are not configured for
+                la.send(Identities.ephemeral().id(), u2, ByteBuffer.wrap(new byte[] {1}));
+            }
+            Thread.sleep(300);
+            assertThat(la.status()).as(policy + ": no connection to the named relay").extracting(RelayStatus::url).containsExactly(u1);
+            assertThat(r2.core().stats().sessions()).isZero();
+            assertThat(pa.onDemandRefused() - before).isEqualTo(20);
+        }
+        pa.onDemand(DefaultRelayProvider.OnDemand.ANY);
+        la.send(Identities.ephemeral().id(), u2, ByteBuffer.wrap(new byte[] {1}));
+        await("connected on demand", () -> la.status().stream().anyMatch(s -> s.url().equals(u2)));
+    }
+
     /** Time is an input: an on-demand relay unused for a minute by the provider's clock is closed at the next sweep. */
     @Test
     void anOnDemandRelayUnusedForAMinuteByTheProvidersClockIsClosed() throws Exception {

@@ -17,7 +17,9 @@ public final class Codec {
         if (frame instanceof RelayFrame.ServerChallenge f) {
             b = ByteBuffer.allocate(1 + RelayFrame.CHALLENGE_LENGTH).put(f.type()).put(f.challenge());
         } else if (frame instanceof RelayFrame.ClientAuth f) {
-            b = ByteBuffer.allocate(1 + 32 + 64).put(f.type()).put(f.id().toBytes()).put(f.signature());
+            byte[] relay = f.relay().getBytes(StandardCharsets.US_ASCII);
+            b = ByteBuffer.allocate(1 + 32 + 64 + 1 + relay.length).put(f.type()).put(f.id().toBytes()).put(f.signature())
+                    .put((byte) relay.length).put(relay);
         } else if (frame instanceof RelayFrame.ServerConfirmsAuth f) {
             b = ByteBuffer.allocate(1).put(f.type());
         } else if (frame instanceof RelayFrame.ServerDeniesAuth f) {
@@ -66,8 +68,19 @@ public final class Codec {
                 return new RelayFrame.ServerChallenge(take(bytes, RelayFrame.CHALLENGE_LENGTH));
             }
             case 0x02 -> {
-                exactly(type, body, 32 + 64);
-                return new RelayFrame.ClientAuth(id(bytes), take(bytes, 64));
+                if (body < 32 + 64 + 2) {
+                    throw new MalformedFrameException("login frame of " + n + " bytes is too short");
+                }
+                EndpointId id = id(bytes);
+                byte[] signature = take(bytes, 64);
+                int length = bytes.get() & 0xff;
+                exactly(type, body, 32 + 64 + 1 + length);
+                String relay = new String(take(bytes, length), StandardCharsets.US_ASCII);
+                try {
+                    return new RelayFrame.ClientAuth(id, relay, signature);
+                } catch (IllegalArgumentException e) {
+                    throw new MalformedFrameException("login frame: " + e.getMessage());
+                }
             }
             case 0x03 -> {
                 exactly(type, body, 0);

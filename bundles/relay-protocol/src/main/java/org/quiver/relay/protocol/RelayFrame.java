@@ -1,5 +1,6 @@
 package org.quiver.relay.protocol;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
@@ -56,13 +57,30 @@ public sealed interface RelayFrame {
         }
     }
 
-    record ClientAuth(EndpointId id, byte[] signature) implements RelayFrame {
+    /**
+     * The client's login: its id, the relay it means (the authority of the URL it connected to, canonical:
+     * {@code host:port}, lower case, port always given) and its signature over both and the challenge. A relay
+     * accepts it only when {@code relay} names itself, so a login signed for one relay is no use at another (a
+     * relay that passes another relay's challenge on to a node gets a signature naming itself).
+     */
+    record ClientAuth(EndpointId id, String relay, byte[] signature) implements RelayFrame {
+        /** Longest relay authority, in ASCII bytes. */
+        public static final int MAX_RELAY = 255;
+
         public ClientAuth {
             Objects.requireNonNull(id, "id");
+            checkRelay(relay);
             if (signature.length != 64) {
                 throw new IllegalArgumentException("an Ed25519 signature is 64 bytes");
             }
             signature = signature.clone();
+        }
+
+        private static void checkRelay(String relay) {
+            Objects.requireNonNull(relay, "relay");
+            if (relay.isEmpty() || relay.length() > MAX_RELAY || !relay.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                throw new IllegalArgumentException("a relay authority is 1 to " + MAX_RELAY + " printable ASCII characters");
+            }
         }
 
         @Override
@@ -70,17 +88,31 @@ public sealed interface RelayFrame {
             return signature.clone();
         }
 
-        /** What the client signs: "quiver-relay-v1" followed by the challenge. */
-        public static byte[] signedMessage(byte[] challenge) {
-            byte[] label = "quiver-relay-v1".getBytes(StandardCharsets.US_ASCII);
-            byte[] m = Arrays.copyOf(label, label.length + challenge.length);
-            System.arraycopy(challenge, 0, m, label.length, challenge.length);
-            return m;
+        /** What the client signs: "quiver-relay-v2", the challenge, the relay authority's length (one byte) and the authority. */
+        public static byte[] signedMessage(byte[] challenge, String relay) {
+            checkRelay(relay);
+            byte[] label = "quiver-relay-v2".getBytes(StandardCharsets.US_ASCII);
+            byte[] name = relay.getBytes(StandardCharsets.US_ASCII);
+            return ByteBuffer.allocate(label.length + challenge.length + 1 + name.length)
+                    .put(label).put(challenge).put((byte) name.length).put(name).array();
         }
 
-        /** Whether the signature is {@link #id()}'s over {@code challenge}. */
+        /** Whether the signature is {@link #id()}'s over {@code challenge} and {@link #relay()}. */
         public boolean verifies(byte[] challenge) {
-            return id.verify(signedMessage(challenge), signature);
+            return id.verify(signedMessage(challenge, relay), signature);
+        }
+
+        /**
+         * The canonical authority of a relay URL: {@code host:port} in lower case, the port given also when it is the
+         * scheme's default (80 for ws, 443 for wss), an IPv6 literal in brackets as the URL has it.
+         */
+        public static String authority(java.net.URI url) {
+            String host = url.getHost();
+            if (host == null) {
+                throw new IllegalArgumentException("no host in " + url);
+            }
+            int port = url.getPort() > 0 ? url.getPort() : "wss".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
+            return host.toLowerCase(java.util.Locale.ROOT) + ":" + port;
         }
 
         @Override
@@ -90,17 +122,17 @@ public sealed interface RelayFrame {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof ClientAuth c && id.equals(c.id) && Arrays.equals(signature, c.signature);
+            return o instanceof ClientAuth c && id.equals(c.id) && relay.equals(c.relay) && Arrays.equals(signature, c.signature);
         }
 
         @Override
         public int hashCode() {
-            return id.hashCode() * 31 + Arrays.hashCode(signature);
+            return (id.hashCode() * 31 + relay.hashCode()) * 31 + Arrays.hashCode(signature);
         }
 
         @Override
         public String toString() {
-            return "ClientAuth{" + id.shortString() + "}";
+            return "ClientAuth{" + id.shortString() + " at " + relay + "}";
         }
     }
 

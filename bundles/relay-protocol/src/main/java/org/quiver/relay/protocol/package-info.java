@@ -1,11 +1,12 @@
 /**
- * Quiver's relay protocol (version 1), modelled on iroh's relay protocol v2. A client reaches a relay over
+ * Quiver's relay protocol (version 2: logins name their relay), modelled on iroh's relay protocol v2. A client reaches a relay over
  * HTTP/1.1 upgraded to WebSocket; every WebSocket binary message carries exactly one {@link
  * org.quiver.relay.protocol.RelayFrame}: a type byte, then a fixed layout per type (all integers big-endian):
  * <pre>
  *  type  frame                   body
  *  0x01  ServerChallenge         16 random bytes
- *  0x02  ClientAuth              32-byte EndpointId, 64-byte Ed25519 signature of "quiver-relay-v1" + challenge
+ *  0x02  ClientAuth              32-byte EndpointId, 64-byte Ed25519 signature of "quiver-relay-v2" + challenge
+ *                                + relay length + relay, 1-byte relay length, relay (the URL's host:port, ASCII)
  *  0x03  ServerConfirmsAuth      (empty)
  *  0x04  ServerDeniesAuth        UTF-8 reason (at most 1024 bytes)
  *  0x05  ClientToRelayDatagram   32-byte destination id, 1 ECN byte, the datagram (1 to 65535 bytes)
@@ -22,7 +23,7 @@
  * {@link org.quiver.relay.protocol.MalformedFrameException}: the relay closes that client only.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.quiver.relay.protocol;
 
 import org.osgi.annotation.bundle.Export;

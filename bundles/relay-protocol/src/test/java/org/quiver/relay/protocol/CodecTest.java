@@ -20,7 +20,7 @@ class CodecTest {
         new Random(1).nextBytes(challenge);
         return List.of(
                 new RelayFrame.ServerChallenge(challenge),
-                new RelayFrame.ClientAuth(alice.id(), alice.sign(RelayFrame.ClientAuth.signedMessage(challenge))),
+                new RelayFrame.ClientAuth(alice.id(), "relay.example:443", alice.sign(RelayFrame.ClientAuth.signedMessage(challenge, "relay.example:443"))),
                 new RelayFrame.ServerConfirmsAuth(),
                 new RelayFrame.ServerDeniesAuth("signature does not verify"),
                 new RelayFrame.ClientToRelayDatagram(bob, (byte) 2, new byte[] {1, 2, 3}),
@@ -49,13 +49,18 @@ class CodecTest {
     @Test
     void theAuthSignatureBindsTheChallenge() {
         byte[] challenge = new byte[RelayFrame.CHALLENGE_LENGTH];
-        RelayFrame.ClientAuth auth = new RelayFrame.ClientAuth(alice.id(), alice.sign(RelayFrame.ClientAuth.signedMessage(challenge)));
+        RelayFrame.ClientAuth auth = new RelayFrame.ClientAuth(alice.id(), "relay.example:443", alice.sign(RelayFrame.ClientAuth.signedMessage(challenge, "relay.example:443")));
         assertThat(auth.verifies(challenge)).isTrue();
         byte[] other = challenge.clone();
         other[0] = 1;
         assertThat(auth.verifies(other)).as("replayed against another challenge").isFalse();
-        RelayFrame.ClientAuth forged = new RelayFrame.ClientAuth(bob, auth.signature());
+        RelayFrame.ClientAuth forged = new RelayFrame.ClientAuth(bob, "relay.example:443", auth.signature());
         assertThat(forged.verifies(challenge)).as("someone else's signature").isFalse();
+        RelayFrame.ClientAuth elsewhere = new RelayFrame.ClientAuth(alice.id(), "other.example:443", auth.signature());
+        assertThat(elsewhere.verifies(challenge)).as("the signature names the relay: it does not hold for another").isFalse();
+        assertThat(RelayFrame.ClientAuth.authority(java.net.URI.create("wss://Relay.Example/relay"))).isEqualTo("relay.example:443");
+        assertThat(RelayFrame.ClientAuth.authority(java.net.URI.create("ws://[::1]:3340/relay"))).isEqualTo("[::1]:3340");
+        assertThat(RelayFrame.ClientAuth.authority(java.net.URI.create("ws://10.0.0.1/relay"))).isEqualTo("10.0.0.1:80");
     }
 
     @Test

@@ -18,8 +18,9 @@ import org.quiver.relay.protocol.RelayFrame;
  * ({@link Session#poll}, after {@link Transport#wake}).
  * <ul>
  *   <li>a session starts with a {@link RelayFrame.ServerChallenge}; until the client answers with a
- *       {@link RelayFrame.ClientAuth} whose signature verifies, anything else closes it, and a bad signature
- *       is denied and closed: an unauthenticated client can neither send nor receive;</li>
+ *       {@link RelayFrame.ClientAuth} whose signature verifies and that names this relay ({@code names}: a
+ *       login signed for another relay is no use here), anything else closes it, and a bad signature or a wrong
+ *       relay is denied and closed: an unauthenticated client can neither send nor receive;</li>
  *   <li>an authenticated client's datagrams go to the session of their destination id, tagged with the
  *       sender's id; a destination that is not connected is answered with {@link RelayFrame.EndpointGone};</li>
  *   <li>a second session with the same id replaces the first (which is told, then closed);</li>
@@ -89,15 +90,28 @@ public final class RelayCore {
     private final LongAdder dropped = new LongAdder();
     private final LongAdder refused = new LongAdder();
     private final LongAdder pingsDropped = new LongAdder();
+    private final LongAdder wrongRelay = new LongAdder();
+
+    /** Logins refused because they were signed for another relay (a relay passing our challenges on, or a misconfigured name). */
+    public long wrongRelayLogins() {
+        return wrongRelay.sum();
+    }
 
     /** Pings dropped because their client sent more than {@link #PINGS_PER_SECOND}. */
     public long pingsDropped() {
         return pingsDropped.sum();
     }
 
-    public RelayCore(Limits limits, LongSupplier nanoClock) {
+    private final java.util.function.Predicate<String> names;
+
+    /**
+     * A relay core with {@code limits}, its time from {@code nanoClock}, that accepts logins signed for a relay
+     * authority ({@code host:port}) for which {@code names} is true.
+     */
+    public RelayCore(Limits limits, LongSupplier nanoClock, java.util.function.Predicate<String> names) {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        this.names = Objects.requireNonNull(names, "names");
     }
 
     /** A new connection: returns its session, which has queued the challenge; or null (then closed) when the relay is full. */
@@ -223,6 +237,12 @@ public final class RelayCore {
                 if (!auth.verifies(challenge)) {
                     enqueue(new RelayFrame.ServerDeniesAuth("the signature does not verify for " + auth.id().shortString()));
                     fail("bad signature from " + auth.id().shortString());
+                    return;
+                }
+                if (!names.test(auth.relay())) {
+                    wrongRelay.increment();
+                    enqueue(new RelayFrame.ServerDeniesAuth("this relay is not " + auth.relay() + ": a login is only valid at the relay it names"));
+                    fail("a login signed for " + auth.relay() + " by " + auth.id().shortString());
                     return;
                 }
                 synchronized (this) {

@@ -13,19 +13,20 @@ import java.util.concurrent.CountDownLatch;
  *
  * <pre>
  * quiver-relay [--bind ADDR] [--port N] [--stun-port N|-1] [--max-clients N] [--queue N] [--rate BYTES_PER_S]
- *              [--tls-cert CHAIN.pem --tls-key KEY.pem]
+ *              [--tls-cert CHAIN.pem --tls-key KEY.pem] [--name HOST:PORT]...
  * </pre>
  */
 public final class RelayMain {
     static final String USAGE = "usage: quiver-relay [--bind ADDR (0.0.0.0)] [--port N (3340)] [--stun-port N, -1 for none (3478; N+1 answers too)]"
             + " [--max-clients N (10000)] [--queue FRAMES (512)] [--rate BYTES_PER_SECOND per client (4194304)]"
-            + " [--tls-cert CHAIN.pem --tls-key KEY.pem (wss://)]";
+            + " [--tls-cert CHAIN.pem --tls-key KEY.pem (wss://)]"
+            + " [--name HOST:PORT, repeatable: what clients' URLs say when it is not this host's IP and port, e.g. relay.example.com:443]";
 
     private RelayMain() {
     }
 
     /** The parsed command line. */
-    record Args(InetAddress bind, int port, int stunPort, RelayCore.Limits limits, RelayServer.Tls tls) {
+    record Args(InetAddress bind, int port, int stunPort, RelayCore.Limits limits, RelayServer.Tls tls, java.util.List<String> names) {
     }
 
     static Args parse(String... args) throws IOException {
@@ -38,6 +39,7 @@ public final class RelayMain {
         long rate = d.bytesPerSecond();
         String cert = null;
         String key = null;
+        java.util.List<String> names = new java.util.ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (i + 1 >= args.length) {
@@ -54,6 +56,10 @@ public final class RelayMain {
                     case "--rate" -> rate = Long.parseLong(v);
                     case "--tls-cert" -> cert = v;
                     case "--tls-key" -> key = v;
+                    case "--name" -> {
+                        RelayServer.checkName(v);
+                        names.add(v);
+                    }
                     default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
                 }
             } catch (NumberFormatException e) {
@@ -67,7 +73,7 @@ public final class RelayMain {
             throw new IllegalArgumentException("--tls-cert and --tls-key go together\n" + USAGE);
         }
         RelayServer.Tls tls = cert == null ? null : new RelayServer.Tls(java.nio.file.Path.of(cert), java.nio.file.Path.of(key));
-        return new Args(bind, port, stunPort, new RelayCore.Limits(maxClients, queue, rate, Math.max(2 * rate, 1 << 17)), tls);
+        return new Args(bind, port, stunPort, new RelayCore.Limits(maxClients, queue, rate, Math.max(2 * rate, 1 << 17)), tls, names);
     }
 
     private static int range(String flag, int v, int min, int max) {
@@ -81,7 +87,7 @@ public final class RelayMain {
     static RelayServer start(Args a, PrintStream out) throws IOException {
         InetSocketAddress ws = new InetSocketAddress(a.bind(), a.port());
         RelayServer server = RelayServer.start(new RelayServer.Config(ws, a.stunPort() < 0 ? null : new InetSocketAddress(a.bind(), a.stunPort()),
-                a.limits(), RelayServer.KEEPALIVE, a.tls()));
+                a.limits(), RelayServer.KEEPALIVE, a.tls(), a.names()));
         out.println("relay listening at " + server.url() + (server.stunAddress() == null ? ""
                 : ", STUN at udp " + server.stunAddress().getAddress().getHostAddress() + ":" + server.stunAddress().getPort()
                 + (server.stunAltAddress() == null ? "" : " and :" + server.stunAltAddress().getPort())));

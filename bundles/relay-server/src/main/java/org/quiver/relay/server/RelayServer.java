@@ -23,6 +23,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.quiver.relay.protocol.Codec;
@@ -51,6 +53,8 @@ public final class RelayServer implements AutoCloseable {
     private final Channel stunAlt;
     private final java.util.concurrent.atomic.LongAdder stunAnswered = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder stunDropped = new java.util.concurrent.atomic.LongAdder();
+    /** The client connections open now (accepted on the event loops, removed when closed). */
+    private final java.util.Set<Channel> children = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.LongAdder upgradeTimeouts = new java.util.concurrent.atomic.LongAdder();
     /** STUN answers per source IP: 64 at once, 16 a second (a NAT with many nodes asks a few per node a minute). */
     private final SourceBudget stunBudget = new SourceBudget(64, 16, System::nanoTime);
@@ -82,8 +86,8 @@ public final class RelayServer implements AutoCloseable {
 
     /** Starts a relay as {@code config} says. */
     public static RelayServer start(Config config) throws IOException {
-        return new RelayServer(new RelayCore(config.limits(), System::nanoTime), config.bind(), config.stunBind(), config.keepalive(),
-                config.tls() == null ? null : config.tls().context());
+        return new RelayServer(config.limits(), config.bind(), config.stunBind(), config.keepalive(),
+                config.tls() == null ? null : config.tls().context(), config.names());
     }
 
     /**
@@ -95,23 +99,87 @@ public final class RelayServer implements AutoCloseable {
      * @param keepalive how often clients are pinged ({@link #KEEPALIVE} by default)
      * @param tls       TLS for {@code wss://}, or null for plain {@code ws://}
      */
-    public record Config(InetSocketAddress bind, InetSocketAddress stunBind, RelayCore.Limits limits, java.time.Duration keepalive, Tls tls) {
+    public record Config(InetSocketAddress bind, InetSocketAddress stunBind, RelayCore.Limits limits, java.time.Duration keepalive, Tls tls,
+                         List<String> names) {
         public Config {
             Objects.requireNonNull(bind, "bind");
             Objects.requireNonNull(limits, "limits");
             Objects.requireNonNull(keepalive, "keepalive");
+            names = List.copyOf(names);
+            for (String n : names) {
+                checkName(n);
+            }
         }
+
+        /** A relay known by its addresses only (see {@link #isOurName}). */
+        public Config(InetSocketAddress bind, InetSocketAddress stunBind, RelayCore.Limits limits, java.time.Duration keepalive, Tls tls) {
+            this(bind, stunBind, limits, keepalive, tls, List.of());
+        }
+    }
+
+    /** Checks that {@code name} is a relay authority as clients sign it: {@code host:port}. */
+    static void checkName(String name) {
+        int colon = name.lastIndexOf(':');
+        if (colon <= 0 || colon == name.length() - 1 || !name.substring(colon + 1).chars().allMatch(Character::isDigit)
+                || name.length() > RelayFrame.ClientAuth.MAX_RELAY || name.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
+            throw new IllegalArgumentException("a relay name is host:port as clients' URLs give it (relay.example.com:443), got '" + name + "'");
+        }
+    }
+
+    private final java.util.Set<String> names;
+
+    /**
+     * Whether a login signed for {@code authority} ({@code host:port}) is for this relay: one of the configured
+     * names (what clients' URLs say: {@code relay.example.com:443} behind a proxy), or an IP address of this
+     * relay's socket (any local address when it listens on all of them) with its port, or {@code localhost} with
+     * its port. Never a name lookup.
+     */
+    boolean isOurName(String authority) {
+        String a = authority.toLowerCase(java.util.Locale.ROOT);
+        if (names.contains(a)) {
+            return true;
+        }
+        int colon = a.lastIndexOf(':');
+        InetSocketAddress bound = address();
+        if (colon <= 0 || !a.substring(colon + 1).equals(Integer.toString(bound.getPort()))) {
+            return false;
+        }
+        String host = a.substring(0, colon);
+        if (host.equals("localhost")) {
+            return bound.getAddress().isAnyLocalAddress() || bound.getAddress().isLoopbackAddress();
+        }
+        java.net.InetAddress ip;
+        try {
+            if (host.startsWith("[") && host.endsWith("]")) {
+                ip = java.net.InetAddress.getByName(host.substring(1, host.length() - 1)); // a literal: no lookup
+            } else if (host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+                ip = java.net.InetAddress.getByName(host);
+            } else {
+                return false; // a name not configured
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        if (bound.getAddress().isAnyLocalAddress()) {
+            try {
+                return ip.isLoopbackAddress() || java.net.NetworkInterface.getByInetAddress(ip) != null;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return ip.equals(bound.getAddress());
     }
 
     private final io.netty.handler.ssl.SslContext ssl;
 
-    private RelayServer(RelayCore core, InetSocketAddress bind, InetSocketAddress stunBind, java.time.Duration keepalive) throws IOException {
-        this(core, bind, stunBind, keepalive, null);
+    private RelayServer(RelayCore.Limits limits, InetSocketAddress bind, InetSocketAddress stunBind, java.time.Duration keepalive) throws IOException {
+        this(limits, bind, stunBind, keepalive, null, List.of());
     }
 
-    private RelayServer(RelayCore core, InetSocketAddress bind, InetSocketAddress stunBind, java.time.Duration keepalive,
-                        io.netty.handler.ssl.SslContext ssl) throws IOException {
-        this.core = core;
+    private RelayServer(RelayCore.Limits limits, InetSocketAddress bind, InetSocketAddress stunBind, java.time.Duration keepalive,
+                        io.netty.handler.ssl.SslContext ssl, List<String> names) throws IOException {
+        this.names = names.stream().map(n -> n.toLowerCase(java.util.Locale.ROOT)).collect(java.util.stream.Collectors.toUnmodifiableSet());
+        this.core = new RelayCore(limits, System::nanoTime, this::isOurName);
         this.ssl = ssl;
         if (keepalive.isNegative() || keepalive.isZero()) {
             throw new IllegalArgumentException("the keepalive interval must be positive, got " + keepalive);
@@ -129,6 +197,8 @@ public final class RelayServer implements AutoCloseable {
                                 ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
                             }
                             Connection connection = new Connection();
+                            children.add(ch);
+                            ch.closeFuture().addListener(f -> children.remove(ch));
                             ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192),
                                     new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder().websocketPath(PATH)
                                             .maxFramePayloadLength(RelayFrame.MAX_FRAME).checkStartsWith(false).build()),
@@ -180,7 +250,7 @@ public final class RelayServer implements AutoCloseable {
 
     /** Starts a relay with {@code limits} listening at {@code bind}, without STUN. */
     public static RelayServer start(InetSocketAddress bind, RelayCore.Limits limits) throws IOException {
-        return new RelayServer(new RelayCore(limits, System::nanoTime), bind, null, KEEPALIVE);
+        return new RelayServer(limits, bind, null, KEEPALIVE);
     }
 
     /**
@@ -188,12 +258,12 @@ public final class RelayServer implements AutoCloseable {
      * two intervals (at most 10 s) and is closed after three intervals without a frame from it.
      */
     public static RelayServer start(InetSocketAddress bind, RelayCore.Limits limits, java.time.Duration keepalive) throws IOException {
-        return new RelayServer(new RelayCore(limits, System::nanoTime), bind, null, keepalive);
+        return new RelayServer(limits, bind, null, keepalive);
     }
 
     /** Starts a relay at {@code bind} and a STUN Binding responder on UDP at {@code stunBind} (usually port 3478). */
     public static RelayServer start(InetSocketAddress bind, InetSocketAddress stunBind, RelayCore.Limits limits) throws IOException {
-        return new RelayServer(new RelayCore(limits, System::nanoTime), bind, Objects.requireNonNull(stunBind, "stunBind"), KEEPALIVE);
+        return new RelayServer(limits, bind, Objects.requireNonNull(stunBind, "stunBind"), KEEPALIVE);
     }
 
     /** The STUN responder's UDP address, or null when there is none. */
@@ -244,6 +314,15 @@ public final class RelayServer implements AutoCloseable {
     @Override
     public void close() {
         server.close().syncUninterruptibly();
+        // every client connection is closed here: stopping the event loops alone left some sockets open (a client
+        // accepted shortly before the stop kept its descriptor, in CLOSE_WAIT once the client went: seen in soak.sh)
+        List<io.netty.channel.ChannelFuture> closing = new ArrayList<>();
+        for (Channel ch : children) {
+            closing.add(ch.close());
+        }
+        for (io.netty.channel.ChannelFuture f : closing) {
+            f.awaitUninterruptibly(1, TimeUnit.SECONDS);
+        }
         if (stun != null) {
             stun.close().syncUninterruptibly();
         }

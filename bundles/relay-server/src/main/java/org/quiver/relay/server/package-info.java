@@ -4,7 +4,7 @@
  * network adapter (WebSocket over netty) feeds it frames and drains what it queues.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package org.quiver.relay.server;
 
 import org.osgi.annotation.bundle.Export;

@@ -16,6 +16,8 @@ import org.quiver.relay.protocol.RelayFrame;
 
 /** The relay's rules, driven frame by frame as the network adapter would drive them. */
 class RelayCoreTest {
+    /** The name this relay core answers to. */
+    private static final String RELAY = "relay.test:3340";
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
 
     /** The network side of a session: records wakes and the close. */
@@ -42,7 +44,7 @@ class RelayCoreTest {
     }
 
     private RelayCore relay(RelayCore.Limits limits) {
-        return new RelayCore(limits, clock::get);
+        return new RelayCore(limits, clock::get, RELAY::equals);
     }
 
     private static Conn open(RelayCore relay) {
@@ -55,7 +57,7 @@ class RelayCoreTest {
     private static Conn login(RelayCore relay, LocalIdentity who) {
         Conn c = open(relay);
         RelayFrame.ServerChallenge challenge = (RelayFrame.ServerChallenge) c.session.poll();
-        c.session.received(new RelayFrame.ClientAuth(who.id(), who.sign(RelayFrame.ClientAuth.signedMessage(challenge.challenge()))));
+        c.session.received(new RelayFrame.ClientAuth(who.id(), RELAY, who.sign(RelayFrame.ClientAuth.signedMessage(challenge.challenge(), RELAY))));
         assertThat(c.drain()).containsExactly(new RelayFrame.ServerConfirmsAuth());
         return c;
     }
@@ -99,13 +101,13 @@ class RelayCoreTest {
         // mallory claims alice's id with her own signature
         Conn m = open(relay);
         RelayFrame.ServerChallenge ch = (RelayFrame.ServerChallenge) m.session.poll();
-        m.session.received(new RelayFrame.ClientAuth(alice.id(), mallory.sign(RelayFrame.ClientAuth.signedMessage(ch.challenge()))));
+        m.session.received(new RelayFrame.ClientAuth(alice.id(), RELAY, mallory.sign(RelayFrame.ClientAuth.signedMessage(ch.challenge(), RELAY))));
         assertThat(m.drain()).singleElement().isInstanceOf(RelayFrame.ServerDeniesAuth.class);
         assertThat(m.closedBecause).contains("bad signature");
         // alice's genuine answer to one challenge, replayed on another session
         Conn first = open(relay);
         RelayFrame.ServerChallenge c1 = (RelayFrame.ServerChallenge) first.session.poll();
-        RelayFrame.ClientAuth answer = new RelayFrame.ClientAuth(alice.id(), alice.sign(RelayFrame.ClientAuth.signedMessage(c1.challenge())));
+        RelayFrame.ClientAuth answer = new RelayFrame.ClientAuth(alice.id(), RELAY, alice.sign(RelayFrame.ClientAuth.signedMessage(c1.challenge(), RELAY)));
         Conn replay = open(relay);
         replay.session.poll();
         replay.session.received(answer);

@@ -98,7 +98,8 @@ class RelayServerTest {
     private static Client login(RelayServer to, LocalIdentity who) throws Exception {
         Client c = connect(to);
         RelayFrame.ServerChallenge ch = (RelayFrame.ServerChallenge) c.next();
-        c.send(new RelayFrame.ClientAuth(who.id(), who.sign(RelayFrame.ClientAuth.signedMessage(ch.challenge()))));
+        String name = RelayFrame.ClientAuth.authority(URI.create(to.url()));
+        c.send(new RelayFrame.ClientAuth(who.id(), name, who.sign(RelayFrame.ClientAuth.signedMessage(ch.challenge(), name))));
         assertThat(c.next()).isEqualTo(new RelayFrame.ServerConfirmsAuth());
         return c;
     }
@@ -119,6 +120,60 @@ class RelayServerTest {
         assertThat(relay.core().stats().authenticated()).isEqualTo(2);
     }
 
+    /** Sends a login signed for {@code name} and returns the relay's answer. */
+    private static RelayFrame loginAs(Client c, LocalIdentity who, String name) throws Exception {
+        RelayFrame.ServerChallenge ch = (RelayFrame.ServerChallenge) c.next();
+        c.send(new RelayFrame.ClientAuth(who.id(), name, who.sign(RelayFrame.ClientAuth.signedMessage(ch.challenge(), name))));
+        return c.next();
+    }
+
+    @Test
+    void aLoginSignedForAnotherRelayIsRefused() throws Exception {
+        LocalIdentity alice = Identities.ephemeral();
+        int port = relay.address().getPort();
+        // what a relay that passed our challenge on to a node gets back: the node's signature naming that relay
+        Client replayed = connect();
+        assertThat(loginAs(replayed, alice, "evil.example:" + port)).isInstanceOfSatisfying(RelayFrame.ServerDeniesAuth.class,
+                d -> assertThat(d.reason()).contains("this relay is not evil.example:" + port));
+        assertThat(replayed.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1008);
+        assertThat(relay.core().wrongRelayLogins()).isEqualTo(1);
+        // the same address on another port is another relay
+        Client otherPort = connect();
+        assertThat(loginAs(otherPort, alice, "127.0.0.1:" + (port == 65535 ? 1 : port + 1))).isInstanceOf(RelayFrame.ServerDeniesAuth.class);
+        // its own address and port, and localhost, are this relay
+        assertThat(loginAs(connect(), alice, "127.0.0.1:" + port)).isEqualTo(new RelayFrame.ServerConfirmsAuth());
+        assertThat(loginAs(connect(), Identities.ephemeral(), "localhost:" + port)).isEqualTo(new RelayFrame.ServerConfirmsAuth());
+        assertThat(relay.core().stats().authenticated()).isEqualTo(2);
+    }
+
+    @Test
+    void aConfiguredNameIsThisRelay() throws Exception {
+        try (RelayServer named = RelayServer.start(new RelayServer.Config(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null,
+                RelayCore.Limits.DEFAULT, RelayServer.KEEPALIVE, null, java.util.List.of("Relay.Example:443")))) {
+            assertThat(loginAs(connect(named), Identities.ephemeral(), "relay.example:443")).isEqualTo(new RelayFrame.ServerConfirmsAuth());
+            assertThat(loginAs(connect(named), Identities.ephemeral(), "relay.example:80")).isInstanceOf(RelayFrame.ServerDeniesAuth.class);
+        }
+        assertThatThrownBy(() -> new RelayServer.Config(new InetSocketAddress(0), null, RelayCore.Limits.DEFAULT, RelayServer.KEEPALIVE, null,
+                java.util.List.of("relay.example"))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("host:port");
+    }
+
+    @Test
+    void closingTheRelayClosesEveryClientConnection() throws Exception {
+        // clients connected at every stage: logged in, challenged but silent, and just connected
+        RelayServer r = RelayServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), RelayCore.Limits.DEFAULT);
+        java.util.List<Client> clients = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                clients.add(i % 2 == 0 ? login(r, Identities.ephemeral()) : connect(r));
+            }
+        } finally {
+            r.close();
+        }
+        for (Client c : clients) {
+            assertThat(c.closed).as("the client saw its connection end").succeedsWithin(java.time.Duration.ofSeconds(5));
+        }
+    }
+
     @Test
     void badInputClosesThatClientOnly() throws Exception {
         LocalIdentity alice = Identities.ephemeral();
@@ -131,7 +186,8 @@ class RelayServerTest {
         // a wrong signature: denied, then closed
         Client forger = connect();
         RelayFrame.ServerChallenge ch = (RelayFrame.ServerChallenge) forger.next();
-        forger.send(new RelayFrame.ClientAuth(alice.id(), Identities.ephemeral().sign(RelayFrame.ClientAuth.signedMessage(ch.challenge()))));
+        String name = RelayFrame.ClientAuth.authority(URI.create(relay.url()));
+        forger.send(new RelayFrame.ClientAuth(alice.id(), name, Identities.ephemeral().sign(RelayFrame.ClientAuth.signedMessage(ch.challenge(), name))));
         assertThat(forger.next()).isInstanceOf(RelayFrame.ServerDeniesAuth.class);
         assertThat(forger.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1008);
         // text instead of binary

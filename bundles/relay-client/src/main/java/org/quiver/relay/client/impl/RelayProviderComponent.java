@@ -20,9 +20,14 @@ import org.quiver.spi.relay.RelayProvider;
  * The default {@link RelayProvider} service, present while at least one relay is configured; adding or
  * removing a relay configuration updates it in place (attached endpoints connect and leave), so the
  * endpoint keeps its provider and its connections. A thin adapter over {@link DefaultRelayProvider}.
+ *
+ * <p>The framework property {@value #ON_DEMAND_PROPERTY} ({@code any}, the default; {@code wss}; {@code none}) says
+ * which relays that peers name (not configured here) the node connects to.
  */
 @Component(service = RelayProvider.class, immediate = true, property = {"service.ranking:Integer=0", "quiver.relay.provider=default"})
 public final class RelayProviderComponent implements RelayProvider {
+    /** Framework property: which relays named by peers the node connects to: any, wss or none. */
+    public static final String ON_DEMAND_PROPERTY = "quiver.relay.onDemand";
     private final List<RelayUrlComponent> configured = new CopyOnWriteArrayList<>();
     private volatile DefaultRelayProvider provider;
 
@@ -38,8 +43,28 @@ public final class RelayProviderComponent implements RelayProvider {
     }
 
     @Activate
-    void activate() {
-        provider = new DefaultRelayProvider(urls(), options());
+    void activate(org.osgi.framework.BundleContext context) {
+        DefaultRelayProvider p = new DefaultRelayProvider(urls(), options());
+        p.onDemand(onDemand(context.getProperty(ON_DEMAND_PROPERTY)));
+        provider = p;
+    }
+
+    /** The policy a framework property names; an unknown value is an error, not a silent default. */
+    static DefaultRelayProvider.OnDemand onDemand(String value) {
+        if (value == null || value.isBlank()) {
+            return DefaultRelayProvider.OnDemand.ANY;
+        }
+        return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "any" -> DefaultRelayProvider.OnDemand.ANY;
+            case "wss" -> DefaultRelayProvider.OnDemand.SECURE;
+            case "none" -> DefaultRelayProvider.OnDemand.NONE;
+            default -> throw new IllegalArgumentException(ON_DEMAND_PROPERTY + " is any, wss or none, got '" + value + "'");
+        };
+    }
+
+    /** The provider while active (tests, the shell); null otherwise. */
+    DefaultRelayProvider provider() {
+        return provider;
     }
 
     @Deactivate

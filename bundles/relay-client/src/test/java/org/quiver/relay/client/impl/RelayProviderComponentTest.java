@@ -67,7 +67,7 @@ class RelayProviderComponentTest {
             assertThatThrownBy(() -> p.attach(null)).hasMessageContaining("not active");
             assertThat(p.relays()).isEmpty();
             p.addRelay(c1);
-            p.activate();
+            p.activate(context(null));
             assertThat(p.relays()).containsExactly(u1);
             LocalIdentity id = Identities.ephemeral();
             RelayLink link = p.attach(new RelayContext() {
@@ -93,6 +93,33 @@ class RelayProviderComponentTest {
             p.deactivate();
             assertThat(link.home().get()).isEmpty();
             assertThat(p.relays()).isEmpty();
+        }
+    }
+
+    /** A bundle context whose framework property {@code quiver.relay.onDemand} is {@code onDemand}. */
+    private static org.osgi.framework.BundleContext context(String onDemand) {
+        return (org.osgi.framework.BundleContext) java.lang.reflect.Proxy.newProxyInstance(RelayProviderComponentTest.class.getClassLoader(),
+                new Class<?>[] {org.osgi.framework.BundleContext.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("getProperty") && RelayProviderComponent.ON_DEMAND_PROPERTY.equals(args[0])) {
+                        return onDemand;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+    }
+
+    @Test
+    void theOnDemandPolicyComesFromAFrameworkProperty() {
+        assertThat(RelayProviderComponent.onDemand(null)).isEqualTo(org.quiver.relay.client.DefaultRelayProvider.OnDemand.ANY);
+        assertThat(RelayProviderComponent.onDemand(" WSS ")).isEqualTo(org.quiver.relay.client.DefaultRelayProvider.OnDemand.SECURE);
+        assertThat(RelayProviderComponent.onDemand("none")).isEqualTo(org.quiver.relay.client.DefaultRelayProvider.OnDemand.NONE);
+        assertThatThrownBy(() -> RelayProviderComponent.onDemand("some")).hasMessageContaining("any, wss or none");
+        RelayProviderComponent p = new RelayProviderComponent();
+        p.addRelay(new RelayUrlComponent(config("ws://127.0.0.1:9/relay")));
+        p.activate(context("none"));
+        try {
+            assertThat(p.provider().onDemand()).isEqualTo(org.quiver.relay.client.DefaultRelayProvider.OnDemand.NONE);
+        } finally {
+            p.deactivate();
         }
     }
 

@@ -53,6 +53,11 @@ public final class RelayServerComponent {
 
         @AttributeDefinition(name = "TLS private key", description = "PEM (PKCS#8) file of the certificate's key")
         String tlsKey() default "";
+
+        @AttributeDefinition(name = "Names", description = "host:port as clients' relay URLs give it (relay.example.com:443), when it is"
+                + " not one of the relay's own IP addresses and port (behind a proxy, a NAT, or a DNS name): a login is accepted only"
+                + " for a name of this relay")
+        String[] names() default {};
     }
 
     private final RelayServer server;
@@ -75,7 +80,8 @@ public final class RelayServerComponent {
         }
         RelayServer.Tls tls = cert.isEmpty() ? null : new RelayServer.Tls(java.nio.file.Path.of(cert), java.nio.file.Path.of(key));
         server = RelayServer.start(new RelayServer.Config(ws, config.stunPort() < 0 ? null : new InetSocketAddress(bind, config.stunPort()),
-                limits, RelayServer.KEEPALIVE, tls));
+                limits, RelayServer.KEEPALIVE, tls, config.names() == null ? java.util.List.of()
+                : java.util.Arrays.stream(config.names()).map(String::strip).filter(n -> !n.isEmpty()).toList()));
         Hashtable<String, Object> props = new Hashtable<>();
         props.put(URL_PROPERTY, server.url());
         org.quiver.spi.relay.RelayServerInfo info = new org.quiver.spi.relay.RelayServerInfo() {

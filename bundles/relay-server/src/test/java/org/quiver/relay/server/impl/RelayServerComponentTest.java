@@ -84,6 +84,11 @@ class RelayServerComponentTest {
             public String tlsKey() {
                 return "";
             }
+
+            @Override
+            public String[] names() {
+                return new String[] {" relay.example:443 "};
+            }
         };
     }
 

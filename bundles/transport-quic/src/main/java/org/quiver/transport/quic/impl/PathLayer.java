@@ -245,6 +245,13 @@ final class PathLayer {
         return Math.max(TimeUnit.MILLISECONDS.toNanos(20), Math.min(timings.heartbeatNanos() / 4, TimeUnit.MILLISECONDS.toNanos(250)));
     }
 
+    private volatile java.util.function.Predicate<PathTable.Peer> relayCarries = p -> true;
+
+    /** Tells the layer how to see whether the relay a peer is reached by is connected now (the endpoint asks its link). */
+    void relayCarries(java.util.function.Predicate<PathTable.Peer> carries) {
+        this.relayCarries = carries;
+    }
+
     /** Tells the layer whether a relay link is attached (relay paths can carry packets). */
     void relayAvailable(boolean up) {
         this.relayUp = up;
@@ -746,10 +753,11 @@ final class PathLayer {
         Candidate<InetSocketAddress> chosen = set.choose(guarded);
         Candidate<InetSocketAddress> current = set.selected();
         if (peer.users.get() == 0) {
-            // no connection up yet: a handshake stays where it started, unless it started at the relay and a
-            // direct path has answered since (the relay may be down or slow: the handshake need not wait for it)
+            // no connection up yet: a handshake stays where it started (the peer's QUIC takes its handshake from
+            // that path only), unless it started at a relay that is not connected now and a direct path has
+            // answered since: then its packets would only be lost until QUIC gives up
             boolean offRelay = current != null && PathTable.isRelay(current.key()) && chosen != null
-                    && chosen.kind() == PathKind.DIRECT && chosen.valid();
+                    && chosen.kind() == PathKind.DIRECT && chosen.valid() && !relayCarries.test(peer);
             if (!offRelay) {
                 return;
             }

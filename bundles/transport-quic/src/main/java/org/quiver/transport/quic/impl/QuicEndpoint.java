@@ -178,6 +178,7 @@ public final class QuicEndpoint implements Endpoint {
                 this::reflexiveChanged);
         pathLayer.stun((from, d) -> reflexive.onMessage(from, d, paths.now()));
         pathLayer.ownFlags(this::natFlags);
+        pathLayer.relayCarries(this::relayConnected);
         pathLayer.fan(this::openFan);
         pathLayer.punches(new PathLayer.Punches() {
             @Override
@@ -350,6 +351,25 @@ public final class QuicEndpoint implements Endpoint {
         } else if (quic) {
             metrics.get().bytesSent(org.quiver.api.PathKind.RELAY, datagram.length);
         }
+    }
+
+    /** Whether the relay {@code peer} is reached by (its own, else our home relay) is connected now. */
+    private boolean relayConnected(PathTable.Peer peer) {
+        org.quiver.spi.relay.RelayLink link = relayLink;
+        if (link == null) {
+            return false;
+        }
+        java.net.URI home = homeRelay;
+        List<org.quiver.api.RelayStatus> status = link.status();
+        if (status.isEmpty()) {
+            return true; // a provider that does not tell: taken to carry
+        }
+        for (org.quiver.api.RelayStatus s : status) {
+            if (s.state().startsWith("CONNECTED") && (s.url().equals(peer.relayUrl) || s.url().equals(home))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A datagram the relay link handed over, waiting for the event loop. */
@@ -1287,8 +1307,8 @@ public final class QuicEndpoint implements Endpoint {
                     + ": " + target.directAddresses()));
         }
         // a peer that names a relay is dialed through it (that works behind any NAT); its direct addresses are
-        // probed at once and the connection moves to one as soon as it answers, the handshake too (a relay that
-        // is down or restarting does not hold the dial up)
+        // probed at once and the connection moves to one as soon as it answers; the handshake moves too when the
+        // relay is not connected (down or restarting: it does not hold the dial up)
         boolean viaRelay = relayPossible && (direct == null || target.relayUrl().isPresent());
         PathTable.Peer peer = paths.forDial(target.id(), viaRelay ? null : direct);
         if (target.relayUrl().isPresent()) {

@@ -42,16 +42,25 @@ public final class RelayCore {
      * @param queueFrames    frames queued towards one client
      * @param bytesPerSecond datagram bytes one client may send per second, sustained
      * @param burstBytes     and in a burst
+     * @param perAddress     connections from one IP address at once (TCP accepted, whatever their state); more are
+     *                       closed at once
      */
-    public record Limits(int maxClients, int queueFrames, long bytesPerSecond, long burstBytes) {
-        /** iroh's 512 queued frames per client; 10,000 clients; 4 MiB/s per client with 8 MiB bursts. */
+    public record Limits(int maxClients, int queueFrames, long bytesPerSecond, long burstBytes, int perAddress) {
+        /** Connections from one IP address by default: room for a NAT with many nodes behind it, not for one flooder. */
+        public static final int PER_ADDRESS = 256;
+        /** iroh's 512 queued frames per client; 10,000 clients; 4 MiB/s per client with 8 MiB bursts; 256 per IP. */
         public static final Limits DEFAULT = new Limits(10_000, 512, 4L << 20, 8L << 20);
 
         public Limits {
-            if (maxClients < 1 || queueFrames < 1 || bytesPerSecond < 1 || burstBytes < RelayFrame.MAX_DATAGRAM) {
+            if (maxClients < 1 || queueFrames < 1 || bytesPerSecond < 1 || burstBytes < RelayFrame.MAX_DATAGRAM || perAddress < 1) {
                 throw new IllegalArgumentException("relay limits must be positive, the burst at least one datagram: " + maxClients
-                        + " clients, " + queueFrames + " frames, " + bytesPerSecond + " B/s, burst " + burstBytes);
+                        + " clients, " + queueFrames + " frames, " + bytesPerSecond + " B/s, burst " + burstBytes + ", " + perAddress + " per IP");
             }
+        }
+
+        /** Limits with {@link #PER_ADDRESS} connections per IP address. */
+        public Limits(int maxClients, int queueFrames, long bytesPerSecond, long burstBytes) {
+            this(maxClients, queueFrames, bytesPerSecond, burstBytes, PER_ADDRESS);
         }
     }
 

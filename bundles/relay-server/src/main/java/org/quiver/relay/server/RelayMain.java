@@ -12,13 +12,13 @@ import java.util.concurrent.CountDownLatch;
  * relay is restarting, so that they come back as soon as it does.
  *
  * <pre>
- * quiver-relay [--bind ADDR] [--port N] [--stun-port N|-1] [--max-clients N] [--queue N] [--rate BYTES_PER_S]
+ * quiver-relay [--bind ADDR] [--port N] [--stun-port N|-1] [--max-clients N] [--per-ip N] [--queue N] [--rate BYTES_PER_S]
  *              [--tls-cert CHAIN.pem --tls-key KEY.pem] [--name HOST:PORT]...
  * </pre>
  */
 public final class RelayMain {
     static final String USAGE = "usage: quiver-relay [--bind ADDR (0.0.0.0)] [--port N (3340)] [--stun-port N, -1 for none (3478; N+1 answers too)]"
-            + " [--max-clients N (10000)] [--queue FRAMES (512)] [--rate BYTES_PER_SECOND per client (4194304)]"
+            + " [--max-clients N (10000)] [--per-ip N connections from one IP address (256)] [--queue FRAMES (512)] [--rate BYTES_PER_SECOND per client (4194304)]"
             + " [--tls-cert CHAIN.pem --tls-key KEY.pem (wss://)]"
             + " [--name HOST:PORT, repeatable: what clients' URLs say when it is not this host's IP and port, e.g. relay.example.com:443]";
 
@@ -36,6 +36,7 @@ public final class RelayMain {
         RelayCore.Limits d = RelayCore.Limits.DEFAULT;
         int maxClients = d.maxClients();
         int queue = d.queueFrames();
+        int perIp = d.perAddress();
         long rate = d.bytesPerSecond();
         String cert = null;
         String key = null;
@@ -53,6 +54,7 @@ public final class RelayMain {
                     case "--stun-port" -> stunPort = range(flag, Integer.parseInt(v), -1, 65535);
                     case "--max-clients" -> maxClients = range(flag, Integer.parseInt(v), 1, 1_000_000);
                     case "--queue" -> queue = range(flag, Integer.parseInt(v), 1, 1_000_000);
+                    case "--per-ip" -> perIp = range(flag, Integer.parseInt(v), 1, 1_000_000);
                     case "--rate" -> rate = Long.parseLong(v);
                     case "--tls-cert" -> cert = v;
                     case "--tls-key" -> key = v;
@@ -73,7 +75,7 @@ public final class RelayMain {
             throw new IllegalArgumentException("--tls-cert and --tls-key go together\n" + USAGE);
         }
         RelayServer.Tls tls = cert == null ? null : new RelayServer.Tls(java.nio.file.Path.of(cert), java.nio.file.Path.of(key));
-        return new Args(bind, port, stunPort, new RelayCore.Limits(maxClients, queue, rate, Math.max(2 * rate, 1 << 17)), tls, names);
+        return new Args(bind, port, stunPort, new RelayCore.Limits(maxClients, queue, rate, Math.max(2 * rate, 1 << 17), perIp), tls, names);
     }
 
     private static int range(String flag, int v, int min, int max) {

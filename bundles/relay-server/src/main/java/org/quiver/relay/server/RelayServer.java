@@ -53,6 +53,15 @@ public final class RelayServer implements AutoCloseable {
     private final Channel stunAlt;
     private final java.util.concurrent.atomic.LongAdder stunAnswered = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder stunDropped = new java.util.concurrent.atomic.LongAdder();
+    /** Connections open per remote IP address (accepted on the event loops, decremented when closed). */
+    private final java.util.concurrent.ConcurrentHashMap<java.net.InetAddress, Integer> perAddress = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.LongAdder perAddressRefused = new java.util.concurrent.atomic.LongAdder();
+
+    /** Connections closed at once because their IP address had {@link RelayCore.Limits#perAddress()} open already. */
+    public long perAddressRefused() {
+        return perAddressRefused.sum();
+    }
+
     /** The client connections open now (accepted on the event loops, removed when closed). */
     private final java.util.Set<Channel> children = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.LongAdder upgradeTimeouts = new java.util.concurrent.atomic.LongAdder();
@@ -193,6 +202,15 @@ public final class RelayServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            java.net.InetAddress from = ch.remoteAddress().getAddress();
+                            if (perAddress.merge(from, 1, Integer::sum) > core.limits().perAddress()) {
+                                // before TLS or HTTP: a flood from one address costs an accept and a close
+                                perAddressRefused.increment();
+                                perAddress.merge(from, -1, (a, b) -> a + b == 0 ? null : a + b);
+                                ch.close();
+                                return;
+                            }
+                            ch.closeFuture().addListener(f -> perAddress.merge(from, -1, (a, b) -> a + b == 0 ? null : a + b));
                             if (ssl != null) {
                                 ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
                             }

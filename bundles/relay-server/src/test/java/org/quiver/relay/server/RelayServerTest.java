@@ -158,6 +158,54 @@ class RelayServerTest {
     }
 
     @Test
+    void oneAddressHoldsAtMostItsShareOfConnections() throws Exception {
+        try (RelayServer capped = RelayServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                new RelayCore.Limits(100, 64, 1L << 20, 1L << 20, 5))) {
+            java.util.List<java.net.Socket> held = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 12; i++) { // a flooder opening plain TCP connections
+                    java.net.Socket s = new java.net.Socket();
+                    s.connect(capped.address(), 2000);
+                    s.setSoTimeout(3000);
+                    held.add(s);
+                }
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (capped.perAddressRefused() < 7 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(capped.perAddressRefused()).isEqualTo(7);
+                int closed = 0;
+                for (java.net.Socket s : held.subList(5, 12)) {
+                    try {
+                        if (s.getInputStream().read() == -1) {
+                            closed++;
+                        }
+                    } catch (java.io.IOException reset) {
+                        closed++;
+                    }
+                }
+                assertThat(closed).as("the connections over the cap were closed at once").isEqualTo(7);
+                // a held one goes: a real client gets its place
+                held.remove(0).close();
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                Client c = null;
+                while (c == null && System.nanoTime() < deadline) {
+                    try {
+                        c = login(capped, Identities.ephemeral());
+                    } catch (java.util.concurrent.CompletionException | AssertionError notYet) {
+                        Thread.sleep(50); // the close may not have been seen yet
+                    }
+                }
+                assertThat(c).as("a client logs in once a place is free").isNotNull();
+            } finally {
+                for (java.net.Socket s : held) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void closingTheRelayClosesEveryClientConnection() throws Exception {
         // clients connected at every stage: logged in, challenged but silent, and just connected
         RelayServer r = RelayServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), RelayCore.Limits.DEFAULT);
@@ -245,7 +293,7 @@ class RelayServerTest {
     @Test
     void connectionsThatNeverUpgradeAreClosedAtTheLoginDeadline() throws Exception {
         try (RelayServer quick = RelayServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                new RelayCore.Limits(100, 64, 1L << 20, 1L << 20), java.time.Duration.ofMillis(200))) {
+                new RelayCore.Limits(100, 64, 1L << 20, 1L << 20, 1000), java.time.Duration.ofMillis(200))) { // all from one address
             java.util.List<java.net.Socket> lurkers = new java.util.ArrayList<>();
             try {
                 for (int i = 0; i < 300; i++) {

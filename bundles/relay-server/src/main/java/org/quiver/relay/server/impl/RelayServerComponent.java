@@ -102,7 +102,10 @@ public final class RelayServerComponent {
                 long[] stun = server.stunCounts();
                 return s.authenticated() + " clients (" + s.sessions() + " connected), " + s.forwarded() + " datagrams forwarded, "
                         + s.dropped() + " dropped, " + s.refused() + " clients refused"
-                        + (server.stunAddress() == null ? "" : ", STUN " + stun[0] + " answered / " + stun[1] + " dropped");
+                        + " (" + server.perAddressRefused() + " over the per-IP cap, " + server.upgradeTimeouts() + " upgrade timeouts, "
+                        + server.core().wrongRelayLogins() + " logins for another relay, " + server.core().pingsDropped() + " pings over budget)"
+                        + (server.stunAddress() == null ? "" : ", STUN " + stun[0] + " answered / " + stun[1] + " dropped / "
+                        + server.stunLimited() + " over budget");
             }
         };
         // the server for Java users, its status for shells

@@ -40,6 +40,10 @@ final class PathLayer {
     static final int KEYS_PER_SECOND = 200;
     /** Probe keys cached (least recently used go first). */
     static final int MAX_KEYS = 1024;
+    /** Pongs to one source IP whose sender we have no peer entry for: this many at once, ... */
+    static final int STRANGER_BURST = 32;
+    /** ... and this many a second after that. */
+    static final int STRANGER_PER_SECOND = 8;
     /** Peers whose pings arrived before their connection was identified, remembered at most. */
     static final int MAX_EARLY_PEERS = 256;
     /** Addresses remembered per such peer. */
@@ -112,6 +116,8 @@ final class PathLayer {
     final LongAdder probesReceived = new LongAdder();
     final LongAdder probesDropped = new LongAdder();
     final LongAdder pathSwitches = new LongAdder();
+    /** Pings from senders we have no peer entry for, left unanswered because their source IP used its budget. */
+    final LongAdder strangersLimited = new LongAdder();
     /** Peers whose periodic work threw (skipped for that tick; the others went on). */
     final LongAdder tickFailures = new LongAdder();
     final LongAdder selectorFailures = new LongAdder();
@@ -163,7 +169,10 @@ final class PathLayer {
         this.out = out;
         this.listener = listener;
         this.selector = new DefaultPathSelector();
+        this.strangers = new StrangerBudget(STRANGER_BURST, STRANGER_PER_SECOND);
     }
+
+    private final StrangerBudget strangers;
 
     /** Tells the layer the socket's family once it is bound. */
     void socketFamily(boolean v6) {
@@ -399,6 +408,12 @@ final class PathLayer {
         if (p.type == Probe.PING) {
             if (peer != null && !firstSight(peer, p.tx)) {
                 probesDropped.increment(); // a replayed ping
+                return;
+            }
+            if (peer == null && !strangers.take(from.getAddress(), now)) {
+                // nobody we know: answers to one source IP are budgeted, so a spoofed source cannot aim them anywhere
+                strangersLimited.increment();
+                probesDropped.increment();
                 return;
             }
             // answer from the socket it came to, telling the pinger where we saw it come from

@@ -182,11 +182,37 @@ class PathLayerTest {
     }
 
     @Test
+    void pongsToStrangersAreBudgetedPerSourceAddress() {
+        // a stranger (no peer entry) pinging with its own valid key, as a spoofer aiming our pongs at a victim would
+        long now = System.nanoTime();
+        LocalIdentity stranger = Identities.ephemeral();
+        int sent = 1000;
+        for (int i = 0; i < sent; i++) {
+            aliceLayer.onProbe(bobAt1, probe(Probe.PING, stranger, alice, i, aliceAt), now + i * TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        // one second of pings at 1,000 a second: the burst and one second's refill are answered, the rest dropped
+        assertThat(fromAlice.size()).isBetween(PathLayer.STRANGER_BURST, PathLayer.STRANGER_BURST + PathLayer.STRANGER_PER_SECOND + 1);
+        assertThat(aliceLayer.strangersLimited.sum()).isEqualTo(sent - fromAlice.size());
+        // another source address has its own budget; a peer we know is never limited by it
+        int before = fromAlice.size();
+        aliceLayer.onProbe(bobAt2, probe(Probe.PING, stranger, alice, sent, aliceAt), now + TimeUnit.SECONDS.toNanos(1));
+        assertThat(fromAlice).hasSize(before + 1);
+        dialBob();
+        fromAlice.clear();
+        for (int i = 0; i < 100; i++) {
+            aliceLayer.onProbe(bobAt1, probe(Probe.PING, bob, alice, 10_000 + i, aliceAt), now + TimeUnit.SECONDS.toNanos(1));
+        }
+        assertThat(fromAlice.stream().filter(s -> s.to().equals(bobAt1) && read(s.datagram(), bob, alice).type == Probe.PONG))
+                .as("every ping of a peer we have is answered").hasSize(100);
+    }
+
+    @Test
     void theKeyBudgetBoundsKeyAgreementsWithStrangers() {
         long now = System.nanoTime();
         for (int i = 0; i < PathLayer.KEYS_PER_SECOND + 50; i++) {
             LocalIdentity stranger = Identities.ephemeral();
-            aliceLayer.onProbe(bobAt1, probe(Probe.PING, stranger, alice, i, aliceAt), now);
+            InetSocketAddress from = new InetSocketAddress("198.18." + (i / 250) + "." + (1 + i % 250), 1001); // one each: no source budget hit
+            aliceLayer.onProbe(from, probe(Probe.PING, stranger, alice, i, aliceAt), now);
         }
         assertThat(fromAlice).as("strangers answered while the budget lasted").hasSize(PathLayer.KEYS_PER_SECOND);
         assertThat(aliceLayer.probesDropped.sum()).isEqualTo(50);

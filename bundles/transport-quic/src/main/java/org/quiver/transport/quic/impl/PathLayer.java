@@ -475,7 +475,7 @@ final class PathLayer {
             probesDropped.increment(); // not through its relay path, no connection, or replayed
             return;
         }
-        if (!takeCall(peer, now)) {
+        if (!takeCall(peer, now) || !takeNodeCall(now)) {
             callsRefused.increment(); // more calls than punching ever needs: its addresses are not probed
             return;
         }
@@ -507,6 +507,14 @@ final class PathLayer {
     /** Calls a peer may make at once, and one more per {@link #CALL_REFILL_NANOS} (a punching attempt sends 5). */
     static final int CALL_BURST = 8;
     static final long CALL_REFILL_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /**
+     * Calls the node acts on for all peers together: this many at once, and one more per
+     * {@link #NODE_CALL_REFILL_NANOS} (so that many throwaway keys cannot multiply a peer's budget).
+     */
+    static final int NODE_CALL_BURST = 64;
+    static final long NODE_CALL_REFILL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private int nodeCallTokens = NODE_CALL_BURST;
+    private long nodeCallRefillNanos = Long.MIN_VALUE;
     /** Birthday rounds (spraying or fanning out) this node begins per minute, for all peers together. */
     static final int BIRTHDAYS_PER_MINUTE = 4;
     /** Calls refused over a peer's budget; birthday rounds refused over the node's. */
@@ -531,6 +539,23 @@ final class PathLayer {
             return false;
         }
         peer.callTokens--;
+        return true;
+    }
+
+    /** Whether the node's budget of calls (all peers together) allows acting on one more now (event loop). */
+    private boolean takeNodeCall(long now) {
+        if (nodeCallRefillNanos == Long.MIN_VALUE) {
+            nodeCallRefillNanos = now;
+        }
+        long earned = (now - nodeCallRefillNanos) / NODE_CALL_REFILL_NANOS;
+        if (earned > 0) {
+            nodeCallTokens = (int) Math.min(NODE_CALL_BURST, nodeCallTokens + earned);
+            nodeCallRefillNanos += earned * NODE_CALL_REFILL_NANOS;
+        }
+        if (nodeCallTokens <= 0) {
+            return false;
+        }
+        nodeCallTokens--;
         return true;
     }
 

@@ -486,6 +486,56 @@ class PathLayerTest {
         assertThat(fromAlice).extracting(Sent::to).contains(bobAt1);
     }
 
+    /**
+     * The worst a crowd of malicious peers can do in a minute (the figure the README states): 100 throwaway keys,
+     * each connected through the relay, each sending calls as fast as it likes for 60 s, every call naming 16 fresh
+     * addresses that never answer and asking for a birthday round. Default probe timings; time moves by the
+     * ticker. Counts the datagrams and bytes the node sends to those addresses.
+     */
+    @Test
+    void whatOneMinuteOfMaliciousCallsCanMakeTheNodeSend() {
+        List<Sent> out = new ArrayList<>();
+        PathTable table = new PathTable(1000);
+        PathLayer layer = new PathLayer(alice, table, CandidateSet.Timings.DEFAULT, (to, d) -> out.add(new Sent(to, d)), (p, was, c) -> { });
+        layer.relayAvailable(true);
+        layer.ownCandidates(() -> List.of(aliceAt));
+        layer.ownFlags(() -> Probe.FLAG_NATED);
+        long t = System.nanoTime();
+        List<LocalIdentity> keys = new ArrayList<>();
+        List<PathTable.Peer> peers = new ArrayList<>();
+        for (int k = 0; k < 100; k++) {
+            LocalIdentity m = Identities.ephemeral();
+            PathTable.Peer p = table.forRelaySender(m.id());
+            p.users.incrementAndGet();
+            layer.dialing(p, List.of(), p.relay, true);
+            keys.add(m);
+            peers.add(p);
+        }
+        out.clear();
+        long bytesIn = 0;
+        int victim = 0;
+        for (int ms = 0; ms < 60_000; ms += 100) { // every peer calls every 100 ms: 60,000 calls
+            for (int k = 0; k < peers.size(); k++) {
+                List<InetSocketAddress> named = new ArrayList<>();
+                for (int a = 0; a < Probe.MAX_CALL_ADDRESSES; a++, victim++) {
+                    named.add(new InetSocketAddress("198.19." + (victim / 250 % 250) + "." + (1 + victim % 250), 1000 + victim % 60000));
+                }
+                byte[] call = Probe.encodeCallMeMaybe(ms * 1000L + k, keys.get(k).id(), alice.id(), named,
+                        Probe.FLAG_HARD | Probe.FLAG_NATED, Probe.mac(keys.get(k), alice.id()));
+                bytesIn += call.length;
+                layer.onControl(peers.get(k).relay, call, t + ms * MS);
+            }
+            layer.tick(t + ms * MS);
+        }
+        List<Sent> toVictims = out.stream().filter(s -> s.to().getAddress().getHostAddress().startsWith("198.19.")).toList();
+        long bytesOut = toVictims.stream().mapToLong(s -> s.datagram().length).sum();
+        System.out.printf("one minute of calls from 100 malicious peers (%d calls, %d bytes): %d datagrams, %d bytes"
+                + " (%d UDP payload bytes a second) to addresses that never answered; %d calls refused, %d probes sprayed%n",
+                60_000L * 100 / 100, bytesIn, toVictims.size(), bytesOut, bytesOut / 60, layer.callsRefused.sum(), layer.sprayed.sum());
+        assertThat(toVictims.size()).as("the README's bound: 20,000 datagrams a minute").isLessThanOrEqualTo(20_000);
+        assertThat((double) bytesOut / bytesIn).as("bytes sent / bytes the attackers sent").isLessThan(0.5);
+    }
+
     /** Ten throwaway keys, each connected through the relay and asking for a birthday round: the node does 4 a minute. */
     @Test
     void birthdayRoundsAreBudgetedForTheWholeNodeNotPerPeer() {

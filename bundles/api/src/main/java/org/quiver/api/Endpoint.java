@@ -39,6 +39,18 @@ public interface Endpoint extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * The peers allowed to connect to this endpoint: empty means anyone (the default). A peer not in a non-empty
+     * list is refused as soon as its handshake has told us its id: its connection is closed with the reason
+     * {@link #NOT_ALLOWED} before any protocol handler sees it. Dialing out is not restricted.
+     */
+    default java.util.Set<EndpointId> allowed() {
+        return java.util.Set.of();
+    }
+
+    /** The close reason a peer refused by {@link #allowed()} sees (application error code 0x104). */
+    String NOT_ALLOWED = "not allowed: this node accepts connections from the peers on its allow-list only";
+
     /** The relay servers this endpoint is attached to (none without a relay provider), the home relay marked. */
     default List<RelayStatus> relays() {
         return List.of();

@@ -21,7 +21,7 @@
  * </ul>
  */
 @Export
-@Version("0.4.0")
+@Version("0.5.0")
 package org.quiver.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -256,6 +256,10 @@ public final class QuiverCommands {
             sb.append("addresses: ").append(e.addr().get().directAddresses()).append(" (reflexive ones, as STUN saw them, first)\n");
             sb.append("home relay: ").append(e.addr().get().relayUrl().map(Object::toString).orElse("none")).append('\n');
             sb.append("connections: ").append(e.connections().size()).append('\n');
+            java.util.Set<org.quiver.api.EndpointId> allowed = e.allowed();
+            sb.append("accepts connections from: ").append(allowed.isEmpty() ? "anyone (no allow-list; set allow in org.quiver.endpoint)"
+                    : allowed.size() + " allowed peer" + (allowed.size() == 1 ? "" : "s") + ": " + allowed.stream()
+                    .map(org.quiver.api.EndpointId::shortString).sorted().collect(java.util.stream.Collectors.joining(", "))).append('\n');
         }
         org.quiver.spi.relay.RelayServerInfo r = relayServer;
         if (r != null) {

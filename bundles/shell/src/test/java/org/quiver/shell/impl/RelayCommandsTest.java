@@ -76,7 +76,8 @@ class RelayCommandsTest {
                             return relay.core().stats().authenticated() + " clients";
                         }
                     });
-                    assertThat(commands.status()).contains("relay server: " + url + ": 2 clients").contains("connections: 1");
+                    assertThat(commands.status()).contains("relay server: " + url + ": 2 clients").contains("connections: 1")
+                            .contains("accepts connections from: anyone");
                 }
             }
         } finally {

@@ -62,6 +62,31 @@ public final class EndpointComponent implements Endpoint {
         @AttributeDefinition(name = "STUN servers", description = "host:port list (comma-separated) asked for this node's reflexive "
                 + "address; empty: each relay's host at port 3478 (the relay's own responder); 'none': no STUN")
         String stunServers() default "";
+
+        @AttributeDefinition(name = "Allowed peers", description = "Ids (z-base-32 or hex) of the only peers that may connect; empty: anyone."
+                + " A change applies to new connections at once, without a restart")
+        String[] allow() default {};
+    }
+
+    /** The ids a configuration allows (empty: anyone); a malformed id is an error naming it. */
+    static java.util.Set<EndpointId> allowed(String[] ids) throws QuiverException {
+        java.util.Set<EndpointId> out = new java.util.LinkedHashSet<>();
+        if (ids != null) {
+            for (String s : ids) {
+                for (String one : s.split(",")) {
+                    String t = one.strip();
+                    if (t.isEmpty()) {
+                        continue;
+                    }
+                    try {
+                        out.add(EndpointId.parse(t));
+                    } catch (IllegalArgumentException e) {
+                        throw new QuiverException("org.quiver.endpoint: allow entry '" + t + "' is not a peer id: " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
+        return java.util.Set.copyOf(out);
     }
 
     /** The STUN servers a configuration names: null for the default (the relays'), empty for none. */
@@ -106,8 +131,46 @@ public final class EndpointComponent implements Endpoint {
     private volatile org.quiver.spi.metrics.TransportMetrics metrics;
     private volatile org.quiver.spi.relay.RelayProvider relay;
 
+    private final LocalIdentity identity;
+    private volatile Config config;
+
     @Activate
     public EndpointComponent(@Reference LocalIdentity identity, Config config) throws QuiverException {
+        this.identity = identity;
+        this.config = config;
+        this.endpoint = build(identity, config);
+        registered.forEach((h, alpns) -> alpns.forEach(a -> endpoint.addHandler(a, h)));
+        discoveries.forEach(endpoint::addDiscovery);
+    }
+
+    /**
+     * A configuration change: one that changes only the allow-list applies at once to new connections; any other
+     * makes a new endpoint (its connections close; its handlers, discoveries and services carry over).
+     */
+    @org.osgi.service.component.annotations.Modified
+    void modified(Config fresh) throws QuiverException {
+        java.util.Set<EndpointId> allow = allowed(fresh.allow());
+        Config old = config;
+        config = fresh;
+        if (sameExceptAllow(old, fresh)) {
+            endpoint.allow(allow);
+            return;
+        }
+        QuicEndpoint previous = endpoint;
+        previous.close(); // first: the new one may bind the same port
+        QuicEndpoint next = build(identity, fresh);
+        registered.forEach((h, alpns) -> alpns.forEach(a -> next.addHandler(a, h)));
+        discoveries.forEach(next::addDiscovery);
+        endpoint = next;
+    }
+
+    private static boolean sameExceptAllow(Config a, Config b) {
+        return a.bindAddress().strip().equals(b.bindAddress().strip()) && a.port() == b.port() && a.idleTimeoutSeconds() == b.idleTimeoutSeconds()
+                && a.maxPeers() == b.maxPeers() && a.probeIntervalMillis() == b.probeIntervalMillis()
+                && a.lookupTimeoutMillis() == b.lookupTimeoutMillis() && a.stunServers().strip().equals(b.stunServers().strip());
+    }
+
+    private QuicEndpoint build(LocalIdentity identity, Config config) throws QuiverException {
         InetAddress bind;
         try {
             bind = InetAddress.getByName(config.bindAddress().strip());
@@ -117,7 +180,7 @@ public final class EndpointComponent implements Endpoint {
         if (config.port() < 0 || config.port() > 65535) {
             throw new QuiverException("org.quiver.endpoint: port " + config.port() + " is not 0-65535");
         }
-        this.endpoint = QuicEndpoint.builder(identity)
+        return QuicEndpoint.builder(identity)
                 .bind(new InetSocketAddress(bind, config.port()))
                 .idleTimeout(Duration.ofSeconds(Math.max(1, config.idleTimeoutSeconds())))
                 .maxPeers(Math.max(1, config.maxPeers()))
@@ -127,6 +190,7 @@ public final class EndpointComponent implements Endpoint {
                 .metrics(metrics)
                 .relay(relay)
                 .stunServers(stunServers(config.stunServers()))
+                .allow(allowed(config.allow()))
                 .events((topic, props) -> {
                     org.osgi.service.event.EventAdmin ea = eventAdmin;
                     if (ea != null) {
@@ -134,8 +198,6 @@ public final class EndpointComponent implements Endpoint {
                     }
                 })
                 .build();
-        registered.forEach((h, alpns) -> alpns.forEach(a -> endpoint.addHandler(a, h)));
-        discoveries.forEach(endpoint::addDiscovery);
     }
 
     private final Map<org.quiver.spi.discovery.Discovery, String> discoveries = new ConcurrentHashMap<>();
@@ -320,6 +382,11 @@ public final class EndpointComponent implements Endpoint {
     @Override
     public List<org.quiver.api.RelayStatus> relays() {
         return endpoint.relays();
+    }
+
+    @Override
+    public java.util.Set<EndpointId> allowed() {
+        return endpoint.allowed();
     }
 
     @Override

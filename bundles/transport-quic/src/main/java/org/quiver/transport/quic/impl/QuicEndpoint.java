@@ -158,6 +158,7 @@ public final class QuicEndpoint implements Endpoint {
         this.handlers = new ConcurrentHashMap<>(b.handlers);
         this.idleTimeout = b.idleTimeout;
         this.maxConnectionsPerPeer = b.maxConnectionsPerPeer;
+        this.allowed = b.allowed;
         this.lookupTimeout = b.lookupTimeout;
         this.clock = b.clock;
         this.paths = new PathTable(b.maxPeers, b.ticker);
@@ -1488,6 +1489,28 @@ public final class QuicEndpoint implements Endpoint {
         }
     }
 
+    private volatile java.util.Set<EndpointId> allowed = java.util.Set.of();
+    /** Connections refused because their peer was not on the allow-list. */
+    final LongAdder notAllowed = new LongAdder();
+
+    @Override
+    public java.util.Set<EndpointId> allowed() {
+        return allowed;
+    }
+
+    /**
+     * Allows only {@code peers} to connect from now on (empty: anyone). Connections that are up stay; every
+     * handshake that completes after this call is checked against the new list.
+     */
+    public void allow(java.util.Collection<EndpointId> peers) {
+        allowed = java.util.Set.copyOf(peers);
+    }
+
+    /** Connections refused so far because their peer was not allowed. */
+    public long notAllowedCount() {
+        return notAllowed.sum();
+    }
+
     /** Periodic tasks that threw (each run is caught: netty never runs a fixed-rate task again once it threw). */
     final LongAdder periodicFailures = new LongAdder();
 
@@ -1551,6 +1574,13 @@ public final class QuicEndpoint implements Endpoint {
                     QuicConnectionImpl.info(peer != null && peer.real != null ? peer.real : PathTable.LOCAL, peer), dropped);
             ctx.pipeline().replace(this, "connection", conn);
             track(conn);
+            java.util.Set<EndpointId> allow = allowed;
+            if (!allow.isEmpty() && !allow.contains(id)) {
+                // before any handler or stream: the peer learns why from the close reason
+                notAllowed.increment();
+                conn.close(CloseInfo.Cause.LOCAL, 0x104, org.quiver.api.Endpoint.NOT_ALLOWED);
+                return;
+            }
             if (peer != null && peer.users.get() > maxConnectionsPerPeer) {
                 conn.close(CloseInfo.Cause.LOCAL, 0x103, "too many connections from one peer (" + maxConnectionsPerPeer + ")");
                 return;
@@ -1731,6 +1761,14 @@ public final class QuicEndpoint implements Endpoint {
          * Connections accepted from one remote socket address at once (default 256); more are closed right
          * after their handshake with code 0x103, so one sender cannot hold unbounded state.
          */
+        /** Only {@code peers} may connect (empty, the default: anyone); {@link QuicEndpoint#allow} changes it later. */
+        public Builder allow(java.util.Collection<EndpointId> peers) {
+            this.allowed = java.util.Set.copyOf(peers);
+            return this;
+        }
+
+        private java.util.Set<EndpointId> allowed = java.util.Set.of();
+
         public Builder maxConnectionsPerPeer(int max) {
             if (max < 1) {
                 throw new IllegalArgumentException("maxConnectionsPerPeer must be at least 1");

@@ -19,6 +19,10 @@ import org.quiver.identity.Identities;
 /** The DS adapter in plain Java: configuration, and protocol handlers that come and go while it runs. */
 class EndpointComponentTest {
     static EndpointComponent.Config config(String bind, int port) {
+        return config(bind, port, new String[0]);
+    }
+
+    static EndpointComponent.Config config(String bind, int port, String... allow) {
         return new EndpointComponent.Config() {
             @Override
             public Class<? extends Annotation> annotationType() {
@@ -59,7 +63,35 @@ class EndpointComponentTest {
             public String stunServers() {
                 return "";
             }
+
+            @Override
+            public String[] allow() {
+                return allow;
+            }
         };
+    }
+
+    @Test
+    void theAllowListChangesLiveAndOtherChangesMakeANewEndpoint() throws Exception {
+        org.quiver.api.LocalIdentity client = Identities.ephemeral();
+        EndpointComponent server = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", 0, client.id().toString()));
+        try {
+            assertThat(server.allowed()).containsExactly(client.id());
+            QuicEndpoint before = server.endpoint();
+            String other = Identities.ephemeral().id().toString();
+            server.modified(config("127.0.0.1", 0, client.id().toString() + ", " + other));
+            assertThat(server.endpoint()).as("the same endpoint: its connections stay").isSameAs(before);
+            assertThat(server.allowed()).hasSize(2);
+            server.modified(config("127.0.0.1", 0));
+            assertThat(server.allowed()).as("empty: anyone").isEmpty();
+            server.modified(config("127.0.0.2", 0));
+            assertThat(server.endpoint()).as("another bind address: a new endpoint").isNotSameAs(before);
+            assertThat(server.endpoint().localAddress().getAddress().getHostAddress()).isEqualTo("127.0.0.2");
+            assertThatThrownBy(() -> EndpointComponent.allowed(new String[] {"not-an-id"})).isInstanceOf(QuiverException.class)
+                    .hasMessageContaining("allow entry 'not-an-id'");
+        } finally {
+            server.deactivate();
+        }
     }
 
     @Test

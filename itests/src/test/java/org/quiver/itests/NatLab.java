@@ -159,7 +159,10 @@ final class NatLab implements AutoCloseable {
         return node;
     }
 
-    /** Starts every node not started yet, then waits until each is at the relay and knows its id. */
+    /**
+     * Starts every node not started yet, then waits until each is at the relay and knows its id; the lab's nodes take
+     * files from each other (files are opt-in: each owner says {@code quiver:accept}).
+     */
     void startNodes() throws Exception {
         for (LabNode n : nodes.values()) {
             if (n.shell == null) {
@@ -170,6 +173,13 @@ final class NatLab implements AutoCloseable {
             if (n.id == null) {
                 n.shell.typeUntil("quiver:status", "home relay: " + RELAY_URL, 60);
                 n.id = n.shell.answer("quiver:id", "[a-z2-7]{52,}", 10);
+            }
+        }
+        for (LabNode n : nodes.values()) {
+            for (LabNode m : nodes.values()) {
+                if (m != n) {
+                    n.shell.typeUntil("quiver:accept " + m.id, "are taken", 10);
+                }
             }
         }
     }

@@ -107,6 +107,8 @@ public class RelayNetnsIT {
                 String idB = org.quiver.api.EndpointAddr.fromTicket(ticket).id().toString();
                 assertThat(org.quiver.api.EndpointAddr.fromTicket(ticket).relayUrl()).hasValueSatisfying(u -> assertThat(u).hasToString(RELAY_URL));
 
+                String idA = Node.runIn(Netns.in(nsA), null, "--home", a.toString(), "-c", "quiver:id").out().lines().findFirst().orElseThrow().strip();
+                nodeB.typeUntil("quiver:accept " + idA, "are taken", 10); // files are opt-in
                 // by id alone: a knows nothing of b but its id, and both know the relay
                 Node.Result send = Node.runIn(Netns.in(nsA), null, "--home", a.toString(), "-c",
                         "quiver:sendfile " + idB + " " + file + "; quiver:peers");

@@ -43,6 +43,14 @@ public class TransferIT {
             String ticket = m.group(1);
             assertThat(EndpointAddr.fromTicket(ticket).directAddresses()).isNotEmpty();
 
+            // files are opt-in: b refuses a until its owner accepts a's id
+            String idA = Node.run(null, "--home", a.toString(), "-c", "quiver:id").lines().get(0);
+            Node.Result refused = Node.run(null, "--home", a.toString(), "-c", "quiver:sendfile " + ticket + " " + file);
+            assertThat(refused.out() + refused.err()).as(refused.toString()).contains("this node does not take files from")
+                    .contains("quiver:accept " + idA);
+            assertThat(b.resolve("received")).satisfiesAnyOf(r -> assertThat(r).doesNotExist(), r -> assertThat(r).isEmptyDirectory());
+            nodeB.typeUntil("quiver:accept " + idA, "are taken", 10);
+
             Node.Result send = Node.run(null, "--home", a.toString(), "-c", "quiver:sendfile " + ticket + " " + file);
             assertThat(send.exitCode()).as(send.toString()).isZero();
             assertThat(send.out()).contains("sent payload.bin (" + 256L * MIB + " bytes)").contains("sha256=" + sha);

@@ -27,6 +27,8 @@ final class BuiltinHandlers {
                 workers.execute(() -> {
                     try {
                         serve.serve(s);
+                    } catch (Protocols.Told told) {
+                        // the peer has the answer: its stream ended normally
                     } catch (Exception e) {
                         s.send().reset(1);
                     }
@@ -100,20 +102,70 @@ final class BuiltinHandlers {
         }
     }
 
-    @Component(service = ProtocolHandler.class, property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.FILE)
+    /**
+     * The file receiver: opt-in (configuration {@value #PID}: {@code accept}, the ids it takes files from, and the
+     * limits of {@link FilePolicy.Limits}); {@code quiver:accept} changes acceptances while it runs. Also registered
+     * as itself, for the shell's {@code quiver:accept}.
+     */
+    @Component(name = FileReceiver.PID, service = {ProtocolHandler.class, FileReceiver.class},
+            property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.FILE)
+    @org.osgi.service.metatype.annotations.Designate(ocd = FileReceiver.Config.class)
     public static final class FileReceiver extends StreamHandler {
-        private final Path folder;
+        public static final String PID = "org.quiver.files";
+
+        @org.osgi.service.metatype.annotations.ObjectClassDefinition(name = "Quiver file receiver",
+                description = "Who may store files on this node (quiver/file/2), and how much")
+        public @interface Config {
+            @org.osgi.service.metatype.annotations.AttributeDefinition(description = "Ids the node takes files from; empty: nobody")
+            String[] accept() default {};
+
+            @org.osgi.service.metatype.annotations.AttributeDefinition(description = "Largest file taken (MiB)")
+            long maxFileMiB() default 4096;
+
+            @org.osgi.service.metatype.annotations.AttributeDefinition(description = "What one peer may store (MiB, since the node started)")
+            long perPeerMiB() default 16384;
+
+            @org.osgi.service.metatype.annotations.AttributeDefinition(description = "What received/ may hold (MiB)")
+            long totalMiB() default 65536;
+
+            @org.osgi.service.metatype.annotations.AttributeDefinition(description = "Free space kept on its file system (MiB)")
+            long minFreeMiB() default 1024;
+
+            @org.osgi.service.metatype.annotations.AttributeDefinition(description = "Transfers at once, from all peers")
+            int maxTransfers() default 4;
+        }
+
+        private final FilePolicy policy;
 
         @Activate
-        public FileReceiver(BundleContext context) {
+        public FileReceiver(BundleContext context, Config config) {
             super("file");
             String home = context.getProperty("quiver.home");
-            this.folder = Path.of(home != null ? home : System.getProperty("user.home") + "/.quiver").resolve("received");
+            Path folder = Path.of(home != null ? home : System.getProperty("user.home") + "/.quiver").resolve("received");
+            java.util.Set<org.quiver.api.EndpointId> accepted = new java.util.LinkedHashSet<>();
+            for (String entry : config.accept()) {
+                for (String one : entry.split(",")) {
+                    if (!one.isBlank()) {
+                        accepted.add(org.quiver.api.EndpointId.parse(one.strip())); // a bad id fails activation, naming it
+                    }
+                }
+            }
+            long mib = 1L << 20;
+            this.policy = new FilePolicy(folder, new FilePolicy.Limits(config.maxFileMiB() * mib, config.perPeerMiB() * mib,
+                    config.totalMiB() * mib, config.minFreeMiB() * mib, config.maxTransfers()), accepted);
+        }
+
+        FilePolicy policy() {
+            return policy;
         }
 
         @Override
         void serve(Connection c, BiStream s) throws Exception {
-            console.println("file from " + c.remoteId() + " stored in " + Protocols.serveFile(s, folder));
+            try {
+                console.println("file from " + c.remoteId() + " stored in " + Protocols.serveFile(s, c.remoteId(), policy));
+            } catch (Protocols.Told t) {
+                console.println("file from " + c.remoteId() + " not stored: " + Protocols.printable(t.getMessage()));
+            }
         }
     }
 }

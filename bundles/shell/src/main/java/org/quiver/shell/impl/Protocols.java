@@ -27,15 +27,24 @@ import org.quiver.api.QuiverException;
  * <pre>
  * quiver/ping/1  bi stream: 8 bytes out, the same 8 bytes back
  * quiver/msg/1   bi stream: u16 length, UTF-8 text (at most 64 KiB); back: "ok"
- * quiver/file/1  bi stream: u16 name length, UTF-8 name, u64 size, the bytes, 32-byte SHA-256;
- *                back: u8 status (0 ok, 1 error), u16 length, UTF-8 text (the stored path, or the error)
+ * quiver/file/2  bi stream: u16 name length, UTF-8 name, u64 size, 32-byte SHA-256 of the whole file;
+ *                back: u8 0 and u64 offset (what the receiver kept of an interrupted transfer of this very file:
+ *                the sender goes on from there), or u8 1, u16 length, UTF-8 reason (refused: nothing is written);
+ *                then the bytes from the offset to the end, and the sender finishes its side;
+ *                back: u8 status (0 stored, 1 error), u16 length, UTF-8 text ("stored as NAME", or the error)
  * </pre>
+ * A file is stored only when its SHA-256 over all its bytes (those kept and those sent now) matches. Until then
+ * it is a hidden {@code .partial-*} file in the folder, named after the sender, the name, the size and the
+ * SHA-256, so that only the same file from the same sender resumes it; the final name appears complete and
+ * never replaces another file.
  */
 final class Protocols {
     static final String PING = "quiver/ping/1";
     static final String MESSAGE = "quiver/msg/1";
-    static final String FILE = "quiver/file/1";
+    static final String FILE = "quiver/file/2";
     static final int MAX_MESSAGE = 64 * 1024;
+    /** Longest file name, in UTF-8 bytes. */
+    static final int MAX_NAME = 255;
     static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private Protocols() {
@@ -76,39 +85,56 @@ final class Protocols {
         }
     }
 
-    /** Sends a file; returns the peer's answer (where it stored it). */
+    /** Sends a file; returns the peer's answer (the name it stored it as) and, when it resumed, from where. */
     static String sendFile(Connection c, Path file, LongConsumer progress) throws QuiverException, InterruptedException, IOException {
         long size = Files.size(file);
         byte[] name = file.getFileName().toString().getBytes(StandardCharsets.UTF_8);
-        BiStream s = Blocking.await(c.openBi(), TIMEOUT);
+        if (name.length > MAX_NAME) {
+            throw new IllegalArgumentException("a file name is at most " + MAX_NAME + " bytes");
+        }
         MessageDigest sha = sha256();
+        try (InputStream data = new DigestInputStream(Files.newInputStream(file), sha)) {
+            data.transferTo(OutputStream.nullOutputStream()); // the receiver needs the SHA-256 first: resuming keys on it
+        }
+        byte[] digest = sha.digest();
+        BiStream s = Blocking.await(c.openBi(), TIMEOUT);
         DataOutputStream out = new DataOutputStream(s.send().outputStream()); // closed (finished) before the answer is read
-        try (InputStream data = new DigestInputStream(Files.newInputStream(file), sha);
-                DataInputStream in = new DataInputStream(s.recv().inputStream())) {
+        try (DataInputStream in = new DataInputStream(s.recv().inputStream())) {
             out.writeShort(name.length);
             out.write(name);
             out.writeLong(size);
-            byte[] buf = new byte[64 * 1024];
-            long sent = 0;
-            int n;
-            while ((n = data.read(buf)) > 0) {
-                out.write(buf, 0, n);
-                sent += n;
-                progress.accept(sent);
-            }
-            if (sent != size) {
-                throw new IOException(file + " changed while it was sent");
-            }
-            byte[] digest = sha.digest();
             out.write(digest);
+            out.flush();
+            if (in.readUnsignedByte() != 0) {
+                throw new IOException("the peer refused the file: " + new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8));
+            }
+            long offset = in.readLong();
+            if (offset < 0 || offset > size) {
+                throw new IOException("the peer asked for the file from byte " + offset + " of " + size);
+            }
+            try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(file)) {
+                ch.position(offset);
+                InputStream data = java.nio.channels.Channels.newInputStream(ch);
+                byte[] buf = new byte[64 * 1024];
+                long sent = offset;
+                progress.accept(sent);
+                int n;
+                while (sent < size && (n = data.read(buf, 0, (int) Math.min(buf.length, size - sent))) > 0) {
+                    out.write(buf, 0, n);
+                    sent += n;
+                    progress.accept(sent);
+                }
+                if (sent != size) {
+                    throw new IOException(file + " changed while it was sent");
+                }
+            }
             out.close();
             int status = in.readUnsignedByte();
-            byte[] text = in.readNBytes(in.readUnsignedShort());
-            String answer = new String(text, StandardCharsets.UTF_8);
+            String answer = new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8);
             if (status != 0) {
-                throw new IOException("the peer refused the file: " + answer);
+                throw new IOException("the peer did not store the file: " + answer);
             }
-            return answer + " sha256=" + HexFormat.of().formatHex(digest);
+            return answer + (offset > 0 ? " (resumed: it had " + offset + " bytes already)" : "") + " sha256=" + HexFormat.of().formatHex(digest);
         } catch (IOException e) {
             s.send().reset(1);
             throw e;
@@ -144,68 +170,135 @@ final class Protocols {
     }
 
     /**
-     * Receives a file into {@code folder}; never overwrites, never writes outside it. Returns where it is; the
-     * sender is told the file's name only, never a local path.
+     * Receives a file from {@code from} into the policy's folder, if the policy lets it in; never overwrites, never
+     * writes outside the folder. Returns where it is; the sender is told the file's name only, never a local path.
      */
-    static Path serveFile(BiStream s, Path folder) throws IOException {
+    static Path serveFile(BiStream s, org.quiver.api.EndpointId from, FilePolicy policy) throws IOException {
         try (DataInputStream in = new DataInputStream(s.recv().inputStream()); DataOutputStream out = new DataOutputStream(s.send().outputStream())) {
+            int nameLength = in.readUnsignedShort();
+            if (nameLength > MAX_NAME) {
+                return refuse(s, out, "a file name is at most " + MAX_NAME + " bytes");
+            }
+            String name = new String(in.readNBytes(nameLength), StandardCharsets.UTF_8);
+            long size = in.readLong();
+            byte[] expected = in.readNBytes(32);
+            String last = name.replace('\\', '/');
+            last = last.substring(last.lastIndexOf('/') + 1);
+            String safe = last.isEmpty() ? "file" : printable(last);
+            if (expected.length != 32 || safe.isBlank() || safe.equals(".") || safe.equals("..") || safe.startsWith(".partial-") || size < 0) {
+                return refuse(s, out, "bad file header");
+            }
+            Path folder = policy.folder();
+            Files.createDirectories(folder);
+            Path partial = folder.resolve(".partial-" + partialKey(from, name, size, expected));
+            long have = Files.isRegularFile(partial) ? Math.min(Files.size(partial), size) : 0;
+            FilePolicy.Admission admission;
             try {
-                Path stored = receive(in, folder);
+                admission = policy.admit(from, size, have);
+            } catch (FilePolicy.Refused r) {
+                return refuse(s, out, r.getMessage());
+            }
+            try (admission) {
+                out.writeByte(0);
+                out.writeLong(have);
+                out.flush();
+                Path stored = receive(in, partial, have, size, expected, folder, safe, policy);
+                policy.stored(from, size);
+                policy.usedOnce(from);
                 reply(out, 0, "stored as " + stored.getFileName());
                 return stored;
             } catch (IOException e) {
-                reply(out, 1, e.getMessage() == null ? e.toString() : e.getMessage());
-                throw e;
+                String why = e.getMessage() == null ? e.toString() : e.getMessage();
+                try {
+                    reply(out, 1, why);
+                } catch (IOException gone) {
+                    throw e; // the sender went: what it sent is kept for its next try
+                }
+                throw new Told(why, e);
             }
         }
     }
 
-    private static Path receive(DataInputStream in, Path folder) throws IOException {
-        String name = new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8);
-        long size = in.readLong();
-        String last = name.replace('\\', '/');
-        last = last.substring(last.lastIndexOf('/') + 1);
-        String safe = last.isEmpty() ? "file" : printable(last);
-        if (safe.isBlank() || safe.equals(".") || safe.equals("..") || size < 0) {
-            throw new IOException("bad file header");
+    /** Tells the sender why not and ends the stream; nothing was written. */
+    private static Path refuse(BiStream s, DataOutputStream out, String reason) throws IOException {
+        reply(out, 1, reason); // the sender sends nothing more before it is told to go on: nothing to discard
+        out.flush();
+        throw new FilePolicy.Refused(reason);
+    }
+
+    /** Which interrupted transfer a file continues: the sender, the name, the size and the SHA-256 (hex, 32 characters). */
+    private static String partialKey(org.quiver.api.EndpointId from, String name, long size, byte[] sha) {
+        MessageDigest d = sha256();
+        d.update(from.toBytes());
+        d.update(name.getBytes(StandardCharsets.UTF_8));
+        d.update(java.nio.ByteBuffer.allocate(8).putLong(size).array());
+        d.update(sha);
+        return HexFormat.of().formatHex(d.digest(), 0, 16);
+    }
+
+    /** A failure the peer was told about in the protocol's answer: its stream ends normally, it is not reset. */
+    static class Told extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Told(String message, Throwable cause) {
+            super(message, cause);
         }
-        Files.createDirectories(folder);
-        Path tmp = Files.createTempFile(folder, ".receiving-", ".part");
-        try {
-            MessageDigest sha = sha256();
-            try (OutputStream file = new DigestOutputStream(Files.newOutputStream(tmp), sha)) {
-                byte[] buf = new byte[64 * 1024];
-                long left = size;
-                while (left > 0) {
-                    int n = in.read(buf, 0, (int) Math.min(buf.length, left));
-                    if (n < 0) {
-                        throw new IOException("the file ended early");
-                    }
-                    file.write(buf, 0, n);
-                    left -= n;
+    }
+
+    /** Checks free space again every this many bytes written. */
+    private static final long SPACE_CHECK_BYTES = 8L << 20;
+
+    private static Path receive(DataInputStream in, Path partial, long have, long size, byte[] expected, Path folder, String safe,
+                                FilePolicy policy) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(partial, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(have); // what is kept is exactly what the sender was told
+        }
+        try (OutputStream file = Files.newOutputStream(partial, java.nio.file.StandardOpenOption.APPEND)) {
+            byte[] buf = new byte[64 * 1024];
+            long left = size - have;
+            long sinceCheck = 0;
+            while (left > 0) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (n < 0) {
+                    throw new IOException("the file ended early, at byte " + (size - left) + " of " + size + " (sending it again resumes there)");
+                }
+                file.write(buf, 0, n);
+                left -= n;
+                sinceCheck += n;
+                if (sinceCheck >= SPACE_CHECK_BYTES) {
+                    sinceCheck = 0;
+                    file.flush();
+                    policy.checkSpace(left);
                 }
             }
-            byte[] expected = in.readNBytes(32);
-            if (!MessageDigest.isEqual(expected, sha.digest())) {
-                throw new IOException("SHA-256 mismatch: the file was corrupted on the way");
-            }
-            // the final name appears at once and complete, and never replaces a file: a hard link fails when the
-            // name is taken (rename would replace it); the temporary name goes in the finally below
-            Path target = folder.resolve(safe);
+        }
+        MessageDigest sha = sha256();
+        try (InputStream all = new DigestInputStream(Files.newInputStream(partial), sha)) {
+            all.transferTo(OutputStream.nullOutputStream());
+        }
+        if (!MessageDigest.isEqual(expected, sha.digest())) {
+            Files.deleteIfExists(partial);
+            throw new IOException("SHA-256 mismatch: the file was corrupted on the way");
+        }
+        // the final name appears at once and complete, and never replaces a file: a hard link fails when the
+        // name is taken (rename would replace it)
+        Path target = folder.resolve(safe);
+        try {
             for (int i = 1; ; i++) {
                 try {
-                    return Files.createLink(target, tmp);
+                    return Files.createLink(target, partial);
                 } catch (java.nio.file.FileAlreadyExistsException taken) {
                     if (i > 10_000) {
                         throw new IOException("too many files named " + safe);
                     }
                     target = folder.resolve(safe + "." + i);
                 } catch (UnsupportedOperationException noLinks) {
-                    return Files.move(tmp, target); // no hard links here: still never replaces (fails if taken)
+                    return Files.move(partial, target); // no hard links here: still never replaces (fails if taken)
                 }
             }
         } finally {
-            Files.deleteIfExists(tmp);
+            Files.deleteIfExists(partial);
         }
     }
 

@@ -41,6 +41,7 @@ import org.quiver.api.Ticket;
             "osgi.command.function=ping",
             "osgi.command.function=send",
             "osgi.command.function=sendfile",
+            "osgi.command.function=accept",
             "osgi.command.function=relay",
             "osgi.command.function=status",
             "osgi.command.function=discover",
@@ -215,6 +216,64 @@ public final class QuiverCommands {
             sb.append("(some providers did not finish in time)\n");
         }
         return sb.toString().stripTrailing();
+    }
+
+    private volatile BuiltinHandlers.FileReceiver files;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void setFiles(BuiltinHandlers.FileReceiver f) {
+        this.files = f;
+    }
+
+    void unsetFiles(BuiltinHandlers.FileReceiver f) {
+        if (files == f) {
+            files = null;
+        }
+    }
+
+    private FilePolicy filePolicy() {
+        BuiltinHandlers.FileReceiver f = files;
+        if (f == null) {
+            throw new IllegalStateException("This node receives no files: the file receiver (org.quiver.files) is not active");
+        }
+        return f.policy();
+    }
+
+    @Descriptor("who this node takes files from (files are opt-in), and its limits")
+    public String accept() {
+        FilePolicy p = filePolicy();
+        FilePolicy.Limits l = p.limits();
+        StringBuilder sb = new StringBuilder();
+        java.util.Set<EndpointId> ids = p.accepted();
+        sb.append(ids.isEmpty() ? "files are taken from nobody" : "files are taken from: " + ids.stream().map(EndpointId::toString)
+                .sorted().collect(java.util.stream.Collectors.joining(", ")));
+        p.acceptedOnce().forEach((id, n) -> sb.append("\none ").append(n == 1 ? "file" : n + " files").append(" from ").append(id));
+        sb.append(String.format(Locale.ROOT, "%nlimits: %d MiB a file, %d MiB per peer, %d MiB in all, %d MiB kept free, %d at once; into %s",
+                l.maxFileBytes() >> 20, l.perPeerBytes() >> 20, l.totalBytes() >> 20, l.minFreeBytes() >> 20, l.maxTransfers(), p.folder()));
+        return sb.toString();
+    }
+
+    @Descriptor("take files from a peer from now on (until the node restarts; accept in org.quiver.files makes it lasting)")
+    public String accept(@Descriptor("the peer's id") String id) {
+        EndpointId peer = EndpointId.parse(id);
+        filePolicy().accept(peer);
+        return "files from " + peer.shortString() + " are taken";
+    }
+
+    @Descriptor("--once ID: take one file from a peer (its next transfer); --no ID: take none from it any more")
+    public String accept(@Descriptor("--once or --no") String option, @Descriptor("the peer's id") String id) {
+        EndpointId peer = EndpointId.parse(id);
+        switch (option) {
+            case "--once" -> {
+                filePolicy().acceptOnce(peer);
+                return "the next file from " + peer.shortString() + " is taken";
+            }
+            case "--no" -> {
+                filePolicy().refuse(peer);
+                return "files from " + peer.shortString() + " are refused";
+            }
+            default -> throw new IllegalArgumentException("usage: quiver:accept [--once | --no] ID");
+        }
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)

@@ -37,12 +37,13 @@ class CommandsOverQuicTest {
     void start() throws Exception {
         InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         PrintStream console = new PrintStream(printed, true, StandardCharsets.UTF_8);
+        LocalIdentity me = Identities.ephemeral();
+        FilePolicy policy = new FilePolicy(dir.resolve("received"), new FilePolicy.Limits(1L << 30, 1L << 30, 1L << 30, 0, 4), java.util.Set.of(me.id()));
         server = QuicEndpoint.builder(Identities.ephemeral()).bind(lo)
                 .handler(Protocols.PING, c -> BuiltinHandlers.serveStreams(c, Protocols::servePing, workers))
                 .handler(Protocols.MESSAGE, c -> BuiltinHandlers.serveStreams(c, s -> console.println("message: " + Protocols.serveMessage(s)), workers))
-                .handler(Protocols.FILE, c -> BuiltinHandlers.serveStreams(c, s -> console.println("stored " + Protocols.serveFile(s, dir.resolve("received"))), workers))
+                .handler(Protocols.FILE, c -> BuiltinHandlers.serveStreams(c, s -> console.println("stored " + Protocols.serveFile(s, c.remoteId(), policy)), workers))
                 .build();
-        LocalIdentity me = Identities.ephemeral();
         client = QuicEndpoint.builder(me).bind(lo).build();
         commands = new QuiverCommands();
         commands.setIdentity(me);
@@ -133,7 +134,7 @@ class CommandsOverQuicTest {
         assertThat(Files.readAllBytes(dir.resolve("received/data.bin"))).isEqualTo(data);
         assertThat(Files.readAllBytes(dir.resolve("received/data.bin.1"))).isEqualTo(data);
         assertThat(bar.toString(StandardCharsets.UTF_8)).contains("100%").contains("MB/s");
-        assertThat(dir.resolve("received")).isDirectoryNotContaining("glob:**.part");
+        assertThat(dir.resolve("received")).isDirectoryNotContaining("glob:**/.partial-*");
         assertThatThrownBy(() -> commands.sendfile(ticket, dir.resolve("nope").toString())).hasMessageContaining("no such file");
     }
 

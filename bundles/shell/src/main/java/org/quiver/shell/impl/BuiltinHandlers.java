@@ -2,6 +2,7 @@ package org.quiver.shell.impl;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -12,32 +13,6 @@ import org.quiver.api.ProtocolHandler;
 /** The server side of the built-in protocols, as whiteboard protocol handlers. */
 final class BuiltinHandlers {
     private BuiltinHandlers() {
-    }
-
-    /**
-     * Serves every stream the peer opens on {@code c} with {@code serve}, each on {@code workers}, until the
-     * connection closes. Returns at once: a connection holds no thread while it waits for streams.
-     */
-    static void serveStreams(Connection c, StreamServer serve, java.util.concurrent.Executor workers) {
-        c.acceptBi().whenComplete((s, closed) -> {
-            if (closed != null) {
-                return;
-            }
-            try {
-                workers.execute(() -> {
-                    try {
-                        serve.serve(s);
-                    } catch (Protocols.Told told) {
-                        // the peer has the answer: its stream ended normally
-                    } catch (Exception e) {
-                        s.send().reset(1);
-                    }
-                });
-            } catch (java.util.concurrent.RejectedExecutionException busy) {
-                s.send().reset(2);
-            }
-            serveStreams(c, serve, workers);
-        });
     }
 
     /** The threads that serve built-in protocol streams; owned by the component that made them. */
@@ -52,40 +27,39 @@ final class BuiltinHandlers {
         return pool;
     }
 
-    interface StreamServer {
-        void serve(BiStream s) throws Exception;
-    }
-
-    /** A built-in protocol handler: serves each stream of a connection on its own worker threads, which it stops. */
+    /**
+     * A built-in protocol handler: serves each stream of a connection through its {@link StreamServing} (per-peer
+     * limit, idle deadline), which it stops.
+     */
     abstract static class StreamHandler implements ProtocolHandler {
         final PrintStream console = System.out;
-        private final java.util.concurrent.ExecutorService workers;
+        final StreamServing serving;
 
-        StreamHandler(String name) {
-            this.workers = workers(name);
+        StreamHandler(String name, Duration idle) {
+            this.serving = new StreamServing(name, StreamServing.PER_PEER, idle);
         }
 
-        abstract void serve(Connection c, BiStream s) throws Exception;
+        abstract void serve(Connection c, BiStream s, Runnable progress) throws Exception;
 
         @Override
         public void accept(Connection c) {
-            serveStreams(c, s -> serve(c, s), workers);
+            serving.serve(c, (s, progress) -> serve(c, s, progress));
         }
 
         @org.osgi.service.component.annotations.Deactivate
         void deactivate() {
-            workers.shutdownNow();
+            serving.close();
         }
     }
 
     @Component(service = ProtocolHandler.class, property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.PING)
     public static final class Ping extends StreamHandler {
         public Ping() {
-            super("ping");
+            super("ping", Duration.ofSeconds(10));
         }
 
         @Override
-        void serve(Connection c, BiStream s) throws Exception {
+        void serve(Connection c, BiStream s, Runnable progress) throws Exception {
             Protocols.servePing(s);
         }
     }
@@ -93,11 +67,11 @@ final class BuiltinHandlers {
     @Component(service = ProtocolHandler.class, property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.MESSAGE)
     public static final class Message extends StreamHandler {
         public Message() {
-            super("message");
+            super("message", Duration.ofSeconds(10));
         }
 
         @Override
-        void serve(Connection c, BiStream s) throws Exception {
+        void serve(Connection c, BiStream s, Runnable progress) throws Exception {
             console.println("message from " + c.remoteId() + ": " + Protocols.serveMessage(s));
         }
     }
@@ -139,7 +113,7 @@ final class BuiltinHandlers {
 
         @Activate
         public FileReceiver(BundleContext context, Config config) {
-            super("file");
+            super("file", Duration.ofSeconds(30));
             String home = context.getProperty("quiver.home");
             Path folder = Path.of(home != null ? home : System.getProperty("user.home") + "/.quiver").resolve("received");
             java.util.Set<org.quiver.api.EndpointId> accepted = new java.util.LinkedHashSet<>();
@@ -160,9 +134,9 @@ final class BuiltinHandlers {
         }
 
         @Override
-        void serve(Connection c, BiStream s) throws Exception {
+        void serve(Connection c, BiStream s, Runnable progress) throws Exception {
             try {
-                console.println("file from " + c.remoteId() + " stored in " + Protocols.serveFile(s, c.remoteId(), policy));
+                console.println("file from " + c.remoteId() + " stored in " + Protocols.serveFile(s, c.remoteId(), policy, progress));
             } catch (Protocols.Told t) {
                 console.println("file from " + c.remoteId() + " not stored: " + Protocols.printable(t.getMessage()));
             }

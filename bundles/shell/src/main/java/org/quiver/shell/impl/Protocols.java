@@ -56,9 +56,10 @@ final class Protocols {
     static long ping(Connection c) throws QuiverException, InterruptedException, IOException {
         BiStream s = Blocking.await(c.openBi(), TIMEOUT);
         long t0 = System.nanoTime();
-        try (OutputStream out = s.send().outputStream(); InputStream in = s.recv().inputStream()) {
-            new DataOutputStream(out).writeLong(t0);
-            out.flush();
+        OutputStream out = s.send().outputStream();
+        new DataOutputStream(out).writeLong(t0);
+        out.close(); // the 8 bytes and the end of the stream: the server need not wait for anything more
+        try (InputStream in = s.recv().inputStream()) {
             long back = new DataInputStream(in).readLong();
             if (back != t0) {
                 throw new IOException("ping answer does not match");
@@ -143,9 +144,18 @@ final class Protocols {
 
     // ---- servers ----
 
+    /**
+     * Echoes the 8 bytes of a ping. A ping is 8 bytes and the end of the stream; anything more the peer sends is
+     * refused (STOP_SENDING) instead of piling up in the connection's buffers.
+     */
     static void servePing(BiStream s) throws IOException {
         try (InputStream in = s.recv().inputStream(); OutputStream out = s.send().outputStream()) {
-            out.write(in.readNBytes(8));
+            byte[] ping = in.readNBytes(8);
+            out.write(ping);
+            out.flush();
+            if (ping.length == 8 && in.read() != -1) {
+                s.recv().stop(0); // more than a ping: not read, not buffered
+            }
         }
     }
 
@@ -174,6 +184,11 @@ final class Protocols {
      * writes outside the folder. Returns where it is; the sender is told the file's name only, never a local path.
      */
     static Path serveFile(BiStream s, org.quiver.api.EndpointId from, FilePolicy policy) throws IOException {
+        return serveFile(s, from, policy, () -> { });
+    }
+
+    /** As {@link #serveFile(BiStream, org.quiver.api.EndpointId, FilePolicy)}, calling {@code progress} as bytes arrive. */
+    static Path serveFile(BiStream s, org.quiver.api.EndpointId from, FilePolicy policy, Runnable progress) throws IOException {
         try (DataInputStream in = new DataInputStream(s.recv().inputStream()); DataOutputStream out = new DataOutputStream(s.send().outputStream())) {
             int nameLength = in.readUnsignedShort();
             if (nameLength > MAX_NAME) {
@@ -202,7 +217,7 @@ final class Protocols {
                 out.writeByte(0);
                 out.writeLong(have);
                 out.flush();
-                Path stored = receive(in, partial, have, size, expected, folder, safe, policy);
+                Path stored = receive(in, partial, have, size, expected, folder, safe, policy, progress);
                 policy.stored(from, size);
                 policy.usedOnce(from);
                 reply(out, 0, "stored as " + stored.getFileName());
@@ -249,7 +264,7 @@ final class Protocols {
     private static final long SPACE_CHECK_BYTES = 8L << 20;
 
     private static Path receive(DataInputStream in, Path partial, long have, long size, byte[] expected, Path folder, String safe,
-                                FilePolicy policy) throws IOException {
+                                FilePolicy policy, Runnable progress) throws IOException {
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(partial, java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.WRITE)) {
             ch.truncate(have); // what is kept is exactly what the sender was told
@@ -264,6 +279,7 @@ final class Protocols {
                     throw new IOException("the file ended early, at byte " + (size - left) + " of " + size + " (sending it again resumes there)");
                 }
                 file.write(buf, 0, n);
+                progress.run();
                 left -= n;
                 sinceCheck += n;
                 if (sinceCheck >= SPACE_CHECK_BYTES) {
@@ -274,8 +290,12 @@ final class Protocols {
             }
         }
         MessageDigest sha = sha256();
-        try (InputStream all = new DigestInputStream(Files.newInputStream(partial), sha)) {
-            all.transferTo(OutputStream.nullOutputStream());
+        try (InputStream all = Files.newInputStream(partial)) {
+            byte[] buf = new byte[256 * 1024];
+            for (int n; (n = all.read(buf)) > 0; ) {
+                sha.update(buf, 0, n);
+                progress.run(); // checking a large file takes a while: that is progress, not a silent peer
+            }
         }
         if (!MessageDigest.isEqual(expected, sha.digest())) {
             Files.deleteIfExists(partial);

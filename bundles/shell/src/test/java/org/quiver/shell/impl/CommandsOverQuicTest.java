@@ -31,7 +31,7 @@ class CommandsOverQuicTest {
     private QuiverCommands commands;
     private final ByteArrayOutputStream printed = new ByteArrayOutputStream();
     private String ticket;
-    private final java.util.concurrent.ExecutorService workers = BuiltinHandlers.workers("test");
+    private final StreamServing workers = new StreamServing("test", StreamServing.PER_PEER, java.time.Duration.ofSeconds(30));
 
     @BeforeEach
     void start() throws Exception {
@@ -40,9 +40,9 @@ class CommandsOverQuicTest {
         LocalIdentity me = Identities.ephemeral();
         FilePolicy policy = new FilePolicy(dir.resolve("received"), new FilePolicy.Limits(1L << 30, 1L << 30, 1L << 30, 0, 4), java.util.Set.of(me.id()));
         server = QuicEndpoint.builder(Identities.ephemeral()).bind(lo)
-                .handler(Protocols.PING, c -> BuiltinHandlers.serveStreams(c, Protocols::servePing, workers))
-                .handler(Protocols.MESSAGE, c -> BuiltinHandlers.serveStreams(c, s -> console.println("message: " + Protocols.serveMessage(s)), workers))
-                .handler(Protocols.FILE, c -> BuiltinHandlers.serveStreams(c, s -> console.println("stored " + Protocols.serveFile(s, c.remoteId(), policy)), workers))
+                .handler(Protocols.PING, c -> workers.serve(c, (s, p) -> Protocols.servePing(s)))
+                .handler(Protocols.MESSAGE, c -> workers.serve(c, (s, p) -> console.println("message: " + Protocols.serveMessage(s))))
+                .handler(Protocols.FILE, c -> workers.serve(c, (s, p) -> console.println("stored " + Protocols.serveFile(s, c.remoteId(), policy, p))))
                 .build();
         client = QuicEndpoint.builder(me).bind(lo).build();
         commands = new QuiverCommands();
@@ -55,7 +55,7 @@ class CommandsOverQuicTest {
     void stop() {
         client.close();
         server.close();
-        workers.shutdownNow();
+        workers.close();
     }
 
     @Test

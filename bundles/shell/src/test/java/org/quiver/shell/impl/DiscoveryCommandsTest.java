@@ -20,14 +20,14 @@ class DiscoveryCommandsTest {
     @Test
     void discoverAsksEveryProviderAndPingFindsThePeerById() throws Exception {
         InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        java.util.concurrent.ExecutorService workers = BuiltinHandlers.workers("test");
+        StreamServing workers = new StreamServing("test", StreamServing.PER_PEER, java.time.Duration.ofSeconds(30));
         QuiverCommands commands = new QuiverCommands();
         LocalIdentity me = Identities.ephemeral();
         commands.setIdentity(me);
         assertThat(commands.discovery()).startsWith("no discovery provider active");
         assertThatThrownBy(() -> commands.discover(Identities.ephemeral().id().toString())).hasMessageContaining("no discovery provider active");
         try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(lo)
-                .handler(Protocols.PING, c -> BuiltinHandlers.serveStreams(c, Protocols::servePing, workers)).build()) {
+                .handler(Protocols.PING, c -> workers.serve(c, (s, p) -> Protocols.servePing(s))).build()) {
             EndpointAddr known = server.addr().get();
             Discovery table = (id, l) -> {
                 if (id.equals(known.id())) {
@@ -67,7 +67,7 @@ class DiscoveryCommandsTest {
             commands.removeDiscovery(broken);
             assertThat(commands.discovery()).startsWith("no discovery provider active");
         } finally {
-            workers.shutdownNow();
+            workers.close();
         }
     }
 }

@@ -43,7 +43,7 @@ class FileReceiverTest {
 
     private final InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     private final LocalIdentity sender = Identities.ephemeral();
-    private final java.util.concurrent.ExecutorService workers = BuiltinHandlers.workers("test");
+    private final StreamServing workers = new StreamServing("test", StreamServing.PER_PEER, java.time.Duration.ofSeconds(30));
     private QuicEndpoint receiver;
     private QuicEndpoint client;
     private FilePolicy policy;
@@ -51,7 +51,7 @@ class FileReceiverTest {
     private Connection start(FilePolicy.Limits limits, Set<org.quiver.api.EndpointId> accepted) throws Exception {
         policy = new FilePolicy(dir.resolve("received"), limits, accepted);
         receiver = QuicEndpoint.builder(Identities.ephemeral()).bind(lo)
-                .handler(Protocols.FILE, c -> BuiltinHandlers.serveStreams(c, s -> Protocols.serveFile(s, c.remoteId(), policy), workers))
+                .handler(Protocols.FILE, c -> workers.serve(c, (s, p) -> Protocols.serveFile(s, c.remoteId(), policy, p)))
                 .build();
         client = QuicEndpoint.builder(sender).bind(lo).build();
         return Blocking.await(client.connect(EndpointAddr.of(receiver.id(), null, java.util.List.of(receiver.localAddress())), Protocols.FILE),
@@ -66,7 +66,7 @@ class FileReceiverTest {
         if (receiver != null) {
             receiver.close();
         }
-        workers.shutdownNow();
+        workers.close();
     }
 
     private Path file(String name, long size, long seed) throws Exception {

@@ -28,13 +28,13 @@ class RelayCommandsTest {
         InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         RelayClient.Options quick = new RelayClient.Options(Duration.ofMillis(200), Duration.ofMillis(50), Duration.ofMillis(500),
                 Duration.ofSeconds(5), 1 << 20);
-        java.util.concurrent.ExecutorService workers = BuiltinHandlers.workers("test");
+        StreamServing workers = new StreamServing("test", StreamServing.PER_PEER, java.time.Duration.ofSeconds(30));
         try (RelayServer relay = RelayServer.start(lo, RelayCore.Limits.DEFAULT)) {
             URI url = URI.create(relay.url());
             try (DefaultRelayProvider pa = new DefaultRelayProvider(List.of(url), quick);
                  DefaultRelayProvider pb = new DefaultRelayProvider(List.of(url), quick);
                  QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(lo).relay(pb)
-                         .handler(Protocols.PING, c -> BuiltinHandlers.serveStreams(c, Protocols::servePing, workers)).build()) {
+                         .handler(Protocols.PING, c -> workers.serve(c, (s, p) -> Protocols.servePing(s))).build()) {
                 LocalIdentity me = Identities.ephemeral();
                 QuiverCommands commands = new QuiverCommands();
                 commands.setIdentity(me);
@@ -81,7 +81,7 @@ class RelayCommandsTest {
                 }
             }
         } finally {
-            workers.shutdownNow();
+            workers.close();
         }
     }
 }

@@ -115,21 +115,23 @@ final class Protocols {
             }
             try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(file)) {
                 ch.position(offset);
-                InputStream data = java.nio.channels.Channels.newInputStream(ch);
-                byte[] buf = new byte[64 * 1024];
-                long sent = offset;
-                progress.accept(sent);
-                int n;
-                while (sent < size && (n = data.read(buf, 0, (int) Math.min(buf.length, size - sent))) > 0) {
-                    out.write(buf, 0, n);
-                    sent += n;
-                    progress.accept(sent);
+                sendFrom(ch, out, size, offset, progress, file);
+                out.close();
+            } catch (IOException writeFailed) {
+                // the receiver may have stopped us (out of space, a deadline): its answer says why. Our side ends
+                // first, so that a receiver still waiting for bytes (our file failed to read) answers too.
+                s.send().reset(1);
+                int status;
+                String answer;
+                try {
+                    status = in.readUnsignedByte();
+                    answer = new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8);
+                } catch (IOException noAnswer) {
+                    throw writeFailed;
                 }
-                if (sent != size) {
-                    throw new IOException(file + " changed while it was sent");
-                }
+                throw new IOException(status == 0 ? "the peer stored the file but the send failed: " + writeFailed.getMessage()
+                        : "the peer did not store the file: " + answer, writeFailed);
             }
-            out.close();
             int status = in.readUnsignedByte();
             String answer = new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8);
             if (status != 0) {
@@ -139,6 +141,24 @@ final class Protocols {
         } catch (IOException e) {
             s.send().reset(1);
             throw e;
+        }
+    }
+
+    /** Writes {@code file} from {@code offset} to its end, reporting how far it is. */
+    private static void sendFrom(java.nio.channels.SeekableByteChannel ch, OutputStream out, long size, long offset, LongConsumer progress,
+                                 Path file) throws IOException {
+        InputStream data = java.nio.channels.Channels.newInputStream(ch);
+        byte[] buf = new byte[64 * 1024];
+        long sent = offset;
+        progress.accept(sent);
+        int n;
+        while (sent < size && (n = data.read(buf, 0, (int) Math.min(buf.length, size - sent))) > 0) {
+            out.write(buf, 0, n);
+            sent += n;
+            progress.accept(sent);
+        }
+        if (sent != size) {
+            throw new IOException(file + " changed while it was sent");
         }
     }
 
@@ -226,9 +246,11 @@ final class Protocols {
                 String why = e.getMessage() == null ? e.toString() : e.getMessage();
                 try {
                     reply(out, 1, why);
+                    out.flush();
                 } catch (IOException gone) {
                     throw e; // the sender went: what it sent is kept for its next try
                 }
+                s.recv().stop(0); // the sender may be mid-file: its writes fail now, and it reads why
                 throw new Told(why, e);
             }
         }

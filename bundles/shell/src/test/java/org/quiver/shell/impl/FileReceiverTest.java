@@ -150,6 +150,54 @@ class FileReceiverTest {
         assertThat(received()[0]).as("nothing more written").isEqualTo(1);
     }
 
+    /** Runs a command; true when it exited 0. */
+    private static boolean run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
+    }
+
+    /**
+     * The floor is checked during the write too: the received folder is a 48 MiB tmpfs the test mounts; once the
+     * transfer has begun, something else fills the file system, and the receiver stops at its next check.
+     */
+    @Test
+    void theFreeSpaceFloorIsCheckedDuringTheWrite() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "mounting a tmpfs needs root");
+        Path small = Files.createDirectories(dir.resolve("received"));
+        assertThat(run("mount", "-t", "tmpfs", "-o", "size=48m", "quiver-test", small.toString())).as("mount a 48 MiB tmpfs").isTrue();
+        try {
+            Connection c = start(new FilePolicy.Limits(1L << 30, 1L << 30, 1L << 30, 8 * MIB, 4), Set.of(sender.id()));
+            Path f = file("fill.bin", 30 * MIB, 10);
+            Thread filler = new Thread(() -> {
+                try {
+                    while (received()[1] < 2 * MIB) {
+                        Thread.sleep(1);
+                    }
+                    Files.write(small.resolve(".other-data"), new byte[(int) (20 * MIB)]); // another program's data
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            filler.start();
+            assertThatThrownBy(() -> Protocols.sendFile(c, f, n -> {
+                try {
+                    Thread.sleep(0, 200_000); // a slower sender, so the filler comes first
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            })).hasMessageContaining("the peer did not store the file: not enough free space");
+            filler.join();
+            assertThat(Files.exists(small.resolve("fill.bin"))).as("nothing stored under the final name").isFalse();
+        } finally {
+            if (receiver != null) {
+                receiver.close();
+                receiver = null;
+            }
+            assertThat(run("umount", small.toString())).as("unmount the test's tmpfs").isTrue();
+        }
+    }
+
     @Test
     void oneTransferAtATimeRefusesTheSecondWhileTheFirstRuns() throws Exception {
         Connection c = start(new FilePolicy.Limits(1L << 30, 1L << 30, 1L << 30, 0, 1), Set.of(sender.id()));

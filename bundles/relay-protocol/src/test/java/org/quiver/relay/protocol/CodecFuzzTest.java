@@ -10,7 +10,7 @@ import java.util.Arrays;
  * -Dtest=CodecFuzzTest} fuzzes for real and adds what it finds there.
  */
 class CodecFuzzTest {
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "10m")
     void decodingIsTotal(byte[] input) {
         RelayFrame frame;
         try {

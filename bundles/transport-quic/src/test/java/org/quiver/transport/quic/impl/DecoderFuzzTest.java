@@ -23,7 +23,7 @@ class DecoderFuzzTest {
     private static final LocalIdentity PEER = Identities.ephemeral();
     private static final Probe.Keys KEYS = (d, off) -> new Probe.Keyed(PEER.id(), Probe.mac(ME, PEER.id()));
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "10m")
     void probesAndCalls(byte[] input) {
         Probe.Result r = Probe.decode(input, ME.id(), ME.id().toBytes(), KEYS);
         if ((r.probe() == null) == (r.reject() == null)) {
@@ -35,7 +35,7 @@ class DecoderFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "10m")
     void routerHeaderWalk(byte[] input) {
         ByteBuf buf = Unpooled.wrappedBuffer(input);
         try {
@@ -52,7 +52,7 @@ class DecoderFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "10m")
     void stun(byte[] input) {
         byte[] answer = Stun.bindingResponse(input, new InetSocketAddress("198.18.0.1", 4433));
         if (answer != null && answer.length > 2 * Math.max(input.length, 20) + 32) {
@@ -62,7 +62,7 @@ class DecoderFuzzTest {
         Stun.mappedAddress(input, txid);
     }
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "10m")
     void ticketsAndRecords(byte[] input) {
         String text = new String(input, StandardCharsets.UTF_8);
         try {

@@ -39,7 +39,19 @@ public final class IdentityComponent implements LocalIdentity {
 
     @Activate
     void activate(BundleContext context, Config config) throws IOException {
-        start(config, context.getProperty(HOME_PROPERTY));
+        start(config, home(context.getProperty(HOME_PROPERTY), context.getProperty("karaf.data")));
+    }
+
+    /**
+     * The node's folder: {@code quiver.home} when set (bin/quiver sets it), else {@code quiver/} in Karaf's data
+     * folder (so that a Karaf node never shares a key with a plain node of the same user), else null (then
+     * {@code ~/.quiver}).
+     */
+    static String home(String quiverHome, String karafData) {
+        if (quiverHome != null && !quiverHome.isBlank()) {
+            return quiverHome;
+        }
+        return karafData != null && !karafData.isBlank() ? Path.of(karafData, "quiver").toString() : null;
     }
 
     void start(Config config, String home) throws IOException {

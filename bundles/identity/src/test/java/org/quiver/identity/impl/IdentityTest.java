@@ -17,6 +17,13 @@ class IdentityTest {
     Path dir;
 
     @Test
+    void inKarafTheKeyLivesInKarafsDataFolderUnlessQuiverHomeIsSet() {
+        assertThat(IdentityComponent.home("/srv/node", "/opt/karaf/data")).isEqualTo("/srv/node");
+        assertThat(IdentityComponent.home(null, "/opt/karaf/data")).isEqualTo(java.nio.file.Path.of("/opt/karaf/data", "quiver").toString());
+        assertThat(IdentityComponent.home(" ", null)).isNull();
+    }
+
+    @Test
     void certificateIsSelfSignedEd25519OfTheIdentityKey() throws Exception {
         Ed25519Identity identity = Ed25519Identity.generate();
         X509Certificate cert = identity.certificate();

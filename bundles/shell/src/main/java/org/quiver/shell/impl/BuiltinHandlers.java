@@ -115,6 +115,9 @@ final class BuiltinHandlers {
         public FileReceiver(BundleContext context, Config config) {
             super("file", Duration.ofSeconds(30));
             String home = context.getProperty("quiver.home");
+            if ((home == null || home.isBlank()) && context.getProperty("karaf.data") != null) {
+                home = Path.of(context.getProperty("karaf.data"), "quiver").toString(); // Karaf: the node's folder is in its data folder
+            }
             Path folder = Path.of(home != null ? home : System.getProperty("user.home") + "/.quiver").resolve("received");
             java.util.Set<org.quiver.api.EndpointId> accepted = new java.util.LinkedHashSet<>();
             for (String entry : config.accept()) {

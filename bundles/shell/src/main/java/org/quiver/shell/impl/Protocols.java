@@ -27,16 +27,19 @@ import org.quiver.api.QuiverException;
  * <pre>
  * quiver/ping/1  bi stream: 8 bytes out, the same 8 bytes back
  * quiver/msg/1   bi stream: u16 length, UTF-8 text (at most 64 KiB); back: "ok"
- * quiver/file/2  bi stream: u16 name length, UTF-8 name, u64 size, 32-byte SHA-256 of the whole file;
- *                back: u8 0 and u64 offset (what the receiver kept of an interrupted transfer of this very file:
- *                the sender goes on from there), or u8 1, u16 length, UTF-8 reason (refused: nothing is written);
- *                then the bytes from the offset to the end, and the sender finishes its side;
+ * quiver/file/2  bi stream: u16 name length, UTF-8 name, u64 size;
+ *                back: u8 0 and u64 offset (what the receiver kept of an interrupted transfer of a file of this
+ *                name and size from this sender: the sender goes on from there), or u8 1, u16 length, UTF-8
+ *                reason (refused: nothing is written);
+ *                then the bytes from the offset to the end, the 32-byte SHA-256 of the whole file, and the end
+ *                of the stream;
  *                back: u8 status (0 stored, 1 error), u16 length, UTF-8 text ("stored as NAME", or the error)
  * </pre>
- * A file is stored only when its SHA-256 over all its bytes (those kept and those sent now) matches. Until then
- * it is a hidden {@code .partial-*} file in the folder, named after the sender, the name, the size and the
- * SHA-256, so that only the same file from the same sender resumes it; the final name appears complete and
- * never replaces another file.
+ * A file is stored only when the SHA-256 of all its bytes (those kept and those sent now) matches; a kept part
+ * that belonged to another file of the same name and size fails that check, is dropped, and the next try starts
+ * from the beginning. Until then it is a hidden {@code .partial-*} file in the folder, named after the sender,
+ * the name and the size; the final name appears complete and never replaces another file. Both sides hash as the
+ * bytes go (the sender reads the file once; on a resume, it reads the kept part once more to hash it).
  */
 final class Protocols {
     static final String PING = "quiver/ping/1";
@@ -93,18 +96,12 @@ final class Protocols {
         if (name.length > MAX_NAME) {
             throw new IllegalArgumentException("a file name is at most " + MAX_NAME + " bytes");
         }
-        MessageDigest sha = sha256();
-        try (InputStream data = new DigestInputStream(Files.newInputStream(file), sha)) {
-            data.transferTo(OutputStream.nullOutputStream()); // the receiver needs the SHA-256 first: resuming keys on it
-        }
-        byte[] digest = sha.digest();
         BiStream s = Blocking.await(c.openBi(), TIMEOUT);
-        DataOutputStream out = new DataOutputStream(s.send().outputStream()); // closed (finished) before the answer is read
+        DataOutputStream out = new DataOutputStream(s.send().outputStream()); // finished before the answer is read
         try (DataInputStream in = new DataInputStream(s.recv().inputStream())) {
             out.writeShort(name.length);
             out.write(name);
             out.writeLong(size);
-            out.write(digest);
             out.flush();
             if (in.readUnsignedByte() != 0) {
                 throw new IOException("the peer refused the file: " + new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8));
@@ -113,9 +110,13 @@ final class Protocols {
             if (offset < 0 || offset > size) {
                 throw new IOException("the peer asked for the file from byte " + offset + " of " + size);
             }
+            byte[] digest;
             try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(file)) {
-                ch.position(offset);
-                sendFrom(ch, out, size, offset, progress, file);
+                MessageDigest sha = sha256();
+                hashFirst(ch, sha, offset); // the part the receiver kept: hashed here, not sent
+                sendFrom(ch, out, sha, size, offset, progress, file);
+                digest = sha.digest();
+                out.write(digest);
                 out.close();
             } catch (IOException writeFailed) {
                 // the receiver may have stopped us (out of space, a deadline): its answer says why. Our side ends
@@ -144,10 +145,25 @@ final class Protocols {
         }
     }
 
-    /** Writes {@code file} from {@code offset} to its end, reporting how far it is. */
-    private static void sendFrom(java.nio.channels.SeekableByteChannel ch, OutputStream out, long size, long offset, LongConsumer progress,
-                                 Path file) throws IOException {
-        InputStream data = java.nio.channels.Channels.newInputStream(ch);
+    /** Hashes the first {@code length} bytes of {@code ch} into {@code sha}; leaves the position at {@code length}. */
+    private static void hashFirst(java.nio.channels.SeekableByteChannel ch, MessageDigest sha, long length) throws IOException {
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(256 * 1024);
+        long left = length;
+        while (left > 0) {
+            buf.clear().limit((int) Math.min(buf.capacity(), left));
+            int n = ch.read(buf);
+            if (n < 0) {
+                throw new IOException("the file is shorter than the part the receiver kept");
+            }
+            sha.update(buf.flip());
+            left -= n;
+        }
+    }
+
+    /** Writes {@code file} from {@code offset} to its end, hashing it, reporting how far it is. */
+    private static void sendFrom(java.nio.channels.SeekableByteChannel ch, OutputStream out, MessageDigest sha, long size, long offset,
+                                 LongConsumer progress, Path file) throws IOException {
+        InputStream data = new DigestInputStream(java.nio.channels.Channels.newInputStream(ch), sha);
         byte[] buf = new byte[64 * 1024];
         long sent = offset;
         progress.accept(sent);
@@ -216,16 +232,15 @@ final class Protocols {
             }
             String name = new String(in.readNBytes(nameLength), StandardCharsets.UTF_8);
             long size = in.readLong();
-            byte[] expected = in.readNBytes(32);
             String last = name.replace('\\', '/');
             last = last.substring(last.lastIndexOf('/') + 1);
             String safe = last.isEmpty() ? "file" : printable(last);
-            if (expected.length != 32 || safe.isBlank() || safe.equals(".") || safe.equals("..") || safe.startsWith(".partial-") || size < 0) {
+            if (safe.isBlank() || safe.equals(".") || safe.equals("..") || safe.startsWith(".partial-") || size < 0) {
                 return refuse(s, out, "bad file header");
             }
             Path folder = policy.folder();
             Files.createDirectories(folder);
-            Path partial = folder.resolve(".partial-" + partialKey(from, name, size, expected));
+            Path partial = folder.resolve(".partial-" + partialKey(from, name, size));
             long have = Files.isRegularFile(partial) ? Math.min(Files.size(partial), size) : 0;
             FilePolicy.Admission admission;
             try {
@@ -237,7 +252,7 @@ final class Protocols {
                 out.writeByte(0);
                 out.writeLong(have);
                 out.flush();
-                Path stored = receive(in, partial, have, size, expected, folder, safe, policy, progress);
+                Path stored = receive(in, partial, have, size, folder, safe, policy, progress);
                 policy.stored(from, size);
                 policy.usedOnce(from);
                 reply(out, 0, "stored as " + stored.getFileName());
@@ -263,13 +278,12 @@ final class Protocols {
         throw new FilePolicy.Refused(reason);
     }
 
-    /** Which interrupted transfer a file continues: the sender, the name, the size and the SHA-256 (hex, 32 characters). */
-    private static String partialKey(org.quiver.api.EndpointId from, String name, long size, byte[] sha) {
+    /** Which interrupted transfer a file continues: the sender, the name and the size (hex, 32 characters). */
+    private static String partialKey(org.quiver.api.EndpointId from, String name, long size) {
         MessageDigest d = sha256();
         d.update(from.toBytes());
         d.update(name.getBytes(StandardCharsets.UTF_8));
         d.update(java.nio.ByteBuffer.allocate(8).putLong(size).array());
-        d.update(sha);
         return HexFormat.of().formatHex(d.digest(), 0, 16);
     }
 
@@ -285,13 +299,25 @@ final class Protocols {
     /** Checks free space again every this many bytes written. */
     private static final long SPACE_CHECK_BYTES = 8L << 20;
 
-    private static Path receive(DataInputStream in, Path partial, long have, long size, byte[] expected, Path folder, String safe,
+    private static Path receive(DataInputStream in, Path partial, long have, long size, Path folder, String safe,
                                 FilePolicy policy, Runnable progress) throws IOException {
+        MessageDigest sha = sha256();
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(partial, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.WRITE)) {
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.READ)) {
             ch.truncate(have); // what is kept is exactly what the sender was told
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(256 * 1024);
+            for (long at = 0; at < have; ) { // the kept part is hashed once, the rest as it arrives
+                buf.clear().limit((int) Math.min(buf.capacity(), have - at));
+                int n = ch.read(buf, at);
+                if (n < 0) {
+                    break;
+                }
+                sha.update(buf.flip());
+                at += n;
+                progress.run();
+            }
         }
-        try (OutputStream file = Files.newOutputStream(partial, java.nio.file.StandardOpenOption.APPEND)) {
+        try (OutputStream file = new DigestOutputStream(Files.newOutputStream(partial, java.nio.file.StandardOpenOption.APPEND), sha)) {
             byte[] buf = new byte[64 * 1024];
             long left = size - have;
             long sinceCheck = 0;
@@ -311,17 +337,14 @@ final class Protocols {
                 }
             }
         }
-        MessageDigest sha = sha256();
-        try (InputStream all = Files.newInputStream(partial)) {
-            byte[] buf = new byte[256 * 1024];
-            for (int n; (n = all.read(buf)) > 0; ) {
-                sha.update(buf, 0, n);
-                progress.run(); // checking a large file takes a while: that is progress, not a silent peer
-            }
+        byte[] expected = in.readNBytes(32);
+        if (expected.length != 32) {
+            throw new IOException("the file ended early: no SHA-256 after its bytes (sending it again resumes)");
         }
         if (!MessageDigest.isEqual(expected, sha.digest())) {
             Files.deleteIfExists(partial);
-            throw new IOException("SHA-256 mismatch: the file was corrupted on the way");
+            throw new IOException("SHA-256 mismatch: the file was corrupted on the way" + (have > 0
+                    ? ", or the part kept from an earlier try was of another file; it is dropped: sending it again starts over" : ""));
         }
         // the final name appears at once and complete, and never replaces a file: a hard link fails when the
         // name is taken (rename would replace it)

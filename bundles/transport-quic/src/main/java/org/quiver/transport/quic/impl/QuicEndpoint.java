@@ -885,6 +885,11 @@ public final class QuicEndpoint implements Endpoint {
         return (InetSocketAddress) udp.localAddress();
     }
 
+    /** The path layer (tests in this package read its counters). */
+    PathLayer pathLayer() {
+        return pathLayer;
+    }
+
     /** Probes sent, received, and dropped (malformed, forged, replayed, unexpected, over budget); path switches. */
     public long[] probeCounts() {
         return new long[] {pathLayer.probesSent.sum(), pathLayer.probesReceived.sum(), pathLayer.probesDropped.sum(),

@@ -510,9 +510,8 @@ public final class QuiverCommands {
 
     @Descriptor("print this node's ticket: its id plus the relay and direct addresses it is reachable at")
     public String addr() {
-        Endpoint e = endpoint;
-        EndpointAddr addr = e != null ? e.addr().get() : EndpointAddr.of(identity().id());
-        return addr.toTicket();
+        identity();
+        return endpoint().addr().get().toTicket(); // no endpoint: say why, never a ticket nobody can reach
     }
 
     private LocalIdentity identity() {

@@ -81,9 +81,9 @@ class QuiverCommandsTest {
     }
 
     @Test
-    void addrWithoutEndpointIsATicketOfTheIdAlone() {
-        EndpointAddr addr = EndpointAddr.fromTicket(commands.addr());
-        assertThat(addr).isEqualTo(EndpointAddr.of(identity.id()));
+    void addrWithoutEndpointSaysWhyInsteadOfATicketNobodyCanReach() {
+        assertThatThrownBy(() -> commands.addr()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("This node has no endpoint: the org.quiver.endpoint component is not active");
     }
 
     @Test
@@ -96,7 +96,7 @@ class QuiverCommandsTest {
         commands.unsetEndpoint(new FixedEndpoint(full)); // another instance: ignored
         assertThat(EndpointAddr.fromTicket(commands.addr())).isEqualTo(full);
         commands.unsetEndpoint(endpoint);
-        assertThat(EndpointAddr.fromTicket(commands.addr())).isEqualTo(EndpointAddr.of(identity.id()));
+        assertThatThrownBy(() -> commands.addr()).hasMessageContaining("no endpoint");
     }
 
     @Test

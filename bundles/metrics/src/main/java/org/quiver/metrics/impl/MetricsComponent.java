@@ -55,6 +55,12 @@ public final class MetricsComponent {
             try {
                 server = new HttpExposition(metrics, bind);
                 props.put(MetricsExposition.URL_PROPERTY, server.url());
+            } catch (IOException busy) {
+                // a busy port (a second node on this host): the metrics still work through quiver:metrics; one line
+                // says why there is no HTTP, instead of a failed component and its stack trace
+                String why = busy.getMessage() + " (another node on this host? set port in org.quiver.metrics; 0 picks a free one)";
+                props.put(HTTP_ERROR_PROPERTY, why);
+                System.err.println("quiver: " + why);
             } catch (LinkageError e) {
                 // a framework that does not export com.sun.net.httpserver (Karaf's default): the metrics still
                 // work, through quiver:metrics and the MetricsExposition service

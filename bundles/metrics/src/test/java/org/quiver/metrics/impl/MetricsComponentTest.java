@@ -101,8 +101,13 @@ class MetricsComponentTest {
         c.deactivate();
         assertThatThrownBy(() -> new MetricsComponent(context(), config("127.0.0.1", 70000))).hasMessageContaining("port 70000");
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            assertThatThrownBy(() -> new MetricsComponent(context(), config("127.0.0.1", taken.getLocalPort())))
-                    .hasMessageContaining("cannot serve /metrics");
+            // a busy port: the metrics are there, without HTTP, and the service says why
+            MetricsComponent busy = new MetricsComponent(context(), config("127.0.0.1", taken.getLocalPort()));
+            assertThat(properties.get().get(MetricsExposition.URL_PROPERTY)).isNull();
+            assertThat((String) properties.get().get(MetricsComponent.HTTP_ERROR_PROPERTY)).contains("cannot serve /metrics")
+                    .contains("0 picks a free one");
+            assertThat(registered.get()).isInstanceOf(MetricsExposition.class);
+            busy.deactivate();
         }
     }
 }

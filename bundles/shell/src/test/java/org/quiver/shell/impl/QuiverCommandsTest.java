@@ -76,6 +76,35 @@ class QuiverCommandsTest {
     }
 
     @Test
+    void acceptSaysWhoFilesAreTakenFromAndChangesItLive(@org.junit.jupiter.api.io.TempDir java.nio.file.Path home) {
+        assertThatThrownBy(() -> commands.accept()).hasMessageContaining("receives no files");
+        EndpointId peer = Identities.ephemeral().id();
+        org.osgi.framework.BundleContext context = (org.osgi.framework.BundleContext) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {org.osgi.framework.BundleContext.class},
+                (proxy, method, args) -> method.getName().equals("getProperty") && "quiver.home".equals(args[0]) ? home.toString() : null);
+        BuiltinHandlers.FileReceiver.Config config = (BuiltinHandlers.FileReceiver.Config) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {BuiltinHandlers.FileReceiver.Config.class},
+                (proxy, method, args) -> method.getName().equals("accept") ? new String[0] : method.getDefaultValue());
+        BuiltinHandlers.FileReceiver files = new BuiltinHandlers.FileReceiver(context, config);
+        try {
+            commands.setFiles(files);
+            assertThat(commands.accept()).startsWith("files are taken from nobody")
+                    .contains("limits: 4096 MiB a file, 16384 MiB per peer, 65536 MiB in all, 1024 MiB kept free, 4 at once")
+                    .contains(home.resolve("received").toString());
+            assertThat(commands.accept("--once", peer.toString())).isEqualTo("the next file from " + peer.shortString() + " is taken");
+            assertThat(commands.accept()).contains("one file from " + peer);
+            assertThat(commands.accept(peer.toString())).isEqualTo("files from " + peer.shortString() + " are taken");
+            assertThat(commands.accept()).startsWith("files are taken from: " + peer);
+            assertThat(commands.accept("--no", peer.toString())).isEqualTo("files from " + peer.shortString() + " are refused");
+            assertThat(commands.accept()).startsWith("files are taken from nobody").doesNotContain("one file");
+            assertThatThrownBy(() -> commands.accept("--maybe", peer.toString())).hasMessageContaining("usage: quiver:accept");
+            assertThatThrownBy(() -> commands.accept("not-an-id")).isInstanceOf(IllegalArgumentException.class);
+        } finally {
+            files.deactivate();
+        }
+    }
+
+    @Test
     void idPrintsTheEndpointId() {
         assertThat(commands.id()).isEqualTo(identity.id().toString()).hasSize(52);
     }

@@ -63,7 +63,7 @@ public final class EndpointComponent implements Endpoint {
                 + "address; empty: each relay's host at port 3478 (the relay's own responder); 'none': no STUN")
         String stunServers() default "";
 
-        @AttributeDefinition(name = "Allowed peers", description = "Ids (z-base-32 or hex) of the only peers that may connect; empty: anyone."
+        @AttributeDefinition(name = "Allowed peers", description = "Ids (as quiver:id prints them, comma-separated) of the only peers that may connect; empty: anyone."
                 + " A change applies to new connections at once, without a restart")
         String[] allow() default {};
     }

@@ -1,0 +1,55 @@
+package org.quiver.itests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.quiver.api.EndpointAddr;
+
+/**
+ * A plug-in author's path, run as one would: the example file-discovery bundle (examples/file-discovery, built
+ * against quiver-api only) is dropped into a running node's deploy/ folder, and the node dials a peer by id alone,
+ * found through the ticket file the operator wrote. Two distribution nodes on loopback.
+ */
+public class ExamplePluginIT {
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    @Test
+    public void aDiscoveryPluginDroppedIntoDeployFindsAPeerById() throws Exception {
+        Path root = Path.of(System.getProperty("quiver.root", ".."));
+        String version = System.getProperty("quiver.version", "0.1.0-SNAPSHOT");
+        Path plugin = root.resolve("examples/file-discovery/target/quiver-example-file-discovery-" + version + ".jar");
+        assertThat(plugin).as("built by this build").exists();
+        Path a = tmp.newFolder("a").toPath();
+        Path b = tmp.newFolder("b").toPath();
+        for (Path home : new Path[] {a, b}) {
+            Files.createDirectories(home.resolve("conf"));
+            Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+        }
+        try (Node.Interactive nodeB = new Node.Interactive("--home", b.toString());
+             Node.Interactive nodeA = new Node.Interactive("--home", a.toString())) {
+            String ticket = nodeB.answer("quiver:addr", "quiver[a-z2-7]{60,}", 30);
+            String idB = EndpointAddr.fromTicket(ticket).id().toString();
+            nodeA.answer("quiver:id", "[a-z2-7]{52}", 30);
+            // by id alone, with no discovery that knows b: a clear failure
+            String before = nodeA.typeOnce("quiver:ping " + idB + " 1", ".*(discovery|Cannot reach|no discovery).*", 30);
+            assertThat(before).doesNotContain("pong from");
+
+            // the operator writes b's ticket where the plug-in reads, and drops the plug-in into deploy/
+            Files.createDirectories(a.resolve("peers"));
+            Files.writeString(a.resolve("peers").resolve(idB + ".ticket"), ticket + "\n");
+            Files.copy(plugin, a.resolve("deploy").resolve(plugin.getFileName()));
+            String providers = nodeA.typeUntil("quiver:discovery", "files", 30);
+            System.out.println("quiver:discovery after the drop:\n" + providers);
+            String ping = nodeA.typeOnce("quiver:ping " + idB + " 2", ".*pong from.*", 30);
+            System.out.println("quiver:ping " + idB + " 2\n" + ping);
+            assertThat(ping).contains("pong from");
+            String discover = nodeA.typeUntil("quiver:discover " + idB, "files", 10);
+            assertThat(discover).contains("127.0.0.1");
+        }
+    }
+}

@@ -93,6 +93,7 @@ public final class Main {
         if (options.commands.isEmpty()) {
             status = waitForStop(framework);
         } else {
+            awaitDeployed(framework.getBundleContext(), options.home.resolve("deploy"), err);
             status = runCommands(framework.getBundleContext(), options.commands, in, out, err, options.timing ? t0 : -1);
             stop(framework);
             System.setOut(out);
@@ -264,6 +265,46 @@ public final class Main {
      * Waits (bounded) until the quiver command scope is registered. If it never is, the commands still run
      * and Gogo says which command it does not know; the component's own error is already on stderr.
      */
+    /** How long {@code -c} waits for the plug-ins in deploy/ to be installed and started. */
+    static final long DEPLOY_WAIT_MS = 10_000;
+
+    /**
+     * With {@code -c}: waits (bounded) until fileinstall has installed and started every jar in {@code deploy}, so that
+     * the commands see the plug-ins there as an interactive node does. One line on stderr names what never came.
+     */
+    static void awaitDeployed(BundleContext context, Path deploy, PrintStream err) {
+        List<String> jars;
+        try (Stream<Path> files = Files.list(deploy)) {
+            jars = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".jar")).sorted().toList();
+        } catch (IOException e) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DEPLOY_WAIT_MS);
+        List<String> missing = jars;
+        while (!missing.isEmpty() && System.nanoTime() < deadline) {
+            missing = jars.stream().filter(jar -> java.util.Arrays.stream(context.getBundles()).noneMatch(b -> b.getLocation().endsWith("/" + jar)
+                    && (b.getState() == Bundle.ACTIVE || (b.getHeaders().get(Constants.FRAGMENT_HOST) != null && b.getState() == Bundle.RESOLVED))))
+                    .toList();
+            if (!missing.isEmpty()) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            err.println("quiver: not started from deploy/ within " + DEPLOY_WAIT_MS + " ms: " + missing);
+        } else if (!jars.isEmpty()) {
+            try {
+                Thread.sleep(200); // their components register their services just after they start
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     private static boolean awaitQuiverCommands(BundleContext context) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2_000);
         while (System.nanoTime() < deadline) {

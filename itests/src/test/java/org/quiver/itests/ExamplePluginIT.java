@@ -51,5 +51,9 @@ public class ExamplePluginIT {
             String discover = nodeA.typeUntil("quiver:discover " + idB, "files", 10);
             assertThat(discover).contains("127.0.0.1");
         }
+        // and bin/quiver -c sees what is in deploy/ too: the commands run once it is installed
+        Node.Result once = Node.run(null, "--home", a.toString(), "-c", "quiver:discovery");
+        assertThat(once.exitCode()).as(once.toString()).isZero();
+        assertThat(once.out()).as(once.toString()).contains("files");
     }
 }

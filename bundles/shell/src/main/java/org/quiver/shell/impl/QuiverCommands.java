@@ -143,6 +143,20 @@ public final class QuiverCommands {
         return sb.toString().stripTrailing();
     }
 
+    /** What a dial would make of a result's age: the same rule as the endpoint's (by this node's clock). */
+    static String freshness(org.quiver.spi.discovery.DiscoveryItem item, java.time.Instant now) {
+        if (item.configured()) {
+            return ", configured: never stale";
+        }
+        if (item.updated().isAfter(now.plus(org.quiver.spi.discovery.EndpointRecord.MAX_SKEW))) {
+            return ", FROM THE FUTURE: a dial refuses it";
+        }
+        if (item.updated().isBefore(now.minus(org.quiver.spi.discovery.EndpointRecord.DEFAULT_MAX_AGE))) {
+            return ", STALE: older than " + org.quiver.spi.discovery.EndpointRecord.DEFAULT_MAX_AGE.toHours() + " h, a dial refuses it";
+        }
+        return "";
+    }
+
     @Descriptor("ask every discovery provider for a peer at once: what each returns, and how fast")
     public String discover(@Descriptor("the peer's id") String peer) throws InterruptedException {
         EndpointId id = EndpointId.parse(peer);
@@ -168,8 +182,9 @@ public final class QuiverCommands {
                     @Override
                     public void found(org.quiver.spi.discovery.DiscoveryItem item) {
                         synchronized (out) {
-                            out.append(String.format(Locale.ROOT, "found in %.1f ms: %s (as of %s)%s; ", (System.nanoTime() - t0) / 1e6,
-                                    item.addr(), item.updated(), item.addr().id().equals(id) ? "" : " ABOUT ANOTHER ID"));
+                            out.append(String.format(Locale.ROOT, "found in %.1f ms: %s (as of %s%s)%s; ", (System.nanoTime() - t0) / 1e6,
+                                    item.addr(), item.updated(), freshness(item, java.time.Instant.now()),
+                                    item.addr().id().equals(id) ? "" : " ABOUT ANOTHER ID"));
                         }
                     }
 

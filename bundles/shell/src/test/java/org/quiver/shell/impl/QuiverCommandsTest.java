@@ -105,6 +105,20 @@ class QuiverCommandsTest {
     }
 
     @Test
+    void discoverSaysWhenADialWouldRefuseAResult() {
+        java.time.Instant now = java.time.Instant.parse("2027-03-01T12:00:00Z"); // any date: the rule is relative
+        EndpointAddr a = EndpointAddr.of(identity.id());
+        assertThat(QuiverCommands.freshness(new org.quiver.spi.discovery.DiscoveryItem(a, "dns", now.minus(java.time.Duration.ofHours(1))), now))
+                .isEmpty();
+        assertThat(QuiverCommands.freshness(new org.quiver.spi.discovery.DiscoveryItem(a, "dns", now.minus(java.time.Duration.ofDays(2))), now))
+                .contains("STALE").contains("a dial refuses it");
+        assertThat(QuiverCommands.freshness(new org.quiver.spi.discovery.DiscoveryItem(a, "dns", now.plus(java.time.Duration.ofHours(1))), now))
+                .contains("FROM THE FUTURE");
+        assertThat(QuiverCommands.freshness(org.quiver.spi.discovery.DiscoveryItem.configured(a, "static", now.minus(java.time.Duration.ofDays(400))), now))
+                .contains("never stale");
+    }
+
+    @Test
     void idPrintsTheEndpointId() {
         assertThat(commands.id()).isEqualTo(identity.id().toString()).hasSize(52);
     }

@@ -18,7 +18,6 @@ import org.quiver.api.BiStream;
 import org.quiver.api.Blocking;
 import org.quiver.api.Connection;
 import org.quiver.api.EndpointAddr;
-import org.quiver.api.QuiverException;
 import org.quiver.identity.Identities;
 
 /**
@@ -30,34 +29,12 @@ import org.quiver.identity.Identities;
 class NioFallbackTest {
     private static final InetSocketAddress LO = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
-    /** Answers each stream with its byte count and SHA-256. */
-    private static void digest(Connection c) throws Exception {
-        while (true) {
-            BiStream s;
-            try {
-                s = Blocking.await(c.acceptBi(), Duration.ofMinutes(1));
-            } catch (QuiverException closed) {
-                return;
-            }
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            long n = 0;
-            try (InputStream in = s.recv().inputStream(); OutputStream out = s.send().outputStream()) {
-                byte[] buf = new byte[65536];
-                for (int r; (r = in.read(buf)) > 0; ) {
-                    sha.update(buf, 0, r);
-                    n += r;
-                }
-                out.write((n + " " + HexFormat.of().formatHex(sha.digest())).getBytes());
-            }
-        }
-    }
-
     @Test
     void withoutEpollTheEndpointRunsOnNioAndCarriesATransferIntact() throws Exception {
         // only the 'nio' execution turns epoll off (a -Dtest=... on the command line also runs it in the default one)
         org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("io.netty.transport.noNative"), "run by the 'nio' execution");
         assertThat(io.netty.channel.epoll.Epoll.isAvailable()).as("epoll is off in this run").isFalse();
-        try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(LO).handler("sha/1", NioFallbackTest::digest).build();
+        try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(LO).handler("sha/1", RelayPathTest::digestHandler).build();
              QuicEndpoint client = QuicEndpoint.builder(Identities.ephemeral()).bind(LO).build()) {
             Connection c = Blocking.await(client.connect(EndpointAddr.of(server.id(), null, List.of(server.localAddress())), "sha/1"),
                     Duration.ofSeconds(10));

@@ -50,8 +50,8 @@ class RelayPathTest {
         return t;
     }
 
-    /** Echoes the byte count and SHA-256 of each stream it gets. */
-    private static void digestHandler(Connection conn) throws Exception {
+    /** Echoes the byte count and SHA-256 of each stream it gets (NioFallbackTest serves with it too). */
+    static void digestHandler(Connection conn) throws Exception {
         while (true) {
             BiStream s;
             try {

@@ -57,6 +57,12 @@ final class PathLayer {
     static final int CALL_ROUNDS = 5;
     /** The first gap between call rounds; it doubles. */
     static final long CALL_GAP_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /**
+     * A call that arrives within this long of our own last call to its peer answers it. Only a call that answers
+     * ours, or comes while our own call rounds for its peer are not over, may start birthday punching: the node is
+     * punching toward that peer itself, so the call is part of it, not a stranger's wish at any time.
+     */
+    static final long CALL_ANSWER_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** A call received is answered with ours unless we sent one this recently (so the two never loop). */
     static final long CALL_REPLY_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     /**
@@ -479,6 +485,8 @@ final class PathLayer {
             callsRefused.increment(); // more calls than punching ever needs: its addresses are not probed
             return;
         }
+        // before we answer it: are we punching toward this peer ourselves (rounds not over, or a call of ours out)?
+        boolean answersOurs = peer.callRounds < CALL_ROUNDS || (peer.callSentNanos != 0 && now - peer.callSentNanos <= CALL_ANSWER_NANOS);
         CandidateSet<InetSocketAddress> set = peer.candidates;
         for (InetSocketAddress a : r.call().addresses()) {
             if (reachable(a) && !PathTable.isRelay(a)) {
@@ -492,7 +500,11 @@ final class PathLayer {
         if (peer.callSentNanos == 0 || now - peer.callSentNanos >= CALL_REPLY_GAP_NANOS) {
             sendCall(peer, now);
         }
-        birthday(peer, r.call(), now);
+        if (answersOurs) {
+            birthday(peer, r.call(), now);
+        } else if (r.call().hard() || (ownFlags.getAsInt() & Probe.FLAG_HARD) != 0) {
+            birthdaysUnasked.increment(); // a call we did not ask for: its addresses are probed, never sprayed at
+        }
     }
 
     private static boolean hasDirect(CandidateSet<InetSocketAddress> set) {
@@ -520,6 +532,8 @@ final class PathLayer {
     /** Calls refused over a peer's budget; birthday rounds refused over the node's. */
     final LongAdder callsRefused = new LongAdder();
     final LongAdder birthdaysRefused = new LongAdder();
+    /** Calls that asked for birthday punching without answering a call of ours: no spraying or fanning for them. */
+    final LongAdder birthdaysUnasked = new LongAdder();
     /** When the node's recent birthday rounds began (event loop). */
     private final java.util.ArrayDeque<Long> birthdayTimes = new java.util.ArrayDeque<>();
 

@@ -387,6 +387,8 @@ class PathLayerTest {
     void theEasySideSpraysABoundedNumberOfProbesAtAHardPeer() {
         PathTable.Peer peer = birthdayPeer(Probe.FLAG_NATED);
         long t = System.nanoTime();
+        aliceLayer.tick(t - MS); // alice's first call round: bob's call answers it
+        fromAlice.clear();
         aliceLayer.onControl(peer.relay, call(1, Probe.FLAG_HARD | Probe.FLAG_NATED, bobAt1), t);
         for (int i = 1; i <= 100; i++) {
             aliceLayer.tick(t + i * 100 * MS);
@@ -411,6 +413,7 @@ class PathLayerTest {
     void theHardSideFansOutAndNobodyBirthdaysWhenPlainPunchingCanWork() {
         PathTable.Peer peer = birthdayPeer(Probe.FLAG_HARD | Probe.FLAG_NATED);
         long t = System.nanoTime();
+        aliceLayer.tick(t - MS); // alice's first call round: bob's call answers it
         aliceLayer.onControl(peer.relay, call(1, Probe.FLAG_NATED, bobAt1, bobAt2), t);
         assertThat(fanned).containsExactly(List.of(bobAt1, bobAt2));
         assertThat(aliceLayer.sprayed.sum()).isZero();
@@ -419,6 +422,33 @@ class PathLayerTest {
         aliceLayer.onControl(peer.relay, call(3, 0, bobAt1), t + 2 * MS);
         assertThat(fanned).hasSize(1);
         assertThat(aliceLayer.sprayed.sum()).isZero();
+    }
+
+    /**
+     * A call that asks for birthday punching while we are not punching toward its peer (our rounds are over and no
+     * call of ours is out: a peer calling out of turn, or an attacker naming a victim) gets its addresses probed like
+     * any hint, and nothing sprayed at them.
+     */
+    @Test
+    void aCallWeDidNotAskForNeverStartsBirthdayPunching() {
+        PathTable.Peer peer = birthdayPeer(Probe.FLAG_NATED);
+        long t = System.nanoTime();
+        peer.callRounds = PathLayer.CALL_ROUNDS; // alice's punching rounds toward bob are over
+        peer.callSentNanos = 0; // and no call of hers is out
+        aliceLayer.onControl(peer.relay, call(1, Probe.FLAG_HARD | Probe.FLAG_NATED, bobAt1), t);
+        for (int i = 1; i <= 50; i++) {
+            aliceLayer.tick(t + i * 100 * MS);
+        }
+        assertThat(aliceLayer.sprayed.sum()).as("nothing sprayed").isZero();
+        assertThat(aliceLayer.birthdaysUnasked.sum()).isEqualTo(1);
+        assertThat(fromAlice.stream().filter(s -> s.to().equals(bobAt1))).as("the named address itself is probed").isNotEmpty();
+        // once alice calls (her punching round), bob's answer starts the birthday round
+        long later = t + 51 * 100 * MS;
+        aliceLayer.tick(later);
+        peer.callSentNanos = later;
+        aliceLayer.onControl(peer.relay, call(2, Probe.FLAG_HARD | Probe.FLAG_NATED, bobAt1), later + MS);
+        aliceLayer.tick(later + 100 * MS);
+        assertThat(aliceLayer.sprayed.sum()).isPositive();
     }
 
     /** A peer whose periodic work throws is skipped and counted; every other peer is still probed, tick after tick. */
@@ -548,6 +578,7 @@ class PathLayerTest {
             PathTable.Peer p = alicePaths.forRelaySender(stranger.id());
             p.users.incrementAndGet();
             aliceLayer.dialing(p, List.of(), p.relay, true);
+            aliceLayer.tick(t - MS); // alice calls each (a relayed peer with no direct path): its call answers alice's
             InetSocketAddress victim = new InetSocketAddress("198.18.200." + k, 4000);
             aliceLayer.onControl(p.relay, Probe.encodeCallMeMaybe(1, stranger.id(), alice.id(), List.of(victim),
                     Probe.FLAG_HARD | Probe.FLAG_NATED, Probe.mac(stranger, alice.id())), t + k * MS);

@@ -507,6 +507,12 @@ final class PathLayer {
         }
     }
 
+    /** Whether the selected path is a relay while a direct candidate has answered (cheap: no selector, no lookups). */
+    private static boolean waitsAtRelayWithDirectAnswered(CandidateSet<InetSocketAddress> set) {
+        Candidate<InetSocketAddress> selected = set.selected();
+        return selected != null && PathTable.isRelay(selected.key()) && hasDirect(set);
+    }
+
     private static boolean hasDirect(CandidateSet<InetSocketAddress> set) {
         for (Candidate<InetSocketAddress> c : set.candidates()) {
             if (c.kind() == PathKind.DIRECT && c.valid()) {
@@ -761,7 +767,19 @@ final class PathLayer {
     void tick(long now) {
         for (PathTable.Peer peer : paths.peers()) {
             CandidateSet<InetSocketAddress> set = peer.candidates;
-            if (set == null || peer.users.get() == 0) {
+            if (set == null) {
+                continue;
+            }
+            if (peer.users.get() == 0) {
+                // no connection up: only a handshake waiting at a relay is looked at again (the relay may have gone
+                // since a direct path answered: reselect moves it then)
+                try {
+                    if (waitsAtRelayWithDirectAnswered(set)) {
+                        reselect(peer);
+                    }
+                } catch (RuntimeException e) {
+                    tickFailures.increment();
+                }
                 continue;
             }
             try {

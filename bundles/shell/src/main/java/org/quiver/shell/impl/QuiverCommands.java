@@ -457,7 +457,7 @@ public final class QuiverCommands {
         String answer = Protocols.sendFile(c, path, progress);
         progress.done();
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return String.format(Locale.ROOT, "sent %s (%d bytes) in %.1f s, %.1f MB/s; peer stored it as %s", path.getFileName(), size,
+        return String.format(Locale.ROOT, "sent %s (%d bytes) in %.1f s, %.1f MB/s; the peer %s", path.getFileName(), size,
                 seconds, size / 1e6 / Math.max(seconds, 1e-9), answer);
     }
 

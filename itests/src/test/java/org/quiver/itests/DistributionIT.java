@@ -37,6 +37,25 @@ public class DistributionIT {
     }
 
     @Test
+    public void theDistributionCarriesEveryPlatformsNativesAndAttachesOnlyThisOnes() throws Exception {
+        Path home = tmp.newFolder("node").toPath();
+        Node.Result r = Node.run(null, "--home", home.toString(), "-c", "lb -s");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        String platform = "linux-x86_64"; // the machines that run this build; the other four are carried, not run
+        for (String p : new String[] {"linux-x86_64", "linux-aarch_64", "osx-x86_64", "osx-aarch_64", "windows-x86_64"}) {
+            String line = r.lines().stream().filter(l -> l.contains("io.netty.codec-native-quic." + p)).findFirst().orElse("");
+            assertThat(line).as("bundle/ carries the QUIC natives of " + p + "\n" + r).isNotEmpty();
+            assertThat(line).as(line).contains(p.equals(platform) ? "Resolved" : "Installed");
+        }
+        // the Windows launcher starts the same class with the same class path as bin/quiver, in CRLF lines
+        String bat = Files.readString(Node.bin().resolveSibling("quiver.bat"));
+        assertThat(bat).contains("org.quiver.launcher.Main %*", "-cp \"%QUIVER_DIST%\\lib\\*\"", "-Dquiver.dist=%QUIVER_DIST%");
+        assertThat(bat.split("\r\n")).as("CRLF lines").hasSizeGreaterThan(5);
+        String relayBat = Files.readString(Node.bin().resolveSibling("quiver-relay.bat"));
+        assertThat(relayBat).contains("org.quiver.relay.server.RelayMain %*", "quiver-relay-server-*.jar");
+    }
+
+    @Test
     public void severalCommandsPrintEachResult() throws Exception {
         Path home = tmp.newFolder("node").toPath();
         Node.Result r = Node.run(null, "--home", home.toString(), "-c", "quiver:id; quiver:addr");

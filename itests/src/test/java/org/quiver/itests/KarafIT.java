@@ -130,6 +130,11 @@ public class KarafIT {
             String scr = client(karaf, ssh, "scr:list | grep -i quiver", 30);
             assertThat(scr).contains("org.quiver.endpoint").doesNotContain("FAILED");
             assertThat(karaf.resolve("data/quiver/identity.key")).as("the key lives in Karaf's data folder").exists();
+            // the feature carries the natives of five platforms; only this one's are installed (its conditionals)
+            String natives = client(karaf, ssh, "bundle:list -s -t 0 | grep -i native", 30);
+            System.out.println("karaf@root()> bundle:list -s -t 0 | grep -i native\n" + natives);
+            assertThat(natives).contains("io.netty.codec-native-quic.linux-x86_64", "io.netty.transport-native-epoll.linux-x86_64")
+                    .doesNotContain("aarch_64", "osx", "windows");
 
             String addr = client(karaf, ssh, "echo (quiver:addr)", 30);
             Matcher t = Pattern.compile("(quiver[a-z2-7]{60,})").matcher(addr);

@@ -18,8 +18,8 @@ for t in "${targets[@]}"; do
   test=${t#*:}
   log=$(mktemp)
   start=$(date +%s)
-  # Jazzer instruments only the module's own classes by default: the decoders in other bundles' jars (STUN in
-  # quiver-path, tickets and records in quiver-api) need jazzer.instrument to be fuzzed with coverage guidance
+  # Jazzer instruments only the module's own classes by default: the decoders in other jars (STUN in
+  # quiver-stun, tickets and records in quiver-api) need jazzer.instrument to be fuzzed with coverage guidance
   if (cd "bundles/$module" && JAZZER_FUZZ=1 mvn -B -o test -Djacoco.skip=true -Dtest="$test" -Dsurefire.failIfNoSpecifiedTests=false -Dnio.skip=true \
         -DargLine='-Djazzer.instrument=org.quiver.**' >"$log" 2>&1); then
     verdict="no finding"

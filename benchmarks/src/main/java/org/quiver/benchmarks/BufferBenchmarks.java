@@ -16,7 +16,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
-import org.quiver.buffer.BoundedPendingBuffer;
+import org.quiver.transport.quic.impl.BoundedPendingBuffer;
 
 /**
  * The pending buffer's push + pop against the same on a bare {@code ArrayDeque} (no limits, no

@@ -101,8 +101,8 @@ public class NodeIT {
             }
             Collection<ComponentConfigurationDTO> configs = scr.getComponentConfigurationDTOs(d);
             assertFalse(d.name + " has a configuration", configs.isEmpty());
-            String waitsFor = Map.of("org.quiver.relay.client.impl.RelayProviderComponent", "Relay",
-                    "org.quiver.discovery.configured.impl.StaticDiscoveryComponent", "Peer").get(d.name);
+            String waitsFor = Map.of("org.quiver.relay.client.provider", "Relay",
+                    "org.quiver.discovery.static.provider", "Peer").get(d.name);
             if (waitsFor != null) {
                 // present only while a relay (org.quiver.relay.client-*.cfg) or a static peer
                 // (org.quiver.discovery.static-*.cfg) is configured: none is here
@@ -119,7 +119,7 @@ public class NodeIT {
         }
         assertTrue("components found: " + names,
                 names.containsAll(List.of("org.quiver.identity", "org.quiver.shell", "org.quiver.endpoint",
-                        "org.quiver.path.impl.DefaultSelectorComponent")));
+                        "org.quiver.path.selector")));
     }
 
     @Test

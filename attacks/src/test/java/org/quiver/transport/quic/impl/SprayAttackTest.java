@@ -103,7 +103,7 @@ class SprayAttackTest {
             System.out.printf("node: calls received %d, refused %d, probes dropped %d, sent %d%n", node.pathLayer().callsReceived.sum(),
                     node.pathLayer().callsRefused.sum(), node.pathLayer().probesDropped.sum(), node.pathLayer().probesSent.sum());
             assertThat(victimDatagrams.get()).as("probes within the per-peer budget of calls")
-                    .isLessThanOrEqualTo((long) PathLayer.CALL_BURST * 16 * (org.quiver.path.CandidateSet.ATTEMPTS_BEFORE_UNUSABLE + 1));
+                    .isLessThanOrEqualTo((long) PathLayer.CALL_BURST * 16 * (CandidateSet.ATTEMPTS_BEFORE_UNUSABLE + 1));
             assertThat((double) victimBytes.get() / attackerBytes).as("bytes at the victims / bytes the attacker sent (4.9 before)")
                     .isLessThan(0.8);
             assertThat(node.pathLayer().callsRefused.sum()).isGreaterThanOrEqualTo(sent - PathLayer.CALL_BURST);

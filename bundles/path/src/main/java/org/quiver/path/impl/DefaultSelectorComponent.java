@@ -10,7 +10,7 @@ import org.quiver.spi.path.PathSelector;
  * Registers the default path selector with a low ranking: a selector bundle with any higher
  * {@code service.ranking} replaces it on live connections, and uninstalling that bundle brings this back.
  */
-@Component(service = PathSelector.class, property = {"service.ranking:Integer=-100", "quiver.selector=default"})
+@Component(name = "org.quiver.path.selector", service = PathSelector.class, property = {"service.ranking:Integer=-100", "quiver.selector=default"})
 public final class DefaultSelectorComponent implements PathSelector {
     private final DefaultPathSelector selector = new DefaultPathSelector();
 

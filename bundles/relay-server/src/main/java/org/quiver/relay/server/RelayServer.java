@@ -1,6 +1,6 @@
 package org.quiver.relay.server;
 
-import org.quiver.path.Stun;
+import org.quiver.internal.stun.Stun;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

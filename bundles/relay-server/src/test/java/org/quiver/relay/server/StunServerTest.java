@@ -8,7 +8,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-import org.quiver.path.Stun;
+import org.quiver.internal.stun.Stun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -52,7 +52,7 @@ final class BuiltinHandlers {
         }
     }
 
-    @Component(service = ProtocolHandler.class, property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.PING)
+    @Component(name = "org.quiver.shell.ping", service = ProtocolHandler.class, property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.PING)
     public static final class Ping extends StreamHandler {
         public Ping() {
             super("ping", Duration.ofSeconds(10));
@@ -64,7 +64,7 @@ final class BuiltinHandlers {
         }
     }
 
-    @Component(service = ProtocolHandler.class, property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.MESSAGE)
+    @Component(name = "org.quiver.shell.message", service = ProtocolHandler.class, property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.MESSAGE)
     public static final class Message extends StreamHandler {
         public Message() {
             super("message", Duration.ofSeconds(10));

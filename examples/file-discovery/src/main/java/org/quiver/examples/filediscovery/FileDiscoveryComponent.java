@@ -14,7 +14,7 @@ import org.quiver.spi.discovery.Lookup;
  * node's {@code peers/} folder (in {@code quiver.home}, else Karaf's data folder, else {@code ~/.quiver}). Installing
  * the bundle into a running node is all it takes; the endpoint asks it on every dial by id.
  */
-@Component(service = Discovery.class, property = Discovery.NAME_PROPERTY + "=" + FileDiscovery.NAME)
+@Component(name = "org.quiver.examples.filediscovery", service = Discovery.class, property = Discovery.NAME_PROPERTY + "=" + FileDiscovery.NAME)
 public final class FileDiscoveryComponent implements Discovery {
     private final FileDiscovery files;
 

@@ -11,7 +11,7 @@ import org.quiver.spi.discovery.DiscoveryListener;
 import org.quiver.spi.discovery.Lookup;
 
 /** The static {@link Discovery} service, present while at least one peer is configured. A thin adapter. */
-@Component(service = Discovery.class, immediate = true, property = Discovery.NAME_PROPERTY + "=" + StaticDiscovery.NAME)
+@Component(name = "org.quiver.discovery.static.provider", service = Discovery.class, immediate = true, property = Discovery.NAME_PROPERTY + "=" + StaticDiscovery.NAME)
 public final class StaticDiscoveryComponent implements Discovery {
     private final StaticDiscovery discovery = new StaticDiscovery();
 

@@ -24,7 +24,7 @@ import org.quiver.spi.relay.RelayProvider;
  * <p>The framework property {@value #ON_DEMAND_PROPERTY} ({@code any}, the default; {@code wss}; {@code none}) says
  * which relays that peers name (not configured here) the node connects to.
  */
-@Component(service = RelayProvider.class, immediate = true, property = {"service.ranking:Integer=0", "quiver.relay.provider=default"})
+@Component(name = "org.quiver.relay.client.provider", service = RelayProvider.class, immediate = true, property = {"service.ranking:Integer=0", "quiver.relay.provider=default"})
 public final class RelayProviderComponent implements RelayProvider {
     /** Framework property: which relays named by peers the node connects to: any, wss or none. */
     public static final String ON_DEMAND_PROPERTY = "quiver.relay.onDemand";

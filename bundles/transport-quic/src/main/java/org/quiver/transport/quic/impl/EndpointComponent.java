@@ -138,9 +138,9 @@ public final class EndpointComponent implements Endpoint {
     public EndpointComponent(@Reference LocalIdentity identity, Config config) throws QuiverException {
         this.identity = identity;
         this.config = config;
+        // the dynamic references (handlers, discoveries, selector, metrics, relay) are bound after this
+        // constructor returns: each bind method hands its service to the endpoint made here
         this.endpoint = build(identity, config);
-        registered.forEach((h, alpns) -> alpns.forEach(a -> endpoint.addHandler(a, h)));
-        discoveries.forEach(endpoint::addDiscovery);
     }
 
     /**

@@ -13,7 +13,6 @@ import org.quiver.api.EndpointId;
 import org.quiver.api.Messages;
 import org.quiver.api.QuiverException;
 import org.quiver.api.SendStream;
-import org.quiver.buffer.BoundedPendingBuffer;
 
 /**
  * What {@link org.quiver.api.Endpoint#send} sends: messages per (peer, ALPN) wait in the

@@ -1,5 +1,6 @@
 package org.quiver.transport.quic.impl;
 
+import org.quiver.transport.quic.impl.CandidateSet.Candidate;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -14,9 +15,6 @@ import org.quiver.api.EndpointId;
 import org.quiver.api.LocalIdentity;
 import org.quiver.api.PathKind;
 import org.quiver.api.PathStatus;
-import org.quiver.path.CandidateSet;
-import org.quiver.path.CandidateSet.Candidate;
-import org.quiver.path.DefaultPathSelector;
 import org.quiver.spi.path.PathSelector;
 
 /**
@@ -174,7 +172,7 @@ final class PathLayer {
         this.selfBytes = identity.id().toBytes();
         this.out = out;
         this.listener = listener;
-        this.selector = new DefaultPathSelector();
+        this.selector = HoldingSelector.INSTANCE;
         this.strangers = new StrangerBudget(STRANGER_BURST, STRANGER_PER_SECOND);
     }
 
@@ -192,7 +190,7 @@ final class PathLayer {
 
     /** Uses {@code s} (null: the default) from now on; the caller re-runs selection on the loop. */
     void selector(PathSelector s) {
-        this.selector = s == null ? new DefaultPathSelector() : s;
+        this.selector = s == null ? HoldingSelector.INSTANCE : s;
     }
 
     /** Where the addresses we announce in call-me-maybe come from (interfaces, reflexive, observed). */
@@ -248,7 +246,7 @@ final class PathLayer {
     void onControl(InetSocketAddress from, byte[] d, long now) {
         if (Probe.isCallMeMaybe(d)) {
             onCall(from, d, now); // the relay is where calls come by; direct ones are dropped there
-        } else if (org.quiver.path.Stun.looksLikeStun(d)) {
+        } else if (org.quiver.internal.stun.Stun.looksLikeStun(d)) {
             stun.accept(from, d); // never a probe: those are 125 bytes, which no STUN message is
         } else {
             onProbe(from, d, now);

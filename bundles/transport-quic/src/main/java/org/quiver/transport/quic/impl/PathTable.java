@@ -50,7 +50,7 @@ final class PathTable {
         /** When a packet from or a connection of this peer was last seen (the table's clock). */
         volatile long lastActive;
         /** The candidate paths, once the peer's id is known; event loop only (see {@link PathLayer}). */
-        org.quiver.path.CandidateSet<InetSocketAddress> candidates;
+        CandidateSet<InetSocketAddress> candidates;
         /** Transactions of the last pings this peer sent us, to drop replays; event loop only. */
         final long[] seenPings = new long[16];
         /** Hole punching (event loop): call rounds sent, when the next is due, when one was last sent. */

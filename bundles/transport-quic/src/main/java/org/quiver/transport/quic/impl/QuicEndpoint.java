@@ -1,5 +1,6 @@
 package org.quiver.transport.quic.impl;
 
+import org.quiver.transport.quic.impl.CandidateSet.Candidate;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -220,9 +221,9 @@ public final class QuicEndpoint implements Endpoint {
         this.handlerPool = pool;
         this.events = b.events;
         this.outbox = new Outbox(b.pending, b.ticker, this::reuseOrConnect, pool, (key, p, reason) -> {
-            if (reason == org.quiver.buffer.BoundedPendingBuffer.Reason.OVERFLOW) {
+            if (reason == BoundedPendingBuffer.Reason.OVERFLOW) {
                 metrics.get().bufferDropped(p.data().length);
-            } else if (reason == org.quiver.buffer.BoundedPendingBuffer.Reason.EXPIRED) {
+            } else if (reason == BoundedPendingBuffer.Reason.EXPIRED) {
                 metrics.get().bufferExpired(p.data().length);
             }
             event(org.quiver.api.EventTopics.BUFFER_DROPPED,
@@ -745,7 +746,7 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** The reflexive addresses STUN servers reported for the socket, and whether the NAT maps per destination. */
-    public List<InetSocketAddress> reflexiveAddresses() {
+    List<InetSocketAddress> reflexiveAddresses() {
         return reflexive.addresses();
     }
 
@@ -891,13 +892,13 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** Probes sent, received, and dropped (malformed, forged, replayed, unexpected, over budget); path switches. */
-    public long[] probeCounts() {
+    long[] probeCounts() {
         return new long[] {pathLayer.probesSent.sum(), pathLayer.probesReceived.sum(), pathLayer.probesDropped.sum(),
                 pathLayer.pathSwitches.sum()};
     }
 
     /** This endpoint's own addresses as peers observed them (from their pongs), most recent last. */
-    public List<InetSocketAddress> observedAddresses() {
+    List<InetSocketAddress> observedAddresses() {
         return pathLayer.observedAddresses();
     }
 
@@ -919,7 +920,7 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** The selector in use. */
-    public org.quiver.spi.path.PathSelector pathSelector() {
+    org.quiver.spi.path.PathSelector pathSelector() {
         return pathLayer.selector();
     }
 
@@ -979,8 +980,8 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** Event loop: the path layer moved {@code peer}; its connections report the new path. */
-    private void pathChanged(PathTable.Peer peer, org.quiver.path.CandidateSet.Candidate<InetSocketAddress> previous,
-                             org.quiver.path.CandidateSet.Candidate<InetSocketAddress> selected) {
+    private void pathChanged(PathTable.Peer peer, CandidateSet.Candidate<InetSocketAddress> previous,
+                             CandidateSet.Candidate<InetSocketAddress> selected) {
         metrics.get().pathSwitched(previous == null ? selected.kind() : previous.kind(), selected.kind());
         PathInfo info = new PathInfo(selected.kind(), selected.remote(),
                 selected.rttNanos() < 0 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofNanos(selected.rttNanos())));
@@ -1001,7 +1002,7 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** What {@link #send} holds: peers, messages, bytes waiting, and how many were dropped or expired so far. */
-    public org.quiver.buffer.BoundedPendingBuffer.Stats pendingStats() {
+    BoundedPendingBuffer.Stats pendingStats() {
         return outbox.stats();
     }
 
@@ -1276,7 +1277,7 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** Datagrams dropped so far (unroutable, no path, queues full). */
-    public long droppedDatagrams() {
+    long droppedDatagrams() {
         return dropped.sum();
     }
 
@@ -1377,7 +1378,7 @@ public final class QuicEndpoint implements Endpoint {
      * do not notice: they keep talking to the same mapped address. The address becomes a candidate path; the
      * path layer moves the traffic again when probes show a better one (or this one cannot carry it).
      */
-    public void switchPath(EndpointId peer, InetSocketAddress real) {
+    void switchPath(EndpointId peer, InetSocketAddress real) {
         for (QuicConnectionImpl c : connections) {
             if (c.remoteId().equals(peer)) {
                 PathTable.Peer p = c.peer();
@@ -1512,7 +1513,7 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** Connections refused so far because their peer was not allowed. */
-    public long notAllowedCount() {
+    long notAllowedCount() {
         return notAllowed.sum();
     }
 
@@ -1652,9 +1653,9 @@ public final class QuicEndpoint implements Endpoint {
         private int maxConnectionsPerPeer = 256;
         private int maxStreams = 1000;
         private int handlerThreads = 64;
-        private org.quiver.path.CandidateSet.Timings timings = org.quiver.path.CandidateSet.Timings.DEFAULT;
+        private CandidateSet.Timings timings = CandidateSet.Timings.DEFAULT;
         private org.quiver.spi.path.PathSelector selector;
-        private org.quiver.buffer.BoundedPendingBuffer.Limits pending = org.quiver.buffer.BoundedPendingBuffer.Limits.DEFAULT;
+        private BoundedPendingBuffer.Limits pending = BoundedPendingBuffer.Limits.DEFAULT;
         private java.util.function.BiConsumer<String, Map<String, Object>> events = (topic, props) -> { };
         private org.quiver.spi.metrics.TransportMetrics metrics;
         private org.quiver.spi.relay.RelayProvider relay;
@@ -1710,12 +1711,12 @@ public final class QuicEndpoint implements Endpoint {
             if (interval.toMillis() < 20) {
                 throw new IllegalArgumentException("the probe interval must be at least 20 ms, got " + interval);
             }
-            this.timings = org.quiver.path.CandidateSet.Timings.ofHeartbeat(interval.toNanos());
+            this.timings = CandidateSet.Timings.ofHeartbeat(interval.toNanos());
             return this;
         }
 
         /** Limits of what {@link QuicEndpoint#send} holds while connections come up (default: {@code Limits.DEFAULT}). */
-        public Builder pendingLimits(org.quiver.buffer.BoundedPendingBuffer.Limits limits) {
+        public Builder pendingLimits(BoundedPendingBuffer.Limits limits) {
             this.pending = Objects.requireNonNull(limits, "limits");
             return this;
         }
@@ -1756,7 +1757,7 @@ public final class QuicEndpoint implements Endpoint {
             return this;
         }
 
-        /** The path policy to start with (default: {@link org.quiver.path.DefaultPathSelector}). */
+        /** The path policy to start with (default: none, which holds each peer on a working path, see {@link HoldingSelector}; the path bundle's {@code DefaultPathSelector} is the policy a node uses). */
         public Builder pathSelector(org.quiver.spi.path.PathSelector selector) {
             this.selector = selector;
             return this;

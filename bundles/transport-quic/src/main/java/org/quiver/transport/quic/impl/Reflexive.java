@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
-import org.quiver.path.Stun;
+import org.quiver.internal.stun.Stun;
 
 /**
  * The endpoint's reflexive addresses: how the internet sees its QUIC socket, learned by asking STUN servers

@@ -10,7 +10,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
@@ -101,13 +100,9 @@ final class VirtualChannel extends AbstractChannel {
             if (msg == null) {
                 break;
             }
-            if (msg instanceof DatagramPacket) {
-                DatagramPacket packet = (DatagramPacket) msg;
-                sender.send(packet.recipient(), packet.content().retain());
-                wrote = true;
-            } else {
-                ReferenceCountUtil.touch(msg, "dropped: not a datagram");
-            }
+            DatagramPacket packet = (DatagramPacket) msg; // filterOutboundMessage let nothing else in
+            sender.send(packet.recipient(), packet.content().retain());
+            wrote = true;
             in.remove();
         }
         if (wrote) {

@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import org.quiver.api.EndpointAddr;
 import org.quiver.api.LocalIdentity;
 import org.quiver.identity.Identities;
-import org.quiver.path.Stun;
+import org.quiver.internal.stun.Stun;
 import org.quiver.spi.discovery.EndpointRecord;
 
 /**

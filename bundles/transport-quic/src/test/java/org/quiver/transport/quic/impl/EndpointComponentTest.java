@@ -154,7 +154,7 @@ class EndpointComponentTest {
             c.unsetPathSelector(none);
             assertThat(c.endpoint().pathSelector()).isSameAs(other);
             c.unsetPathSelector(other);
-            assertThat(c.endpoint().pathSelector()).isInstanceOf(org.quiver.path.DefaultPathSelector.class);
+            assertThat(c.endpoint().pathSelector()).isSameAs(HoldingSelector.INSTANCE);
             assertThat(c.paths(Identities.ephemeral().id())).as("an unknown peer has no paths").isEmpty();
         } finally {
             c.deactivate();

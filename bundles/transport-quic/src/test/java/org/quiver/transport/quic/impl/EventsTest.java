@@ -16,7 +16,6 @@ import org.quiver.api.Blocking;
 import org.quiver.api.Connection;
 import org.quiver.api.EndpointAddr;
 import org.quiver.api.EventTopics;
-import org.quiver.buffer.BoundedPendingBuffer;
 import org.quiver.identity.Identities;
 
 /** The structured events an endpoint posts, through the plain-Java sink (EventAdmin in OSGi). */

@@ -11,7 +11,6 @@ import org.quiver.api.LocalIdentity;
 import org.quiver.api.PathState;
 import org.quiver.api.PathStatus;
 import org.quiver.identity.Identities;
-import org.quiver.path.CandidateSet;
 
 /** The path layer's probe handling in plain Java: two layers wired back to back, and an attacker between. */
 class PathLayerTest {

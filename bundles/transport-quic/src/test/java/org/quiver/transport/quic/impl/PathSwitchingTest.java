@@ -80,7 +80,8 @@ class PathSwitchingTest {
 
     private QuicEndpoint endpoint() throws Exception {
         return owned(QuicEndpoint.builder(Identities.ephemeral()).bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-                .probeInterval(PROBE).handler(SINK, SINK_HANDLER).events((topic, props) -> {
+                .probeInterval(PROBE).pathSelector(new org.quiver.path.DefaultPathSelector()) // the path bundle's policy, as a node has it
+                .handler(SINK, SINK_HANDLER).events((topic, props) -> {
                     if (topic.equals(org.quiver.api.EventTopics.PATH_CHANGED)) {
                         pathEvents.add(props);
                     }

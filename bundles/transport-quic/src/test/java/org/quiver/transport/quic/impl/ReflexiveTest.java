@@ -88,19 +88,19 @@ class ReflexiveTest {
             byte[] tx = java.util.Arrays.copyOfRange(request.getData(), 8, 20);
             InetSocketAddress lie = new InetSocketAddress("198.18.7.7", 7777);
             // an answer to another transaction, then garbage with the cookie, then one from a stranger socket
-            byte[] otherTx = org.quiver.path.Stun.bindingResponse(org.quiver.path.Stun.bindingRequest(new byte[12]), lie);
+            byte[] otherTx = org.quiver.internal.stun.Stun.bindingResponse(org.quiver.internal.stun.Stun.bindingRequest(new byte[12]), lie);
             fake.send(new DatagramPacket(otherTx, otherTx.length, socketOf(e)));
             byte[] garbage = new byte[40];
             java.nio.ByteBuffer.wrap(garbage).putShort((short) 0x0101).putShort((short) 20).putInt(0x2112A442);
             fake.send(new DatagramPacket(garbage, garbage.length, socketOf(e)));
             try (DatagramSocket stranger = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-                byte[] right = org.quiver.path.Stun.bindingResponse(org.quiver.path.Stun.bindingRequest(tx), lie);
+                byte[] right = org.quiver.internal.stun.Stun.bindingResponse(org.quiver.internal.stun.Stun.bindingRequest(tx), lie);
                 stranger.send(new DatagramPacket(right, right.length, socketOf(e)));
             }
             Thread.sleep(300);
             assertThat(e.reflexiveAddresses()).isEmpty();
             // the server itself answers the (possibly retransmitted) request: accepted
-            byte[] answer = org.quiver.path.Stun.bindingResponse(java.util.Arrays.copyOf(request.getData(), request.getLength()), lie);
+            byte[] answer = org.quiver.internal.stun.Stun.bindingResponse(java.util.Arrays.copyOf(request.getData(), request.getLength()), lie);
             fake.send(new DatagramPacket(answer, answer.length, socketOf(e)));
             assertThat(awaitReflexive(e)).containsExactly(lie);
             assertThat(e.addr().get().directAddresses()).startsWith(lie);
@@ -121,12 +121,12 @@ class ReflexiveTest {
         assertThat(sent).extracting(java.util.Map.Entry::getKey).containsExactly(s1, s2);
         InetSocketAddress m1 = new InetSocketAddress("198.18.9.9", 40000);
         InetSocketAddress m2 = new InetSocketAddress("198.18.9.9", 51234);
-        r.onMessage(s1, org.quiver.path.Stun.bindingResponse(sent.get(0).getValue(), m1), t + 1);
+        r.onMessage(s1, org.quiver.internal.stun.Stun.bindingResponse(sent.get(0).getValue(), m1), t + 1);
         assertThat(r.mappingVaries()).isFalse();
         // the second server's answer, but coming from the first server's address: not taken
-        r.onMessage(s1, org.quiver.path.Stun.bindingResponse(sent.get(1).getValue(), m2), t + 2);
+        r.onMessage(s1, org.quiver.internal.stun.Stun.bindingResponse(sent.get(1).getValue(), m2), t + 2);
         assertThat(r.addresses()).containsExactly(m1);
-        r.onMessage(s2, org.quiver.path.Stun.bindingResponse(sent.get(1).getValue(), m2), t + 3);
+        r.onMessage(s2, org.quiver.internal.stun.Stun.bindingResponse(sent.get(1).getValue(), m2), t + 3);
         assertThat(r.addresses()).containsExactly(m1, m2);
         assertThat(r.mappingVaries()).isTrue();
         assertThat(changes).hasSize(2);
@@ -134,7 +134,7 @@ class ReflexiveTest {
         sent.clear();
         long next = t + Reflexive.ROUND_NANOS;
         r.tick(next);
-        r.onMessage(s1, org.quiver.path.Stun.bindingResponse(sent.get(0).getValue(), m1), next + 1);
+        r.onMessage(s1, org.quiver.internal.stun.Stun.bindingResponse(sent.get(0).getValue(), m1), next + 1);
         for (long ms = 100; ms <= 10_000; ms += 100) {
             r.tick(next + ms * 1_000_000L);
         }

@@ -22,7 +22,6 @@ import org.quiver.api.Messages;
 import org.quiver.api.ProtocolHandler;
 import org.quiver.api.QuiverException;
 import org.quiver.api.RecvStream;
-import org.quiver.buffer.BoundedPendingBuffer;
 import org.quiver.identity.Identities;
 
 /** Endpoint.send: messages wait in the bounded buffer until the connection is up, then arrive in order. */

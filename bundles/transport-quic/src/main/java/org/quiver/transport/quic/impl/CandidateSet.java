@@ -1,4 +1,4 @@
-package org.quiver.path;
+package org.quiver.transport.quic.impl;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -287,16 +287,6 @@ public final class CandidateSet<K> {
         return c;
     }
 
-    /** Removes a candidate; returns whether it was there. The selected path can be removed too (then none is). */
-    public boolean remove(K key) {
-        Candidate<K> c = get(key);
-        if (c == null) {
-            return false;
-        }
-        removeCandidate(c);
-        return true;
-    }
-
     private void removeCandidate(Candidate<K> c) {
         candidates.remove(c);
         if (selected == c) {
@@ -354,8 +344,11 @@ public final class CandidateSet<K> {
         }
     }
 
-    /** Marks a candidate inactive (it stopped working), pruning the oldest inactive ones beyond the limit. */
-    public void markInactive(Candidate<K> c) {
+    /**
+     * Marks a candidate inactive, pruning the oldest inactive ones beyond the limit. A seam for tests: in the
+     * endpoint a path becomes inactive only when its probes go unanswered ({@link #expire}).
+     */
+    void markInactive(Candidate<K> c) {
         c.setState(PathState.INACTIVE);
         viewsStale = true;
         pruneInactive();
@@ -408,11 +401,6 @@ public final class CandidateSet<K> {
         c.pinged = false;
         c.unanswered = 0;
         return true;
-    }
-
-    /** Whether {@code c} is out of probes until rearmed (a never-working path whose retries are spent). */
-    public boolean givenUp(Candidate<K> c) {
-        return c.state == PathState.UNUSABLE && c.unanswered >= ATTEMPTS_BEFORE_UNUSABLE + RETRIES_WHEN_UNUSABLE;
     }
 
     /** Records a probe with transaction {@code tx} sent on {@code c} at {@code now}. */

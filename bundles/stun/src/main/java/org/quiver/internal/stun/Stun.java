@@ -1,4 +1,4 @@
-package org.quiver.path;
+package org.quiver.internal.stun;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -10,8 +10,9 @@ import java.util.zip.CRC32;
  * The part of STUN (RFC 8489) a node needs to learn its reflexive address: Binding requests answered with
  * an XOR-MAPPED-ADDRESS and a FINGERPRINT. Requests are checked strictly (header, magic cookie, length,
  * attribute layout); one that is not a well-formed Binding request, or that carries a
- * comprehension-required attribute this responder does not know, gets no answer. Plain Java, stateless:
- * the relay server answers with it, and endpoints ask with it from their own QUIC socket.
+ * comprehension-required attribute this responder does not know, gets no answer. Plain Java, stateless, no
+ * threads: the relay server answers with it, and endpoints ask with it from their own QUIC socket. It is compiled
+ * into both bundles as a private package ({@code -conditionalpackage}), never exported or imported.
  */
 public final class Stun {
     static final int MAGIC_COOKIE = 0x2112A442;

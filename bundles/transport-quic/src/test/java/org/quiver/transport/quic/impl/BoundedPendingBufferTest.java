@@ -1,4 +1,4 @@
-package org.quiver.buffer;
+package org.quiver.transport.quic.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import org.quiver.buffer.BoundedPendingBuffer.Limits;
-import org.quiver.buffer.BoundedPendingBuffer.Reason;
+import org.quiver.transport.quic.impl.BoundedPendingBuffer.Limits;
+import org.quiver.transport.quic.impl.BoundedPendingBuffer.Reason;
 
 /** The seed plan's section 1.1 cases, plus the limits it lacked and a property over random operations. */
 class BoundedPendingBufferTest {

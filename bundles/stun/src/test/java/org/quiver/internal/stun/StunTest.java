@@ -1,4 +1,4 @@
-package org.quiver.path;
+package org.quiver.internal.stun;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -82,5 +82,39 @@ class StunTest {
             Stun.bindingResponse(junk, from);
             Stun.mappedAddress(junk, new byte[12]);
         }
+    }
+    @Test
+    void looksLikeStunTellsStunFromQuic() {
+        byte[] txid = new byte[12];
+        assertThat(Stun.looksLikeStun(Stun.bindingRequest(txid))).isTrue();
+        byte[] quicLongHeader = new byte[40];
+        quicLongHeader[0] = (byte) 0xc3;
+        assertThat(Stun.looksLikeStun(quicLongHeader)).isFalse();
+        assertThat(Stun.looksLikeStun(new byte[8])).as("shorter than a header").isFalse();
+        byte[] odd = java.util.Arrays.copyOf(Stun.bindingRequest(txid), 22);
+        assertThat(Stun.looksLikeStun(odd)).as("a length that is not a multiple of 4").isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Stun.bindingRequest(new byte[11]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("12 bytes");
+    }
+
+    @Test
+    void anAttributeItDoesNotKnowIsSkippedAndATruncatedOneRefused() {
+        byte[] txid = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+        InetSocketAddress from = new InetSocketAddress("198.18.0.7", 4242);
+        byte[] response = Stun.bindingResponse(Stun.bindingRequest(txid), from);
+        // SOFTWARE (0x8022, comprehension-optional) with 3 bytes of value, padded to 4, before the fingerprint
+        int fp = response.length - 8;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(response.length + 8);
+        b.put(response, 0, fp).putShort((short) 0x8022).putShort((short) 3).put(new byte[] {'q', 'v', 'r', 0});
+        b.put(response, fp, 8);
+        byte[] withSoftware = b.array();
+        java.nio.ByteBuffer.wrap(withSoftware).putShort(2, (short) (withSoftware.length - 20));
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(withSoftware, 0, withSoftware.length - 8);
+        java.nio.ByteBuffer.wrap(withSoftware).putInt(withSoftware.length - 4, (int) crc.getValue() ^ 0x5354554e);
+        assertThat(Stun.mappedAddress(withSoftware, txid)).as("read past the unknown attribute").isEqualTo(from);
+        byte[] truncated = java.util.Arrays.copyOf(response, response.length);
+        java.nio.ByteBuffer.wrap(truncated).putShort(fp + 2, (short) 64); // the fingerprint claims 64 bytes
+        assertThat(Stun.mappedAddress(truncated, txid)).isNull();
     }
 }

@@ -1,4 +1,4 @@
-package org.quiver.buffer;
+package org.quiver.transport.quic.impl;
 
 import java.time.Duration;
 import java.util.ArrayDeque;

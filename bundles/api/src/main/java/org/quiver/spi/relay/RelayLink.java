@@ -15,7 +15,9 @@ public interface RelayLink extends AutoCloseable {
 
     /**
      * Sends a datagram to {@code destination} through a relay (its home relay if known, else ours).
-     * Never blocks; returns false when the datagram was dropped (no relay connected, queue full).
+     * Never blocks; returns false when the datagram was dropped (no relay connected, queue full). The
+     * datagram's remaining bytes may be read during the call only: the caller reuses or frees the buffer
+     * when the call returns, so a link that sends later copies them first.
      */
     boolean send(EndpointId destination, URI relayHint, ByteBuffer datagram);
 

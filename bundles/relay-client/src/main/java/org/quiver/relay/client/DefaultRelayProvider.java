@@ -290,9 +290,8 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
             if (c == null) {
                 return false;
             }
-            byte[] bytes = new byte[datagram.remaining()];
-            datagram.get(bytes);
-            return bytes.length > 0 && bytes.length <= org.quiver.relay.protocol.RelayFrame.MAX_DATAGRAM && c.send(destination, bytes);
+            int n = datagram.remaining();
+            return n > 0 && n <= org.quiver.relay.protocol.RelayFrame.MAX_DATAGRAM && c.send(destination, datagram);
         }
 
         private boolean allowed(URI u) {

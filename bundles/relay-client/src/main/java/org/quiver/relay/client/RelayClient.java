@@ -229,12 +229,20 @@ public final class RelayClient implements AutoCloseable {
      * false (and counted) when it was dropped: not connected, or the socket is full.
      */
     public boolean send(EndpointId destination, byte[] datagram) {
+        return send(destination, ByteBuffer.wrap(datagram));
+    }
+
+    /**
+     * As {@link #send(EndpointId, byte[])}, framing the remaining bytes of {@code datagram} straight into the
+     * WebSocket message (the datagram's one copy); {@code datagram} is read during the call only and left as it was.
+     */
+    public boolean send(EndpointId destination, ByteBuffer datagram) {
         Channel ch = authenticated;
         if (ch == null || !ch.isWritable()) {
             dropped.increment();
             return false;
         }
-        ByteBuffer frame = Codec.encode(new RelayFrame.ClientToRelayDatagram(destination, (byte) 0, datagram));
+        ByteBuffer frame = Codec.encodeDatagram(destination, datagram);
         ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame)), ch.voidPromise());
         sent.increment();
         return true;

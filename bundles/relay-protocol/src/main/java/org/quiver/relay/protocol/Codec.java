@@ -12,6 +12,23 @@ public final class Codec {
     }
 
     /** The bytes of {@code frame}, ready to read. */
+    /**
+     * The frame of a datagram to {@code destination}, as {@link #encode} makes it for a
+     * {@link RelayFrame.ClientToRelayDatagram}, written straight from {@code datagram} (its remaining bytes, read
+     * once and left as they were): the one copy a relayed datagram takes on its way out.
+     *
+     * @throws IllegalArgumentException when the datagram is empty or longer than {@link RelayFrame#MAX_DATAGRAM}
+     */
+    public static ByteBuffer encodeDatagram(org.quiver.api.EndpointId destination, ByteBuffer datagram) {
+        int n = datagram.remaining();
+        if (n < 1 || n > RelayFrame.MAX_DATAGRAM) {
+            throw new IllegalArgumentException("a relayed datagram is 1 to " + RelayFrame.MAX_DATAGRAM + " bytes, got " + n);
+        }
+        ByteBuffer b = ByteBuffer.allocate(1 + 32 + 1 + n).put((byte) 0x05).put(destination.toBytes()).put((byte) 0)
+                .put(datagram.duplicate());
+        return b.flip();
+    }
+
     public static ByteBuffer encode(RelayFrame frame) {
         ByteBuffer b;
         if (frame instanceof RelayFrame.ServerChallenge f) {

@@ -36,6 +36,25 @@ class CodecTest {
     }
 
     @Test
+    void aDatagramFramedStraightFromItsBufferIsTheSameFrameAndLeavesTheBufferAsItWas() throws Exception {
+        EndpointId to = Identities.ephemeral().id();
+        byte[] payload = new byte[1200];
+        new Random(7).nextBytes(payload);
+        ByteBuffer direct = ByteBuffer.allocateDirect(1300);
+        direct.position(50);
+        direct.put(payload);
+        direct.position(50).limit(50 + payload.length);
+        ByteBuffer framed = Codec.encodeDatagram(to, direct);
+        assertThat(framed).isEqualTo(Codec.encode(new RelayFrame.ClientToRelayDatagram(to, (byte) 0, payload)));
+        assertThat(direct.position()).isEqualTo(50);
+        assertThat(direct.remaining()).isEqualTo(payload.length);
+        assertThat(Codec.decode(framed)).isEqualTo(new RelayFrame.ClientToRelayDatagram(to, (byte) 0, payload));
+        assertThatThrownBy(() -> Codec.encodeDatagram(to, ByteBuffer.allocate(0))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Codec.encodeDatagram(to, ByteBuffer.allocate(RelayFrame.MAX_DATAGRAM + 1)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void everyFrameRoundTrips() throws Exception {
         for (RelayFrame f : everyKind()) {
             ByteBuffer bytes = Codec.encode(f);

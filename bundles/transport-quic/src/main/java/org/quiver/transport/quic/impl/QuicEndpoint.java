@@ -66,7 +66,7 @@ import org.quiver.api.WatchableValue;
  *                                                   │ mapped addresses
  *                                 PathTable: mapped address → current real path
  *                                                   │
- *                       UDP socket: UdpRouter (in) / Sender (out)
+ *                       UDP socket: SocketReader -> Router (in) / Sender -> Router (out)
  * </pre>
  *
  * Owns one event-loop thread (the socket, both codecs and every connection run on it) and a small pool
@@ -80,10 +80,6 @@ public final class QuicEndpoint implements Endpoint {
     /** How long a closing endpoint waits for peers to see its close before it aborts. */
     static final Duration DRAIN = Duration.ofMillis(250);
     private static final long SWEEP_SECONDS = 5;
-    /** Relayed datagrams waiting for the event loop, at most; beyond it they are dropped and counted. */
-    static final int MAX_RELAY_BACKLOG = 4096;
-    /** Relayed datagrams handled in one turn of the loop before the socket gets its turn again. */
-    private static final int RELAY_BATCH = 64;
     /** UDP payload limit both ways: a 1500-byte MTU less IPv4 and UDP headers. */
     static final int MAX_UDP_PAYLOAD = 1472;
 
@@ -104,7 +100,7 @@ public final class QuicEndpoint implements Endpoint {
     /** Dialed connections not yet confirmed by the server: they defer an application close (see {@link Unconfirmed}). */
     private final Unconfirmed unconfirmed = new Unconfirmed();
     /** A peer's packet from an address it had not used (a NAT rebinding): QUIC decides, then the peer moves there. */
-    private final UdpRouter.Rebinding rebinding = new UdpRouter.Rebinding() {
+    private final Router.Rebinding rebinding = new Router.Rebinding() {
         @Override
         public long accepted(PathTable.Peer peer) {
             long sum = 0;
@@ -138,13 +134,12 @@ public final class QuicEndpoint implements Endpoint {
     private final Duration lookupTimeout;
     /** Wall-clock time: the age of discovery results and the time in the records this endpoint signs. */
     private final java.time.Clock clock;
-    /** Datagrams that came through a relay and wait for the event loop, at most {@link #MAX_RELAY_BACKLOG}. */
-    private final java.util.Queue<RelayDatagram> relayIn = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final java.util.concurrent.atomic.AtomicInteger relayQueued = new java.util.concurrent.atomic.AtomicInteger();
-    private final AtomicBoolean relayDrainScheduled = new AtomicBoolean();
-    private final RelayAccess relayAccess = new RelayAccess();
-    private volatile org.quiver.spi.relay.RelayLink relayLink;
-    private volatile java.net.URI homeRelay;
+    /** The one route in and out for datagrams of every path. */
+    private final Router router;
+    /** The relay as a path: the provider's link, the home relay, relayed datagrams in and out. */
+    private final RelayTransport relays;
+    /** Birthday punching's extra sockets. */
+    private final PunchSockets punch;
     private final Reflexive reflexive;
     private final List<InetSocketAddress> stunServers;
     private volatile List<InetSocketAddress> interfaceAddresses = List.of();
@@ -163,15 +158,7 @@ public final class QuicEndpoint implements Endpoint {
         this.lookupTimeout = b.lookupTimeout;
         this.clock = b.clock;
         this.paths = new PathTable(b.maxPeers, b.ticker);
-        this.pathLayer = new PathLayer(identity, paths, b.timings,
-                (to, datagram) -> {
-                    if (PathTable.isRelay(to)) {
-                        relaySend(paths.byRelayKey(to), datagram, false);
-                    } else {
-                        route(to).writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to));
-                    }
-                },
-                this::pathChanged);
+        this.pathLayer = new PathLayer(identity, paths, b.timings, this::sendControl, this::pathChanged);
         if (b.selector != null) {
             pathLayer.selector(b.selector);
         }
@@ -180,7 +167,7 @@ public final class QuicEndpoint implements Endpoint {
                 this::reflexiveChanged);
         pathLayer.stun((from, d) -> reflexive.onMessage(from, d, paths.now()));
         pathLayer.ownFlags(this::natFlags);
-        pathLayer.relayCarries(this::relayConnected);
+        pathLayer.relayCarries(this::relayCarries);
         pathLayer.fan(this::openFan);
         pathLayer.punches(new PathLayer.Punches() {
             @Override
@@ -193,12 +180,7 @@ public final class QuicEndpoint implements Endpoint {
                 metrics.get().holePunchSuccess(Duration.ofNanos(timeToDirectNanos));
             }
         });
-        pathLayer.authenticated(from -> {
-            Channel ch = fanArrival;
-            if (ch != null && fanRoutes.putIfAbsent(from, ch) == null) {
-                fanRoutesMade.increment(); // a peer answered on an extra socket: its path goes through it from now on
-            }
-        });
+        pathLayer.authenticated(this::authenticated); // a peer answered on an extra socket: its path goes through it
         pathLayer.ownCandidates(() -> {
             List<InetSocketAddress> own = new ArrayList<>(ownAddress().directAddresses());
             own.addAll(pathLayer.observedAddresses());
@@ -246,35 +228,64 @@ public final class QuicEndpoint implements Endpoint {
                     return;
                 }
                 paths.issued(peer, content); // a handshake packet: its id is how a rebound peer is recognised
-                if (PathTable.isRelay(peer.real)) {
-                    byte[] bytes = ByteBufUtil.getBytes(content);
-                    content.release();
-                    relaySend(peer, bytes, true);
-                    return;
-                }
-                metrics.get().bytesSent(org.quiver.api.PathKind.DIRECT, content.readableBytes());
-                Channel via = route(peer.real);
-                if (via == udp) {
-                    udp.write(new DatagramPacket(content, peer.real));
-                } else {
-                    via.writeAndFlush(new DatagramPacket(content, peer.real)); // a path punched from an extra socket
-                }
+                router.outbound(peer, peer.real, content, true);
             }
 
             @Override
             public void flush() {
-                udp().flush();
+                router.flush();
             }
         };
         this.serverSide = new VirtualChannel(loop, sender);
         this.clientSide = new VirtualChannel(loop, sender);
+        this.punch = new PunchSockets(loop, paths, pathLayer, closing::get);
+        this.router = new Router(paths, pathLayer, serverSide, clientSide, liveClientIds, unconfirmed, rebinding, dropped, metrics,
+                punch::arriving);
+        this.relays = new RelayTransport(new RelayTransport.Host() {
+            @Override
+            public EndpointId localId() {
+                return identity.id();
+            }
+
+            @Override
+            public byte[] sign(byte[] challenge) {
+                return identity.sign(challenge);
+            }
+
+            @Override
+            public void onLoop(Runnable task) {
+                QuicEndpoint.this.onLoop(task);
+            }
+
+            @Override
+            public void homeChanged(java.net.URI home, java.net.URI previous) {
+                QuicEndpoint.this.homeChanged(home, previous);
+            }
+
+            @Override
+            public boolean closing() {
+                return closing.get();
+            }
+        }, paths, router, dropped, metrics);
         try {
             Bootstrap bootstrap = new Bootstrap().group(loop)
                     .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, 4 * 1024 * 1024)
                     .option(ChannelOption.SO_SNDBUF, 4 * 1024 * 1024)
-                    .handler(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, unconfirmed, rebinding, dropped, metrics));
+                    .handler(new SocketReader(router, metrics, dropped));
             this.udp = bootstrap.bind(b.bind).sync().channel();
+            punch.wire(udp, router, metrics, dropped);
+            router.links(new Router.Links() {
+                @Override
+                public Channel socketFor(InetSocketAddress to) {
+                    return punch.socketFor(to);
+                }
+
+                @Override
+                public boolean relaySend(EndpointId peer, java.nio.ByteBuffer datagram) {
+                    return relays.send(peer, datagram);
+                }
+            }, udp);
             loop.register(serverSide).sync();
             loop.register(clientSide).sync();
             serverSide.pipeline().addLast(serverCodec(b));
@@ -289,7 +300,7 @@ public final class QuicEndpoint implements Endpoint {
         periodic(() -> {
             metrics.get().eventLoopTick("sweep");
             paths.sweep(idleNanos);
-            sweepFan(paths.now());
+            punch.sweep(paths.now());
         }, TimeUnit.SECONDS.toNanos(SWEEP_SECONDS));
         InetSocketAddress local = (InetSocketAddress) udp.localAddress();
         pathLayer.socketFamily(local.getAddress() instanceof java.net.Inet6Address);
@@ -330,173 +341,6 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /**
-     * Sends {@code datagram} to {@code peer} through the relay link; dropped and counted when there is no
-     * link or it cannot take it now (QUIC recovers). Event loop.
-     */
-    private void relaySend(PathTable.Peer peer, byte[] datagram, boolean quic) {
-        org.quiver.spi.relay.RelayLink link = relayLink;
-        EndpointId id = peer == null ? null : peer.id;
-        if (link == null || id == null) {
-            dropped.increment();
-            metrics.get().datagramDropped("no-relay");
-            return;
-        }
-        boolean sent;
-        try {
-            sent = link.send(id, peer.relayUrl, java.nio.ByteBuffer.wrap(datagram));
-        } catch (RuntimeException e) {
-            sent = false; // a provider's failure drops the datagram, never the loop
-        }
-        if (!sent) {
-            dropped.increment();
-            metrics.get().datagramDropped("relay-full");
-        } else if (quic) {
-            metrics.get().bytesSent(org.quiver.api.PathKind.RELAY, datagram.length);
-        }
-    }
-
-    /** Whether the relay {@code peer} is reached by (its own, else our home relay) is connected now. */
-    private boolean relayConnected(PathTable.Peer peer) {
-        org.quiver.spi.relay.RelayLink link = relayLink;
-        if (link == null) {
-            return false;
-        }
-        java.net.URI home = homeRelay;
-        List<org.quiver.api.RelayStatus> status = link.status();
-        if (status.isEmpty()) {
-            return true; // a provider that does not tell: taken to carry
-        }
-        for (org.quiver.api.RelayStatus s : status) {
-            if (s.state().startsWith("CONNECTED") && (s.url().equals(peer.relayUrl) || s.url().equals(home))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** A datagram the relay link handed over, waiting for the event loop. */
-    private record RelayDatagram(EndpointId source, java.nio.ByteBuffer datagram) {
-    }
-
-    /** Any thread (the relay provider's): queues a relayed datagram for the loop, or drops it when too many wait. */
-    private void relayArrived(EndpointId source, java.nio.ByteBuffer datagram) {
-        if (source == null || datagram == null || !datagram.hasRemaining()) {
-            return;
-        }
-        if (datagram.remaining() > MAX_UDP_PAYLOAD) {
-            // larger than any packet QUIC here sends or takes: what waits stays within 4,096 x 1,472 bytes
-            dropped.increment();
-            metrics.get().datagramDropped("relay-oversized");
-            return;
-        }
-        if (relayQueued.incrementAndGet() > MAX_RELAY_BACKLOG) {
-            relayQueued.decrementAndGet();
-            dropped.increment();
-            metrics.get().datagramDropped("relay-backlog");
-            return;
-        }
-        relayIn.offer(new RelayDatagram(source, datagram));
-        if (relayDrainScheduled.compareAndSet(false, true)) {
-            onLoop(this::drainRelay);
-        }
-    }
-
-    /**
-     * Event loop: routes up to {@link #RELAY_BATCH} relayed datagrams like the socket's (by connection id,
-     * from the sender's mapped address), then lets the socket have its turn: direct and relay receive take
-     * turns, so neither starves the other.
-     */
-    private void drainRelay() {
-        relayDrainScheduled.set(false);
-        boolean server = false;
-        boolean client = false;
-        for (int i = 0; i < RELAY_BATCH; i++) {
-            RelayDatagram d = relayIn.poll();
-            if (d == null) {
-                break;
-            }
-            relayQueued.decrementAndGet();
-            int to = routeRelayed(d.source(), d.datagram());
-            server |= to == 1;
-            client |= to == 2;
-        }
-        if (server) {
-            serverSide.pipeline().fireChannelReadComplete();
-        }
-        if (client) {
-            clientSide.pipeline().fireChannelReadComplete();
-        }
-        if (!relayIn.isEmpty() && relayDrainScheduled.compareAndSet(false, true)) {
-            onLoop(this::drainRelay);
-        }
-    }
-
-    /** Event loop: one relayed datagram; 1 when it went to the server codec, 2 to the client codec, 0 otherwise. */
-    private int routeRelayed(EndpointId source, java.nio.ByteBuffer datagram) {
-        ByteBuf content = io.netty.buffer.Unpooled.wrappedBuffer(datagram);
-        metrics.get().bytesReceived(org.quiver.api.PathKind.RELAY, content.readableBytes());
-        ConnectionIds.Route route = ConnectionIds.route(content,
-                (buf, index) -> liveClientIds.contains(ByteBufKey.peek(buf, index, ConnectionIds.LENGTH)));
-        PathTable.Peer peer = paths.byId(source);
-        if (route == ConnectionIds.Route.PROBE) {
-            if (peer == null || content.readableBytes() > PathLayer.MAX_CONTROL) {
-                pathLayer.probesReceived.increment();
-                pathLayer.probesDropped.increment();
-                metrics.get().datagramDropped("bad-probe");
-                content.release();
-                return 0;
-            }
-            byte[] bytes = ByteBufUtil.getBytes(content);
-            content.release();
-            pathLayer.relayHeard(peer);
-            if (Probe.isCallMeMaybe(bytes)) {
-                pathLayer.onControl(peer.relay, bytes, paths.now());
-            } else {
-                pathLayer.onProbe(peer.relay, bytes, paths.now()); // never STUN: nobody asks through a relay
-            }
-            return 0;
-        }
-        if (route == ConnectionIds.Route.INVALID) {
-            dropped.increment();
-            metrics.get().datagramDropped("unroutable");
-            content.release();
-            return 0;
-        }
-        if (route == ConnectionIds.Route.SERVER && ConnectionIds.isInitial(content)
-                && content.readableBytes() < ConnectionIds.MIN_INITIAL_DATAGRAM) {
-            dropped.increment();
-            metrics.get().datagramDropped("short-initial"); // RFC 9000 14.1, through a relay too
-            content.release();
-            return 0;
-        }
-        if (peer == null) {
-            if (route != ConnectionIds.Route.SERVER || !ConnectionIds.isInitial(content) || (peer = paths.forRelaySender(source)) == null) {
-                dropped.increment();
-                metrics.get().datagramDropped("unroutable");
-                content.release();
-                return 0;
-            }
-        }
-        paths.learn(peer, peer.relay);
-        pathLayer.relayHeard(peer);
-        peer.touch();
-        if (route == ConnectionIds.Route.SERVER && peer.users.get() == 0 && !peer.relay.equals(peer.real) && ConnectionIds.isInitial(content)) {
-            paths.switchPath(peer, peer.relay); // a new connection through the relay: answer through it
-        }
-        DatagramPacket mapped = new DatagramPacket(content, PathTable.LOCAL, peer.mapped);
-        if (route == ConnectionIds.Route.SERVER) {
-            serverSide.pipeline().fireChannelRead(mapped);
-            return 1;
-        }
-        QuicConnectionImpl confirmed = unconfirmed.confirmedBy(content);
-        clientSide.pipeline().fireChannelRead(mapped);
-        if (confirmed != null) {
-            confirmed.confirmed();
-        }
-        return 2;
-    }
-
-    /**
      * Uses {@code provider} (null: none) for the relay path from now on. The new provider is attached before
      * the old one is detached; connections on the relay path move to the new relay link and keep running
      * (datagrams in flight at the swap may be lost, which QUIC recovers). Direct paths are not touched.
@@ -505,66 +349,42 @@ public final class QuicEndpoint implements Endpoint {
         if (closing.get() && provider != null) {
             return;
         }
-        org.quiver.spi.relay.RelayLink old;
-        org.quiver.spi.relay.RelayLink fresh = null;
-        RuntimeException failed = null;
-        // no lock is held while the provider attaches (its code, which may call back into the endpoint) or while a
-        // link is closed (closing may wait for the provider's thread, which may be telling us of a home relay change
-        // at that very moment); the lock covers the swap only, and every link swapped out is closed
-        if (provider != null) {
-            try {
-                fresh = provider.attach(relayAccess);
-            } catch (RuntimeException e) {
-                failed = new IllegalStateException("The relay provider " + provider + " failed to attach; direct paths only: " + e, e);
-            }
-        }
-        synchronized (relayLock) {
-            old = relayLink;
-            relayLink = fresh;
-            pathLayer.relayAvailable(fresh != null);
-        }
-        if (fresh != null) {
-            followHome(fresh, fresh.home().watch());
-        } else {
-            homeChanged(null);
-        }
-        if (old != null) {
-            quietly(old::close);
-        }
-        if (failed != null) {
+        try {
+            pathLayer.relayAvailable(relays.use(provider));
+        } catch (IllegalStateException failed) {
+            pathLayer.relayAvailable(false);
             throw failed;
         }
     }
 
-    private final Object relayLock = new Object();
-    private final Object homeLock = new Object();
-
-    /** Keeps the own address's relay URL on {@code link}'s home relay while that link is in use. */
-    private void followHome(org.quiver.spi.relay.RelayLink link, org.quiver.api.Watcher<java.util.Optional<java.net.URI>> w) {
-        if (relayLink != link) {
-            return;
-        }
-        homeChanged(w.get().orElse(null));
-        w.changed().whenComplete((v, e) -> {
-            if (e == null) {
-                followHome(link, w);
-            }
-        });
+    /** The path layer's datagrams (probes, calls): through the router, flushed at once. Event loop. */
+    private void sendControl(InetSocketAddress to, byte[] datagram) {
+        router.outbound(null, to, io.netty.buffer.Unpooled.wrappedBuffer(datagram), false);
     }
 
-    private void homeChanged(java.net.URI home) {
-        java.net.URI previous;
-        synchronized (homeLock) {
-            if (java.util.Objects.equals(home, homeRelay) || addr.isClosed()) {
-                return;
-            }
-            previous = homeRelay;
-            homeRelay = home;
+    /** Whether the relay that reaches {@code peer} is connected now (the path layer's question). */
+    private boolean relayCarries(PathTable.Peer peer) {
+        return relays.carries(peer);
+    }
+
+    /** The path layer asks for birthday punching's extra sockets toward {@code targets}. Event loop. */
+    private void openFan(PathTable.Peer peer, List<InetSocketAddress> targets) {
+        punch.open(peer, targets);
+    }
+
+    /** The path layer authenticated a peer's probe from {@code from}. Event loop. */
+    private void authenticated(InetSocketAddress from) {
+        punch.authenticated(from);
+    }
+
+    /** The home relay changed (from {@link RelayTransport}, never under its lock): the own address and peers follow. */
+    private void homeChanged(java.net.URI home, java.net.URI previous) {
+        if (addr.isClosed()) {
+            return;
         }
-        // outside the lock: the own address's watchers run on this thread. Whoever updates last sets the home
-        // relay as it is then, so racing changes end on the latest one.
+        // whoever updates last sets the home relay as it is then, so racing changes end on the latest one
         try {
-            addr.update(a -> a.withRelayUrl(homeRelay));
+            addr.update(a -> a.withRelayUrl(relays.home()));
         } catch (org.quiver.api.WatchableClosedException closed) {
             return; // the endpoint closed meanwhile
         }
@@ -574,29 +394,6 @@ public final class QuicEndpoint implements Endpoint {
         publish(null);
         event(org.quiver.api.EventTopics.RELAY_HOME_CHANGED, org.quiver.api.EventTopics.RELAY_URL, home == null ? null : home.toString(),
                 org.quiver.api.EventTopics.PREVIOUS, previous == null ? null : previous.toString());
-    }
-
-    // ------------------------------------------------------------------ birthday punching: the hard side's extra sockets
-
-    /** Extra sockets are closed this long after they were opened unless a peer's path runs through them. */
-    static final long FAN_TTL_NANOS = TimeUnit.SECONDS.toNanos(15);
-    /** When (after opening) the extra sockets ping again: the other side's spray may come later than ours. */
-    private static final long[] FAN_REPINGS_MILLIS = {500, 1000, 2000, 4000};
-    /** Remote addresses whose path runs through an extra socket (loop writes; the loop and the sender read). */
-    private final Map<InetSocketAddress, Channel> fanRoutes = new ConcurrentHashMap<>();
-    /** The extra sockets open, with when they were opened (loop only). */
-    private final Map<Channel, Long> fanSockets = new java.util.LinkedHashMap<>();
-    /** The extra socket a control datagram is arriving on, while the path layer looks at it (loop only). */
-    private Channel fanArrival;
-    final LongAdder fanRoutesMade = new LongAdder();
-
-    /** The socket datagrams to {@code to} leave from: the endpoint's own, or the extra socket a punch found. */
-    private Channel route(InetSocketAddress to) {
-        if (fanRoutes.isEmpty()) {
-            return udp;
-        }
-        Channel ch = fanRoutes.get(to);
-        return ch == null || !ch.isActive() ? udp : ch;
     }
 
     /** Our NAT as STUN saw it, for calls. */
@@ -613,73 +410,6 @@ public final class QuicEndpoint implements Endpoint {
             flags |= own ? 0 : Probe.FLAG_NATED;
         }
         return flags;
-    }
-
-    /**
-     * Loop: opens up to {@link PathLayer#FAN_SOCKETS} extra sockets (fewer if some are still open) and pings
-     * {@code targets} from each, again after 0.5, 1, 2 and 4 s; each socket gets its own mapping on our NAT.
-     * A socket the peer's probe reaches becomes that path's socket; the others close after
-     * {@link #FAN_TTL_NANOS}.
-     */
-    private void openFan(PathTable.Peer peer, List<InetSocketAddress> targets) {
-        if (closing.get()) {
-            return;
-        }
-        InetSocketAddress local = (InetSocketAddress) udp.localAddress();
-        Bootstrap b = new Bootstrap().group(loop)
-                .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
-                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        // a router per socket: it keeps per-socket read state
-                        ch.pipeline().addLast(new UdpRouter(paths, pathLayer, serverSide, clientSide, liveClientIds, unconfirmed, rebinding, dropped, metrics,
-                                arrived -> fanArrival = arrived));
-                    }
-                });
-        long now = paths.now();
-        for (int i = fanSockets.size(); i < PathLayer.FAN_SOCKETS; i++) {
-            io.netty.channel.ChannelFuture f = b.bind(new InetSocketAddress(local.getAddress(), 0));
-            fanSockets.put(f.channel(), now);
-            f.addListener(done -> {
-                if (done.isSuccess()) {
-                    fanPing(f.channel(), peer, targets);
-                } else {
-                    fanSockets.remove(f.channel()); // out of ports or descriptors: fewer sockets, that is all
-                }
-            });
-        }
-        for (long ms : FAN_REPINGS_MILLIS) {
-            loop.schedule(() -> {
-                if (peer.candidates != null && !closing.get()) {
-                    for (Channel ch : fanSockets.keySet()) {
-                        fanPing(ch, peer, targets);
-                    }
-                }
-            }, ms, TimeUnit.MILLISECONDS);
-        }
-        loop.schedule(() -> sweepFan(paths.now()), FAN_TTL_NANOS + TimeUnit.MILLISECONDS.toNanos(100), TimeUnit.NANOSECONDS);
-    }
-
-    private void fanPing(Channel ch, PathTable.Peer peer, List<InetSocketAddress> targets) {
-        if (!ch.isActive() || peer.id == null) {
-            return;
-        }
-        for (InetSocketAddress t : targets) {
-            ch.writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(pathLayer.untrackedPing(peer, t)), t));
-        }
-    }
-
-    /** Loop: forgets routes of peers gone, closes extra sockets no route uses once their time is up. */
-    private void sweepFan(long now) {
-        fanRoutes.entrySet().removeIf(e -> paths.byReal(e.getKey()) == null || !e.getValue().isActive());
-        for (java.util.Iterator<Map.Entry<Channel, Long>> it = fanSockets.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<Channel, Long> e = it.next();
-            boolean used = fanRoutes.containsValue(e.getKey());
-            if (!used && (now - e.getValue() >= FAN_TTL_NANOS || closing.get())) {
-                e.getKey().close();
-                it.remove();
-            }
-        }
     }
 
     private EndpointAddr ownAddress() {
@@ -752,36 +482,10 @@ public final class QuicEndpoint implements Endpoint {
 
     @Override
     public List<org.quiver.api.RelayStatus> relays() {
-        org.quiver.spi.relay.RelayLink link = relayLink;
-        if (link == null) {
-            return List.of();
-        }
-        try {
-            return link.status();
-        } catch (RuntimeException e) {
-            return List.of();
-        }
+        return relays.status();
     }
 
-    /** What the relay provider gets: our id, signatures by our key, and the way in for relayed datagrams. */
-    private final class RelayAccess implements org.quiver.spi.relay.RelayContext {
-        @Override
-        public EndpointId localId() {
-            return identity.id();
-        }
 
-        @Override
-        public byte[] sign(byte[] challenge) {
-            return identity.sign(challenge);
-        }
-
-        @Override
-        public void deliver(EndpointId source, java.nio.ByteBuffer datagram) {
-            if (relayLink != null && !closing.get()) {
-                relayArrived(source, datagram);
-            }
-        }
-    }
 
     /**
      * The addresses others may reach the socket at: itself, or for a wildcard bind every up interface's
@@ -887,6 +591,11 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** The path layer (tests in this package read its counters). */
+    /** The router, for tests that hand it datagrams as any path would (on the loop: {@link #onLoopGet}). */
+    Router router() {
+        return router;
+    }
+
     PathLayer pathLayer() {
         return pathLayer;
     }
@@ -1205,7 +914,7 @@ public final class QuicEndpoint implements Endpoint {
                 if (over || dialing) {
                     return;
                 }
-                if (relayLink != null && homeRelay != null) {
+                if (relays.attached() && relays.home() != null) {
                     dialing = true; // nobody knows more: try our home relay, where the peer may be too
                 } else {
                     over = true;
@@ -1259,7 +968,7 @@ public final class QuicEndpoint implements Endpoint {
 
     /** Whether a dial to {@code a} has a path: a direct address this socket can use, or a relay. */
     private boolean usable(EndpointAddr a) {
-        return pickDirect(a) != null || (relayLink != null && a.relayUrl().isPresent());
+        return pickDirect(a) != null || (relays.attached() && a.relayUrl().isPresent());
     }
 
     /** A later discovery result: its addresses become candidate paths of a peer being dialed. */
@@ -1288,7 +997,7 @@ public final class QuicEndpoint implements Endpoint {
         if (!discoveries.isEmpty()) {
             return new Resolution(id, alpn).start();
         }
-        if (relayLink != null) {
+        if (relays.attached()) {
             return connect(EndpointAddr.of(id), alpn); // through our home relay: the peer may be there too
         }
         return CompletableFuture.failedFuture(new QuiverException("Cannot connect to " + id.shortString()
@@ -1306,11 +1015,12 @@ public final class QuicEndpoint implements Endpoint {
             return CompletableFuture.failedFuture(new QuiverException("Cannot connect to this endpoint itself"));
         }
         InetSocketAddress direct = pickDirect(target);
-        org.quiver.spi.relay.RelayLink link = relayLink;
-        boolean relayPossible = link != null && (target.relayUrl().isPresent() || homeRelay != null);
+        boolean linked = relays.attached();
+        java.net.URI home = relays.home();
+        boolean relayPossible = linked && (target.relayUrl().isPresent() || home != null);
         if (direct == null && !relayPossible) {
             return CompletableFuture.failedFuture(new QuiverException("No direct address of " + target.id().shortString()
-                    + " that this endpoint can reach, and " + (link == null ? "no relay provider" : "no relay connected")
+                    + " that this endpoint can reach, and " + (!linked ? "no relay provider" : "no relay connected")
                     + ": " + target.directAddresses()));
         }
         // a peer that names a relay is dialed through it (that works behind any NAT); its direct addresses are
@@ -1321,7 +1031,7 @@ public final class QuicEndpoint implements Endpoint {
         if (target.relayUrl().isPresent()) {
             peer.relayUrl = target.relayUrl().get();
         } else if (viaRelay && peer.relayUrl == null) {
-            peer.dialedVia = homeRelay; // by id alone: through our home relay (wherever it is then), where we hope the peer is too
+            peer.dialedVia = home; // by id alone: through our home relay (wherever it is then), where we hope the peer is too
         }
         InetSocketAddress real = viaRelay ? peer.relay : direct;
         List<InetSocketAddress> published = target.directAddresses();
@@ -1487,7 +1197,7 @@ public final class QuicEndpoint implements Endpoint {
         return onLoopGet(paths::evicted);
     }
 
-    private <T> T onLoopGet(java.util.concurrent.Callable<T> read) {
+    <T> T onLoopGet(java.util.concurrent.Callable<T> read) {
         try {
             return loop.inEventLoop() ? read.call() : loop.submit(read).get(2, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -1,0 +1,261 @@
+package org.quiver.transport.quic.impl;
+
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.quiver.api.EndpointId;
+import org.quiver.api.RelayStatus;
+import org.quiver.api.Watcher;
+import org.quiver.spi.relay.RelayContext;
+import org.quiver.spi.relay.RelayLink;
+import org.quiver.spi.relay.RelayProvider;
+
+/**
+ * The relay as a path: the endpoint's attachment to a {@link RelayProvider} (its {@link RelayLink}), the home relay
+ * it reports, datagrams to peers through it, and datagrams from it queued for the event loop.
+ *
+ * <p>Threads: the provider hands datagrams over on its own threads ({@link RelayContext#deliver}); they wait in a
+ * bounded queue ({@link #MAX_RELAY_BACKLOG}) until the event loop hands them to the {@link Router}, at most
+ * {@link #RELAY_BATCH} per turn so the socket gets its turns too. Sends run on the event loop. A provider is
+ * swapped ({@link #use}) from any thread: the new one attaches before the old one is closed, and no lock is held
+ * while either runs the provider's code. Stopped by {@code use(null)} when the endpoint closes.
+ */
+final class RelayTransport {
+    /** Relayed datagrams waiting for the event loop, at most; beyond it they are dropped and counted. */
+    static final int MAX_RELAY_BACKLOG = 4096;
+    /** Relayed datagrams handled in one turn of the loop before the socket gets its turn again. */
+    static final int RELAY_BATCH = 64;
+
+    /** What the relay transport needs of the endpoint. */
+    interface Host {
+        EndpointId localId();
+
+        byte[] sign(byte[] challenge);
+
+        /** Runs {@code task} on the event loop. */
+        void onLoop(Runnable task);
+
+        /** The home relay changed (any thread, never under a lock). */
+        void homeChanged(URI home, URI previous);
+
+        /** Whether the endpoint is closing (nothing is taken in then). */
+        boolean closing();
+    }
+
+    private final Host host;
+    private final PathTable paths;
+    private final Router router;
+    private final LongAdder dropped;
+    private final Metrics metrics;
+    private final java.util.Queue<Arrived> in = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final Object swapLock = new Object();
+    private final Object homeLock = new Object();
+    private volatile RelayLink link;
+    private volatile URI home;
+    private final RelayContext context = new RelayContext() {
+        @Override
+        public EndpointId localId() {
+            return host.localId();
+        }
+
+        @Override
+        public byte[] sign(byte[] challenge) {
+            return host.sign(challenge);
+        }
+
+        @Override
+        public void deliver(EndpointId source, ByteBuffer datagram) {
+            if (link != null && !host.closing()) {
+                arrived(source, datagram);
+            }
+        }
+    };
+
+    /** A datagram the relay link handed over, waiting for the event loop. */
+    private record Arrived(EndpointId source, ByteBuffer datagram) {
+    }
+
+    RelayTransport(Host host, PathTable paths, Router router, LongAdder dropped, Metrics metrics) {
+        this.host = host;
+        this.paths = paths;
+        this.router = router;
+        this.dropped = dropped;
+        this.metrics = metrics;
+    }
+
+    /** Whether a relay provider is attached. */
+    boolean attached() {
+        return link != null;
+    }
+
+    /** Our home relay, once one is connected. */
+    URI home() {
+        return home;
+    }
+
+    /**
+     * Uses {@code provider} (null: none) from now on and returns whether a link now exists. The new provider is
+     * attached before the old one is detached; connections on the relay path move to the new link. Throws
+     * {@link IllegalStateException} when the provider fails to attach (then there is no link).
+     */
+    boolean use(RelayProvider provider) {
+        RelayLink old;
+        RelayLink fresh = null;
+        RuntimeException failed = null;
+        if (provider != null) {
+            try {
+                fresh = provider.attach(context);
+            } catch (RuntimeException e) {
+                failed = new IllegalStateException("The relay provider " + provider + " failed to attach; direct paths only: " + e, e);
+            }
+        }
+        synchronized (swapLock) {
+            old = link;
+            link = fresh;
+        }
+        if (fresh != null) {
+            followHome(fresh, fresh.home().watch());
+        } else {
+            homeIs(null);
+        }
+        if (old != null) {
+            try {
+                old.close();
+            } catch (RuntimeException e) {
+                // a provider's failure to close is its own; the link is dropped either way
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+        return fresh != null;
+    }
+
+    /** Keeps the home relay on {@code l}'s while that link is in use. */
+    private void followHome(RelayLink l, Watcher<Optional<URI>> w) {
+        if (link != l) {
+            return;
+        }
+        homeIs(w.get().orElse(null));
+        w.changed().whenComplete((v, e) -> {
+            if (e == null) {
+                followHome(l, w);
+            }
+        });
+    }
+
+    private void homeIs(URI now) {
+        URI previous;
+        synchronized (homeLock) {
+            if (java.util.Objects.equals(now, home)) {
+                return;
+            }
+            previous = home;
+            home = now;
+        }
+        host.homeChanged(now, previous); // outside the lock: it runs the own address's watchers
+    }
+
+    /** Every relay the link uses or tries to, with its state (none without a link, or when the provider fails). */
+    List<RelayStatus> status() {
+        RelayLink l = link;
+        if (l == null) {
+            return List.of();
+        }
+        try {
+            return l.status();
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+    }
+
+    /** Whether the relay {@code peer} is reached by (its own, else our home relay) is connected now. */
+    boolean carries(PathTable.Peer peer) {
+        RelayLink l = link;
+        if (l == null) {
+            return false;
+        }
+        List<RelayStatus> status = l.status();
+        if (status.isEmpty()) {
+            return true; // a provider that does not tell: taken to carry
+        }
+        URI h = home;
+        for (RelayStatus s : status) {
+            if (s.state().startsWith("CONNECTED") && (s.url().equals(peer.relayUrl) || s.url().equals(h))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Event loop: sends {@code datagram} to {@code peer} through the link (read during the call only); false when
+     * it was dropped (no link, or the link cannot take it now), counted. QUIC recovers.
+     */
+    boolean send(EndpointId peer, ByteBuffer datagram) {
+        RelayLink l = link;
+        if (l == null) {
+            dropped.increment();
+            metrics.get().datagramDropped("no-relay");
+            return false;
+        }
+        PathTable.Peer p = paths.byId(peer);
+        boolean sent;
+        try {
+            sent = l.send(peer, p == null ? null : p.relayUrl, datagram);
+        } catch (RuntimeException e) {
+            sent = false; // a provider's failure drops the datagram, never the loop
+        }
+        if (!sent) {
+            dropped.increment();
+            metrics.get().datagramDropped("relay-full");
+        }
+        return sent;
+    }
+
+    /** Any thread (the provider's): queues a relayed datagram for the loop, or drops it when too many wait. */
+    private void arrived(EndpointId source, ByteBuffer datagram) {
+        if (source == null || datagram == null || !datagram.hasRemaining()) {
+            return;
+        }
+        if (datagram.remaining() > QuicEndpoint.MAX_UDP_PAYLOAD) {
+            // larger than any packet QUIC here sends or takes: what waits stays within 4,096 x 1,472 bytes
+            dropped.increment();
+            metrics.get().datagramDropped("relay-oversized");
+            return;
+        }
+        if (queued.incrementAndGet() > MAX_RELAY_BACKLOG) {
+            queued.decrementAndGet();
+            dropped.increment();
+            metrics.get().datagramDropped("relay-backlog");
+            return;
+        }
+        in.offer(new Arrived(source, datagram));
+        if (drainScheduled.compareAndSet(false, true)) {
+            host.onLoop(this::drain);
+        }
+    }
+
+    /** Event loop: up to {@link #RELAY_BATCH} relayed datagrams through the router, then the socket's turn. */
+    private void drain() {
+        drainScheduled.set(false);
+        for (int i = 0; i < RELAY_BATCH; i++) {
+            Arrived a = in.poll();
+            if (a == null) {
+                break;
+            }
+            queued.decrementAndGet();
+            router.inbound(new PathAddr.Relay(a.source()), io.netty.buffer.Unpooled.wrappedBuffer(a.datagram()), null);
+        }
+        router.readComplete();
+        if (!in.isEmpty() && drainScheduled.compareAndSet(false, true)) {
+            host.onLoop(this::drain);
+        }
+    }
+}

@@ -1,0 +1,298 @@
+package org.quiver.transport.quic.impl;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.socket.DatagramPacket;
+import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+import org.quiver.api.EndpointId;
+
+/**
+ * The one route datagrams take in and out of the endpoint, whatever carries them: the UDP socket, the extra
+ * sockets of birthday punching, or the relay link.
+ *
+ * <p>In ({@link #inbound}): classify by connection id ({@link ConnectionIds}); probes, calls and STUN answers go
+ * to the {@link PathLayer}; QUIC packets go to the server-role or client-role codec with their sender rewritten to
+ * the peer's mapped address, after the peer is found (by socket address, by relay id, by connection id for a NAT
+ * rebinding, or made for a new sender's Initial); everything else is dropped and counted. No payload is copied.
+ * Out ({@link #outbound}): QUIC's datagrams (by mapped address) and the path layer's (by path key) leave through
+ * the socket a punch found, the endpoint's socket, or the relay link.
+ *
+ * <p>Event loop only (the relay link's datagrams reach it through {@link RelayTransport}'s queue). Owned by the
+ * endpoint; it has no thread or resource of its own.
+ */
+final class Router {
+    /** What the router needs from the endpoint's links. */
+    interface Links {
+        /** The socket datagrams to {@code to} leave from: the endpoint's own, or the extra socket a punch found. */
+        Channel socketFor(InetSocketAddress to);
+
+        /** Sends through the relay link (false: dropped and counted); {@code datagram} is read during the call only. */
+        boolean relaySend(EndpointId peer, java.nio.ByteBuffer datagram);
+    }
+
+    /** What the router asks of the endpoint when a peer's packet comes from an address the peer has not used. */
+    interface Rebinding {
+        /** QUIC packets accepted on the peer's connections so far (event loop; duplicates and forgeries are not). */
+        long accepted(PathTable.Peer peer);
+
+        /** QUIC accepted a new packet of the peer's from {@code from}: the peer is there now (event loop). */
+        void rebound(PathTable.Peer peer, InetSocketAddress from);
+    }
+
+    private final PathTable paths;
+    private final PathLayer pathLayer;
+    private final VirtualChannel server;
+    private final VirtualChannel client;
+    private final Set<ByteBufKey> liveClientIds;
+    private final Unconfirmed unconfirmed;
+    private final Rebinding rebinding;
+    private final LongAdder dropped;
+    private final Metrics metrics;
+    private final java.util.function.Consumer<Channel> arriving;
+    private Links links;
+    private Channel mainSocket;
+    private boolean serverRead;
+    private boolean clientRead;
+
+    /**
+     * {@code arriving} is told the extra punching socket a control datagram came in on while the path layer looks at
+     * it (and null after), so that a peer that answers there gets its path through that socket.
+     */
+    Router(PathTable paths, PathLayer pathLayer, VirtualChannel server, VirtualChannel client, Set<ByteBufKey> liveClientIds,
+           Unconfirmed unconfirmed, Rebinding rebinding, LongAdder dropped, Metrics metrics,
+           java.util.function.Consumer<Channel> arriving) {
+        this.paths = paths;
+        this.pathLayer = pathLayer;
+        this.server = server;
+        this.client = client;
+        this.liveClientIds = liveClientIds;
+        this.unconfirmed = unconfirmed;
+        this.rebinding = rebinding;
+        this.dropped = dropped;
+        this.metrics = metrics;
+        this.arriving = arriving;
+    }
+
+    /** Wires the links once they exist (the socket is bound with this router as its reader). */
+    void links(Links links, Channel mainSocket) {
+        this.links = links;
+        this.mainSocket = mainSocket;
+    }
+
+    // ------------------------------------------------------------------ in
+
+    /**
+     * One datagram from {@code from}, which came in on {@code socket} (null: through the relay). Takes ownership
+     * of {@code content}. The codecs that read it are flushed at {@link #readComplete}.
+     */
+    void inbound(PathAddr from, ByteBuf content, Channel socket) {
+        metrics.get().bytesReceived(from.kind(), content.readableBytes());
+        ConnectionIds.Route route = ConnectionIds.route(content,
+                (buf, index) -> liveClientIds.contains(ByteBufKey.peek(buf, index, ConnectionIds.LENGTH)));
+        if (route == ConnectionIds.Route.PROBE) {
+            control(from, content, socket);
+            return;
+        }
+        if (route == ConnectionIds.Route.INVALID) {
+            drop(content, "unroutable");
+            return;
+        }
+        boolean initial = route == ConnectionIds.Route.SERVER && ConnectionIds.isInitial(content);
+        if (initial && content.readableBytes() < ConnectionIds.MIN_INITIAL_DATAGRAM) {
+            // RFC 9000 14.1: never any work (nor a Retry, 3x the size of a 20-byte probe) for a short Initial
+            drop(content, "short-initial");
+            return;
+        }
+        PathTable.Peer peer;
+        InetSocketAddress key;
+        if (from instanceof PathAddr.Direct d) {
+            key = d.socket();
+            peer = paths.byReal(key);
+            if (peer == null) {
+                PathTable.Peer rebound = paths.byConnectionId(content);
+                if (rebound != null) {
+                    rebind(rebound, content, route, key);
+                    return;
+                }
+                peer = initial ? paths.forNewSender(key) : null;
+            }
+        } else {
+            EndpointId source = ((PathAddr.Relay) from).peer();
+            peer = paths.byId(source);
+            if (peer == null && initial) {
+                peer = paths.forRelaySender(source);
+            }
+            key = peer == null ? null : peer.relay;
+            if (peer != null) {
+                paths.learn(peer, key);
+                pathLayer.relayHeard(peer);
+            }
+        }
+        if (peer == null) {
+            drop(content, "unroutable");
+            return;
+        }
+        peer.touch();
+        if (initial && peer.users.get() == 0 && !key.equals(peer.real)) {
+            // a new connection from a peer with none live: answer where it comes from, not where an earlier
+            // (perhaps long gone) connection of it was
+            paths.switchPath(peer, key);
+        }
+        deliver(peer, content, route);
+    }
+
+    /** A probe, a call or a STUN answer: small, never QUIC. */
+    private void control(PathAddr from, ByteBuf content, Channel socket) {
+        PathTable.Peer relayed = from instanceof PathAddr.Relay r ? paths.byId(r.peer()) : null;
+        if (content.readableBytes() > PathLayer.MAX_CONTROL || (from instanceof PathAddr.Relay && relayed == null)) {
+            pathLayer.probesReceived.increment();
+            pathLayer.probesDropped.increment();
+            metrics.get().datagramDropped("bad-probe");
+            content.release();
+            return;
+        }
+        byte[] bytes = new byte[content.readableBytes()];
+        content.getBytes(content.readerIndex(), bytes);
+        content.release();
+        long now = paths.now();
+        if (relayed != null) {
+            pathLayer.relayHeard(relayed);
+            if (Probe.isCallMeMaybe(bytes)) {
+                pathLayer.onControl(relayed.relay, bytes, now);
+            } else {
+                pathLayer.onProbe(relayed.relay, bytes, now); // never STUN: nobody asks through a relay
+            }
+            return;
+        }
+        boolean extra = socket != null && socket != mainSocket;
+        if (extra) {
+            arriving.accept(socket);
+        }
+        try {
+            pathLayer.onControl(((PathAddr.Direct) from).socket(), bytes, now);
+        } finally {
+            if (extra) {
+                arriving.accept(null);
+            }
+        }
+    }
+
+    private void deliver(PathTable.Peer peer, ByteBuf content, ConnectionIds.Route route) {
+        DatagramPacket mapped = new DatagramPacket(content, PathTable.LOCAL, peer.mapped);
+        if (route == ConnectionIds.Route.SERVER) {
+            serverRead = true;
+            server.pipeline().fireChannelRead(mapped);
+        } else {
+            clientRead = true;
+            QuicConnectionImpl confirmed = unconfirmed.confirmedBy(content);
+            client.pipeline().fireChannelRead(mapped);
+            if (confirmed != null) {
+                confirmed.confirmed();
+            }
+        }
+    }
+
+    /** The end of a batch of reads (a socket's read-complete, a relay batch): quiche sends what it has now. */
+    void readComplete() {
+        if (serverRead) {
+            serverRead = false;
+            server.pipeline().fireChannelReadComplete();
+        }
+        if (clientRead) {
+            clientRead = false;
+            client.pipeline().fireChannelReadComplete();
+        }
+    }
+
+    /**
+     * A short-header packet for a connection of {@code peer}'s from an address the peer has not used: a NAT
+     * rebinding (RFC 9000 9.3), or a forgery or replay. It goes to QUIC as the peer's; if QUIC accepts it as a new
+     * authentic packet (it counts it), the peer's traffic moves to the new address at once and the path layer
+     * probes it; otherwise nothing changes and it is counted as dropped.
+     */
+    private void rebind(PathTable.Peer peer, ByteBuf content, ConnectionIds.Route route, InetSocketAddress from) {
+        long before = rebinding.accepted(peer);
+        DatagramPacket mapped = new DatagramPacket(content, PathTable.LOCAL, peer.mapped);
+        VirtualChannel codec = route == ConnectionIds.Route.SERVER ? server : client;
+        codec.pipeline().fireChannelRead(mapped); // QUIC reads it now; what it answers goes out at read-complete
+        if (rebinding.accepted(peer) > before) {
+            peer.touch();
+            rebinding.rebound(peer, from); // so the answer already goes to the new address
+        } else {
+            dropped.increment();
+            metrics.get().datagramDropped("unvalidated-rebinding");
+        }
+        codec.pipeline().fireChannelReadComplete();
+    }
+
+    private void drop(ByteBuf content, String reason) {
+        dropped.increment();
+        metrics.get().datagramDropped(reason);
+        content.release();
+    }
+
+    // ------------------------------------------------------------------ out
+
+    /**
+     * The path behind a path key: the one place a relay path's key is told from a socket address. Null when it is
+     * a relay key of a peer gone or not yet named.
+     */
+    PathAddr pathOf(PathTable.Peer peer, InetSocketAddress key) {
+        if (peer != null && key.equals(peer.relay)) {
+            return peer.id == null ? null : new PathAddr.Relay(peer.id);
+        }
+        if (!PathTable.isRelay(key)) {
+            return new PathAddr.Direct(key);
+        }
+        PathTable.Peer owner = paths.byRelayKey(key);
+        return owner == null || owner.id == null ? null : new PathAddr.Relay(owner.id);
+    }
+
+    /**
+     * Sends {@code content} at path key {@code key} ({@code peer}'s, when known): through the relay link, or from
+     * the socket the path uses. Takes ownership of {@code content}. QUIC's datagrams ({@code quic}) are counted as
+     * sent and written without a flush (QUIC flushes at the end of its burst, {@link #flush}); the path layer's are
+     * flushed at once. False when it was dropped (counted where it was).
+     */
+    boolean outbound(PathTable.Peer peer, InetSocketAddress key, ByteBuf content, boolean quic) {
+        PathAddr to = key == null || links == null ? null : pathOf(peer, key);
+        if (to == null) {
+            drop(content, "no-path");
+            return false;
+        }
+        int bytes = content.readableBytes();
+        if (to instanceof PathAddr.Relay r) {
+            boolean sent;
+            try {
+                sent = links.relaySend(r.peer(), content.nioBuffer()); // the link copies it into its frame: the one copy
+            } finally {
+                content.release();
+            }
+            if (sent && quic) {
+                metrics.get().bytesSent(to.kind(), bytes);
+            }
+            return sent;
+        }
+        InetSocketAddress socket = ((PathAddr.Direct) to).socket();
+        Channel via = links.socketFor(socket);
+        DatagramPacket packet = new DatagramPacket(content, socket);
+        if (quic && via == mainSocket) {
+            via.write(packet);
+        } else {
+            via.writeAndFlush(packet); // a path punched from an extra socket, or a control datagram
+        }
+        if (quic) {
+            metrics.get().bytesSent(to.kind(), bytes);
+        }
+        return true;
+    }
+
+    /** Flushes the endpoint's socket (the end of QUIC's burst). */
+    void flush() {
+        if (mainSocket != null) {
+            mainSocket.flush();
+        }
+    }
+}

@@ -56,4 +56,64 @@ public class ExamplePluginIT {
         assertThat(once.exitCode()).as(once.toString()).isZero();
         assertThat(once.out()).as(once.toString()).contains("files");
     }
+    /** One request of the example protocol (examples/protocol-handler) on a new connection to {@code node}. */
+    private static String upper(org.quiver.api.Endpoint client, EndpointAddr node, String text) throws Exception {
+        java.time.Duration t = java.time.Duration.ofSeconds(10);
+        org.quiver.api.Connection c = org.quiver.api.Blocking.await(client.connect(node, "example/upper/1"), t);
+        try {
+            org.quiver.api.BiStream s = org.quiver.api.Blocking.await(c.openBi(), t);
+            try (java.io.OutputStream out = s.send().outputStream()) {
+                out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            try (java.io.InputStream in = s.recv().inputStream()) {
+                return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            }
+        } finally {
+            c.close();
+        }
+    }
+
+    @Test
+    public void aProtocolHandlerPluginDroppedIntoDeployServesItsAlpnAndLeavesWithItsJar() throws Exception {
+        Path root = Path.of(System.getProperty("quiver.root", ".."));
+        String version = System.getProperty("quiver.version", "0.1.0-SNAPSHOT");
+        Path plugin = root.resolve("examples/protocol-handler/target/quiver-example-protocol-handler-" + version + ".jar");
+        assertThat(plugin).as("built by this build").exists();
+        Path home = tmp.newFolder("node").toPath();
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+        try (Node.Interactive node = new Node.Interactive("--home", home.toString());
+             org.quiver.api.Endpoint client = org.quiver.transport.quic.QuicEndpoints.create(org.quiver.identity.Identities.ephemeral(),
+                     new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), java.util.Map.of())) {
+            EndpointAddr at = EndpointAddr.fromTicket(node.answer("quiver:addr", "quiver[a-z2-7]{60,}", 30));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> upper(client, at, "before"))
+                    .as("nobody serves the ALPN yet: the handshake is refused").isInstanceOf(Exception.class);
+
+            Path deployed = home.resolve("deploy").resolve(plugin.getFileName());
+            Files.copy(plugin, deployed);
+            String answer = null;
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (answer == null && System.nanoTime() < deadline) { // fileinstall polls deploy/ every second
+                try {
+                    answer = upper(client, at, "hot-installed");
+                } catch (Exception notYet) {
+                    Thread.sleep(250);
+                }
+            }
+            assertThat(answer).as("served once the plug-in is installed").isEqualTo("HOT-INSTALLED");
+
+            Files.delete(deployed);
+            boolean refused = false;
+            deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (!refused && System.nanoTime() < deadline) {
+                try {
+                    upper(client, at, "after");
+                    Thread.sleep(250);
+                } catch (Exception gone) {
+                    refused = true;
+                }
+            }
+            assertThat(refused).as("refused again once the jar is gone").isTrue();
+        }
+    }
 }

@@ -82,8 +82,8 @@ public class NodeIT {
             }
         }
         assertTrue("bundles not active: " + notActive, notActive.isEmpty());
-        assertEquals("Quiver bundles in the container (api, identity, path, buffer, metrics, relay-protocol, relay-server, relay-client,"
-                + " discovery-static, discovery-dns, discovery-mdns, transport-quic, shell)", 13, quiver);
+        assertEquals("Quiver bundles in the container (api, identity, path, metrics, relay-protocol, relay-server, relay-client,"
+                + " discovery-static, discovery-dns, discovery-mdns, transport-quic, shell)", 12, quiver);
     }
 
     @Test

@@ -16,6 +16,7 @@ import org.quiver.api.Blocking;
 import org.quiver.api.Connection;
 import org.quiver.api.EndpointAddr;
 import org.quiver.identity.Identities;
+import org.quiver.transport.quic.impl.EndpointBuilder;
 import org.quiver.transport.quic.impl.QuicEndpoint;
 
 /**
@@ -34,7 +35,7 @@ class StreamServingTest {
         serving.close();
     }
 
-    private QuicEndpoint endpoint(QuicEndpoint.Builder b) throws Exception {
+    private QuicEndpoint endpoint(EndpointBuilder b) throws Exception {
         QuicEndpoint e = b.bind(lo).build();
         open.add(e);
         return e;

@@ -7,6 +7,7 @@ import org.quiver.api.Endpoint;
 import org.quiver.api.LocalIdentity;
 import org.quiver.api.ProtocolHandler;
 import org.quiver.api.QuiverException;
+import org.quiver.transport.quic.impl.EndpointBuilder;
 import org.quiver.transport.quic.impl.QuicEndpoint;
 
 /**
@@ -30,7 +31,7 @@ public final class QuicEndpoints {
     /** As {@link #create(LocalIdentity, InetSocketAddress, Map)}, reaching peers through {@code relay} too (null: direct only). */
     public static Endpoint create(LocalIdentity identity, InetSocketAddress bind, Map<String, ProtocolHandler> handlers,
                                   org.quiver.spi.relay.RelayProvider relay) throws QuiverException {
-        QuicEndpoint.Builder builder = QuicEndpoint.builder(identity).bind(bind).idleTimeout(Duration.ofSeconds(30)).relay(relay);
+        EndpointBuilder builder = QuicEndpoint.builder(identity).bind(bind).idleTimeout(Duration.ofSeconds(30)).relay(relay);
         handlers.forEach(builder::handler);
         return builder.build();
     }

@@ -106,7 +106,7 @@ public final class EndpointComponent implements Endpoint {
             if (host.startsWith("[") && host.endsWith("]")) {
                 host = host.substring(1, host.length() - 1);
             }
-            int port = QuicEndpoint.Builder.STUN_PORT;
+            int port = EndpointBuilder.STUN_PORT;
             if (colon >= 0 && hp.indexOf(':') == colon || hp.startsWith("[")) {
                 try {
                     port = Integer.parseInt(hp.substring(colon + 1));

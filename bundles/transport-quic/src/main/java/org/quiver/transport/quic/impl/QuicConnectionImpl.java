@@ -90,7 +90,7 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
         channel.closeFuture().addListener(f -> sampler.cancel(false));
         channel.closeFuture().addListener(f -> onClosed());
         // streams the peer opened before this object existed (same event loop: constructed there)
-        java.util.ArrayDeque<QuicStreamChannel> early = channel.attr(QuicEndpoint.EARLY_STREAMS).getAndSet(null);
+        java.util.ArrayDeque<QuicStreamChannel> early = channel.attr(Acceptor.EARLY_STREAMS).getAndSet(null);
         if (early != null) {
             early.forEach(this::incoming);
         }

@@ -73,10 +73,6 @@ import org.quiver.api.WatchableValue;
  * for protocol handlers; {@link #close()} stops both and frees the port.
  */
 public final class QuicEndpoint implements Endpoint {
-    static final AttributeKey<EndpointId> EXPECTED_ID = AttributeKey.valueOf("quiver.expectedId");
-    static final AttributeKey<String> DIAL_ALPN = AttributeKey.valueOf("quiver.dialAlpn");
-    /** Streams that arrived before their connection's {@link QuicConnectionImpl} existed. */
-    static final AttributeKey<java.util.ArrayDeque<QuicStreamChannel>> EARLY_STREAMS = AttributeKey.valueOf("quiver.earlyStreams");
     /** How long a closing endpoint waits for peers to see its close before it aborts. */
     static final Duration DRAIN = Duration.ofMillis(250);
     private static final long SWEEP_SECONDS = 5;
@@ -84,7 +80,8 @@ public final class QuicEndpoint implements Endpoint {
     static final int MAX_UDP_PAYLOAD = 1472;
 
     private final LocalIdentity identity;
-    private final Map<String, ProtocolHandler> handlers;
+    /** The accepting side: handlers by ALPN, server TLS, accepted connections and their streams. */
+    private final Acceptor acceptor;
     private final EventLoopGroup group;
     private final EventLoop loop;
     private final Channel udp;
@@ -96,9 +93,8 @@ public final class QuicEndpoint implements Endpoint {
     private final Metrics metrics = new Metrics();
     /** Where structured events go (EventAdmin in OSGi); never null. */
     private final java.util.function.BiConsumer<String, Map<String, Object>> events;
-    private final Set<ByteBufKey> liveClientIds = ConcurrentHashMap.newKeySet();
-    /** Dialed connections not yet confirmed by the server: they defer an application close (see {@link Unconfirmed}). */
-    private final Unconfirmed unconfirmed = new Unconfirmed();
+    /** The dialing side: the path a dial starts on, client-role TLS, our dials' connection ids. */
+    private final Dialer dialer;
     /** A peer's packet from an address it had not used (a NAT rebinding): QUIC decides, then the peer moves there. */
     private final Router.Rebinding rebinding = new Router.Rebinding() {
         @Override
@@ -122,7 +118,6 @@ public final class QuicEndpoint implements Endpoint {
     /** NAT rebindings followed (a peer's connections moved to the address its QUIC packets came from). */
     final LongAdder rebindings = new LongAdder();
     private final Set<QuicConnectionImpl> connections = ConcurrentHashMap.newKeySet();
-    private final Map<String, QuicSslContext> clientContexts = new ConcurrentHashMap<>();
     private final ExecutorService handlerPool;
     private final LongAdder dropped = new LongAdder();
     private final WatchableValue<EndpointAddr> addr;
@@ -140,18 +135,11 @@ public final class QuicEndpoint implements Endpoint {
     private final RelayTransport relays;
     /** Birthday punching's extra sockets. */
     private final PunchSockets punch;
-    private final Reflexive reflexive;
-    private final List<InetSocketAddress> stunServers;
-    private volatile List<InetSocketAddress> interfaceAddresses = List.of();
-    /**
-     * TLS for accepted connections, offering the ALPNs of the current handlers; null when they changed since
-     * it was made, and then made again (once) by the next handshake rather than at every change.
-     */
-    private QuicSslContext serverTls;
+    /** The own address: interface and reflexive (STUN) addresses, home relay, our NAT's behaviour. */
+    private final OwnAddress own;
 
-    private QuicEndpoint(Builder b) throws QuiverException {
+    QuicEndpoint(EndpointBuilder b) throws QuiverException {
         this.identity = b.identity;
-        this.handlers = new ConcurrentHashMap<>(b.handlers);
         this.idleTimeout = b.idleTimeout;
         this.maxConnectionsPerPeer = b.maxConnectionsPerPeer;
         this.allowed = b.allowed;
@@ -162,11 +150,42 @@ public final class QuicEndpoint implements Endpoint {
         if (b.selector != null) {
             pathLayer.selector(b.selector);
         }
-        this.stunServers = b.stunServers;
-        this.reflexive = new Reflexive((to, datagram) -> udp().writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to)),
-                this::reflexiveChanged);
-        pathLayer.stun((from, d) -> reflexive.onMessage(from, d, paths.now()));
-        pathLayer.ownFlags(this::natFlags);
+        this.own = new OwnAddress(new OwnAddress.Host() {
+            @Override
+            public void onLoop(Runnable task) {
+                QuicEndpoint.this.onLoop(task);
+            }
+
+            @Override
+            public boolean offPool(Runnable task) {
+                if (closing.get()) {
+                    return false;
+                }
+                try {
+                    handlerPool.execute(task);
+                    return true;
+                } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {
+                    return false;
+                }
+            }
+
+            @Override
+            public void publish() {
+                QuicEndpoint.this.publish(null);
+            }
+
+            @Override
+            public void candidatesChanged() {
+                pathLayer.ownCandidatesChanged(paths.now());
+            }
+
+            @Override
+            public boolean reachable(InetSocketAddress a) {
+                return pathLayer.reachable(a);
+            }
+        }, (to, datagram) -> udp().writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to)), b.stunServers);
+        pathLayer.stun((from, d) -> own.reflexive().onMessage(from, d, paths.now()));
+        pathLayer.ownFlags(own::natFlags);
         pathLayer.relayCarries(this::relayCarries);
         pathLayer.fan(this::openFan);
         pathLayer.punches(new PathLayer.Punches() {
@@ -201,6 +220,17 @@ public final class QuicEndpoint implements Endpoint {
                 new LinkedBlockingQueue<>(1_000), new DefaultThreadFactory("quiver-handler", true));
         pool.allowCoreThreadTimeOut(true);
         this.handlerPool = pool;
+        this.acceptor = new Acceptor(identity, paths, pathLayer, new Acceptor.Host() {
+            @Override
+            public void track(QuicConnectionImpl conn) {
+                QuicEndpoint.this.track(conn);
+            }
+
+            @Override
+            public java.util.Set<EndpointId> allowed() {
+                return allowed;
+            }
+        }, pool, dropped, b.maxConnectionsPerPeer, b.handlers);
         this.events = b.events;
         this.outbox = new Outbox(b.pending, b.ticker, this::reuseOrConnect, pool, (key, p, reason) -> {
             if (reason == BoundedPendingBuffer.Reason.OVERFLOW) {
@@ -239,7 +269,33 @@ public final class QuicEndpoint implements Endpoint {
         this.serverSide = new VirtualChannel(loop, sender);
         this.clientSide = new VirtualChannel(loop, sender);
         this.punch = new PunchSockets(loop, paths, pathLayer, closing::get);
-        this.router = new Router(paths, pathLayer, serverSide, clientSide, liveClientIds, unconfirmed, rebinding, dropped, metrics,
+        this.dialer = new Dialer(identity, paths, pathLayer, new Dialer.Host() {
+            @Override
+            public void onLoop(Runnable task) {
+                QuicEndpoint.this.onLoop(task);
+            }
+
+            @Override
+            public void track(QuicConnectionImpl conn) {
+                QuicEndpoint.this.track(conn);
+            }
+
+            @Override
+            public boolean relayAttached() {
+                return relays.attached();
+            }
+
+            @Override
+            public java.net.URI homeRelay() {
+                return relays.home();
+            }
+
+            @Override
+            public InetSocketAddress localAddress() {
+                return QuicEndpoint.this.localAddress();
+            }
+        }, dropped);
+        this.router = new Router(paths, pathLayer, serverSide, clientSide, dialer.liveClientIds, dialer.unconfirmed, rebinding, dropped, metrics,
                 punch::arriving);
         this.relays = new RelayTransport(new RelayTransport.Host() {
             @Override
@@ -288,8 +344,8 @@ public final class QuicEndpoint implements Endpoint {
             }, udp);
             loop.register(serverSide).sync();
             loop.register(clientSide).sync();
-            serverSide.pipeline().addLast(serverCodec(b));
-            clientSide.pipeline().addLast(clientCodec(b));
+            serverSide.pipeline().addLast(acceptor.codec(b.clock, builder -> transportParameters(builder, b)));
+            clientSide.pipeline().addLast(dialer.codec(clientSide, builder -> transportParameters(builder, b)));
         } catch (Exception e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             handlerPool.shutdownNow();
@@ -309,7 +365,7 @@ public final class QuicEndpoint implements Endpoint {
             metrics.get().eventLoopTick("paths");
             long now = paths.now();
             pathLayer.tick(now);
-            reflexive.tick(now);
+            own.reflexive().tick(now);
         }, tick);
         long expiry = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(b.pending.ttl().toNanos() / 2, TimeUnit.SECONDS.toNanos(1)));
         periodic(() -> {
@@ -323,11 +379,7 @@ public final class QuicEndpoint implements Endpoint {
             }
         }, expiry);
         this.bound = new WatchableValue<>("bound addresses", List.of(local));
-        this.interfaceAddresses = directAddresses(local);
-        this.addr = new WatchableValue<>("own address", EndpointAddr.of(identity.id(), null, interfaceAddresses));
-        if (stunServers != null) {
-            resolveStunServers(stunServers);
-        }
+        this.addr = own.start(identity.id(), local);
         b.discoveries.forEach(this::addDiscovery);
         // records are refused after a day: publish again well before that
         periodic(() -> publish(null), TimeUnit.MINUTES.toNanos(30));
@@ -379,105 +431,22 @@ public final class QuicEndpoint implements Endpoint {
 
     /** The home relay changed (from {@link RelayTransport}, never under its lock): the own address and peers follow. */
     private void homeChanged(java.net.URI home, java.net.URI previous) {
-        if (addr.isClosed()) {
-            return;
-        }
         // whoever updates last sets the home relay as it is then, so racing changes end on the latest one
-        try {
-            addr.update(a -> a.withRelayUrl(relays.home()));
-        } catch (org.quiver.api.WatchableClosedException closed) {
+        if (!own.homeRelay(relays.home(), relays())) {
             return; // the endpoint closed meanwhile
-        }
-        if (stunServers == null) {
-            autoStunServers();
         }
         publish(null);
         event(org.quiver.api.EventTopics.RELAY_HOME_CHANGED, org.quiver.api.EventTopics.RELAY_URL, home == null ? null : home.toString(),
                 org.quiver.api.EventTopics.PREVIOUS, previous == null ? null : previous.toString());
     }
 
-    /** Our NAT as STUN saw it, for calls. */
-    private int natFlags() {
-        int flags = reflexive.mappingVaries() ? Probe.FLAG_HARD : 0;
-        List<InetSocketAddress> seen = reflexive.addresses();
-        if (!seen.isEmpty()) {
-            boolean own = false;
-            for (InetSocketAddress r : seen) {
-                for (InetSocketAddress i : interfaceAddresses) {
-                    own |= i.getAddress().equals(r.getAddress());
-                }
-            }
-            flags |= own ? 0 : Probe.FLAG_NATED;
-        }
-        return flags;
-    }
-
     private EndpointAddr ownAddress() {
         return addr.get();
     }
 
-    /**
-     * STUN at each relay's host, ports {@value Builder#STUN_PORT} and the one above (the default when no servers were
-     * configured): two destinations, so a NAT that maps per destination shows.
-     */
-    private void autoStunServers() {
-        List<InetSocketAddress> auto = new ArrayList<>();
-        for (org.quiver.api.RelayStatus r : relays()) {
-            String host = r.url().getHost();
-            if (host != null) {
-                String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-                auto.add(InetSocketAddress.createUnresolved(h, Builder.STUN_PORT));
-                auto.add(InetSocketAddress.createUnresolved(h, Builder.STUN_PORT + 1)); // its second port: is our mapping per destination?
-            }
-        }
-        resolveStunServers(auto);
-    }
-
-    /** Resolves host names on a pool thread (never the loop), then asks the servers of the socket's family. */
-    private void resolveStunServers(List<InetSocketAddress> servers) {
-        if (closing.get()) {
-            return;
-        }
-        try {
-            handlerPool.execute(() -> {
-                List<InetSocketAddress> resolved = new ArrayList<>();
-                for (InetSocketAddress s : servers) {
-                    InetSocketAddress r = s.isUnresolved() ? new InetSocketAddress(s.getHostString(), s.getPort()) : s;
-                    if (!r.isUnresolved() && pathLayer.reachable(r) && !resolved.contains(r)) {
-                        resolved.add(r);
-                    }
-                }
-                onLoop(() -> reflexive.servers(resolved));
-            });
-        } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {
-            // closing, or a thousand tasks queued: the next home change tries again
-        }
-    }
-
-    /** Loop: the reflexive addresses changed; they lead the own address's direct addresses, and peers hear of them. */
-    private void reflexiveChanged(List<InetSocketAddress> found) {
-        if (addr.isClosed()) {
-            return;
-        }
-        java.util.LinkedHashSet<InetSocketAddress> all = new java.util.LinkedHashSet<>(found);
-        all.addAll(interfaceAddresses);
-        List<InetSocketAddress> list = new ArrayList<>(all);
-        addr.update(a -> a.withDirectAddresses(list.subList(0, Math.min(list.size(), EndpointAddr.MAX_DIRECT_ADDRESSES))));
-        if (!reflexive.mappingVaries()) {
-            // a new address peers may reach: punch again. Behind a NAT that maps per destination the ports
-            // STUN sees change whenever a mapping expires and say nothing to peers: no new rounds for that
-            pathLayer.ownCandidatesChanged(paths.now());
-        }
-        try {
-            handlerPool.execute(() -> publish(null)); // signing takes a millisecond: not on the loop
-        } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {
-            // closing, or busy: the half-hourly publication carries it
-        }
-    }
-
     /** The reflexive addresses STUN servers reported for the socket, and whether the NAT maps per destination. */
     List<InetSocketAddress> reflexiveAddresses() {
-        return reflexive.addresses();
+        return own.reflexiveAddresses();
     }
 
     @Override
@@ -487,77 +456,16 @@ public final class QuicEndpoint implements Endpoint {
 
 
 
-    /**
-     * The addresses others may reach the socket at: itself, or for a wildcard bind every up interface's
-     * address of its family (non-loopback first), at most {@link EndpointAddr#MAX_DIRECT_ADDRESSES}.
-     */
-    static List<InetSocketAddress> directAddresses(InetSocketAddress local) {
-        if (!local.getAddress().isAnyLocalAddress()) {
-            return List.of(local);
-        }
-        boolean v6 = local.getAddress() instanceof java.net.Inet6Address;
-        List<InetSocketAddress> found = new ArrayList<>();
-        List<InetSocketAddress> loopback = new ArrayList<>();
-        try {
-            for (java.net.NetworkInterface nif : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
-                if (!nif.isUp()) {
-                    continue;
-                }
-                for (java.net.InetAddress a : java.util.Collections.list(nif.getInetAddresses())) {
-                    if ((a instanceof java.net.Inet6Address) != v6 && !v6 || a.isLinkLocalAddress()) {
-                        continue;
-                    }
-                    (a.isLoopbackAddress() ? loopback : found).add(new InetSocketAddress(a, local.getPort()));
-                }
-            }
-        } catch (java.net.SocketException e) {
-            return List.of();
-        }
-        found.addAll(loopback);
-        return found.subList(0, Math.min(found.size(), EndpointAddr.MAX_DIRECT_ADDRESSES));
-    }
-
     /** A builder for an endpoint of {@code identity}. */
-    public static Builder builder(LocalIdentity identity) {
-        return new Builder(identity);
+    public static EndpointBuilder builder(LocalIdentity identity) {
+        return new EndpointBuilder(identity);
     }
 
     private Channel udp() {
         return udp;
     }
 
-    private ChannelHandler serverCodec(Builder b) {
-        QuicServerCodecBuilder builder = new QuicServerCodecBuilder()
-                .sslEngineProvider(ch -> serverTls().newEngine(ch.alloc()))
-                .tokenHandler(new RetryTokens(b.clock, mapped -> {
-                    // a peer that proved its id keeps its mapped address whatever path it takes (its selected path
-                    // may change between the Retry and the Initial that answers it); an unvalidated one is its one
-                    // real address (its mapped address changes if it was pushed out meanwhile)
-                    PathTable.Peer p = paths.byMapped(mapped);
-                    return p == null || p.id != null ? mapped : p.real;
-                }))
-                .connectionIdAddressGenerator(ConnectionIds.serverGenerator())
-                .localConnectionIdLength(ConnectionIds.LENGTH)
-                .handler(new ChannelInitializer<QuicChannel>() {
-                    @Override
-                    protected void initChannel(QuicChannel ch) {
-                        ch.pipeline().addLast(new AcceptedConnection());
-                    }
-                })
-                .streamOption(ChannelOption.AUTO_READ, false)
-                .streamHandler(new IncomingStreams());
-        return transportParameters(builder, b).build();
-    }
-
-    private ChannelHandler clientCodec(Builder b) {
-        QuicClientCodecBuilder builder = new QuicClientCodecBuilder()
-                .sslEngineProvider(ch -> clientContexts.computeIfAbsent(ch.attr(DIAL_ALPN).get(), alpn -> Tls.client(identity, alpn))
-                        .newEngine(ch.alloc(), ch.attr(EXPECTED_ID).get().toString(), 1))
-                .localConnectionIdLength(ConnectionIds.LENGTH);
-        return transportParameters(builder, b).build();
-    }
-
-    private static <B extends io.netty.handler.codec.quic.QuicCodecBuilder<B>> B transportParameters(B builder, Builder b) {
+    private static <B extends io.netty.handler.codec.quic.QuicCodecBuilder<B>> B transportParameters(B builder, EndpointBuilder b) {
         return builder.maxIdleTimeout(b.idleTimeout.toMillis(), TimeUnit.MILLISECONDS)
                 .initialMaxData(64L * 1024 * 1024)
                 .initialMaxStreamDataBidirectionalLocal(16L * 1024 * 1024)
@@ -594,6 +502,11 @@ public final class QuicEndpoint implements Endpoint {
     /** The router, for tests that hand it datagrams as any path would (on the loop: {@link #onLoopGet}). */
     Router router() {
         return router;
+    }
+
+    /** Birthday punching's sockets, for tests (event loop: {@link #onLoopGet}). */
+    PunchSockets punch() {
+        return punch;
     }
 
     PathLayer pathLayer() {
@@ -729,6 +642,48 @@ public final class QuicEndpoint implements Endpoint {
 
     /** The discovery providers in use, with their names. */
     private final Map<org.quiver.spi.discovery.Discovery, String> discoveries = new ConcurrentHashMap<>();
+    /** What a dial by id ({@link AddressLookup}) uses of this endpoint. */
+    private final AddressLookup.Host lookupHost = new AddressLookup.Host() {
+        @Override
+        public Map<org.quiver.spi.discovery.Discovery, String> providers() {
+            return Map.copyOf(discoveries);
+        }
+
+        @Override
+        public void schedule(Runnable task, long nanos) {
+            loop.schedule(task, nanos, TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public java.time.Instant now() {
+            return clock.instant();
+        }
+
+        @Override
+        public org.quiver.spi.metrics.TransportMetrics metrics() {
+            return metrics.get();
+        }
+
+        @Override
+        public CompletionStage<Connection> dial(EndpointAddr a, String alpn) {
+            return connect(a, alpn);
+        }
+
+        @Override
+        public boolean usable(EndpointAddr a) {
+            return QuicEndpoint.this.usable(a);
+        }
+
+        @Override
+        public void learnPublished(EndpointAddr a) {
+            QuicEndpoint.this.learnPublished(a);
+        }
+
+        @Override
+        public boolean hasHomeRelay() {
+            return relays.attached() && relays.home() != null;
+        }
+    };
 
     /**
      * Uses {@code provider} (called {@code name}) to find peers by id from now on, and publishes this
@@ -771,204 +726,9 @@ public final class QuicEndpoint implements Endpoint {
         }
     }
 
-    /**
-     * One lookup by id: every provider at once, results merged as they come; the first result that gives a
-     * usable path starts the dial, later ones add candidate paths. Bounded by {@link Builder#lookupTimeout};
-     * then (or when every provider is done without a result) the home relay is tried, or the dial fails
-     * saying what each provider answered.
-     */
-    private final class Resolution implements Runnable {
-        private final EndpointId id;
-        private final String alpn;
-        private final CompletableFuture<Connection> result = new CompletableFuture<>();
-        private final List<org.quiver.spi.discovery.Lookup> lookups = new ArrayList<>();
-        private final Map<String, String> outcomes = new java.util.LinkedHashMap<>();
-        private final long started = System.nanoTime();
-        private EndpointAddr merged;
-        private int pending;
-        private boolean dialing;
-        private boolean over;
-
-        Resolution(EndpointId id, String alpn) {
-            this.id = id;
-            this.alpn = alpn;
-            this.merged = EndpointAddr.of(id);
-        }
-
-        CompletionStage<Connection> start() {
-            Map<org.quiver.spi.discovery.Discovery, String> providers = Map.copyOf(discoveries);
-            synchronized (this) {
-                pending = providers.size();
-                providers.values().forEach(n -> outcomes.put(n, "no answer"));
-            }
-            for (Map.Entry<org.quiver.spi.discovery.Discovery, String> e : providers.entrySet()) {
-                String name = e.getValue();
-                try {
-                    org.quiver.spi.discovery.Lookup l = e.getKey().resolve(id, new Listener(name));
-                    synchronized (this) {
-                        if (l != null) {
-                            lookups.add(l);
-                        }
-                    }
-                } catch (RuntimeException | Error ex) {
-                    done(name, "failed: " + ex);
-                }
-            }
-            try {
-                loop.schedule(this, lookupTimeout.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException closed) {
-                result.completeExceptionally(new QuiverException("The endpoint is closed"));
-            }
-            result.whenComplete((c, e) -> cancelAll());
-            return result;
-        }
-
-        /** The timeout. */
-        @Override
-        public void run() {
-            synchronized (this) {
-                if (over || dialing) {
-                    return;
-                }
-            }
-            giveUp("no usable result within " + lookupTimeout.toMillis() + " ms");
-        }
-
-        private void cancelAll() {
-            List<org.quiver.spi.discovery.Lookup> all;
-            synchronized (this) {
-                over = true;
-                all = List.copyOf(lookups);
-            }
-            for (org.quiver.spi.discovery.Lookup l : all) {
-                try {
-                    l.cancel();
-                } catch (RuntimeException e) {
-                    // its own problem
-                }
-            }
-        }
-
-        void found(String name, org.quiver.spi.discovery.DiscoveryItem item) {
-            String problem = null;
-            if (item == null || item.addr() == null) {
-                problem = "gave an empty result";
-            } else if (!item.addr().id().equals(id)) {
-                problem = "gave a result about " + item.addr().id().shortString();
-            } else if (!item.configured()
-                    && item.updated().isBefore(clock.instant().minus(org.quiver.spi.discovery.EndpointRecord.DEFAULT_MAX_AGE))) {
-                problem = "gave a stale result (" + item.updated() + ")";
-            }
-            EndpointAddr dial = null;
-            EndpointAddr more = null;
-            synchronized (this) {
-                if (over) {
-                    return;
-                }
-                if (problem != null) {
-                    outcomes.put(name, problem);
-                    return;
-                }
-                outcomes.put(name, "found " + item.addr() + " in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
-                merged = merged.merge(item.addr());
-                if (!dialing && usable(merged)) {
-                    dialing = true;
-                    dial = merged;
-                } else if (dialing) {
-                    more = merged;
-                }
-            }
-            metrics.get().discoveryLookup(name, Duration.ofNanos(System.nanoTime() - started), true);
-            if (dial != null) {
-                connect(dial, alpn).whenComplete((c, e) -> {
-                    if (e != null) {
-                        result.completeExceptionally(e);
-                    } else {
-                        result.complete(c);
-                    }
-                });
-            } else if (more != null) {
-                learnPublished(more);
-            }
-        }
-
-        void done(String name, String outcome) {
-            boolean allDone;
-            synchronized (this) {
-                if (outcome != null && "no answer".equals(outcomes.get(name))) {
-                    outcomes.put(name, outcome);
-                }
-                allDone = --pending <= 0 && !dialing && !over;
-            }
-            if (outcome != null && outcome.startsWith("failed")) {
-                metrics.get().discoveryLookup(name, Duration.ofNanos(System.nanoTime() - started), false);
-            }
-            if (allDone) {
-                giveUp("every provider answered");
-            }
-        }
-
-        private void giveUp(String why) {
-            String summary;
-            synchronized (this) {
-                if (over || dialing) {
-                    return;
-                }
-                if (relays.attached() && relays.home() != null) {
-                    dialing = true; // nobody knows more: try our home relay, where the peer may be too
-                } else {
-                    over = true;
-                }
-                summary = outcomes.toString();
-            }
-            if (dialing) {
-                connect(EndpointAddr.of(id), alpn).whenComplete((c, e) -> {
-                    if (e != null) {
-                        result.completeExceptionally(new QuiverException("Cannot reach " + id.shortString() + ": discovery found nothing usable ("
-                                + why + "; " + summary + ") and the home relay did not reach it: " + e.getMessage(), e));
-                    } else {
-                        result.complete(c);
-                    }
-                });
-                return;
-            }
-            result.completeExceptionally(new QuiverException("Cannot find " + id.shortString() + ": " + why + "; " + summary));
-        }
-
-        private final class Listener implements org.quiver.spi.discovery.DiscoveryListener {
-            private final String name;
-            private final AtomicBoolean finished = new AtomicBoolean();
-
-            Listener(String name) {
-                this.name = name;
-            }
-
-            @Override
-            public void found(org.quiver.spi.discovery.DiscoveryItem item) {
-                if (!finished.get()) {
-                    Resolution.this.found(name, item);
-                }
-            }
-
-            @Override
-            public void completed() {
-                if (finished.compareAndSet(false, true)) {
-                    done(name, "nothing found");
-                }
-            }
-
-            @Override
-            public void failed(Throwable cause) {
-                if (finished.compareAndSet(false, true)) {
-                    done(name, "failed: " + cause);
-                }
-            }
-        }
-    }
-
     /** Whether a dial to {@code a} has a path: a direct address this socket can use, or a relay. */
     private boolean usable(EndpointAddr a) {
-        return pickDirect(a) != null || (relays.attached() && a.relayUrl().isPresent());
+        return dialer.pickDirect(a) != null || (relays.attached() && a.relayUrl().isPresent());
     }
 
     /** A later discovery result: its addresses become candidate paths of a peer being dialed. */
@@ -995,7 +755,7 @@ public final class QuicEndpoint implements Endpoint {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(alpn, "alpn");
         if (!discoveries.isEmpty()) {
-            return new Resolution(id, alpn).start();
+            return new AddressLookup(lookupHost, lookupTimeout, id, alpn).start();
         }
         if (relays.attached()) {
             return connect(EndpointAddr.of(id), alpn); // through our home relay: the peer may be there too
@@ -1014,73 +774,7 @@ public final class QuicEndpoint implements Endpoint {
         if (target.id().equals(identity.id())) {
             return CompletableFuture.failedFuture(new QuiverException("Cannot connect to this endpoint itself"));
         }
-        InetSocketAddress direct = pickDirect(target);
-        boolean linked = relays.attached();
-        java.net.URI home = relays.home();
-        boolean relayPossible = linked && (target.relayUrl().isPresent() || home != null);
-        if (direct == null && !relayPossible) {
-            return CompletableFuture.failedFuture(new QuiverException("No direct address of " + target.id().shortString()
-                    + " that this endpoint can reach, and " + (!linked ? "no relay provider" : "no relay connected")
-                    + ": " + target.directAddresses()));
-        }
-        // a peer that names a relay is dialed through it (that works behind any NAT); its direct addresses are
-        // probed at once and the connection moves to one as soon as it answers; the handshake moves too when the
-        // relay is not connected (down or restarting: it does not hold the dial up)
-        boolean viaRelay = relayPossible && (direct == null || target.relayUrl().isPresent());
-        PathTable.Peer peer = paths.forDial(target.id(), viaRelay ? null : direct);
-        if (target.relayUrl().isPresent()) {
-            peer.relayUrl = target.relayUrl().get();
-        } else if (viaRelay && peer.relayUrl == null) {
-            peer.dialedVia = home; // by id alone: through our home relay (wherever it is then), where we hope the peer is too
-        }
-        InetSocketAddress real = viaRelay ? peer.relay : direct;
-        List<InetSocketAddress> published = target.directAddresses();
-        onLoop(() -> pathLayer.dialing(peer, published, real, relayPossible));
-        byte[] cid = ConnectionIds.newClientId();
-        ByteBufKey key = new ByteBufKey(cid);
-        liveClientIds.add(key);
-        unconfirmed.dialing(key);
-        CompletableFuture<Connection> result = new CompletableFuture<>();
-        QuicChannel.newBootstrap(clientSide)
-                .attr(EXPECTED_ID, target.id())
-                .attr(DIAL_ALPN, alpn)
-                .handler(new Dialing())
-                .streamOption(ChannelOption.AUTO_READ, false)
-                .streamHandler(new IncomingStreams())
-                .remoteAddress(peer.mapped)
-                .localConnectionAddress(new QuicConnectionAddress(cid))
-                .connect()
-                .addListener(f -> {
-                    if (!f.isSuccess()) {
-                        liveClientIds.remove(key);
-                        unconfirmed.remove(key);
-                        result.completeExceptionally(Futures.failure("Connect to " + target.id().shortString() + " at " + real, f.cause()));
-                        return;
-                    }
-                    QuicChannel ch = (QuicChannel) f.getNow();
-                    InetSocketAddress now = peer.real; // the handshake may have left the relay for a direct path that answered
-                    QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, target.id(), true,
-                            QuicConnectionImpl.info(now != null ? now : real, peer), dropped);
-                    unconfirmed.connected(key, conn);
-                    ch.closeFuture().addListener(c -> {
-                        liveClientIds.remove(key);
-                        unconfirmed.remove(key);
-                    });
-                    ch.pipeline().replace(Dialing.class, "connection", conn);
-                    track(conn);
-                    result.complete(conn);
-                });
-        return result;
-    }
-
-    private InetSocketAddress pickDirect(EndpointAddr target) {
-        boolean v6Socket = localAddress().getAddress() instanceof java.net.Inet6Address;
-        for (InetSocketAddress a : target.directAddresses()) {
-            if (v6Socket || a.getAddress() instanceof java.net.Inet4Address) {
-                return a;
-            }
-        }
-        return null;
+        return dialer.dial(target, alpn);
     }
 
     /**
@@ -1107,29 +801,13 @@ public final class QuicEndpoint implements Endpoint {
      * Serves {@code alpn} with {@code handler}, replacing any other handler of it. Connections that arrive from
      * now on may negotiate it; live connections are not touched.
      */
-    public synchronized void addHandler(String alpn, ProtocolHandler handler) {
-        Builder.checkAlpn(alpn);
-        handlers.put(alpn, Objects.requireNonNull(handler, "handler"));
-        serverTls = null;
+    public void addHandler(String alpn, ProtocolHandler handler) {
+        acceptor.addHandler(alpn, handler);
     }
 
     /** Stops serving {@code alpn} if {@code handler} serves it; new connections with it are refused in the handshake. */
-    public synchronized void removeHandler(String alpn, ProtocolHandler handler) {
-        if (handlers.remove(alpn, handler)) {
-            serverTls = null;
-        }
-    }
-
-    private synchronized QuicSslContext serverTls() {
-        if (serverTls == null) {
-            serverTls = Tls.server(identity, alpns(handlers));
-        }
-        return serverTls;
-    }
-
-    /** The ALPNs to offer; with no handler, one that no client asks for, so that every handshake is refused. */
-    private static String[] alpns(Map<String, ProtocolHandler> handlers) {
-        return handlers.isEmpty() ? new String[] {"quiver/no-handler"} : handlers.keySet().toArray(new String[0]);
+    public void removeHandler(String alpn, ProtocolHandler handler) {
+        acceptor.removeHandler(alpn, handler);
     }
 
     @Override
@@ -1207,7 +885,6 @@ public final class QuicEndpoint implements Endpoint {
 
     private volatile java.util.Set<EndpointId> allowed = java.util.Set.of();
     /** Connections refused because their peer was not on the allow-list. */
-    final LongAdder notAllowed = new LongAdder();
 
     @Override
     public java.util.Set<EndpointId> allowed() {
@@ -1224,7 +901,7 @@ public final class QuicEndpoint implements Endpoint {
 
     /** Connections refused so far because their peer was not allowed. */
     long notAllowedCount() {
-        return notAllowed.sum();
+        return acceptor.notAllowed.sum();
     }
 
     /** Periodic tasks that threw (each run is caught: netty never runs a fixed-rate task again once it threw). */
@@ -1263,272 +940,5 @@ public final class QuicEndpoint implements Endpoint {
     @Override
     public String toString() {
         return "QuicEndpoint{" + identity.id().shortString() + " at " + udp.localAddress() + "}";
-    }
-
-    /** Handler of a dialed connection until its handshake completes: a failed handshake fails the dial, no more. */
-    private static final class Dialing extends ChannelInboundHandlerAdapter {
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // reported through the connect future
-        }
-    }
-
-    /** Handler of an accepted connection until its handshake completes; then the connection's own. */
-    private final class AcceptedConnection extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) throws Exception {
-            QuicChannel ch = (QuicChannel) ctx.channel();
-            PathTable.Peer peer = paths.byMapped((InetSocketAddress) ch.remoteSocketAddress());
-            EndpointId id = Tls.peerId(ch.sslEngine());
-            if (peer != null) {
-                paths.identified(peer, id);
-                if (peer.real != null && paths.byId(id) == peer) {
-                    pathLayer.accepted(peer, peer.real);
-                }
-            }
-            QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, id, false,
-                    QuicConnectionImpl.info(peer != null && peer.real != null ? peer.real : PathTable.LOCAL, peer), dropped);
-            ctx.pipeline().replace(this, "connection", conn);
-            track(conn);
-            java.util.Set<EndpointId> allow = allowed;
-            if (!allow.isEmpty() && !allow.contains(id)) {
-                // before any handler or stream: the peer learns why from the close reason
-                notAllowed.increment();
-                conn.close(CloseInfo.Cause.LOCAL, 0x104, org.quiver.api.Endpoint.NOT_ALLOWED);
-                return;
-            }
-            if (peer != null && peer.users.get() > maxConnectionsPerPeer) {
-                conn.close(CloseInfo.Cause.LOCAL, 0x103, "too many connections from one peer (" + maxConnectionsPerPeer + ")");
-                return;
-            }
-            ProtocolHandler handler = handlers.get(conn.alpn());
-            if (handler == null) {
-                conn.close(CloseInfo.Cause.LOCAL, 0x100, "no handler for ALPN " + conn.alpn());
-                return;
-            }
-            try {
-                handlerPool.execute(() -> {
-                    try {
-                        handler.accept(conn);
-                    } catch (Exception | Error e) {
-                        conn.close(CloseInfo.Cause.LOCAL, 0x101, "handler failed: " + e);
-                    }
-                });
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                conn.close(CloseInfo.Cause.LOCAL, 0x102, "too many connections waiting for a handler");
-            }
-            ctx.fireChannelActive();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // a handshake that failed (refused ALPN, bad certificate): the peer is told by TLS; nothing to log
-        }
-    }
-
-    /** Puts each stream the peer opens into its connection's accept queue. */
-    @ChannelHandler.Sharable
-    private static final class IncomingStreams extends ChannelInboundHandlerAdapter {
-        @Override
-        public void handlerAdded(ChannelHandlerContext ctx) {
-            QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
-            ctx.pipeline().remove(this);
-            QuicConnectionImpl conn = stream.parent().attr(QuicConnectionImpl.KEY).get();
-            if (conn != null) {
-                conn.incoming(stream);
-                return;
-            }
-            // The peer may open a stream in the same flight that completes the handshake, before this side
-            // has made its Connection: park it (bounded) until then.
-            java.util.ArrayDeque<QuicStreamChannel> early = stream.parent().attr(EARLY_STREAMS).setIfAbsent(new java.util.ArrayDeque<>());
-            if (early == null) {
-                early = stream.parent().attr(EARLY_STREAMS).get();
-            }
-            if (early.size() < QuicConnectionImpl.MAX_PENDING_STREAMS) {
-                stream.config().setAutoRead(false);
-                early.add(stream);
-            } else {
-                stream.shutdown(2);
-            }
-        }
-    }
-
-    /** Settings for a {@link QuicEndpoint}. */
-    public static final class Builder {
-        private final LocalIdentity identity;
-        private final Map<String, ProtocolHandler> handlers = new java.util.LinkedHashMap<>();
-        private InetSocketAddress bind = new InetSocketAddress(0);
-        private Duration idleTimeout = Duration.ofSeconds(30);
-        private int maxPeers = 10_000;
-        private int maxConnectionsPerPeer = 256;
-        private int maxStreams = 1000;
-        private int handlerThreads = 64;
-        private CandidateSet.Timings timings = CandidateSet.Timings.DEFAULT;
-        private org.quiver.spi.path.PathSelector selector;
-        private BoundedPendingBuffer.Limits pending = BoundedPendingBuffer.Limits.DEFAULT;
-        private java.util.function.BiConsumer<String, Map<String, Object>> events = (topic, props) -> { };
-        private org.quiver.spi.metrics.TransportMetrics metrics;
-        private org.quiver.spi.relay.RelayProvider relay;
-        private Duration lookupTimeout = Duration.ofSeconds(10);
-        private List<InetSocketAddress> stunServers;
-        private java.time.Clock clock = java.time.Clock.systemUTC();
-        private java.util.function.LongSupplier ticker = System::nanoTime;
-        private final Map<org.quiver.spi.discovery.Discovery, String> discoveries = new java.util.LinkedHashMap<>();
-
-        private Builder(LocalIdentity identity) {
-            this.identity = Objects.requireNonNull(identity, "identity");
-        }
-
-        public Builder bind(InetSocketAddress address) {
-            this.bind = Objects.requireNonNull(address, "address");
-            return this;
-        }
-
-        /** Accepts connections with {@code alpn}, handing them to {@code handler}. */
-        public Builder handler(String alpn, ProtocolHandler handler) {
-            checkAlpn(alpn);
-            handlers.put(alpn, Objects.requireNonNull(handler, "handler"));
-            return this;
-        }
-
-        static void checkAlpn(String alpn) {
-            if (alpn == null || alpn.isEmpty() || alpn.length() > 255) {
-                throw new IllegalArgumentException("An ALPN is 1 to 255 characters, got '" + alpn + "'");
-            }
-        }
-
-        public Builder idleTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("idle timeout must be positive");
-            }
-            this.idleTimeout = timeout;
-            return this;
-        }
-
-        public Builder maxPeers(int max) {
-            if (max < 1) {
-                throw new IllegalArgumentException("maxPeers must be at least 1");
-            }
-            this.maxPeers = max;
-            return this;
-        }
-
-        /**
-         * How often working paths are probed (default 2 s); unknown and dead ones are retried every 2.5
-         * intervals, and a path that has not answered for 3.25 intervals is left.
-         */
-        public Builder probeInterval(Duration interval) {
-            if (interval.toMillis() < 20) {
-                throw new IllegalArgumentException("the probe interval must be at least 20 ms, got " + interval);
-            }
-            this.timings = CandidateSet.Timings.ofHeartbeat(interval.toNanos());
-            return this;
-        }
-
-        /** Limits of what {@link QuicEndpoint#send} holds while connections come up (default: {@code Limits.DEFAULT}). */
-        public Builder pendingLimits(BoundedPendingBuffer.Limits limits) {
-            this.pending = Objects.requireNonNull(limits, "limits");
-            return this;
-        }
-
-        /**
-         * Where the endpoint posts its structured events ({@link org.quiver.api.EventTopics}): topic and
-         * properties; called on the event loop, so it must not block (EventAdmin's postEvent does not).
-         */
-        public Builder events(java.util.function.BiConsumer<String, Map<String, Object>> sink) {
-            this.events = Objects.requireNonNull(sink, "sink");
-            return this;
-        }
-
-        /** Where the endpoint reports its metrics (default: nowhere). */
-        public Builder metrics(org.quiver.spi.metrics.TransportMetrics m) {
-            this.metrics = m;
-            return this;
-        }
-
-        /** How long a dial by id waits for discovery results before it gives up (default 10 s). */
-        public Builder lookupTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("the lookup timeout must be positive, got " + timeout);
-            }
-            this.lookupTimeout = timeout;
-            return this;
-        }
-
-        /** A discovery provider to start with, called {@code name} (more can come and go: {@link QuicEndpoint#addDiscovery}). */
-        public Builder discovery(org.quiver.spi.discovery.Discovery provider, String name) {
-            discoveries.put(Objects.requireNonNull(provider, "provider"), Objects.requireNonNull(name, "name"));
-            return this;
-        }
-
-        /** The relay provider to start with (default: none; {@link QuicEndpoint#relay} changes it later). */
-        public Builder relay(org.quiver.spi.relay.RelayProvider provider) {
-            this.relay = provider;
-            return this;
-        }
-
-        /** The path policy to start with (default: none, which holds each peer on a working path, see {@link HoldingSelector}; the path bundle's {@code DefaultPathSelector} is the policy a node uses). */
-        public Builder pathSelector(org.quiver.spi.path.PathSelector selector) {
-            this.selector = selector;
-            return this;
-        }
-
-        /**
-         * Connections accepted from one remote socket address at once (default 256); more are closed right
-         * after their handshake with code 0x103, so one sender cannot hold unbounded state.
-         */
-        /** Only {@code peers} may connect (empty, the default: anyone); {@link QuicEndpoint#allow} changes it later. */
-        public Builder allow(java.util.Collection<EndpointId> peers) {
-            this.allowed = java.util.Set.copyOf(peers);
-            return this;
-        }
-
-        private java.util.Set<EndpointId> allowed = java.util.Set.of();
-
-        public Builder maxConnectionsPerPeer(int max) {
-            if (max < 1) {
-                throw new IllegalArgumentException("maxConnectionsPerPeer must be at least 1");
-            }
-            this.maxConnectionsPerPeer = max;
-            return this;
-        }
-
-        /**
-         * The STUN servers asked for the endpoint's reflexive addresses (host names are resolved off the event
-         * loop). Default (null): each relay's host at port {@value #STUN_PORT}, the relay's own responder;
-         * an empty list turns STUN off.
-         */
-        public Builder stunServers(List<InetSocketAddress> servers) {
-            this.stunServers = servers == null ? null : List.copyOf(servers);
-            return this;
-        }
-
-        /**
-         * The wall clock (default: the system's, UTC): it dates the records this endpoint publishes and decides
-         * when a discovery result is too old to dial. Tests move it days ahead.
-         */
-        public Builder clock(java.time.Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
-            return this;
-        }
-
-        /**
-         * The monotonic clock, in nanoseconds (default {@code System::nanoTime}), that the endpoint's decisions go
-         * by: probe timing and path timeouts, punching rounds, STUN rounds, forgetting idle peers, the age of
-         * messages waiting in {@link QuicEndpoint#send}. Its timers still fire in real time, each deciding by this
-         * clock: a test moves it a day ahead and sees what the node does a day later.
-         */
-        public Builder ticker(java.util.function.LongSupplier nanoTime) {
-            this.ticker = Objects.requireNonNull(nanoTime, "nanoTime");
-            return this;
-        }
-
-        /** The port STUN servers are asked at by default: the relays' (and the standard) STUN port. */
-        public static final int STUN_PORT = 3478;
-
-        /** Binds the socket and starts the endpoint. */
-        public QuicEndpoint build() throws QuiverException {
-            return new QuicEndpoint(this);
-        }
     }
 }

@@ -10,8 +10,10 @@ import io.netty.util.ReferenceCountUtil;
  * datagram to the {@link Router} as a {@link PathAddr.Direct} and tells it when a batch of reads ends. A sender
  * that claims a relay path's key (never a real address) is dropped here, so the router never sees it.
  *
- * <p>The socket's event loop only; no state of its own.
+ * <p>The socket's event loop only; no state of its own, so one instance serves every socket (birthday punching
+ * opens 256 at once).
  */
+@io.netty.channel.ChannelHandler.Sharable
 final class SocketReader extends ChannelInboundHandlerAdapter {
     private final Router router;
     private final Metrics metrics;

@@ -31,7 +31,7 @@ class AccessTest {
         open.forEach(QuicEndpoint::close);
     }
 
-    private QuicEndpoint endpoint(QuicEndpoint.Builder b) throws Exception {
+    private QuicEndpoint endpoint(EndpointBuilder b) throws Exception {
         QuicEndpoint e = b.bind(LO).handler("echo/1", c -> handled.incrementAndGet()).build();
         open.add(e);
         return e;

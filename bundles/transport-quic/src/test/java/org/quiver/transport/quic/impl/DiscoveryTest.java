@@ -57,7 +57,7 @@ class DiscoveryTest {
         }
     }
 
-    private QuicEndpoint endpoint(QuicEndpoint.Builder b) throws QuiverException {
+    private QuicEndpoint endpoint(EndpointBuilder b) throws QuiverException {
         QuicEndpoint e = b.bind(LO).handler("d/1", c -> { }).lookupTimeout(Duration.ofSeconds(2)).build();
         endpoints.add(e);
         return e;

@@ -179,11 +179,11 @@ class EndpointComponentTest {
 
     @Test
     void wildcardBindsAdvertiseInterfaceAddresses() {
-        List<InetSocketAddress> all = QuicEndpoint.directAddresses(new InetSocketAddress(4433));
+        List<InetSocketAddress> all = OwnAddress.directAddresses(new InetSocketAddress(4433));
         assertThat(all).isNotEmpty().allSatisfy(a -> assertThat(a.getPort()).isEqualTo(4433));
         assertThat(all.get(all.size() - 1).getAddress().isLoopbackAddress()).as("loopback last").isTrue();
         InetSocketAddress one = new InetSocketAddress("127.0.0.1", 1);
-        assertThat(QuicEndpoint.directAddresses(one)).containsExactly(one);
+        assertThat(OwnAddress.directAddresses(one)).containsExactly(one);
     }
 
     @Test

@@ -233,7 +233,7 @@ class QuicEndpointTest {
         assertThat(c.closed().toCompletableFuture().isDone()).isFalse();
     }
 
-    private QuicEndpoint endpoints(QuicEndpoint.Builder builder) throws Exception {
+    private QuicEndpoint endpoints(EndpointBuilder builder) throws Exception {
         QuicEndpoint e = builder.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).handler(ECHO, ECHO_HANDLER).build();
         endpoints.add(e);
         return e;

@@ -73,7 +73,7 @@ class RelayPathTest {
     }
 
     private QuicEndpoint endpoint(DefaultRelayProvider relay, boolean server) throws QuiverException {
-        QuicEndpoint.Builder b = QuicEndpoint.builder(Identities.ephemeral()).bind(LO).probeInterval(Duration.ofMillis(200)).relay(relay);
+        EndpointBuilder b = QuicEndpoint.builder(Identities.ephemeral()).bind(LO).probeInterval(Duration.ofMillis(200)).relay(relay);
         if (server) {
             b.handler("sha/1", RelayPathTest::digestHandler);
         }

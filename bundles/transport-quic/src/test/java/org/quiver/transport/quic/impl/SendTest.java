@@ -55,7 +55,7 @@ class SendTest {
         }
     }
 
-    private QuicEndpoint endpoint(QuicEndpoint.Builder b) throws Exception {
+    private QuicEndpoint endpoint(EndpointBuilder b) throws Exception {
         QuicEndpoint e = b.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).build();
         owned.add(0, e);
         return e;

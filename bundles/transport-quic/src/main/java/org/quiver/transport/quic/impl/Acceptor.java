@@ -1,0 +1,207 @@
+package org.quiver.transport.quic.impl;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicServerCodecBuilder;
+import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.LongAdder;
+import org.quiver.api.CloseInfo;
+import org.quiver.api.EndpointId;
+import org.quiver.api.LocalIdentity;
+import org.quiver.api.ProtocolHandler;
+
+/**
+ * The accepting side of the endpoint: the protocol handlers by ALPN, the server-role TLS that offers them, the
+ * server-role QUIC codec, and what happens to a connection once its handshake is done (the allow-list, the
+ * per-peer limit, the handler on a pool thread) and to the streams a peer opens.
+ *
+ * <p>Threads: handlers are added and removed from any thread (under this object's lock; the TLS context is made
+ * again at the next handshake); connections and streams arrive on the event loop; handlers run on the endpoint's
+ * handler pool. It owns no thread; the endpoint's close closes the codec with the loop.
+ */
+final class Acceptor {
+    /** Streams that arrived before their connection's {@link QuicConnectionImpl} existed. */
+    static final io.netty.util.AttributeKey<java.util.ArrayDeque<QuicStreamChannel>> EARLY_STREAMS =
+            io.netty.util.AttributeKey.valueOf("quiver.earlyStreams");
+
+    /** What the acceptor needs of the endpoint. */
+    interface Host {
+        /** Starts tracking a connection whose handshake is done (event loop). */
+        void track(QuicConnectionImpl conn);
+
+        /** The peers allowed to connect (empty: anyone). */
+        java.util.Set<EndpointId> allowed();
+    }
+
+    private final LocalIdentity identity;
+    private final PathTable paths;
+    private final PathLayer pathLayer;
+    private final Host host;
+    private final ExecutorService handlerPool;
+    private final LongAdder dropped;
+    private final int maxConnectionsPerPeer;
+    private final Map<String, ProtocolHandler> handlers;
+    /** Connections refused by the allow-list. */
+    final LongAdder notAllowed = new LongAdder();
+    /**
+     * TLS for accepted connections, offering the ALPNs of the current handlers; null when they changed since
+     * it was made, and then made again (once) by the next handshake rather than at every change.
+     */
+    private QuicSslContext serverTls;
+
+    Acceptor(LocalIdentity identity, PathTable paths, PathLayer pathLayer, Host host, ExecutorService handlerPool,
+             LongAdder dropped, int maxConnectionsPerPeer, Map<String, ProtocolHandler> handlers) {
+        this.identity = identity;
+        this.paths = paths;
+        this.pathLayer = pathLayer;
+        this.host = host;
+        this.handlerPool = handlerPool;
+        this.dropped = dropped;
+        this.maxConnectionsPerPeer = maxConnectionsPerPeer;
+        this.handlers = new ConcurrentHashMap<>(handlers);
+    }
+
+    /** The server-role codec, with the transport parameters both roles share ({@code parameters}). */
+    ChannelHandler codec(java.time.Clock clock,
+                         java.util.function.UnaryOperator<QuicServerCodecBuilder> parameters) {
+        QuicServerCodecBuilder builder = new QuicServerCodecBuilder()
+                .sslEngineProvider(ch -> serverTls().newEngine(ch.alloc()))
+                .tokenHandler(new RetryTokens(clock, mapped -> {
+                    // a peer that proved its id keeps its mapped address whatever path it takes (its selected path
+                    // may change between the Retry and the Initial that answers it); an unvalidated one is its one
+                    // real address (its mapped address changes if it was pushed out meanwhile)
+                    PathTable.Peer p = paths.byMapped(mapped);
+                    return p == null || p.id != null ? mapped : p.real;
+                }))
+                .connectionIdAddressGenerator(ConnectionIds.serverGenerator())
+                .localConnectionIdLength(ConnectionIds.LENGTH)
+                .handler(new ChannelInitializer<QuicChannel>() {
+                    @Override
+                    protected void initChannel(QuicChannel ch) {
+                        ch.pipeline().addLast(new AcceptedConnection());
+                    }
+                })
+                .streamOption(ChannelOption.AUTO_READ, false)
+                .streamHandler(new IncomingStreams());
+        return parameters.apply(builder).build();
+    }
+
+    /**
+     * Serves {@code alpn} with {@code handler}, replacing any other handler of it. Connections that arrive from
+     * now on may negotiate it; live connections are not touched.
+     */
+    synchronized void addHandler(String alpn, ProtocolHandler handler) {
+        EndpointBuilder.checkAlpn(alpn);
+        handlers.put(alpn, Objects.requireNonNull(handler, "handler"));
+        serverTls = null;
+    }
+
+    /** Stops serving {@code alpn} if {@code handler} serves it; new connections with it are refused in the handshake. */
+    synchronized void removeHandler(String alpn, ProtocolHandler handler) {
+        if (handlers.remove(alpn, handler)) {
+            serverTls = null;
+        }
+    }
+
+    private synchronized QuicSslContext serverTls() {
+        if (serverTls == null) {
+            serverTls = Tls.server(identity, alpns(handlers));
+        }
+        return serverTls;
+    }
+
+    /** The ALPNs to offer; with no handler, one that no client asks for, so that every handshake is refused. */
+    private static String[] alpns(Map<String, ProtocolHandler> handlers) {
+        return handlers.isEmpty() ? new String[] {"quiver/no-handler"} : handlers.keySet().toArray(new String[0]);
+    }
+
+    /** Handler of an accepted connection until its handshake completes; then the connection's own. */
+    private final class AcceptedConnection extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            QuicChannel ch = (QuicChannel) ctx.channel();
+            PathTable.Peer peer = paths.byMapped((InetSocketAddress) ch.remoteSocketAddress());
+            EndpointId id = Tls.peerId(ch.sslEngine());
+            if (peer != null) {
+                paths.identified(peer, id);
+                if (peer.real != null && paths.byId(id) == peer) {
+                    pathLayer.accepted(peer, peer.real);
+                }
+            }
+            QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, id, false,
+                    QuicConnectionImpl.info(peer != null && peer.real != null ? peer.real : PathTable.LOCAL, peer), dropped);
+            ctx.pipeline().replace(this, "connection", conn);
+            host.track(conn);
+            java.util.Set<EndpointId> allow = host.allowed();
+            if (!allow.isEmpty() && !allow.contains(id)) {
+                // before any handler or stream: the peer learns why from the close reason
+                notAllowed.increment();
+                conn.close(CloseInfo.Cause.LOCAL, 0x104, org.quiver.api.Endpoint.NOT_ALLOWED);
+                return;
+            }
+            if (peer != null && peer.users.get() > maxConnectionsPerPeer) {
+                conn.close(CloseInfo.Cause.LOCAL, 0x103, "too many connections from one peer (" + maxConnectionsPerPeer + ")");
+                return;
+            }
+            ProtocolHandler handler = handlers.get(conn.alpn());
+            if (handler == null) {
+                conn.close(CloseInfo.Cause.LOCAL, 0x100, "no handler for ALPN " + conn.alpn());
+                return;
+            }
+            try {
+                handlerPool.execute(() -> {
+                    try {
+                        handler.accept(conn);
+                    } catch (Exception | Error e) {
+                        conn.close(CloseInfo.Cause.LOCAL, 0x101, "handler failed: " + e);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                conn.close(CloseInfo.Cause.LOCAL, 0x102, "too many connections waiting for a handler");
+            }
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // a handshake that failed (refused ALPN, bad certificate): the peer is told by TLS; nothing to log
+        }
+    }
+
+    /** Puts each stream the peer opens into its connection's accept queue (on dialed connections too). */
+    @ChannelHandler.Sharable
+    static final class IncomingStreams extends ChannelInboundHandlerAdapter {
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
+            ctx.pipeline().remove(this);
+            QuicConnectionImpl conn = stream.parent().attr(QuicConnectionImpl.KEY).get();
+            if (conn != null) {
+                conn.incoming(stream);
+                return;
+            }
+            // The peer may open a stream in the same flight that completes the handshake, before this side
+            // has made its Connection: park it (bounded) until then.
+            java.util.ArrayDeque<QuicStreamChannel> early = stream.parent().attr(EARLY_STREAMS).setIfAbsent(new java.util.ArrayDeque<>());
+            if (early == null) {
+                early = stream.parent().attr(EARLY_STREAMS).get();
+            }
+            if (early.size() < QuicConnectionImpl.MAX_PENDING_STREAMS) {
+                stream.config().setAutoRead(false);
+                early.add(stream);
+            } else {
+                stream.shutdown(2);
+            }
+        }
+    }
+}

@@ -257,12 +257,20 @@ final class Router {
      * flushed at once. False when it was dropped (counted where it was).
      */
     boolean outbound(PathTable.Peer peer, InetSocketAddress key, ByteBuf content, boolean quic) {
-        PathAddr to = key == null || links == null ? null : pathOf(peer, key);
-        if (to == null) {
+        if (key == null || links == null) {
             drop(content, "no-path");
             return false;
         }
         int bytes = content.readableBytes();
+        if (!key.equals(peer == null ? null : peer.relay) && !PathTable.isRelay(key)) {
+            direct(key, content, quic, bytes); // the hot path: no PathAddr made for it
+            return true;
+        }
+        PathAddr to = pathOf(peer, key);
+        if (to == null) {
+            drop(content, "no-path");
+            return false;
+        }
         if (to instanceof PathAddr.Relay r) {
             boolean sent;
             try {
@@ -275,7 +283,12 @@ final class Router {
             }
             return sent;
         }
-        InetSocketAddress socket = ((PathAddr.Direct) to).socket();
+        direct(((PathAddr.Direct) to).socket(), content, quic, bytes);
+        return true;
+    }
+
+    /** Writes to {@code socket} from the socket its path uses. */
+    private void direct(InetSocketAddress socket, ByteBuf content, boolean quic, int bytes) {
         Channel via = links.socketFor(socket);
         DatagramPacket packet = new DatagramPacket(content, socket);
         if (quic && via == mainSocket) {
@@ -284,9 +297,8 @@ final class Router {
             via.writeAndFlush(packet); // a path punched from an extra socket, or a control datagram
         }
         if (quic) {
-            metrics.get().bytesSent(to.kind(), bytes);
+            metrics.get().bytesSent(org.quiver.api.PathKind.DIRECT, bytes);
         }
-        return true;
     }
 
     /** Flushes the endpoint's socket (the end of QUIC's burst). */

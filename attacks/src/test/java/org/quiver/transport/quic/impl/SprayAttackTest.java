@@ -100,13 +100,13 @@ class SprayAttackTest {
             Thread.sleep(8_000); // the probes the calls caused, retries included
             System.out.printf("%d calls (%d bytes) drew %d datagrams (%d bytes) at the victims: %.3f of what the attacker sent%n",
                     sent, attackerBytes, victimDatagrams.get(), victimBytes.get(), (double) victimBytes.get() / attackerBytes);
-            System.out.printf("node: calls received %d, refused %d, probes dropped %d, sent %d%n", node.pathLayer().callsReceived.sum(),
-                    node.pathLayer().callsRefused.sum(), node.pathLayer().probesDropped.sum(), node.pathLayer().probesSent.sum());
+            System.out.printf("node: calls received %d, refused %d, probes dropped %d, sent %d%n", node.pathLayer().punching.callsReceived.sum(),
+                    node.pathLayer().punching.callsRefused.sum(), node.pathLayer().probesDropped.sum(), node.pathLayer().probesSent.sum());
             assertThat(victimDatagrams.get()).as("probes within the per-peer budget of calls")
-                    .isLessThanOrEqualTo((long) PathLayer.CALL_BURST * 16 * (CandidateSet.ATTEMPTS_BEFORE_UNUSABLE + 1));
+                    .isLessThanOrEqualTo((long) HolePunching.CALL_BURST * 16 * (CandidateSet.ATTEMPTS_BEFORE_UNUSABLE + 1));
             assertThat((double) victimBytes.get() / attackerBytes).as("bytes at the victims / bytes the attacker sent (4.9 before)")
                     .isLessThan(0.8);
-            assertThat(node.pathLayer().callsRefused.sum()).isGreaterThanOrEqualTo(sent - PathLayer.CALL_BURST);
+            assertThat(node.pathLayer().punching.callsRefused.sum()).isGreaterThanOrEqualTo(sent - HolePunching.CALL_BURST);
         } finally {
             victims.forEach(DatagramSocket::close);
             for (Thread t : counters) {

@@ -30,8 +30,10 @@ import org.quiver.spi.path.PathSelector;
  * {@link #MAX_KEYS}) and at most {@link #KEYS_PER_SECOND} new ones are made a second: probes beyond that
  * are dropped.
  *
+ * <p>Hole punching (calls through the relay, birthday punching) is its {@link HolePunching}, driven by its tick.
+ *
  * <p>Everything here runs on the endpoint's event loop, except {@link #selector(PathSelector)} and the
- * counters.
+ * counters. It owns no thread: the endpoint's periodic task calls {@link #tick}, and the endpoint's close ends it.
  */
 final class PathLayer {
     /** Key agreements with senders not in the cache, per second at most (each costs ~0.2 ms). */
@@ -48,51 +50,6 @@ final class PathLayer {
     static final int MAX_EARLY_ADDRESSES = 4;
     /** Own addresses as others observed them, remembered at most. */
     static final int MAX_OBSERVED = 8;
-    /**
-     * Call-me-maybe rounds per peer while it is reached through the relay only: at 0, 1, 2, 4 and 8 s after
-     * its connection came up (or after its direct path died, or our own addresses changed), then no more.
-     */
-    static final int CALL_ROUNDS = 5;
-    /** The first gap between call rounds; it doubles. */
-    static final long CALL_GAP_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /**
-     * A call that arrives within this long of our own last call to its peer answers it. Only a call that answers
-     * ours, or comes while our own call rounds for its peer are not over, may start birthday punching: the node is
-     * punching toward that peer itself, so the call is part of it, not a stranger's wish at any time.
-     */
-    static final long CALL_ANSWER_NANOS = TimeUnit.SECONDS.toNanos(5);
-    /** A call received is answered with ours unless we sent one this recently (so the two never loop). */
-    static final long CALL_REPLY_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
-    /**
-     * Birthday punching (Tailscale's name) against a NAT that maps per destination, when the other side's
-     * mapping is stable: the hard side opens {@link #FAN_SOCKETS} extra sockets that each ping the easy side
-     * (each gets its own random port on the hard NAT), the easy side pings {@link #SPRAY_PROBES} random ports
-     * of the hard side's IP (each opening its port-restricted filter for that port). With 256 of 64,512 ports
-     * open, 1,024 random probes hit one with probability 1 - (1 - 256/64512)^1024 = 98%. At most
-     * {@link #BIRTHDAY_ROUNDS} rounds per peer: 2,048 spray probes (125 bytes each) and 2 x 256 sockets.
-     */
-    static final int SPRAY_PROBES = 1024;
-    /** Spray probes sent per tick at most (pacing: 1,024 take four ticks, about a second). */
-    static final int SPRAY_PER_TICK = 256;
-    /** Extra sockets the hard side opens per round. */
-    static final int FAN_SOCKETS = 256;
-    /** Birthday rounds per peer at most. */
-    static final int BIRTHDAY_ROUNDS = 2;
-    /** The ports a NAT hands out (Linux: 1024-65535). */
-    private static final int LOW_PORT = 1024;
-
-    /** Told when punching for a peer starts and when it found a direct path (event loop). */
-    interface Punches {
-        void attempt();
-
-        void success(long timeToDirectNanos);
-    }
-
-    /** Opens the hard side's extra sockets and pings {@code targets} from each (event loop). */
-    interface Fan {
-        void open(PathTable.Peer peer, List<InetSocketAddress> targets);
-    }
-
     /** Largest control datagram (probe, call, STUN) taken from the socket; larger ones are dropped. */
     static final int MAX_CONTROL = 548;
 
@@ -106,14 +63,14 @@ final class PathLayer {
         void pathChanged(PathTable.Peer peer, Candidate<InetSocketAddress> previous, Candidate<InetSocketAddress> selected);
     }
 
-    private final LocalIdentity identity;
-    private final PathTable paths;
+    final LocalIdentity identity;
+    final PathTable paths;
     private final CandidateSet.Timings timings;
-    private final Output out;
+    final Output out;
     private final Listener listener;
     private volatile boolean v6Socket;
-    private volatile boolean relayUp;
-    private final SecureRandom random = new SecureRandom();
+    volatile boolean relayUp;
+    final SecureRandom random = new SecureRandom();
     private volatile PathSelector selector;
     private final GuardedSelector guarded = new GuardedSelector();
     final LongAdder probesSent = new LongAdder();
@@ -125,28 +82,14 @@ final class PathLayer {
     /** Peers whose periodic work threw (skipped for that tick; the others went on). */
     final LongAdder tickFailures = new LongAdder();
     final LongAdder selectorFailures = new LongAdder();
-    final LongAdder callsSent = new LongAdder();
-    final LongAdder callsReceived = new LongAdder();
-    private volatile java.util.function.Supplier<List<InetSocketAddress>> ownCandidates = List::of;
+    volatile java.util.function.Supplier<List<InetSocketAddress>> ownCandidates = List::of;
     private volatile java.util.function.BiConsumer<InetSocketAddress, byte[]> stun = (from, d) -> { };
-    private volatile java.util.function.IntSupplier ownFlags = () -> 0;
-    private volatile Fan fan = (peer, targets) -> { };
-    private volatile Punches punches = new Punches() {
-        @Override
-        public void attempt() {
-        }
-
-        @Override
-        public void success(long timeToDirectNanos) {
-        }
-    };
+    volatile java.util.function.IntSupplier ownFlags = () -> 0;
     private volatile java.util.function.Consumer<InetSocketAddress> authenticated = from -> { };
-    final LongAdder sprayed = new LongAdder();
-    final LongAdder fans = new LongAdder();
     private final java.util.LinkedHashSet<InetSocketAddress> observed = new java.util.LinkedHashSet<>();
     private long budgetWindow;
     private int budgetUsed;
-    private final byte[] selfBytes;
+    final byte[] selfBytes;
     private final java.util.LinkedHashMap<java.nio.ByteBuffer, Probe.Keyed> keys = new java.util.LinkedHashMap<>(64, 0.75f, true) {
         private static final long serialVersionUID = 1L;
 
@@ -163,7 +106,7 @@ final class PathLayer {
             return size() > MAX_EARLY_PEERS;
         }
     };
-    private final Probe.Keys lookup = this::lookup;
+    final Probe.Keys lookup = this::lookup;
 
     PathLayer(LocalIdentity identity, PathTable paths, CandidateSet.Timings timings, Output out, Listener listener) {
         this.identity = identity;
@@ -174,9 +117,12 @@ final class PathLayer {
         this.listener = listener;
         this.selector = HoldingSelector.INSTANCE;
         this.strangers = new StrangerBudget(STRANGER_BURST, STRANGER_PER_SECOND);
+        this.punching = new HolePunching(this);
     }
 
     private final StrangerBudget strangers;
+    /** Calls, spraying and fanning out: hole punching for peers reached through the relay only. */
+    final HolePunching punching;
 
     /** Tells the layer the socket's family once it is bound. */
     void socketFamily(boolean v6) {
@@ -204,13 +150,18 @@ final class PathLayer {
     }
 
     /** Who hears of punching attempts and successes (metrics). */
-    void punches(Punches p) {
-        this.punches = p;
+    void punches(HolePunching.Punches p) {
+        punching.punches(p);
     }
 
     /** Who opens the extra sockets of birthday punching. */
-    void fan(Fan f) {
-        this.fan = f;
+    void fan(HolePunching.Fan f) {
+        punching.fan(f);
+    }
+
+    /** Our own candidate addresses changed (a new reflexive address): punching starts over (event loop). */
+    void ownCandidatesChanged(long now) {
+        punching.ownCandidatesChanged(now);
     }
 
     /** Told (event loop) the sender of every authenticated probe, right after it was checked. */
@@ -229,23 +180,12 @@ final class PathLayer {
     }
 
     /**
-     * Our own candidate addresses changed (a new reflexive address): peers still reached through the relay
-     * only get new call rounds (event loop).
-     */
-    void ownCandidatesChanged(long now) {
-        for (PathTable.Peer peer : paths.peers()) {
-            peer.callRounds = 0;
-            peer.nextCallNanos = now;
-        }
-    }
-
-    /**
      * A datagram with the QUIC fixed bit clear arrived on the socket from {@code from}: a STUN message, a
      * probe or a call-me-maybe; anything else is dropped and counted.
      */
     void onControl(InetSocketAddress from, byte[] d, long now) {
         if (Probe.isCallMeMaybe(d)) {
-            onCall(from, d, now); // the relay is where calls come by; direct ones are dropped there
+            punching.onCall(from, d, now); // the relay is where calls come by; direct ones are dropped there
         } else if (org.quiver.internal.stun.Stun.looksLikeStun(d)) {
             stun.accept(from, d); // never a probe: those are 125 bytes, which no STUN message is
         } else {
@@ -290,7 +230,7 @@ final class PathLayer {
     }
 
     /** Adds {@code a} as a candidate of the right kind. */
-    private static Candidate<InetSocketAddress> add(CandidateSet<InetSocketAddress> set, InetSocketAddress a, CandidateSet.Source source) {
+    static Candidate<InetSocketAddress> add(CandidateSet<InetSocketAddress> set, InetSocketAddress a, CandidateSet.Source source) {
         return set.add(a, kind(a), v6(a), source);
     }
 
@@ -458,52 +398,7 @@ final class PathLayer {
         reselect(peer);
     }
 
-    private long now;
-
-    /**
-     * A call-me-maybe: the peer's candidates (its interfaces, its reflexive addresses). Each becomes a
-     * candidate probed at once (a fresh attempt budget), while the peer probes ours: both NATs open at the
-     * same time. Answered with our own call unless we sent one just now. Only taken through the relay, from
-     * a peer with a connection, once per transaction.
-     */
-    private void onCall(InetSocketAddress from, byte[] d, long now) {
-        callsReceived.increment();
-        this.now = now;
-        Probe.CallResult r = Probe.decodeCallMeMaybe(d, selfBytes, lookup);
-        if (r.call() == null) {
-            probesDropped.increment();
-            return;
-        }
-        PathTable.Peer peer = paths.byId(r.call().sender());
-        if (peer == null || peer.candidates == null || !from.equals(peer.relay) || !firstSight(peer, r.call().tx())) {
-            probesDropped.increment(); // not through its relay path, no connection, or replayed
-            return;
-        }
-        if (!takeCall(peer, now) || !takeNodeCall(now)) {
-            callsRefused.increment(); // more calls than punching ever needs: its addresses are not probed
-            return;
-        }
-        // before we answer it: are we punching toward this peer ourselves (rounds not over, or a call of ours out)?
-        boolean answersOurs = peer.callRounds < CALL_ROUNDS || (peer.callSentNanos != 0 && now - peer.callSentNanos <= CALL_ANSWER_NANOS);
-        CandidateSet<InetSocketAddress> set = peer.candidates;
-        for (InetSocketAddress a : r.call().addresses()) {
-            if (reachable(a) && !PathTable.isRelay(a)) {
-                Candidate<InetSocketAddress> c = add(set, a, CandidateSet.Source.PUBLISHED);
-                if (c != null) {
-                    set.rearm(c);
-                }
-            }
-        }
-        probeDue(peer, now);
-        if (peer.callSentNanos == 0 || now - peer.callSentNanos >= CALL_REPLY_GAP_NANOS) {
-            sendCall(peer, now);
-        }
-        if (answersOurs) {
-            birthday(peer, r.call(), now);
-        } else if (r.call().hard() || (ownFlags.getAsInt() & Probe.FLAG_HARD) != 0) {
-            birthdaysUnasked.increment(); // a call we did not ask for: its addresses are probed, never sprayed at
-        }
-    }
+    long now;
 
     /** Whether the selected path is a relay while a direct candidate has answered (cheap: no selector, no lookups). */
     private static boolean waitsAtRelayWithDirectAnswered(CandidateSet<InetSocketAddress> set) {
@@ -511,195 +406,13 @@ final class PathLayer {
         return selected != null && PathTable.isRelay(selected.key()) && hasDirect(set);
     }
 
-    private static boolean hasDirect(CandidateSet<InetSocketAddress> set) {
+    static boolean hasDirect(CandidateSet<InetSocketAddress> set) {
         for (Candidate<InetSocketAddress> c : set.candidates()) {
             if (c.kind() == PathKind.DIRECT && c.valid()) {
                 return true;
             }
         }
         return false;
-    }
-
-    /** Calls a peer may make at once, and one more per {@link #CALL_REFILL_NANOS} (a punching attempt sends 5). */
-    static final int CALL_BURST = 8;
-    static final long CALL_REFILL_NANOS = TimeUnit.SECONDS.toNanos(5);
-    /**
-     * Calls the node acts on for all peers together: this many at once, and one more per
-     * {@link #NODE_CALL_REFILL_NANOS} (so that many throwaway keys cannot multiply a peer's budget).
-     */
-    static final int NODE_CALL_BURST = 64;
-    static final long NODE_CALL_REFILL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
-    private int nodeCallTokens = NODE_CALL_BURST;
-    private long nodeCallRefillNanos = Long.MIN_VALUE;
-    /** Birthday rounds (spraying or fanning out) this node begins per minute, for all peers together. */
-    static final int BIRTHDAYS_PER_MINUTE = 4;
-    /** Calls refused over a peer's budget; birthday rounds refused over the node's. */
-    final LongAdder callsRefused = new LongAdder();
-    final LongAdder birthdaysRefused = new LongAdder();
-    /** Calls that asked for birthday punching without answering a call of ours: no spraying or fanning for them. */
-    final LongAdder birthdaysUnasked = new LongAdder();
-    /** When the node's recent birthday rounds began (event loop). */
-    private final java.util.ArrayDeque<Long> birthdayTimes = new java.util.ArrayDeque<>();
-
-    /** Whether {@code peer}'s call may be acted on (its token bucket; event loop). */
-    private static boolean takeCall(PathTable.Peer peer, long now) {
-        if (!peer.callBudgetStarted) {
-            peer.callBudgetStarted = true;
-            peer.callTokens = CALL_BURST;
-            peer.callRefillNanos = now;
-        }
-        long earned = (now - peer.callRefillNanos) / CALL_REFILL_NANOS;
-        if (earned > 0) {
-            peer.callTokens = (int) Math.min(CALL_BURST, peer.callTokens + earned);
-            peer.callRefillNanos += earned * CALL_REFILL_NANOS;
-        }
-        if (peer.callTokens <= 0) {
-            return false;
-        }
-        peer.callTokens--;
-        return true;
-    }
-
-    /** Whether the node's budget of calls (all peers together) allows acting on one more now (event loop). */
-    private boolean takeNodeCall(long now) {
-        if (nodeCallRefillNanos == Long.MIN_VALUE) {
-            nodeCallRefillNanos = now;
-        }
-        long earned = (now - nodeCallRefillNanos) / NODE_CALL_REFILL_NANOS;
-        if (earned > 0) {
-            nodeCallTokens = (int) Math.min(NODE_CALL_BURST, nodeCallTokens + earned);
-            nodeCallRefillNanos += earned * NODE_CALL_REFILL_NANOS;
-        }
-        if (nodeCallTokens <= 0) {
-            return false;
-        }
-        nodeCallTokens--;
-        return true;
-    }
-
-    /** Whether the node may begin another birthday round now (at most {@link #BIRTHDAYS_PER_MINUTE}; event loop). */
-    private boolean takeBirthday(long now) {
-        while (!birthdayTimes.isEmpty() && now - birthdayTimes.peekFirst() >= TimeUnit.MINUTES.toNanos(1)) {
-            birthdayTimes.pollFirst();
-        }
-        if (birthdayTimes.size() >= BIRTHDAYS_PER_MINUTE) {
-            birthdaysRefused.increment();
-            return false;
-        }
-        birthdayTimes.addLast(now);
-        return true;
-    }
-
-    /**
-     * Decides our part in birthday punching from a call: when exactly one side's NAT maps per destination and
-     * the other is behind a NAT too (plain punching cannot work then), the hard side fans out, the easy side
-     * sprays. Nothing when a direct path works, or the rounds are spent.
-     */
-    private void birthday(PathTable.Peer peer, Probe.Call call, long now) {
-        if (peer.birthdays >= BIRTHDAY_ROUNDS || hasDirect(peer.candidates)) {
-            return;
-        }
-        List<InetSocketAddress> theirs = new ArrayList<>(2);
-        for (InetSocketAddress a : call.addresses()) {
-            if (theirs.size() < 2 && reachable(a) && !PathTable.isRelay(a)) {
-                theirs.add(a);
-            }
-        }
-        if (theirs.isEmpty()) {
-            return;
-        }
-        int own = ownFlags.getAsInt();
-        boolean weHard = (own & Probe.FLAG_HARD) != 0;
-        boolean weNated = (own & Probe.FLAG_NATED) != 0;
-        if (call.hard() && !weHard && weNated) {
-            if (!takeBirthday(now)) {
-                return;
-            }
-            peer.birthdays++;
-            peer.sprayIp = theirs.get(0).getAddress();
-            peer.sprayLeft = SPRAY_PROBES;
-            spray(peer, now);
-        } else if (weHard && !call.hard() && call.nated()) {
-            if (!takeBirthday(now)) {
-                return;
-            }
-            peer.birthdays++;
-            fans.increment();
-            fan.open(peer, theirs);
-        }
-    }
-
-    /** Sends the next paced batch of spray probes to random ports of the peer's IP, until a direct path works. */
-    private void spray(PathTable.Peer peer, long now) {
-        if (peer.sprayLeft <= 0 || peer.id == null) {
-            return;
-        }
-        if (peer.candidates == null || hasDirect(peer.candidates)) {
-            peer.sprayLeft = 0;
-            return;
-        }
-        int n = Math.min(peer.sprayLeft, SPRAY_PER_TICK);
-        for (int i = 0; i < n; i++) {
-            InetSocketAddress to = new InetSocketAddress(peer.sprayIp, LOW_PORT + random.nextInt(65536 - LOW_PORT));
-            out.send(to, untrackedPing(peer, to));
-        }
-        peer.sprayLeft -= n;
-        sprayed.add(n);
-        probesSent.add(n);
-    }
-
-    /** Sends {@code peer} our candidates through its relay path. */
-    private void sendCall(PathTable.Peer peer, long now) {
-        List<InetSocketAddress> own = new ArrayList<>();
-        for (InetSocketAddress a : ownCandidates.get()) {
-            if (!a.isUnresolved() && !a.getAddress().isLoopbackAddress() && !own.contains(a) && own.size() < Probe.MAX_CALL_ADDRESSES) {
-                own.add(a);
-            }
-        }
-        peer.callSentNanos = now;
-        callsSent.increment();
-        out.send(peer.relay, Probe.encodeCallMeMaybe(random.nextLong(), identity.id(), peer.id, own, ownFlags.getAsInt(), keyFor(peer.id).mac()));
-    }
-
-    /**
-     * Hole punching for a peer with a live connection: while no direct path works and its relay path is a
-     * candidate, call rounds go out on the schedule of {@link #CALL_ROUNDS}; when a direct path that worked
-     * dies, the rounds start over.
-     */
-    private void punch(PathTable.Peer peer, CandidateSet<InetSocketAddress> set, long now) {
-        if (!relayUp || peer.id == null) {
-            return;
-        }
-        if (hasDirect(set)) {
-            if (!peer.hadDirect && peer.punchStartNanos != 0) {
-                long validated = Long.MAX_VALUE;
-                for (Candidate<InetSocketAddress> c : set.candidates()) {
-                    if (c.kind() == PathKind.DIRECT && c.valid()) {
-                        validated = Math.min(validated, c.lastPongNanos());
-                    }
-                }
-                punches.success(Math.max(0, validated - peer.punchStartNanos));
-            }
-            peer.punchStartNanos = 0;
-            peer.hadDirect = true;
-            return;
-        }
-        if (peer.hadDirect) {
-            peer.hadDirect = false; // it fell back to the relay: try again from the start
-            peer.callRounds = 0;
-            peer.nextCallNanos = now;
-        }
-        Candidate<InetSocketAddress> relay = set.get(peer.relay);
-        if (peer.callRounds >= CALL_ROUNDS || now < peer.nextCallNanos || relay == null) {
-            return;
-        }
-        if (peer.callRounds == 0) {
-            peer.punchStartNanos = now;
-            punches.attempt();
-        }
-        sendCall(peer, now);
-        peer.nextCallNanos = now + (CALL_GAP_NANOS << peer.callRounds);
-        peer.callRounds++;
     }
 
     /** The cached key of a sender's raw id, or a new one while the budget lasts; null otherwise. */
@@ -723,7 +436,7 @@ final class PathLayer {
     }
 
     /** The key shared with {@code peer}, made (and cached) if needed. */
-    private Probe.Keyed keyFor(EndpointId peer) {
+    Probe.Keyed keyFor(EndpointId peer) {
         java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(peer.toBytes());
         Probe.Keyed keyed = keys.get(k);
         if (keyed == null) {
@@ -733,7 +446,7 @@ final class PathLayer {
         return keyed;
     }
 
-    private static boolean firstSight(PathTable.Peer peer, long tx) {
+    static boolean firstSight(PathTable.Peer peer, long tx) {
         for (long seen : peer.seenPings) {
             if (seen == tx) {
                 return false;
@@ -784,8 +497,8 @@ final class PathLayer {
                 boolean changed = set.expire(now);
                 changed |= set.reopenIfNeeded();
                 probeDue(peer, now);
-                punch(peer, set, now);
-                spray(peer, now);
+                punching.punch(peer, set, now);
+                punching.spray(peer, now);
                 if (changed) {
                     reselect(peer);
                 }
@@ -796,7 +509,7 @@ final class PathLayer {
         }
     }
 
-    private void probeDue(PathTable.Peer peer, long now) {
+    void probeDue(PathTable.Peer peer, long now) {
         CandidateSet<InetSocketAddress> set = peer.candidates;
         EndpointId id = peer.id;
         if (set == null || id == null) {

@@ -84,7 +84,7 @@ final class PunchSockets {
     }
 
     /**
-     * Opens up to {@link PathLayer#FAN_SOCKETS} extra sockets (fewer if some are still open) and pings
+     * Opens up to {@link HolePunching#FAN_SOCKETS} extra sockets (fewer if some are still open) and pings
      * {@code targets} from each, again after 0.5, 1, 2 and 4 s.
      */
     void open(PathTable.Peer peer, List<InetSocketAddress> targets) {
@@ -96,7 +96,7 @@ final class PunchSockets {
                 .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .handler(new SocketReader(router, metrics, dropped));
         long now = paths.now();
-        for (int i = sockets.size(); i < PathLayer.FAN_SOCKETS; i++) {
+        for (int i = sockets.size(); i < HolePunching.FAN_SOCKETS; i++) {
             io.netty.channel.ChannelFuture f = b.bind(new InetSocketAddress(local.getAddress(), 0));
             sockets.put(f.channel(), now);
             f.addListener(done -> {

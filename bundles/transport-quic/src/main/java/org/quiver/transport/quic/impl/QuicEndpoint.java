@@ -188,7 +188,7 @@ public final class QuicEndpoint implements Endpoint {
         pathLayer.ownFlags(own::natFlags);
         pathLayer.relayCarries(this::relayCarries);
         pathLayer.fan(this::openFan);
-        pathLayer.punches(new PathLayer.Punches() {
+        pathLayer.punches(new HolePunching.Punches() {
             @Override
             public void attempt() {
                 metrics.get().holePunchAttempt();

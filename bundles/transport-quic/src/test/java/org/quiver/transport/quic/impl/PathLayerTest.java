@@ -285,7 +285,7 @@ class PathLayerTest {
             aliceLayer.tick(t + i * 100 * MS);
         }
         List<Probe.Call> calls = callsTo(bob, peer);
-        assertThat(calls).as("one call per round, then no more").hasSize(PathLayer.CALL_ROUNDS);
+        assertThat(calls).as("one call per round, then no more").hasSize(HolePunching.CALL_ROUNDS);
         assertThat(calls.get(0).addresses()).as("loopback is not announced").containsExactly(aliceAt);
         assertThat(calls).extracting(Probe.Call::tx).doesNotHaveDuplicates();
     }
@@ -333,7 +333,7 @@ class PathLayerTest {
     void aPingFromAPathStillBeingPunchedIsAnsweredWithAPingAtOnce() {
         PathTable.Peer peer = relayedBob(List.of(aliceAt));
         List<Long> attemptsAndSuccesses = new ArrayList<>();
-        aliceLayer.punches(new PathLayer.Punches() {
+        aliceLayer.punches(new HolePunching.Punches() {
             @Override
             public void attempt() {
                 attemptsAndSuccesses.add(-1L);
@@ -401,9 +401,9 @@ class PathLayerTest {
         for (int i = 202; i <= 300; i++) {
             aliceLayer.tick(t + i * 100 * MS);
         }
-        assertThat(sprayTo(bobAt1)).isBetween((long) PathLayer.BIRTHDAY_ROUNDS * PathLayer.SPRAY_PROBES - 10,
-                (long) PathLayer.BIRTHDAY_ROUNDS * PathLayer.SPRAY_PROBES);
-        assertThat(aliceLayer.sprayed.sum()).isEqualTo(PathLayer.BIRTHDAY_ROUNDS * PathLayer.SPRAY_PROBES);
+        assertThat(sprayTo(bobAt1)).isBetween((long) HolePunching.BIRTHDAY_ROUNDS * HolePunching.SPRAY_PROBES - 10,
+                (long) HolePunching.BIRTHDAY_ROUNDS * HolePunching.SPRAY_PROBES);
+        assertThat(aliceLayer.punching.sprayed.sum()).isEqualTo(HolePunching.BIRTHDAY_ROUNDS * HolePunching.SPRAY_PROBES);
         assertThat(fromAlice).allSatisfy(s -> assertThat(s.to().getPort()).isBetween(1, 65535));
         assertThat(fanned).isEmpty();
     }
@@ -415,12 +415,12 @@ class PathLayerTest {
         aliceLayer.tick(t - MS); // alice's first call round: bob's call answers it
         aliceLayer.onControl(peer.relay, call(1, Probe.FLAG_NATED, bobAt1, bobAt2), t);
         assertThat(fanned).containsExactly(List.of(bobAt1, bobAt2));
-        assertThat(aliceLayer.sprayed.sum()).isZero();
+        assertThat(aliceLayer.punching.sprayed.sum()).isZero();
         // both hard: no birthday (it cannot work), and a public peer needs none
         aliceLayer.onControl(peer.relay, call(2, Probe.FLAG_HARD | Probe.FLAG_NATED, bobAt1), t + MS);
         aliceLayer.onControl(peer.relay, call(3, 0, bobAt1), t + 2 * MS);
         assertThat(fanned).hasSize(1);
-        assertThat(aliceLayer.sprayed.sum()).isZero();
+        assertThat(aliceLayer.punching.sprayed.sum()).isZero();
     }
 
     /**
@@ -432,14 +432,14 @@ class PathLayerTest {
     void aCallWeDidNotAskForNeverStartsBirthdayPunching() {
         PathTable.Peer peer = birthdayPeer(Probe.FLAG_NATED);
         long t = System.nanoTime();
-        peer.callRounds = PathLayer.CALL_ROUNDS; // alice's punching rounds toward bob are over
+        peer.callRounds = HolePunching.CALL_ROUNDS; // alice's punching rounds toward bob are over
         peer.callSentNanos = 0; // and no call of hers is out
         aliceLayer.onControl(peer.relay, call(1, Probe.FLAG_HARD | Probe.FLAG_NATED, bobAt1), t);
         for (int i = 1; i <= 50; i++) {
             aliceLayer.tick(t + i * 100 * MS);
         }
-        assertThat(aliceLayer.sprayed.sum()).as("nothing sprayed").isZero();
-        assertThat(aliceLayer.birthdaysUnasked.sum()).isEqualTo(1);
+        assertThat(aliceLayer.punching.sprayed.sum()).as("nothing sprayed").isZero();
+        assertThat(aliceLayer.punching.birthdaysUnasked.sum()).isEqualTo(1);
         assertThat(fromAlice.stream().filter(s -> s.to().equals(bobAt1))).as("the named address itself is probed").isNotEmpty();
         // once alice calls (her punching round), bob's answer starts the birthday round
         long later = t + 51 * 100 * MS;
@@ -447,7 +447,7 @@ class PathLayerTest {
         peer.callSentNanos = later;
         aliceLayer.onControl(peer.relay, call(2, Probe.FLAG_HARD | Probe.FLAG_NATED, bobAt1), later + MS);
         aliceLayer.tick(later + 100 * MS);
-        assertThat(aliceLayer.sprayed.sum()).isPositive();
+        assertThat(aliceLayer.punching.sprayed.sum()).isPositive();
     }
 
     /** A peer whose periodic work throws is skipped and counted; every other peer is still probed, tick after tick. */
@@ -505,13 +505,13 @@ class PathLayerTest {
         long bytesOut = fromAlice.stream().filter(s -> s.to().getAddress().getHostAddress().startsWith("198.18.100."))
                 .mapToLong(s -> s.datagram().length).sum();
         System.out.printf("200 calls (%d bytes) drew %d datagrams (%d bytes) to the named addresses%n", bytesIn, toVictims, bytesOut);
-        assertThat(toVictims).as("probes for the first %d calls only", PathLayer.CALL_BURST)
-                .isLessThanOrEqualTo((long) PathLayer.CALL_BURST * Probe.MAX_CALL_ADDRESSES);
-        assertThat(aliceLayer.callsRefused.sum()).isEqualTo(calls - PathLayer.CALL_BURST);
+        assertThat(toVictims).as("probes for the first %d calls only", HolePunching.CALL_BURST)
+                .isLessThanOrEqualTo((long) HolePunching.CALL_BURST * Probe.MAX_CALL_ADDRESSES);
+        assertThat(aliceLayer.punching.callsRefused.sum()).isEqualTo(calls - HolePunching.CALL_BURST);
         // the budget refills slowly: one more call acted on after 5 s
         fromAlice.clear();
         aliceLayer.onControl(peer.relay, Probe.encodeCallMeMaybe(5000, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())),
-                t + 200 * MS + PathLayer.CALL_REFILL_NANOS);
+                t + 200 * MS + HolePunching.CALL_REFILL_NANOS);
         assertThat(fromAlice).extracting(Sent::to).contains(bobAt1);
     }
 
@@ -569,7 +569,7 @@ class PathLayerTest {
         long bytesOut = toVictims.stream().mapToLong(s -> s.datagram().length).sum();
         System.out.printf("one minute of calls from %d malicious peer(s) (%d calls, %d bytes): %d datagrams, %d bytes"
                 + " (%d UDP payload bytes a second) to addresses that never answered; %d calls refused, %d probes sprayed%n",
-                n, 600L * n, bytesIn, toVictims.size(), bytesOut, bytesOut / 60, layer.callsRefused.sum(), layer.sprayed.sum());
+                n, 600L * n, bytesIn, toVictims.size(), bytesOut, bytesOut / 60, layer.punching.callsRefused.sum(), layer.punching.sprayed.sum());
         return new long[] {toVictims.size(), bytesOut, bytesIn};
     }
 
@@ -593,7 +593,7 @@ class PathLayerTest {
         for (int i = 1; i <= 100; i++) {
             aliceLayer.tick(t + i * 100 * MS);
         }
-        assertThat(aliceLayer.sprayed.sum()).isEqualTo((long) PathLayer.BIRTHDAYS_PER_MINUTE * PathLayer.SPRAY_PROBES);
-        assertThat(aliceLayer.birthdaysRefused.sum()).isEqualTo(10 - PathLayer.BIRTHDAYS_PER_MINUTE);
+        assertThat(aliceLayer.punching.sprayed.sum()).isEqualTo((long) HolePunching.BIRTHDAYS_PER_MINUTE * HolePunching.SPRAY_PROBES);
+        assertThat(aliceLayer.punching.birthdaysRefused.sum()).isEqualTo(10 - HolePunching.BIRTHDAYS_PER_MINUTE);
     }
 }

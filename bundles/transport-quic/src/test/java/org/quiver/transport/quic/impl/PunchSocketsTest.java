@@ -33,7 +33,7 @@ class PunchSocketsTest {
             target.setSoTimeout(500);
             byte[] buf = new byte[2048];
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (ports.size() < PathLayer.FAN_SOCKETS && System.nanoTime() < deadline) {
+            while (ports.size() < HolePunching.FAN_SOCKETS && System.nanoTime() < deadline) {
                 DatagramPacket p = new DatagramPacket(buf, buf.length);
                 try {
                     target.receive(p);
@@ -42,7 +42,7 @@ class PunchSocketsTest {
                 }
                 ports.add(p.getPort());
             }
-            assertThat(ports).as("pings from distinct sockets").hasSize(PathLayer.FAN_SOCKETS);
+            assertThat(ports).as("pings from distinct sockets").hasSize(HolePunching.FAN_SOCKETS);
             assertThat(ports).doesNotContain(e.localAddress().getPort());
         }
     }

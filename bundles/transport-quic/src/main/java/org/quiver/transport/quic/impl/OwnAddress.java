@@ -88,7 +88,7 @@ final class OwnAddress {
      * False when the address is closed (the endpoint closed meanwhile).
      */
     boolean homeRelay(java.net.URI home, List<RelayStatus> relays) {
-        if (addr.isClosed()) {
+        if (addr == null || addr.isClosed()) { // not started yet (the endpoint attaches its relay after), or closed
             return false;
         }
         try {

@@ -15,7 +15,7 @@ import java.net.SocketAddress;
 
 /**
  * A socket-less datagram channel that holds one QUIC codec (server or client role). It shares the real UDP
- * socket: the {@link UdpRouter} fires inbound datagrams into it (sender rewritten to a mapped address), and
+ * socket: the {@link Router} fires inbound datagrams into it (sender rewritten to a mapped address), and
  * what the codec writes goes out through {@link Sender}, which puts it on the peer's current real path.
  *
  * <p>Registered on the same event loop as the real socket (any other loop is refused), so everything here

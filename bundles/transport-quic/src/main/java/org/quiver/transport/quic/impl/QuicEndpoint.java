@@ -91,8 +91,8 @@ public final class QuicEndpoint implements Endpoint {
     private final PathLayer pathLayer;
     private final Outbox outbox;
     private final Metrics metrics = new Metrics();
-    /** Where structured events go (EventAdmin in OSGi); never null. */
-    private final java.util.function.BiConsumer<String, Map<String, Object>> events;
+    /** The structured events (EventAdmin in OSGi). */
+    private final Events events;
     /** The dialing side: the path a dial starts on, client-role TLS, our dials' connection ids. */
     private final Dialer dialer;
     /** A peer's packet from an address it had not used (a NAT rebinding): QUIC decides, then the peer moves there. */
@@ -117,7 +117,8 @@ public final class QuicEndpoint implements Endpoint {
     };
     /** NAT rebindings followed (a peer's connections moved to the address its QUIC packets came from). */
     final LongAdder rebindings = new LongAdder();
-    private final Set<QuicConnectionImpl> connections = ConcurrentHashMap.newKeySet();
+    /** The live connections, with their metrics and events. */
+    private final Connections connections;
     private final ExecutorService handlerPool;
     private final LongAdder dropped = new LongAdder();
     private final WatchableValue<EndpointAddr> addr;
@@ -231,14 +232,15 @@ public final class QuicEndpoint implements Endpoint {
                 return allowed;
             }
         }, pool, dropped, b.maxConnectionsPerPeer, b.handlers);
-        this.events = b.events;
+        this.events = new Events(identity.id(), b.events);
+        this.connections = new Connections(metrics, events, pathLayer, this::onLoop, closing::get);
         this.outbox = new Outbox(b.pending, b.ticker, this::reuseOrConnect, pool, (key, p, reason) -> {
             if (reason == BoundedPendingBuffer.Reason.OVERFLOW) {
                 metrics.get().bufferDropped(p.data().length);
             } else if (reason == BoundedPendingBuffer.Reason.EXPIRED) {
                 metrics.get().bufferExpired(p.data().length);
             }
-            event(org.quiver.api.EventTopics.BUFFER_DROPPED,
+            events.post(org.quiver.api.EventTopics.BUFFER_DROPPED,
                     org.quiver.api.EventTopics.PEER_ID, key.id().toString(), org.quiver.api.EventTopics.ALPN, key.alpn(),
                     org.quiver.api.EventTopics.REASON, reason.name(), org.quiver.api.EventTopics.BYTES, (long) p.data().length);
         });
@@ -436,7 +438,7 @@ public final class QuicEndpoint implements Endpoint {
             return; // the endpoint closed meanwhile
         }
         publish(null);
-        event(org.quiver.api.EventTopics.RELAY_HOME_CHANGED, org.quiver.api.EventTopics.RELAY_URL, home == null ? null : home.toString(),
+        events.post(org.quiver.api.EventTopics.RELAY_HOME_CHANGED, org.quiver.api.EventTopics.RELAY_URL, home == null ? null : home.toString(),
                 org.quiver.api.EventTopics.PREVIOUS, previous == null ? null : previous.toString());
     }
 
@@ -567,31 +569,6 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** Posts an event of {@code topic} with {@code keyValues} (alternating names and values) and this endpoint's id. */
-    private void event(String topic, Object... keyValues) {
-        Map<String, Object> props = new java.util.HashMap<>();
-        props.put(org.quiver.api.EventTopics.ENDPOINT_ID, identity.id().toString());
-        for (int i = 0; i + 1 < keyValues.length; i += 2) {
-            if (keyValues[i + 1] != null) {
-                props.put((String) keyValues[i], keyValues[i + 1]);
-            }
-        }
-        try {
-            events.accept(topic, props);
-        } catch (RuntimeException e) {
-            // an event sink's failure is not the transport's
-        }
-    }
-
-    private void connectionEvent(String topic, QuicConnectionImpl c, CloseInfo close) {
-        PathInfo path = c.path().get();
-        event(topic, org.quiver.api.EventTopics.PEER_ID, c.remoteId().toString(), org.quiver.api.EventTopics.ALPN, c.alpn(),
-                org.quiver.api.EventTopics.DIALER, c.isDialer(), org.quiver.api.EventTopics.PATH, path.remote(),
-                org.quiver.api.EventTopics.PATH_KIND, path.kind().name(),
-                org.quiver.api.EventTopics.CAUSE, close == null ? null : close.cause().name(),
-                org.quiver.api.EventTopics.CODE, close == null ? null : close.code(),
-                org.quiver.api.EventTopics.REASON, close == null ? null : close.reason());
-    }
-
     /** Runs {@code task} on the event loop; once the endpoint has closed there is nothing left to do. */
     private void onLoop(Runnable task) {
         try {
@@ -604,15 +581,7 @@ public final class QuicEndpoint implements Endpoint {
     /** Event loop: the path layer moved {@code peer}; its connections report the new path. */
     private void pathChanged(PathTable.Peer peer, CandidateSet.Candidate<InetSocketAddress> previous,
                              CandidateSet.Candidate<InetSocketAddress> selected) {
-        metrics.get().pathSwitched(previous == null ? selected.kind() : previous.kind(), selected.kind());
-        PathInfo info = new PathInfo(selected.kind(), selected.remote(),
-                selected.rttNanos() < 0 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofNanos(selected.rttNanos())));
-        for (QuicConnectionImpl c : peer.connections) {
-            c.pathValue().set(info);
-        }
-        event(org.quiver.api.EventTopics.PATH_CHANGED, org.quiver.api.EventTopics.PEER_ID, peer.id == null ? null : peer.id.toString(),
-                org.quiver.api.EventTopics.PATH, selected.remote(), org.quiver.api.EventTopics.PATH_KIND, selected.kind().name(),
-                org.quiver.api.EventTopics.RTT_NANOS, selected.rttNanos() < 0 ? null : selected.rttNanos());
+        connections.pathChanged(peer, previous, selected);
     }
 
     @Override
@@ -630,12 +599,8 @@ public final class QuicEndpoint implements Endpoint {
 
     /** A live connection this endpoint dialed to {@code to} with {@code alpn}, or a new one. */
     private CompletionStage<Connection> reuseOrConnect(EndpointAddr to, String alpn) {
-        for (QuicConnectionImpl c : connections) {
-            if (c.isDialer() && c.remoteId().equals(to.id()) && c.alpn().equals(alpn) && !c.closed().toCompletableFuture().isDone()) {
-                return CompletableFuture.completedFuture(c);
-            }
-        }
-        return connect(to, alpn);
+        QuicConnectionImpl live = connections.dialedTo(to.id(), alpn);
+        return live != null ? CompletableFuture.completedFuture(live) : connect(to, alpn);
     }
 
     // ---- discovery ----
@@ -783,7 +748,7 @@ public final class QuicEndpoint implements Endpoint {
      * path layer moves the traffic again when probes show a better one (or this one cannot carry it).
      */
     void switchPath(EndpointId peer, InetSocketAddress real) {
-        for (QuicConnectionImpl c : connections) {
+        for (QuicConnectionImpl c : connections.all()) {
             if (c.remoteId().equals(peer)) {
                 PathTable.Peer p = c.peer();
                 if (p != null) {
@@ -812,35 +777,11 @@ public final class QuicEndpoint implements Endpoint {
 
     @Override
     public Collection<Connection> connections() {
-        return List.copyOf(connections);
+        return List.copyOf(connections.all());
     }
 
     private void track(QuicConnectionImpl conn) {
-        connections.add(conn);
-        PathTable.Peer p = conn.peer();
-        if (p != null) {
-            p.users.incrementAndGet();
-            p.connections.add(conn);
-            onLoop(() -> pathLayer.reselect(p)); // the handshake is done: the path may move now
-        }
-        org.quiver.api.PathKind kind = conn.path().get().kind();
-        metrics.get().connectionOpened(kind, conn.isDialer());
-        connectionEvent(org.quiver.api.EventTopics.CONNECTION_OPENED, conn, null);
-        conn.closed().whenComplete((info, e) -> {
-            metrics.get().connectionClosed(kind);
-            connectionEvent(org.quiver.api.EventTopics.CONNECTION_CLOSED, conn, info != null ? info : new CloseInfo(CloseInfo.Cause.LOCAL, 0, String.valueOf(e)));
-        });
-        conn.channel().closeFuture().addListener(f -> {
-            connections.remove(conn);
-            if (p != null) {
-                p.connections.remove(conn);
-                p.users.decrementAndGet();
-                p.touch();
-            }
-        });
-        if (closing.get()) {
-            conn.close(CloseInfo.Cause.ENDPOINT_CLOSED, 0, "endpoint closing");
-        }
+        connections.track(conn);
     }
 
     @Override
@@ -848,11 +789,7 @@ public final class QuicEndpoint implements Endpoint {
         if (!closing.compareAndSet(false, true)) {
             return closed;
         }
-        List<CompletableFuture<CloseInfo>> closing = new ArrayList<>();
-        for (QuicConnectionImpl c : connections) {
-            c.close(CloseInfo.Cause.ENDPOINT_CLOSED, 0, "endpoint closing");
-            closing.add(c.closed().toCompletableFuture());
-        }
+        List<CompletableFuture<CloseInfo>> closing = connections.closeAll("endpoint closing");
         CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0]))
                 .completeOnTimeout(null, DRAIN.toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((v, e) -> {

@@ -1,0 +1,105 @@
+package org.quiver.transport.quic.impl;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.quiver.api.CloseInfo;
+import org.quiver.api.EndpointId;
+import org.quiver.api.EventTopics;
+import org.quiver.api.PathInfo;
+
+/**
+ * The endpoint's live connections: which exist, each one's peer's count of users (a peer with none is forgotten
+ * after the idle timeout), the metrics and events of their opening, closing and path changes.
+ *
+ * <p>Threads: connections are added on the event loop (their handshake is done) and removed when their channel
+ * closes (the loop); readers on any thread see a concurrent set. Owns no thread; the endpoint closes the
+ * connections when it closes ({@link #closeAll}), and one tracked while it closes is closed at once.
+ */
+final class Connections {
+    private final Set<QuicConnectionImpl> live = ConcurrentHashMap.newKeySet();
+    private final Metrics metrics;
+    private final Events events;
+    private final PathLayer pathLayer;
+    private final java.util.function.Consumer<Runnable> onLoop;
+    private final java.util.function.BooleanSupplier closing;
+
+    Connections(Metrics metrics, Events events, PathLayer pathLayer, java.util.function.Consumer<Runnable> onLoop,
+                java.util.function.BooleanSupplier closing) {
+        this.metrics = metrics;
+        this.events = events;
+        this.pathLayer = pathLayer;
+        this.onLoop = onLoop;
+        this.closing = closing;
+    }
+
+    /** Every live connection. */
+    Collection<QuicConnectionImpl> all() {
+        return List.copyOf(live);
+    }
+
+    /** A live connection this endpoint dialed to {@code id} with {@code alpn}, or null. */
+    QuicConnectionImpl dialedTo(EndpointId id, String alpn) {
+        for (QuicConnectionImpl c : live) {
+            if (c.isDialer() && c.remoteId().equals(id) && c.alpn().equals(alpn) && !c.closed().toCompletableFuture().isDone()) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** Starts tracking {@code conn}, whose handshake is done (event loop). */
+    void track(QuicConnectionImpl conn) {
+        live.add(conn);
+        PathTable.Peer p = conn.peer();
+        if (p != null) {
+            p.users.incrementAndGet();
+            p.connections.add(conn);
+            onLoop.accept(() -> pathLayer.reselect(p)); // the handshake is done: the path may move now
+        }
+        org.quiver.api.PathKind kind = conn.path().get().kind();
+        metrics.get().connectionOpened(kind, conn.isDialer());
+        events.connection(EventTopics.CONNECTION_OPENED, conn, null);
+        conn.closed().whenComplete((info, e) -> {
+            metrics.get().connectionClosed(kind);
+            events.connection(EventTopics.CONNECTION_CLOSED, conn, info != null ? info : new CloseInfo(CloseInfo.Cause.LOCAL, 0, String.valueOf(e)));
+        });
+        conn.channel().closeFuture().addListener(f -> {
+            live.remove(conn);
+            if (p != null) {
+                p.connections.remove(conn);
+                p.users.decrementAndGet();
+                p.touch();
+            }
+        });
+        if (closing.getAsBoolean()) {
+            conn.close(CloseInfo.Cause.ENDPOINT_CLOSED, 0, "endpoint closing");
+        }
+    }
+
+    /** The path layer moved {@code peer} to {@code selected}: its connections report it, metrics and an event say so. */
+    void pathChanged(PathTable.Peer peer, CandidateSet.Candidate<InetSocketAddress> previous, CandidateSet.Candidate<InetSocketAddress> selected) {
+        metrics.get().pathSwitched(previous == null ? selected.kind() : previous.kind(), selected.kind());
+        PathInfo info = new PathInfo(selected.kind(), selected.remote(),
+                selected.rttNanos() < 0 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofNanos(selected.rttNanos())));
+        for (QuicConnectionImpl c : peer.connections) {
+            c.pathValue().set(info);
+        }
+        events.post(EventTopics.PATH_CHANGED, EventTopics.PEER_ID, peer.id == null ? null : peer.id.toString(),
+                EventTopics.PATH, selected.remote(), EventTopics.PATH_KIND, selected.kind().name(),
+                EventTopics.RTT_NANOS, selected.rttNanos() < 0 ? null : selected.rttNanos());
+    }
+
+    /** Closes every connection with {@code reason}; the futures complete when each has closed. */
+    List<java.util.concurrent.CompletableFuture<CloseInfo>> closeAll(String reason) {
+        List<java.util.concurrent.CompletableFuture<CloseInfo>> closed = new java.util.ArrayList<>();
+        for (QuicConnectionImpl c : live) {
+            c.close(CloseInfo.Cause.ENDPOINT_CLOSED, 0, reason);
+            closed.add(c.closed().toCompletableFuture());
+        }
+        return closed;
+    }
+}

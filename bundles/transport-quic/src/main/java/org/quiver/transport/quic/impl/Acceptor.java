@@ -81,7 +81,7 @@ final class Acceptor {
                     // may change between the Retry and the Initial that answers it); an unvalidated one is its one
                     // real address (its mapped address changes if it was pushed out meanwhile)
                     PathTable.Peer p = paths.byMapped(mapped);
-                    return p == null || p.id != null ? mapped : p.real;
+                    return p == null || p.id != null || !(p.real instanceof PathAddr.Direct d) ? mapped : d.socket();
                 }))
                 .connectionIdAddressGenerator(ConnectionIds.serverGenerator())
                 .localConnectionIdLength(ConnectionIds.LENGTH)
@@ -139,7 +139,7 @@ final class Acceptor {
                 }
             }
             QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, id, false,
-                    QuicConnectionImpl.info(peer != null && peer.real != null ? peer.real : PathTable.LOCAL, peer), dropped);
+                    QuicConnectionImpl.info(peer != null && peer.real != null ? peer.real : new PathAddr.Direct(PathTable.LOCAL), peer), dropped);
             ctx.pipeline().replace(this, "connection", conn);
             host.track(conn);
             java.util.Set<EndpointId> allow = host.allowed();

@@ -115,7 +115,7 @@ final class Dialer {
         } else if (viaRelay && peer.relayUrl == null) {
             peer.dialedVia = home; // by id alone: through our home relay (wherever it is then), where we hope the peer is too
         }
-        InetSocketAddress real = viaRelay ? peer.relay : direct;
+        PathAddr real = viaRelay ? peer.relay : new PathAddr.Direct(direct);
         List<InetSocketAddress> published = target.directAddresses();
         host.onLoop(() -> pathLayer.dialing(peer, published, real, relayPossible));
         byte[] cid = ConnectionIds.newClientId();
@@ -140,7 +140,7 @@ final class Dialer {
                         return;
                     }
                     QuicChannel ch = (QuicChannel) f.getNow();
-                    InetSocketAddress now = peer.real; // the handshake may have left the relay for a direct path that answered
+                    PathAddr now = peer.real; // the handshake may have left the relay for a direct path that answered
                     QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, target.id(), true,
                             QuicConnectionImpl.info(now != null ? now : real, peer), dropped);
                     unconfirmed.connected(key, conn);

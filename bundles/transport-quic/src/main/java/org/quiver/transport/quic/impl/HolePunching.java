@@ -113,7 +113,7 @@ final class HolePunching {
      * same time. Answered with our own call unless we sent one just now. Only taken through the relay, from
      * a peer with a connection, once per transaction.
      */
-    void onCall(InetSocketAddress from, byte[] d, long now) {
+    void onCall(PathAddr from, byte[] d, long now) {
         callsReceived.increment();
         layer.now = now;
         Probe.CallResult r = Probe.decodeCallMeMaybe(d, layer.selfBytes, layer.lookup);
@@ -132,10 +132,10 @@ final class HolePunching {
         }
         // before we answer it: are we punching toward this peer ourselves (rounds not over, or a call of ours out)?
         boolean answersOurs = peer.callRounds < CALL_ROUNDS || (peer.callSentNanos != 0 && now - peer.callSentNanos <= CALL_ANSWER_NANOS);
-        CandidateSet<InetSocketAddress> set = peer.candidates;
+        CandidateSet<PathAddr> set = peer.candidates;
         for (InetSocketAddress a : r.call().addresses()) {
-            if (layer.reachable(a) && !PathTable.isRelay(a)) {
-                Candidate<InetSocketAddress> c = PathLayer.add(set, a, CandidateSet.Source.PUBLISHED);
+            if (layer.reachable(a)) {
+                Candidate<PathAddr> c = PathLayer.add(set, new PathAddr.Direct(a), CandidateSet.Source.PUBLISHED);
                 if (c != null) {
                     set.rearm(c);
                 }
@@ -233,7 +233,7 @@ final class HolePunching {
         }
         List<InetSocketAddress> theirs = new ArrayList<>(2);
         for (InetSocketAddress a : call.addresses()) {
-            if (theirs.size() < 2 && layer.reachable(a) && !PathTable.isRelay(a)) {
+            if (theirs.size() < 2 && layer.reachable(a)) {
                 theirs.add(a);
             }
         }
@@ -273,7 +273,7 @@ final class HolePunching {
         int n = Math.min(peer.sprayLeft, SPRAY_PER_TICK);
         for (int i = 0; i < n; i++) {
             InetSocketAddress to = new InetSocketAddress(peer.sprayIp, LOW_PORT + layer.random.nextInt(65536 - LOW_PORT));
-            layer.out.send(to, layer.untrackedPing(peer, to));
+            layer.out.send(new PathAddr.Direct(to), layer.untrackedPing(peer, to));
         }
         peer.sprayLeft -= n;
         sprayed.add(n);
@@ -298,14 +298,14 @@ final class HolePunching {
      * candidate, call rounds go out on the schedule of {@link #CALL_ROUNDS}; when a direct path that worked
      * dies, the rounds start over.
      */
-    void punch(PathTable.Peer peer, CandidateSet<InetSocketAddress> set, long now) {
+    void punch(PathTable.Peer peer, CandidateSet<PathAddr> set, long now) {
         if (!layer.relayUp || peer.id == null) {
             return;
         }
         if (PathLayer.hasDirect(set)) {
             if (!peer.hadDirect && peer.punchStartNanos != 0) {
                 long validated = Long.MAX_VALUE;
-                for (Candidate<InetSocketAddress> c : set.candidates()) {
+                for (Candidate<PathAddr> c : set.candidates()) {
                     if (c.kind() == PathKind.DIRECT && c.valid()) {
                         validated = Math.min(validated, c.lastPongNanos());
                     }
@@ -321,7 +321,7 @@ final class HolePunching {
             peer.callRounds = 0;
             peer.nextCallNanos = now;
         }
-        Candidate<InetSocketAddress> relay = set.get(peer.relay);
+        Candidate<PathAddr> relay = peer.relay == null ? null : set.get(peer.relay);
         if (peer.callRounds >= CALL_ROUNDS || now < peer.nextCallNanos || relay == null) {
             return;
         }

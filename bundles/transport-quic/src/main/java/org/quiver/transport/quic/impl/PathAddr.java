@@ -21,6 +21,11 @@ sealed interface PathAddr permits PathAddr.Direct, PathAddr.Relay {
         public PathKind kind() {
             return PathKind.DIRECT;
         }
+
+        @Override
+        public String toString() {
+            return PathLayer.text(socket);
+        }
     }
 
     /** The relay path to or from {@code peer} (the relay authenticated it; which relay carries it is the peer's). */
@@ -28,6 +33,11 @@ sealed interface PathAddr permits PathAddr.Direct, PathAddr.Relay {
         @Override
         public PathKind kind() {
             return PathKind.RELAY;
+        }
+
+        @Override
+        public String toString() {
+            return "relay path to " + peer.shortString();
         }
     }
 }

@@ -55,12 +55,12 @@ final class PathLayer {
 
     /** Sends a datagram on the real socket (event loop). */
     interface Output {
-        void send(InetSocketAddress to, byte[] datagram);
+        void send(PathAddr to, byte[] datagram);
     }
 
     /** Told (event loop) when a peer's selected path changed. */
     interface Listener {
-        void pathChanged(PathTable.Peer peer, Candidate<InetSocketAddress> previous, Candidate<InetSocketAddress> selected);
+        void pathChanged(PathTable.Peer peer, Candidate<PathAddr> previous, Candidate<PathAddr> selected);
     }
 
     final LocalIdentity identity;
@@ -98,11 +98,11 @@ final class PathLayer {
             return size() > MAX_KEYS;
         }
     };
-    private final java.util.LinkedHashMap<EndpointId, List<InetSocketAddress>> early = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    private final java.util.LinkedHashMap<EndpointId, List<PathAddr>> early = new java.util.LinkedHashMap<>(16, 0.75f, true) {
         private static final long serialVersionUID = 1L;
 
         @Override
-        protected boolean removeEldestEntry(java.util.Map.Entry<EndpointId, List<InetSocketAddress>> eldest) {
+        protected boolean removeEldestEntry(java.util.Map.Entry<EndpointId, List<PathAddr>> eldest) {
             return size() > MAX_EARLY_PEERS;
         }
     };
@@ -183,11 +183,11 @@ final class PathLayer {
      * A datagram with the QUIC fixed bit clear arrived on the socket from {@code from}: a STUN message, a
      * probe or a call-me-maybe; anything else is dropped and counted.
      */
-    void onControl(InetSocketAddress from, byte[] d, long now) {
+    void onControl(PathAddr from, byte[] d, long now) {
         if (Probe.isCallMeMaybe(d)) {
             punching.onCall(from, d, now); // the relay is where calls come by; direct ones are dropped there
-        } else if (org.quiver.internal.stun.Stun.looksLikeStun(d)) {
-            stun.accept(from, d); // never a probe: those are 125 bytes, which no STUN message is
+        } else if (from instanceof PathAddr.Direct direct && org.quiver.internal.stun.Stun.looksLikeStun(d)) {
+            stun.accept(direct.socket(), d); // never a probe: those are 125 bytes, which no STUN message is
         } else {
             onProbe(from, d, now);
         }
@@ -214,30 +214,33 @@ final class PathLayer {
      * Whether we can send to {@code a}: a relay path while a relay link is attached; a socket address of the
      * socket's family (an IPv4 socket cannot reach IPv6 addresses).
      */
+    boolean reachable(PathAddr a) {
+        return a instanceof PathAddr.Direct d ? reachable(d.socket()) : a != null && relayUp;
+    }
+
+    /** Whether the socket can send to {@code a} (an IPv4 socket cannot reach IPv6 addresses). */
     boolean reachable(InetSocketAddress a) {
-        if (PathTable.isRelay(a)) {
-            return relayUp;
-        }
         return a != null && !a.isUnresolved() && (v6Socket || !(a.getAddress() instanceof Inet6Address));
     }
 
-    private static PathKind kind(InetSocketAddress a) {
-        return PathTable.isRelay(a) ? PathKind.RELAY : PathKind.DIRECT;
+    /** The address a probe on path {@code a} names: the socket address, or for a relay path none (0.0.0.0:0). */
+    static InetSocketAddress probeAddress(PathAddr a) {
+        return a instanceof PathAddr.Direct d ? d.socket() : NO_ADDRESS;
     }
 
-    private static boolean v6(InetSocketAddress a) {
-        return !PathTable.isRelay(a) && a.getAddress() instanceof Inet6Address;
+    /** What a probe on a relay path names as its address: nothing (the receiver reads no address from those). */
+    private static final InetSocketAddress NO_ADDRESS = new InetSocketAddress("0.0.0.0", 0); // a literal: no lookup
+
+    /** Adds {@code a} as a candidate of its kind. */
+    static Candidate<PathAddr> add(CandidateSet<PathAddr> set, PathAddr a, CandidateSet.Source source) {
+        boolean v6 = a instanceof PathAddr.Direct d && d.socket().getAddress() instanceof Inet6Address;
+        return set.add(a, a.kind(), v6, source);
     }
 
-    /** Adds {@code a} as a candidate of the right kind. */
-    static Candidate<InetSocketAddress> add(CandidateSet<InetSocketAddress> set, InetSocketAddress a, CandidateSet.Source source) {
-        return set.add(a, kind(a), v6(a), source);
-    }
-
-    private CandidateSet<InetSocketAddress> candidates(PathTable.Peer peer) {
-        CandidateSet<InetSocketAddress> set = peer.candidates;
+    private CandidateSet<PathAddr> candidates(PathTable.Peer peer) {
+        CandidateSet<PathAddr> set = peer.candidates;
         if (set == null) {
-            set = new CandidateSet<>(timings, a -> PathTable.isRelay(a) ? peer.relayLabel() : text(a));
+            set = new CandidateSet<>(timings, a -> a instanceof PathAddr.Direct d ? text(d.socket()) : peer.relayLabel());
             peer.candidates = set;
         }
         return set;
@@ -247,17 +250,17 @@ final class PathLayer {
      * A dial: the peer's published addresses (and its relay path, when {@code viaRelay}) become candidates;
      * {@code initial} carries QUIC until probes answer.
      */
-    void dialing(PathTable.Peer peer, List<InetSocketAddress> published, InetSocketAddress initial, boolean viaRelay) {
-        CandidateSet<InetSocketAddress> set = candidates(peer);
+    void dialing(PathTable.Peer peer, List<InetSocketAddress> published, PathAddr initial, boolean viaRelay) {
+        CandidateSet<PathAddr> set = candidates(peer);
         for (InetSocketAddress a : published) {
-            if (reachable(a) && !PathTable.isRelay(a)) {
-                add(set, a, CandidateSet.Source.PUBLISHED);
+            if (reachable(a)) {
+                add(set, new PathAddr.Direct(a), CandidateSet.Source.PUBLISHED);
             }
         }
-        if (viaRelay) {
+        if (viaRelay && peer.relay != null) {
             add(set, peer.relay, CandidateSet.Source.PUBLISHED);
         }
-        Candidate<InetSocketAddress> c = add(set, initial, CandidateSet.Source.PUBLISHED);
+        Candidate<PathAddr> c = add(set, initial, CandidateSet.Source.PUBLISHED);
         if (set.selected() == null && c != null) {
             set.select(c);
         }
@@ -266,26 +269,26 @@ final class PathLayer {
 
     /** More published addresses of a peer (a later discovery result) become candidates. */
     void published(PathTable.Peer peer, List<InetSocketAddress> addresses) {
-        CandidateSet<InetSocketAddress> set = candidates(peer);
+        CandidateSet<PathAddr> set = candidates(peer);
         for (InetSocketAddress a : addresses) {
-            if (reachable(a) && !PathTable.isRelay(a)) {
-                add(set, a, CandidateSet.Source.PUBLISHED);
+            if (reachable(a)) {
+                add(set, new PathAddr.Direct(a), CandidateSet.Source.PUBLISHED);
             }
         }
         probeDue(peer, paths.now());
     }
 
     /** A connection from {@code real} was accepted and its peer identified: that address is its first path. */
-    void accepted(PathTable.Peer peer, InetSocketAddress real) {
-        CandidateSet<InetSocketAddress> set = candidates(peer);
-        Candidate<InetSocketAddress> c = add(set, real, CandidateSet.Source.OBSERVED);
+    void accepted(PathTable.Peer peer, PathAddr real) {
+        CandidateSet<PathAddr> set = candidates(peer);
+        Candidate<PathAddr> c = add(set, real, CandidateSet.Source.OBSERVED);
         if (set.selected() == null && c != null) {
             set.select(c);
         }
         // paths its pings came by while the handshake was still under way
-        List<InetSocketAddress> pinged = peer.id == null ? null : early.remove(peer.id);
+        List<PathAddr> pinged = peer.id == null ? null : early.remove(peer.id);
         if (pinged != null) {
-            for (InetSocketAddress a : pinged) {
+            for (PathAddr a : pinged) {
                 paths.learn(peer, a);
                 add(set, a, CandidateSet.Source.OBSERVED);
             }
@@ -295,8 +298,8 @@ final class PathLayer {
 
     /** An application (or test) moved the peer to {@code real}: it becomes a candidate and the selected one. */
     void forced(PathTable.Peer peer, InetSocketAddress real) {
-        CandidateSet<InetSocketAddress> set = candidates(peer);
-        Candidate<InetSocketAddress> c = add(set, real, CandidateSet.Source.OBSERVED);
+        CandidateSet<PathAddr> set = candidates(peer);
+        Candidate<PathAddr> c = add(set, new PathAddr.Direct(real), CandidateSet.Source.OBSERVED);
         if (c != null) {
             set.select(c);
         }
@@ -307,13 +310,14 @@ final class PathLayer {
      * rebinding. The peer's traffic moves there at once (the path it left is marked inactive: the mapping behind
      * it is most likely gone; probes bring it back if not), and the new path is probed now.
      */
-    void rebound(PathTable.Peer peer, InetSocketAddress from, long now) {
-        CandidateSet<InetSocketAddress> set = candidates(peer);
-        Candidate<InetSocketAddress> previous = set.selected();
+    void rebound(PathTable.Peer peer, InetSocketAddress socket, long now) {
+        PathAddr from = new PathAddr.Direct(socket);
+        CandidateSet<PathAddr> set = candidates(peer);
+        Candidate<PathAddr> previous = set.selected();
         paths.switchPath(peer, from);
-        Candidate<InetSocketAddress> c = add(set, from, CandidateSet.Source.OBSERVED);
+        Candidate<PathAddr> c = add(set, from, CandidateSet.Source.OBSERVED);
         if (c != null) {
-            if (previous != null && previous != c && !PathTable.isRelay(previous.key())) {
+            if (previous != null && previous != c && previous.kind() == PathKind.DIRECT) {
                 set.markInactive(previous);
             }
             set.select(c);
@@ -325,15 +329,15 @@ final class PathLayer {
 
     /** A datagram of {@code peer} came through the relay: its relay path becomes a candidate (if it has candidates). */
     void relayHeard(PathTable.Peer peer) {
-        CandidateSet<InetSocketAddress> set = peer.candidates;
-        if (set != null && set.get(peer.relay) == null) {
+        CandidateSet<PathAddr> set = peer.candidates;
+        if (set != null && peer.relay != null && set.get(peer.relay) == null) {
             add(set, peer.relay, CandidateSet.Source.OBSERVED);
             probeDue(peer, paths.now());
         }
     }
 
     /** A datagram with the QUIC fixed bit clear arrived from {@code from}. */
-    void onProbe(InetSocketAddress from, byte[] datagram, long now) {
+    void onProbe(PathAddr from, byte[] datagram, long now) {
         probesReceived.increment();
         this.now = now;
         Probe.Result r = datagram.length == Probe.LENGTH ? Probe.decode(datagram, identity.id(), selfBytes, lookup)
@@ -343,9 +347,11 @@ final class PathLayer {
             return;
         }
         Probe p = r.probe();
-        authenticated.accept(from);
+        if (from instanceof PathAddr.Direct d) {
+            authenticated.accept(d.socket());
+        }
         PathTable.Peer peer = paths.byId(p.sender);
-        if (PathTable.isRelay(from) && (peer == null || !from.equals(peer.relay))) {
+        if (from instanceof PathAddr.Relay && (peer == null || !from.equals(peer.relay))) {
             probesDropped.increment(); // relayed from one id, signed by another
             return;
         }
@@ -354,25 +360,25 @@ final class PathLayer {
                 probesDropped.increment(); // a replayed ping
                 return;
             }
-            if (peer == null && !strangers.take(from.getAddress(), now)) {
+            if (peer == null && !strangers.take(((PathAddr.Direct) from).socket().getAddress(), now)) { // (a relayed one has a peer)
                 // nobody we know: answers to one source IP are budgeted, so a spoofed source cannot aim them anywhere
                 strangersLimited.increment();
                 probesDropped.increment();
                 return;
             }
             // answer from the socket it came to, telling the pinger where we saw it come from
-            out.send(from, Probe.encode(Probe.PONG, p.tx, identity.id(), p.sender, from, keyFor(p.sender).mac()));
+            out.send(from, Probe.encode(Probe.PONG, p.tx, identity.id(), p.sender, probeAddress(from), keyFor(p.sender).mac()));
             probesSent.increment();
             if ((peer == null || peer.candidates == null) && reachable(from)) {
                 // perhaps a peer whose connection is still in its handshake: remember where it pinged from
-                List<InetSocketAddress> seen = early.computeIfAbsent(p.sender, k -> new ArrayList<>(2));
+                List<PathAddr> seen = early.computeIfAbsent(p.sender, k -> new ArrayList<>(2));
                 if (!seen.contains(from) && seen.size() < MAX_EARLY_ADDRESSES) {
                     seen.add(from);
                 }
             } else if (reachable(from)) {
                 // the peer can reach us from there: a path to try (validated only by our own probe)
                 paths.learn(peer, from);
-                Candidate<InetSocketAddress> c = peer.candidates.get(from);
+                Candidate<PathAddr> c = peer.candidates.get(from);
                 if (c == null) {
                     add(peer.candidates, from, CandidateSet.Source.OBSERVED);
                     probeDue(peer, now);
@@ -386,14 +392,14 @@ final class PathLayer {
             return;
         }
         // a pong: valid only as the answer to a ping we sent on that very path
-        Candidate<InetSocketAddress> c = peer == null || peer.candidates == null ? null : peer.candidates.get(from);
+        Candidate<PathAddr> c = peer == null || peer.candidates == null ? null : peer.candidates.get(from);
         if (c == null || peer.candidates.pongReceived(c, p.tx, now) < 0) {
             probesDropped.increment();
             return;
         }
         paths.learn(peer, from);
-        if (!PathTable.isRelay(from)) {
-            noteObserved(p.address); // through a relay the peer sees only our relay path's key
+        if (from instanceof PathAddr.Direct) {
+            noteObserved(p.address); // through a relay the peer sees no address of ours
         }
         reselect(peer);
     }
@@ -401,13 +407,13 @@ final class PathLayer {
     long now;
 
     /** Whether the selected path is a relay while a direct candidate has answered (cheap: no selector, no lookups). */
-    private static boolean waitsAtRelayWithDirectAnswered(CandidateSet<InetSocketAddress> set) {
-        Candidate<InetSocketAddress> selected = set.selected();
-        return selected != null && PathTable.isRelay(selected.key()) && hasDirect(set);
+    private static boolean waitsAtRelayWithDirectAnswered(CandidateSet<PathAddr> set) {
+        Candidate<PathAddr> selected = set.selected();
+        return selected != null && selected.kind() == PathKind.RELAY && hasDirect(set);
     }
 
-    static boolean hasDirect(CandidateSet<InetSocketAddress> set) {
-        for (Candidate<InetSocketAddress> c : set.candidates()) {
+    static boolean hasDirect(CandidateSet<PathAddr> set) {
+        for (Candidate<PathAddr> c : set.candidates()) {
             if (c.kind() == PathKind.DIRECT && c.valid()) {
                 return true;
             }
@@ -477,7 +483,7 @@ final class PathLayer {
     /** Periodic work: timeouts, probes due, selection. */
     void tick(long now) {
         for (PathTable.Peer peer : paths.peers()) {
-            CandidateSet<InetSocketAddress> set = peer.candidates;
+            CandidateSet<PathAddr> set = peer.candidates;
             if (set == null) {
                 continue;
             }
@@ -510,18 +516,18 @@ final class PathLayer {
     }
 
     void probeDue(PathTable.Peer peer, long now) {
-        CandidateSet<InetSocketAddress> set = peer.candidates;
+        CandidateSet<PathAddr> set = peer.candidates;
         EndpointId id = peer.id;
         if (set == null || id == null) {
             return;
         }
-        List<Candidate<InetSocketAddress>> list = set.candidates();
+        List<Candidate<PathAddr>> list = set.candidates();
         for (int i = 0; i < list.size(); i++) {
-            Candidate<InetSocketAddress> c = list.get(i);
+            Candidate<PathAddr> c = list.get(i);
             if (reachable(c.key()) && set.probeDue(c, now)) {
                 long tx = random.nextLong();
                 set.pingSent(c, tx, now);
-                out.send(c.key(), Probe.encode(Probe.PING, tx, identity.id(), id, c.key(), keyFor(id).mac()));
+                out.send(c.key(), Probe.encode(Probe.PING, tx, identity.id(), id, probeAddress(c.key()), keyFor(id).mac()));
                 probesSent.increment();
             }
         }
@@ -529,17 +535,17 @@ final class PathLayer {
 
     /** Runs the selector for {@code peer} and moves its traffic when the choice changed. */
     void reselect(PathTable.Peer peer) {
-        CandidateSet<InetSocketAddress> set = peer.candidates;
+        CandidateSet<PathAddr> set = peer.candidates;
         if (set == null) {
             return;
         }
-        Candidate<InetSocketAddress> chosen = set.choose(guarded);
-        Candidate<InetSocketAddress> current = set.selected();
+        Candidate<PathAddr> chosen = set.choose(guarded);
+        Candidate<PathAddr> current = set.selected();
         if (peer.users.get() == 0) {
             // no connection up yet: a handshake stays where it started (the peer's QUIC takes its handshake from
             // that path only), unless it started at a relay that is not connected now and a direct path has
             // answered since: then its packets would only be lost until QUIC gives up
-            boolean offRelay = current != null && PathTable.isRelay(current.key()) && chosen != null
+            boolean offRelay = current != null && current.kind() == PathKind.RELAY && chosen != null
                     && chosen.kind() == PathKind.DIRECT && chosen.valid() && !relayCarries.test(peer);
             if (!offRelay) {
                 return;
@@ -567,14 +573,14 @@ final class PathLayer {
 
     /** The peer's candidates as the API reports them. */
     List<PathStatus> status(PathTable.Peer peer) {
-        CandidateSet<InetSocketAddress> set = peer.candidates;
+        CandidateSet<PathAddr> set = peer.candidates;
         if (set == null) {
             return List.of();
         }
         long nowNanos = paths.now();
         Instant now = Instant.now();
         List<PathStatus> result = new ArrayList<>();
-        for (Candidate<InetSocketAddress> c : set.candidates()) {
+        for (Candidate<PathAddr> c : set.candidates()) {
             result.add(new PathStatus(c.kind(), c.remote(), c.state(),
                     c.rttNanos() < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(c.rttNanos())),
                     c.pinged() ? Optional.of(now.minusNanos(nowNanos - c.lastPingNanos())) : Optional.empty(),

@@ -13,9 +13,9 @@ import org.quiver.api.EndpointId;
  *
  * <p>QUIC only ever sees mapped addresses, stable fake addresses in fd15:70a:510b::/64 (port 12345), one
  * per remote endpoint (or, for a connection accepted before we know its id, per remote socket). The real
- * path is a UDP socket address, or the peer's relay path, keyed by its own address in fd15:70a:510b:1::/64
- * ({@link Peer#relay}; {@link #isRelay}), which the endpoint hands to the relay link instead of the socket. The real
- * path behind a mapped address can change at any time ({@link #switchPath}) without QUIC noticing.
+ * path is a {@link PathAddr}: a UDP socket address, or the peer's relay path ({@link Peer#relay}, once its id is
+ * known). The real path behind a mapped address can change at any time ({@link #switchPath}) without QUIC
+ * noticing.
  * Thread-safe; read on the event loop for every datagram, so reads take no lock.
  */
 final class PathTable {
@@ -29,8 +29,8 @@ final class PathTable {
     /** One remote: its mapped address, its id once known, and the real address packets go to now. */
     static final class Peer {
         final InetSocketAddress mapped;
-        /** The key of this peer's relay path (its own address in fd15:70a:510b:1::/64, never sent to). */
-        final InetSocketAddress relay;
+        /** This peer's relay path, once its id is known (null before: a relay names its senders by id). */
+        volatile PathAddr.Relay relay;
         /** The relay the peer said it is at (its home relay), if known: datagrams for it go there. */
         volatile java.net.URI relayUrl;
         /** The relay a dial by id alone went through (ours), shown as the path until the peer's own is known. */
@@ -42,7 +42,7 @@ final class PathTable {
             return u == null ? "relay" : u.toString();
         }
         volatile EndpointId id;
-        volatile InetSocketAddress real;
+        volatile PathAddr real;
         /** Live connections using this peer; a peer with none is forgotten after the idle timeout. */
         final java.util.concurrent.atomic.AtomicInteger users = new java.util.concurrent.atomic.AtomicInteger();
         /** Those connections (at most maxConnectionsPerPeer accepted, plus those we dial); the endpoint adds and removes them. */
@@ -50,7 +50,7 @@ final class PathTable {
         /** When a packet from or a connection of this peer was last seen (the table's clock). */
         volatile long lastActive;
         /** The candidate paths, once the peer's id is known; event loop only (see {@link PathLayer}). */
-        CandidateSet<InetSocketAddress> candidates;
+        CandidateSet<PathAddr> candidates;
         /** Transactions of the last pings this peer sent us, to drop replays; event loop only. */
         final long[] seenPings = new long[16];
         /** Hole punching (event loop): call rounds sent, when the next is due, when one was last sent. */
@@ -72,8 +72,8 @@ final class PathTable {
         int seenPingsNext;
         /** Connection ids we issued to this peer, oldest first, at most {@link #MAX_IDS}; guarded by {@link #known}. */
         final java.util.ArrayDeque<ByteBufKey> ids = new java.util.ArrayDeque<>();
-        /** Every real address this peer is known at, oldest first; guarded by itself. */
-        final java.util.LinkedHashSet<InetSocketAddress> known = new java.util.LinkedHashSet<>();
+        /** Every path this peer is known at, oldest first; guarded by itself. */
+        final java.util.LinkedHashSet<PathAddr> known = new java.util.LinkedHashSet<>();
 
         private final java.util.function.LongSupplier clock;
 
@@ -81,11 +81,11 @@ final class PathTable {
             lastActive = clock.getAsLong();
         }
 
-        Peer(InetSocketAddress mapped, EndpointId id, InetSocketAddress real, java.util.function.LongSupplier clock) {
+        Peer(InetSocketAddress mapped, EndpointId id, PathAddr real, java.util.function.LongSupplier clock) {
             this.clock = clock;
             this.lastActive = clock.getAsLong();
             this.mapped = mapped;
-            this.relay = relayKey(mapped);
+            this.relay = id == null ? null : new PathAddr.Relay(id);
             this.id = id;
             this.real = real;
         }
@@ -132,7 +132,7 @@ final class PathTable {
     Peer forDial(EndpointId id, InetSocketAddress socket) {
         Peer peer = byId.computeIfAbsent(id, k -> newPeer(k, null));
         peer.touch(); // a dial is activity: the sweep must not forget the peer between the dial and its handshake
-        InetSocketAddress real = socket == null ? peer.relay : socket;
+        PathAddr real = socket == null ? peer.relay : new PathAddr.Direct(socket);
         if (peer.users.get() == 0 || peer.real == null) {
             switchPath(peer, real);
         } else {
@@ -160,40 +160,9 @@ final class PathTable {
         return peer;
     }
 
-    /** Whether {@code a} is a relay path's key rather than a socket address. */
-    static boolean isRelay(InetSocketAddress a) {
-        if (a == null || !(a.getAddress() instanceof java.net.Inet6Address) || a.getPort() != MAPPED_PORT) {
-            return false;
-        }
-        byte[] ip = a.getAddress().getAddress();
-        return ip[0] == (byte) 0xfd && ip[1] == 0x15 && ip[2] == 0x07 && ip[3] == 0x0a && ip[4] == 0x51 && ip[5] == 0x0b
-                && ip[6] == 0 && ip[7] == 1;
-    }
-
-    private static InetSocketAddress relayKey(InetSocketAddress mapped) {
-        byte[] ip = mapped.getAddress().getAddress();
-        ip[7] = 1;
-        try {
-            return new InetSocketAddress(InetAddress.getByAddress(ip), MAPPED_PORT);
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e); // 16 bytes: cannot happen
-        }
-    }
-
     /** The peer that sent from {@code real}, or null. */
     Peer byReal(InetSocketAddress real) {
         return byReal.get(real);
-    }
-
-    /** The peer whose relay path {@code relayKey} is, or null. */
-    Peer byRelayKey(InetSocketAddress relayKey) {
-        byte[] ip = relayKey.getAddress().getAddress();
-        ip[7] = 0;
-        try {
-            return byMapped.get(new InetSocketAddress(InetAddress.getByAddress(ip), MAPPED_PORT));
-        } catch (UnknownHostException e) {
-            return null;
-        }
     }
 
     Peer byMapped(InetSocketAddress mapped) {
@@ -222,9 +191,10 @@ final class PathTable {
         if (byMapped.size() >= maxPeers) {
             return null;
         }
-        Peer peer = byReal.computeIfAbsent(real, r -> newPeer(null, r));
+        PathAddr path = new PathAddr.Direct(real);
+        Peer peer = byReal.computeIfAbsent(real, r -> newPeer(null, path));
         synchronized (peer.known) {
-            peer.known.add(real);
+            peer.known.add(path);
         }
         unvalidated.addLast(peer);
         return peer;
@@ -248,10 +218,12 @@ final class PathTable {
      * Accepts packets from {@code real} as the peer's (a path it proved with an authenticated probe), without
      * moving the peer's outgoing traffic there.
      */
-    void learn(Peer peer, InetSocketAddress real) {
-        Peer other = byReal.putIfAbsent(real, peer);
-        if (other != null && other != peer) {
-            return; // another peer's address: first come, first served until that peer is forgotten
+    void learn(Peer peer, PathAddr real) {
+        if (real instanceof PathAddr.Direct d) {
+            Peer other = byReal.putIfAbsent(d.socket(), peer);
+            if (other != null && other != peer) {
+                return; // another peer's address: first come, first served until that peer is forgotten
+            }
         }
         synchronized (peer.known) {
             if (peer.known.add(real)) {
@@ -262,19 +234,22 @@ final class PathTable {
 
     private void trim(Peer peer) {
         while (peer.known.size() > MAX_REAL_ADDRESSES) {
-            InetSocketAddress oldest = peer.known.iterator().next();
+            PathAddr oldest = peer.known.iterator().next();
             if (oldest.equals(peer.real)) {
                 peer.known.remove(oldest);
                 peer.known.add(oldest);
                 continue;
             }
             peer.known.remove(oldest);
-            byReal.remove(oldest, peer);
+            if (oldest instanceof PathAddr.Direct d) {
+                byReal.remove(d.socket(), peer);
+            }
         }
     }
 
     /** Records the id a peer proved in its handshake: it is validated from now on. */
     void identified(Peer peer, EndpointId id) {
+        peer.relay = new PathAddr.Relay(id);
         peer.id = id;
         byId.putIfAbsent(id, peer);
         unvalidated.remove(peer);
@@ -284,9 +259,11 @@ final class PathTable {
      * Moves a peer's packets to another real address. QUIC keeps seeing the same mapped address. Packets
      * that still arrive from the peer's earlier addresses are accepted (up to {@link #MAX_REAL_ADDRESSES}).
      */
-    void switchPath(Peer peer, InetSocketAddress real) {
+    void switchPath(Peer peer, PathAddr real) {
         peer.real = real;
-        byReal.put(real, peer);
+        if (real instanceof PathAddr.Direct d) {
+            byReal.put(d.socket(), peer);
+        }
         synchronized (peer.known) {
             peer.known.remove(real);
             peer.known.add(real);
@@ -336,8 +313,10 @@ final class PathTable {
                 byConnectionId.remove(id, peer);
             }
             peer.ids.clear();
-            for (InetSocketAddress a : peer.known) {
-                byReal.remove(a, peer);
+            for (PathAddr a : peer.known) {
+                if (a instanceof PathAddr.Direct d) {
+                    byReal.remove(d.socket(), peer);
+                }
             }
             peer.known.clear();
         }
@@ -363,7 +342,7 @@ final class PathTable {
         return byMapped.size();
     }
 
-    private Peer newPeer(EndpointId id, InetSocketAddress real) {
+    private Peer newPeer(EndpointId id, PathAddr real) {
         // registers only by mapped address: callers index it by real address (never inside a compute of that map)
         Peer peer = new Peer(mapped(next.getAndIncrement()), id, real, clock);
         byMapped.put(peer.mapped, peer);

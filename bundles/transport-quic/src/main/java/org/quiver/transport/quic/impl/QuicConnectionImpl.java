@@ -417,10 +417,10 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     }
 
     /** The path {@code real} of {@code peer}: a socket address, or its relay path. */
-    static PathInfo info(java.net.InetSocketAddress real, PathTable.Peer peer) {
-        if (PathTable.isRelay(real)) {
-            return new PathInfo(PathKind.RELAY, peer == null ? "relay" : peer.relayLabel(), Optional.empty());
+    static PathInfo info(PathAddr real, PathTable.Peer peer) {
+        if (real instanceof PathAddr.Direct d) {
+            return direct(d.socket());
         }
-        return direct(real);
+        return new PathInfo(PathKind.RELAY, peer == null ? "relay" : peer.relayLabel(), Optional.empty());
     }
 }

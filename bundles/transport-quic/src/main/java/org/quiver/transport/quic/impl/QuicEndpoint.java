@@ -412,7 +412,7 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** The path layer's datagrams (probes, calls): through the router, flushed at once. Event loop. */
-    private void sendControl(InetSocketAddress to, byte[] datagram) {
+    private void sendControl(PathAddr to, byte[] datagram) {
         router.outbound(null, to, io.netty.buffer.Unpooled.wrappedBuffer(datagram), false);
     }
 
@@ -579,8 +579,8 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** Event loop: the path layer moved {@code peer}; its connections report the new path. */
-    private void pathChanged(PathTable.Peer peer, CandidateSet.Candidate<InetSocketAddress> previous,
-                             CandidateSet.Candidate<InetSocketAddress> selected) {
+    private void pathChanged(PathTable.Peer peer, CandidateSet.Candidate<PathAddr> previous,
+                             CandidateSet.Candidate<PathAddr> selected) {
         connections.pathChanged(peer, previous, selected);
     }
 
@@ -754,7 +754,7 @@ public final class QuicEndpoint implements Endpoint {
                 if (p != null) {
                     onLoop(() -> {
                         pathLayer.forced(p, real);
-                        paths.switchPath(p, real);
+                        paths.switchPath(p, new PathAddr.Direct(real));
                     });
                     c.pathValue().set(QuicConnectionImpl.direct(real));
                 }

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import org.quiver.api.EndpointId;
+import org.quiver.api.PathKind;
 
 /**
  * The one route datagrams take in and out of the endpoint, whatever carries them: the UDP socket, the extra
@@ -106,17 +107,17 @@ final class Router {
             return;
         }
         PathTable.Peer peer;
-        InetSocketAddress key;
+        PathAddr key;
         if (from instanceof PathAddr.Direct d) {
-            key = d.socket();
-            peer = paths.byReal(key);
+            key = from;
+            peer = paths.byReal(d.socket());
             if (peer == null) {
                 PathTable.Peer rebound = paths.byConnectionId(content);
                 if (rebound != null) {
-                    rebind(rebound, content, route, key);
+                    rebind(rebound, content, route, d.socket());
                     return;
                 }
-                peer = initial ? paths.forNewSender(key) : null;
+                peer = initial ? paths.forNewSender(d.socket()) : null;
             }
         } else {
             EndpointId source = ((PathAddr.Relay) from).peer();
@@ -125,12 +126,12 @@ final class Router {
                 peer = paths.forRelaySender(source);
             }
             key = peer == null ? null : peer.relay;
-            if (peer != null) {
+            if (key != null) {
                 paths.learn(peer, key);
                 pathLayer.relayHeard(peer);
             }
         }
-        if (peer == null) {
+        if (peer == null || key == null) {
             drop(content, "unroutable");
             return;
         }
@@ -171,7 +172,7 @@ final class Router {
             arriving.accept(socket);
         }
         try {
-            pathLayer.onControl(((PathAddr.Direct) from).socket(), bytes, now);
+            pathLayer.onControl(from, bytes, now);
         } finally {
             if (extra) {
                 arriving.accept(null);
@@ -236,55 +237,31 @@ final class Router {
     // ------------------------------------------------------------------ out
 
     /**
-     * The path behind a path key: the one place a relay path's key is told from a socket address. Null when it is
-     * a relay key of a peer gone or not yet named.
-     */
-    PathAddr pathOf(PathTable.Peer peer, InetSocketAddress key) {
-        if (peer != null && key.equals(peer.relay)) {
-            return peer.id == null ? null : new PathAddr.Relay(peer.id);
-        }
-        if (!PathTable.isRelay(key)) {
-            return new PathAddr.Direct(key);
-        }
-        PathTable.Peer owner = paths.byRelayKey(key);
-        return owner == null || owner.id == null ? null : new PathAddr.Relay(owner.id);
-    }
-
-    /**
-     * Sends {@code content} at path key {@code key} ({@code peer}'s, when known): through the relay link, or from
-     * the socket the path uses. Takes ownership of {@code content}. QUIC's datagrams ({@code quic}) are counted as
-     * sent and written without a flush (QUIC flushes at the end of its burst, {@link #flush}); the path layer's are
+     * Sends {@code content} on path {@code to} ({@code peer}'s, when known): through the relay link, or from the
+     * socket the path uses. Takes ownership of {@code content}. QUIC's datagrams ({@code quic}) are counted as sent
+     * and written without a flush (QUIC flushes at the end of its burst, {@link #flush}); the path layer's are
      * flushed at once. False when it was dropped (counted where it was).
      */
-    boolean outbound(PathTable.Peer peer, InetSocketAddress key, ByteBuf content, boolean quic) {
-        if (key == null || links == null) {
+    boolean outbound(PathTable.Peer peer, PathAddr to, ByteBuf content, boolean quic) {
+        if (to == null || links == null) {
             drop(content, "no-path");
             return false;
         }
         int bytes = content.readableBytes();
-        if (!key.equals(peer == null ? null : peer.relay) && !PathTable.isRelay(key)) {
-            direct(key, content, quic, bytes); // the hot path: no PathAddr made for it
+        if (to instanceof PathAddr.Direct d) {
+            direct(d.socket(), content, quic, bytes);
             return true;
         }
-        PathAddr to = pathOf(peer, key);
-        if (to == null) {
-            drop(content, "no-path");
-            return false;
+        boolean sent;
+        try {
+            sent = links.relaySend(((PathAddr.Relay) to).peer(), content.nioBuffer()); // the link copies it into its frame: the one copy
+        } finally {
+            content.release();
         }
-        if (to instanceof PathAddr.Relay r) {
-            boolean sent;
-            try {
-                sent = links.relaySend(r.peer(), content.nioBuffer()); // the link copies it into its frame: the one copy
-            } finally {
-                content.release();
-            }
-            if (sent && quic) {
-                metrics.get().bytesSent(to.kind(), bytes);
-            }
-            return sent;
+        if (sent && quic) {
+            metrics.get().bytesSent(PathKind.RELAY, bytes);
         }
-        direct(((PathAddr.Direct) to).socket(), content, quic, bytes);
-        return true;
+        return sent;
     }
 
     /** Writes to {@code socket} from the socket its path uses. */
@@ -297,7 +274,7 @@ final class Router {
             via.writeAndFlush(packet); // a path punched from an extra socket, or a control datagram
         }
         if (quic) {
-            metrics.get().bytesSent(org.quiver.api.PathKind.DIRECT, bytes);
+            metrics.get().bytesSent(PathKind.DIRECT, bytes);
         }
     }
 

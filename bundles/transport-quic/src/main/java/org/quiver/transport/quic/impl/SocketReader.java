@@ -7,8 +7,7 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * The only handler on a UDP socket (the endpoint's, or an extra socket of birthday punching): hands every
- * datagram to the {@link Router} as a {@link PathAddr.Direct} and tells it when a batch of reads ends. A sender
- * that claims a relay path's key (never a real address) is dropped here, so the router never sees it.
+ * datagram to the {@link Router} as a {@link PathAddr.Direct} and tells it when a batch of reads ends.
  *
  * <p>The socket's event loop only; no state of its own, so one instance serves every socket (birthday punching
  * opens 256 at once).
@@ -29,12 +28,6 @@ final class SocketReader extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof DatagramPacket packet)) {
             ReferenceCountUtil.release(msg);
-            return;
-        }
-        if (PathTable.isRelay(packet.sender())) {
-            dropped.increment(); // a relay path's key is never a real sender: spoofed
-            metrics.get().datagramDropped("unroutable");
-            packet.release();
             return;
         }
         router.inbound(new PathAddr.Direct(packet.sender()), packet.content(), ctx.channel());

@@ -208,7 +208,7 @@ class EndpointComponentTest {
         assertThat(table.byMapped(b.mapped)).isSameAs(b);
         assertThat(table.byReal(new InetSocketAddress("127.0.0.1", 2))).isNull();
         for (int i = 0; i < 40; i++) {
-            table.switchPath(b, new InetSocketAddress("127.0.0.1", 100 + i));
+            table.switchPath(b, new PathAddr.Direct(new InetSocketAddress("127.0.0.1", 100 + i)));
         }
         assertThat(table.byReal(new InetSocketAddress("127.0.0.1", 139))).isSameAs(b);
         assertThat(table.byReal(new InetSocketAddress("127.0.0.1", 100))).as("beyond 30 remembered addresses").isNull();

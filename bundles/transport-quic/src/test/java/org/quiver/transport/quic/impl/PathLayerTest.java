@@ -22,18 +22,29 @@ class PathLayerTest {
     private final InetSocketAddress bobAt2 = new InetSocketAddress("198.18.0.3", 1002);
     private final InetSocketAddress aliceAt = new InetSocketAddress("198.18.0.1", 1000);
 
-    private record Sent(InetSocketAddress to, byte[] datagram) {}
+    private record Sent(InetSocketAddress to, PathAddr path, byte[] datagram) {}
+
+    /** Where a relayed datagram "goes" in {@link Sent#to} (it has no socket address). */
+    private static final InetSocketAddress RELAYED = new InetSocketAddress("0.0.0.0", 0);
+
+    private static Sent sent(PathAddr to, byte[] d) {
+        return new Sent(to instanceof PathAddr.Direct x ? x.socket() : RELAYED, to, d);
+    }
+
+    private static PathAddr d(InetSocketAddress a) {
+        return new PathAddr.Direct(a);
+    }
 
     private final List<Sent> fromAlice = new ArrayList<>();
     private final List<PathTable.Peer> switched = new ArrayList<>();
     private final PathTable alicePaths = new PathTable(100);
     private final PathLayer aliceLayer = new PathLayer(alice, alicePaths, CandidateSet.Timings.ofHeartbeat(100 * MS),
-            (to, d) -> fromAlice.add(new Sent(to, d)), (peer, was, c) -> switched.add(peer));
+            (to, d) -> fromAlice.add(sent(to, d)), (peer, was, c) -> switched.add(peer));
 
     private PathTable.Peer dialBob() {
         PathTable.Peer peer = alicePaths.forDial(bob.id(), bobAt1);
         peer.users.incrementAndGet();
-        aliceLayer.dialing(peer, List.of(bobAt1, bobAt2), bobAt1, false);
+        aliceLayer.dialing(peer, List.of(bobAt1, bobAt2), d(bobAt1), false);
         return peer;
     }
 
@@ -66,10 +77,10 @@ class PathLayerTest {
         assertThat(p1.type).isEqualTo(Probe.PING);
         assertThat(p1.address).as("where alice sent it").isEqualTo(bobAt1);
         long t0 = System.nanoTime();
-        aliceLayer.onProbe(bobAt2, pong(bob, alice, ping(1).tx, aliceAt), t0 + 3 * MS);
+        aliceLayer.onProbe(d(bobAt2), pong(bob, alice, ping(1).tx, aliceAt), t0 + 3 * MS);
         assertThat(status(peer, bobAt2).state()).isEqualTo(PathState.VALID);
         assertThat(status(peer, bobAt2).selected()).isTrue();
-        assertThat(peer.real).isEqualTo(bobAt2);
+        assertThat(peer.real).isEqualTo(d(bobAt2));
         assertThat(switched).containsExactly(peer);
         assertThat(aliceLayer.observedAddresses()).containsExactly(aliceAt);
         assertThat(alicePaths.byReal(bobAt2)).isSameAs(peer);
@@ -81,9 +92,9 @@ class PathLayerTest {
         PathTable.Peer peer = dialBob();
         byte[] forged = pong(mallory, alice, ping(0).tx, aliceAt);
         System.arraycopy(bob.id().toBytes(), 0, forged, 10, 32);
-        aliceLayer.onProbe(bobAt1, forged, System.nanoTime());
+        aliceLayer.onProbe(d(bobAt1), forged, System.nanoTime());
         // and a pong signed by mallory as herself: no such peer
-        aliceLayer.onProbe(bobAt1, pong(mallory, alice, ping(0).tx, aliceAt), System.nanoTime());
+        aliceLayer.onProbe(d(bobAt1), pong(mallory, alice, ping(0).tx, aliceAt), System.nanoTime());
         assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALIDATING);
         assertThat(aliceLayer.probesDropped.sum()).isEqualTo(2);
         assertThat(switched).isEmpty();
@@ -93,11 +104,11 @@ class PathLayerTest {
     void aReplayedPongValidatesNothing() {
         PathTable.Peer peer = dialBob();
         byte[] answer = pong(bob, alice, ping(0).tx, aliceAt);
-        aliceLayer.onProbe(bobAt1, answer, System.nanoTime());
+        aliceLayer.onProbe(d(bobAt1), answer, System.nanoTime());
         assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALID);
         // the path dies; the old answer, replayed, must not bring it back
-        peer.candidates.markInactive(peer.candidates.get(bobAt1));
-        aliceLayer.onProbe(bobAt1, answer, System.nanoTime());
+        peer.candidates.markInactive(peer.candidates.get(d(bobAt1)));
+        aliceLayer.onProbe(d(bobAt1), answer, System.nanoTime());
         assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.INACTIVE);
         assertThat(aliceLayer.probesDropped.sum()).isEqualTo(1);
     }
@@ -107,9 +118,9 @@ class PathLayerTest {
         PathTable.Peer peer = dialBob();
         // bob's genuine answer to the ping sent to bobAt1, but arriving from an address alice never pinged
         InetSocketAddress elsewhere = new InetSocketAddress("198.18.0.66", 6666);
-        aliceLayer.onProbe(elsewhere, pong(bob, alice, ping(0).tx, aliceAt), System.nanoTime());
+        aliceLayer.onProbe(d(elsewhere), pong(bob, alice, ping(0).tx, aliceAt), System.nanoTime());
         // or from the other candidate (the transaction belongs to the first)
-        aliceLayer.onProbe(bobAt2, pong(bob, alice, ping(0).tx, aliceAt), System.nanoTime());
+        aliceLayer.onProbe(d(bobAt2), pong(bob, alice, ping(0).tx, aliceAt), System.nanoTime());
         assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALIDATING);
         assertThat(status(peer, bobAt2).state()).isEqualTo(PathState.VALIDATING);
         assertThat(aliceLayer.probesDropped.sum()).isEqualTo(2);
@@ -121,7 +132,7 @@ class PathLayerTest {
         fromAlice.clear();
         InetSocketAddress bobAt3 = new InetSocketAddress("198.18.0.4", 1003);
         byte[] bobsPing = probe(Probe.PING, bob, alice, 555, aliceAt);
-        aliceLayer.onProbe(bobAt3, bobsPing, System.nanoTime());
+        aliceLayer.onProbe(d(bobAt3), bobsPing, System.nanoTime());
         assertThat(fromAlice).hasSize(2);
         Probe answer = read(fromAlice.get(0).datagram(), bob, alice);
         assertThat(fromAlice.get(0).to()).isEqualTo(bobAt3);
@@ -131,14 +142,14 @@ class PathLayerTest {
         assertThat(fromAlice.get(1).to()).as("alice probes the new path herself").isEqualTo(bobAt3);
         assertThat(status(peer, bobAt3).state()).isEqualTo(PathState.VALIDATING);
         assertThat(alicePaths.byReal(bobAt3)).isSameAs(peer);
-        aliceLayer.onProbe(bobAt3, bobsPing, System.nanoTime());
+        aliceLayer.onProbe(d(bobAt3), bobsPing, System.nanoTime());
         assertThat(fromAlice).as("a replayed ping gets no answer").hasSize(2);
         assertThat(aliceLayer.probesDropped.sum()).isEqualTo(1);
     }
 
     @Test
     void pingsFromStrangersAreAnsweredWithoutKeepingState() {
-        aliceLayer.onProbe(bobAt1, probe(Probe.PING, bob, alice, 1, aliceAt), System.nanoTime());
+        aliceLayer.onProbe(d(bobAt1), probe(Probe.PING, bob, alice, 1, aliceAt), System.nanoTime());
         assertThat(fromAlice).hasSize(1);
         assertThat(alicePaths.size()).isZero();
     }
@@ -147,9 +158,9 @@ class PathLayerTest {
     void aSilentSelectedPathIsLeftForTheOther() {
         PathTable.Peer peer = dialBob();
         long t = System.nanoTime();
-        aliceLayer.onProbe(bobAt1, pong(bob, alice, ping(0).tx, aliceAt), t + MS);
-        aliceLayer.onProbe(bobAt2, pong(bob, alice, ping(1).tx, aliceAt), t + 30 * MS);
-        assertThat(peer.real).isEqualTo(bobAt1);
+        aliceLayer.onProbe(d(bobAt1), pong(bob, alice, ping(0).tx, aliceAt), t + MS);
+        aliceLayer.onProbe(d(bobAt2), pong(bob, alice, ping(1).tx, aliceAt), t + 30 * MS);
+        assertThat(peer.real).isEqualTo(d(bobAt1));
         // from now on only bobAt2 answers
         for (int step = 1; step <= 10; step++) {
             long now = t + step * 100 * MS;
@@ -157,12 +168,12 @@ class PathLayerTest {
             aliceLayer.tick(now);
             for (Sent s : fromAlice.subList(before, fromAlice.size())) {
                 if (s.to().equals(bobAt2)) {
-                    aliceLayer.onProbe(bobAt2, pong(bob, alice, read(s.datagram(), bob, alice).tx, aliceAt), now + 30 * MS);
+                    aliceLayer.onProbe(d(bobAt2), pong(bob, alice, read(s.datagram(), bob, alice).tx, aliceAt), now + 30 * MS);
                 }
             }
         }
         assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.INACTIVE);
-        assertThat(peer.real).isEqualTo(bobAt2);
+        assertThat(peer.real).isEqualTo(d(bobAt2));
         assertThat(aliceLayer.pathSwitches.sum()).isEqualTo(1);
     }
 
@@ -172,12 +183,12 @@ class PathLayerTest {
         aliceLayer.selector((c, cur) -> {
             throw new IllegalStateException("boom");
         });
-        aliceLayer.onProbe(bobAt2, pong(bob, alice, ping(1).tx, aliceAt), System.nanoTime());
-        assertThat(peer.real).isEqualTo(bobAt1);
+        aliceLayer.onProbe(d(bobAt2), pong(bob, alice, ping(1).tx, aliceAt), System.nanoTime());
+        assertThat(peer.real).isEqualTo(d(bobAt1));
         assertThat(aliceLayer.selectorFailures.sum()).isEqualTo(1);
         aliceLayer.selector(null);
         aliceLayer.reselectAll();
-        assertThat(peer.real).isEqualTo(bobAt2);
+        assertThat(peer.real).isEqualTo(d(bobAt2));
     }
 
     @Test
@@ -187,19 +198,19 @@ class PathLayerTest {
         LocalIdentity stranger = Identities.ephemeral();
         int sent = 1000;
         for (int i = 0; i < sent; i++) {
-            aliceLayer.onProbe(bobAt1, probe(Probe.PING, stranger, alice, i, aliceAt), now + i * TimeUnit.MILLISECONDS.toNanos(1));
+            aliceLayer.onProbe(d(bobAt1), probe(Probe.PING, stranger, alice, i, aliceAt), now + i * TimeUnit.MILLISECONDS.toNanos(1));
         }
         // one second of pings at 1,000 a second: the burst and one second's refill are answered, the rest dropped
         assertThat(fromAlice.size()).isBetween(PathLayer.STRANGER_BURST, PathLayer.STRANGER_BURST + PathLayer.STRANGER_PER_SECOND + 1);
         assertThat(aliceLayer.strangersLimited.sum()).isEqualTo(sent - fromAlice.size());
         // another source address has its own budget; a peer we know is never limited by it
         int before = fromAlice.size();
-        aliceLayer.onProbe(bobAt2, probe(Probe.PING, stranger, alice, sent, aliceAt), now + TimeUnit.SECONDS.toNanos(1));
+        aliceLayer.onProbe(d(bobAt2), probe(Probe.PING, stranger, alice, sent, aliceAt), now + TimeUnit.SECONDS.toNanos(1));
         assertThat(fromAlice).hasSize(before + 1);
         dialBob();
         fromAlice.clear();
         for (int i = 0; i < 100; i++) {
-            aliceLayer.onProbe(bobAt1, probe(Probe.PING, bob, alice, 10_000 + i, aliceAt), now + TimeUnit.SECONDS.toNanos(1));
+            aliceLayer.onProbe(d(bobAt1), probe(Probe.PING, bob, alice, 10_000 + i, aliceAt), now + TimeUnit.SECONDS.toNanos(1));
         }
         assertThat(fromAlice.stream().filter(s -> s.to().equals(bobAt1) && read(s.datagram(), bob, alice).type == Probe.PONG))
                 .as("every ping of a peer we have is answered").hasSize(100);
@@ -211,22 +222,22 @@ class PathLayerTest {
         for (int i = 0; i < PathLayer.KEYS_PER_SECOND + 50; i++) {
             LocalIdentity stranger = Identities.ephemeral();
             InetSocketAddress from = new InetSocketAddress("198.18." + (i / 250) + "." + (1 + i % 250), 1001); // one each: no source budget hit
-            aliceLayer.onProbe(from, probe(Probe.PING, stranger, alice, i, aliceAt), now);
+            aliceLayer.onProbe(d(from), probe(Probe.PING, stranger, alice, i, aliceAt), now);
         }
         assertThat(fromAlice).as("strangers answered while the budget lasted").hasSize(PathLayer.KEYS_PER_SECOND);
         assertThat(aliceLayer.probesDropped.sum()).isEqualTo(50);
         // a known key needs no budget; a second later there is budget for new ones again
-        aliceLayer.onProbe(bobAt1, probe(Probe.PING, bob, alice, 2, aliceAt), now + TimeUnit.SECONDS.toNanos(1));
+        aliceLayer.onProbe(d(bobAt1), probe(Probe.PING, bob, alice, 2, aliceAt), now + TimeUnit.SECONDS.toNanos(1));
         assertThat(fromAlice).hasSize(PathLayer.KEYS_PER_SECOND + 1);
     }
 
     @Test
     void pingsThatCameDuringTheHandshakeBecomeCandidatesOnceThePeerIsKnown() {
         InetSocketAddress bobAt3 = new InetSocketAddress("198.18.0.4", 1003);
-        aliceLayer.onProbe(bobAt3, probe(Probe.PING, bob, alice, 9, aliceAt), System.nanoTime());
+        aliceLayer.onProbe(d(bobAt3), probe(Probe.PING, bob, alice, 9, aliceAt), System.nanoTime());
         PathTable.Peer peer = alicePaths.forNewSender(bobAt1);
         alicePaths.identified(peer, bob.id());
-        aliceLayer.accepted(peer, bobAt1);
+        aliceLayer.accepted(peer, d(bobAt1));
         assertThat(aliceLayer.status(peer)).extracting(PathStatus::remote).containsExactly(PathLayer.text(bobAt1), PathLayer.text(bobAt3));
         assertThat(alicePaths.byReal(bobAt3)).isSameAs(peer);
     }
@@ -234,12 +245,12 @@ class PathLayerTest {
     @Test
     void noSwitchBeforeTheConnectionIsUp() {
         PathTable.Peer peer = alicePaths.forDial(bob.id(), bobAt1);
-        aliceLayer.dialing(peer, List.of(bobAt1, bobAt2), bobAt1, false);
-        aliceLayer.onProbe(bobAt2, pong(bob, alice, ping(1).tx, aliceAt), System.nanoTime());
-        assertThat(peer.real).as("the handshake stays on its path").isEqualTo(bobAt1);
+        aliceLayer.dialing(peer, List.of(bobAt1, bobAt2), d(bobAt1), false);
+        aliceLayer.onProbe(d(bobAt2), pong(bob, alice, ping(1).tx, aliceAt), System.nanoTime());
+        assertThat(peer.real).as("the handshake stays on its path").isEqualTo(d(bobAt1));
         peer.users.incrementAndGet();
         aliceLayer.reselect(peer);
-        assertThat(peer.real).isEqualTo(bobAt2);
+        assertThat(peer.real).isEqualTo(d(bobAt2));
     }
 
     @Test
@@ -269,7 +280,7 @@ class PathLayerTest {
     private List<Probe.Call> callsTo(LocalIdentity reader, PathTable.Peer peer) {
         List<Probe.Call> calls = new ArrayList<>();
         for (Sent s : fromAlice) {
-            if (s.to().equals(peer.relay) && Probe.isCallMeMaybe(s.datagram())) {
+            if (s.path().equals(peer.relay) && Probe.isCallMeMaybe(s.datagram())) {
                 calls.add(Probe.decodeCallMeMaybe(s.datagram(), reader.id().toBytes(),
                         (x, off) -> new Probe.Keyed(alice.id(), Probe.mac(reader, alice.id()))).call());
             }
@@ -297,14 +308,14 @@ class PathLayerTest {
         long now = System.nanoTime();
         byte[] call = Probe.encodeCallMeMaybe(77, bob.id(), alice.id(), List.of(bobAt1, bobAt2), Probe.mac(bob, alice.id()));
         aliceLayer.onControl(peer.relay, call, now);
-        assertThat(fromAlice).extracting(Sent::to).as("pings to both, and alice's own call back through the relay")
-                .containsExactlyInAnyOrder(bobAt1, bobAt2, peer.relay);
+        assertThat(fromAlice).extracting(Sent::path).as("pings to both, and alice's own call back through the relay")
+                .containsExactlyInAnyOrder(d(bobAt1), d(bobAt2), peer.relay);
         assertThat(callsTo(bob, peer)).singleElement().satisfies(c -> assertThat(c.addresses()).containsExactly(aliceAt));
         // the same call again (replayed through the relay): ignored
         aliceLayer.onControl(peer.relay, call, now + MS);
         assertThat(fromAlice).hasSize(3);
         // a call straight from the internet, or signed by someone else: dropped
-        aliceLayer.onControl(bobAt1, Probe.encodeCallMeMaybe(78, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())), now);
+        aliceLayer.onControl(d(bobAt1), Probe.encodeCallMeMaybe(78, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())), now);
         byte[] forged = Probe.encodeCallMeMaybe(79, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(mallory, alice.id()));
         aliceLayer.onControl(peer.relay, forged, now);
         assertThat(fromAlice).hasSize(3);
@@ -349,14 +360,14 @@ class PathLayerTest {
         aliceLayer.onControl(peer.relay, Probe.encodeCallMeMaybe(1, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())), t);
         fromAlice.clear();
         // alice's first ping was lost in bob's NAT; bob's ping gets through: alice pings back right away
-        aliceLayer.onProbe(bobAt1, probe(Probe.PING, bob, alice, 42, aliceAt), t + 150 * MS);
+        aliceLayer.onProbe(d(bobAt1), probe(Probe.PING, bob, alice, 42, aliceAt), t + 150 * MS);
         List<Sent> toBob = fromAlice.stream().filter(x -> x.to().equals(bobAt1)).toList();
         assertThat(toBob).as("the pong, then alice's own ping").hasSize(2);
         Probe back = read(toBob.get(1).datagram(), bob, alice);
         assertThat(back.type).isEqualTo(Probe.PING);
-        aliceLayer.onProbe(bobAt1, pong(bob, alice, back.tx, aliceAt), t + 160 * MS);
+        aliceLayer.onProbe(d(bobAt1), pong(bob, alice, back.tx, aliceAt), t + 160 * MS);
         assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALID);
-        assertThat(peer.real).as("direct beats the relay").isEqualTo(bobAt1);
+        assertThat(peer.real).as("direct beats the relay").isEqualTo(d(bobAt1));
         aliceLayer.tick(t + 200 * MS);
         assertThat(attemptsAndSuccesses).as("one attempt, one success 200 ms after it began").containsExactly(-1L, 200 * MS);
     }
@@ -404,7 +415,8 @@ class PathLayerTest {
         assertThat(sprayTo(bobAt1)).isBetween((long) HolePunching.BIRTHDAY_ROUNDS * HolePunching.SPRAY_PROBES - 10,
                 (long) HolePunching.BIRTHDAY_ROUNDS * HolePunching.SPRAY_PROBES);
         assertThat(aliceLayer.punching.sprayed.sum()).isEqualTo(HolePunching.BIRTHDAY_ROUNDS * HolePunching.SPRAY_PROBES);
-        assertThat(fromAlice).allSatisfy(s -> assertThat(s.to().getPort()).isBetween(1, 65535));
+        assertThat(fromAlice).filteredOn(s -> s.path() instanceof PathAddr.Direct).isNotEmpty()
+                .allSatisfy(s -> assertThat(s.to().getPort()).isBetween(1, 65535));
         assertThat(fanned).isEmpty();
     }
 
@@ -459,17 +471,17 @@ class PathLayerTest {
         List<InetSocketAddress> sent = new ArrayList<>();
         PathTable table = new PathTable(100);
         PathLayer layer = new PathLayer(alice, table, CandidateSet.Timings.ofHeartbeat(100 * MS), (to, d) -> {
-            if (poisoned.get() && to.equals(bobAt1)) {
+            if (poisoned.get() && to.equals(d(bobAt1))) {
                 throw new IllegalStateException("this peer's work fails");
             }
-            sent.add(to);
+            sent.add(((PathAddr.Direct) to).socket());
         }, (peer, was, c) -> { });
         PathTable.Peer b = table.forDial(bob.id(), bobAt1);
         b.users.incrementAndGet();
-        layer.dialing(b, List.of(bobAt1), bobAt1, false);
+        layer.dialing(b, List.of(bobAt1), d(bobAt1), false);
         PathTable.Peer c = table.forDial(carol.id(), carolAt);
         c.users.incrementAndGet();
-        layer.dialing(c, List.of(carolAt), carolAt, false);
+        layer.dialing(c, List.of(carolAt), d(carolAt), false);
         poisoned.set(true);
         long t = System.nanoTime();
         for (int tick = 1; tick <= 3; tick++) {
@@ -534,7 +546,7 @@ class PathLayerTest {
     private long[] minuteOfMaliciousCalls(int n) {
         List<Sent> out = new ArrayList<>();
         PathTable table = new PathTable(1000);
-        PathLayer layer = new PathLayer(alice, table, CandidateSet.Timings.DEFAULT, (to, d) -> out.add(new Sent(to, d)), (p, was, c) -> { });
+        PathLayer layer = new PathLayer(alice, table, CandidateSet.Timings.DEFAULT, (to, d) -> out.add(sent(to, d)), (p, was, c) -> { });
         layer.relayAvailable(true);
         layer.ownCandidates(() -> List.of(aliceAt));
         layer.ownFlags(() -> Probe.FLAG_NATED);

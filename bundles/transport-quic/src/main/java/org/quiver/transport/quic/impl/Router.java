@@ -17,8 +17,9 @@ import org.quiver.api.PathKind;
  * to the {@link PathLayer}; QUIC packets go to the server-role or client-role codec with their sender rewritten to
  * the peer's mapped address, after the peer is found (by socket address, by relay id, by connection id for a NAT
  * rebinding, or made for a new sender's Initial); everything else is dropped and counted. No payload is copied.
- * Out ({@link #outbound}): QUIC's datagrams (by mapped address) and the path layer's (by path key) leave through
- * the socket a punch found, the endpoint's socket, or the relay link.
+ * Out ({@link #outbound}): QUIC's datagrams (on their peer's current path) and the path layer's (on the path it
+ * probes) leave through the socket a punch found, the endpoint's socket, or the relay link, by the kind of
+ * {@link PathAddr}.
  *
  * <p>Event loop only (the relay link's datagrams reach it through {@link RelayTransport}'s queue). Owned by the
  * endpoint; it has no thread or resource of its own.

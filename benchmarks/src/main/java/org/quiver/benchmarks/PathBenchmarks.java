@@ -84,7 +84,7 @@ public class PathBenchmarks {
         // a set the transport would hold (30 at most), all validated, then asked again and again
         hundred = new CandidateSet<>(CandidateSet.Timings.DEFAULT);
         for (int i = 0; i < CandidateSet.MAX_CANDIDATES; i++) {
-            CandidateSet.Candidate<Integer> c = hundred.add(i, PathKind.DIRECT, false, CandidateSet.Source.PUBLISHED);
+            Candidate<Integer> c = hundred.add(i, PathKind.DIRECT, false, CandidateSet.Source.PUBLISHED);
             hundred.pingSent(c, i, 1_000 * MS);
             hundred.pongReceived(c, i, 1_000 * MS + rtts[i]);
         }

@@ -55,7 +55,7 @@ public final class CandidateSet<K> {
     public static final long MAX_RETRY_NANOS = TimeUnit.SECONDS.toNanos(60);
     /** Outstanding probes remembered per path; older ones no longer validate it. */
     public static final int MAX_OUTSTANDING = 4;
-    private static final int SAMPLES = 5;
+    static final int SAMPLES = 5;
 
     /** Where a candidate came from; a higher priority is pruned later. */
     public enum Source {
@@ -95,125 +95,6 @@ public final class CandidateSet<K> {
         /** Timings with the given heartbeat, retry at 2.5 heartbeats and a timeout of 3.25 heartbeats. */
         public static Timings ofHeartbeat(long heartbeatNanos) {
             return new Timings(heartbeatNanos, heartbeatNanos * 5 / 2, heartbeatNanos * 13 / 4);
-        }
-    }
-
-    /** One candidate path and what probes found about it. */
-    public static final class Candidate<K> {
-        private final K key;
-        private final PathKind kind;
-        private final boolean ipv6;
-        private Source source;
-        private final long seq;
-        private PathState state = PathState.UNKNOWN;
-        private final long[] samples = new long[SAMPLES];
-        private int sampleCount;
-        private long rttNanos = PathCandidate.UNKNOWN_RTT;
-        private long lastPingNanos;
-        private long lastPongNanos;
-        private boolean pinged;
-        private boolean answered;
-        private int unanswered;
-        private final long[] pendingTx = new long[MAX_OUTSTANDING];
-        private final long[] pendingAt = new long[MAX_OUTSTANDING];
-        private int pendingNext;
-        private PathCandidate view;
-        private final String remote;
-
-        Candidate(K key, String remote, PathKind kind, boolean ipv6, Source source, long seq) {
-            this.key = key;
-            this.remote = remote;
-            this.kind = kind;
-            this.ipv6 = ipv6;
-            this.source = source;
-            this.seq = seq;
-        }
-
-        public K key() {
-            return key;
-        }
-
-        public PathKind kind() {
-            return kind;
-        }
-
-        /** How the path is described: {@code 192.0.2.1:4433}, {@code [2001:db8::1]:4433}, a relay URL. */
-        public String remote() {
-            return remote;
-        }
-
-        public Source source() {
-            return source;
-        }
-
-        public PathState state() {
-            return state;
-        }
-
-        /** The RTT estimate in nanoseconds, or {@link PathCandidate#UNKNOWN_RTT}. */
-        public long rttNanos() {
-            return rttNanos;
-        }
-
-        /** When the last probe was sent ({@code System.nanoTime()}), if one was. */
-        public boolean pinged() {
-            return pinged;
-        }
-
-        public long lastPingNanos() {
-            return lastPingNanos;
-        }
-
-        /** Whether it ever answered a probe. */
-        public boolean answered() {
-            return answered;
-        }
-
-        public long lastPongNanos() {
-            return lastPongNanos;
-        }
-
-        /** Whether the path counts as working (valid). */
-        public boolean valid() {
-            return state == PathState.VALID;
-        }
-
-        /** The selector's view; the same object until the state or RTT changes. */
-        public PathCandidate view() {
-            PathCandidate v = view;
-            if (v == null) {
-                v = new PathCandidate(kind, remote, ipv6, rttNanos, state == PathState.VALID);
-                view = v;
-            }
-            return v;
-        }
-
-        private void setState(PathState s) {
-            if (state != s) {
-                state = s;
-                view = null;
-            }
-        }
-
-        private int pruneRank() {
-            switch (state) {
-                case UNUSABLE:
-                    return 0;
-                case INACTIVE:
-                case CLOSED:
-                    return 1;
-                case UNKNOWN:
-                    return 2;
-                case VALIDATING:
-                    return 3;
-                default:
-                    return 4;
-            }
-        }
-
-        @Override
-        public String toString() {
-            return kind + " " + remote + " " + state + (rttNanos >= 0 ? String.format(java.util.Locale.ROOT, " %.2fms", rttNanos / 1e6) : "");
         }
     }
 

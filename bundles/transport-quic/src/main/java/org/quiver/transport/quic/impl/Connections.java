@@ -80,7 +80,7 @@ final class Connections {
     }
 
     /** The path layer moved {@code peer} to {@code selected}: its connections report it, metrics and an event say so. */
-    void pathChanged(PathTable.Peer peer, CandidateSet.Candidate<PathAddr> previous, CandidateSet.Candidate<PathAddr> selected) {
+    void pathChanged(PathTable.Peer peer, Candidate<PathAddr> previous, Candidate<PathAddr> selected) {
         metrics.get().pathSwitched(previous == null ? selected.kind() : previous.kind(), selected.kind());
         PathInfo info = new PathInfo(selected.kind(), selected.remote(),
                 selected.rttNanos() < 0 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofNanos(selected.rttNanos())));

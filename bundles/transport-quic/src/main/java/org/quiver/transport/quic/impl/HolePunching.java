@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.quiver.api.PathKind;
-import org.quiver.transport.quic.impl.CandidateSet.Candidate;
 
 /**
  * Hole punching for the {@link PathLayer}'s peers that are reached through the relay only: call-me-maybe rounds
@@ -290,7 +289,7 @@ final class HolePunching {
         }
         peer.callSentNanos = now;
         callsSent.increment();
-        layer.out.send(peer.relay, Probe.encodeCallMeMaybe(layer.random.nextLong(), layer.identity.id(), peer.id, own, layer.ownFlags.getAsInt(), layer.keyFor(peer.id).mac()));
+        layer.out.send(peer.relay, Probe.encodeCallMeMaybe(layer.random.nextLong(), layer.identity.id(), peer.id, own, layer.ownFlags.getAsInt(), layer.keys.keyFor(peer.id).mac()));
     }
 
     /**

@@ -24,7 +24,7 @@ sealed interface PathAddr permits PathAddr.Direct, PathAddr.Relay {
 
         @Override
         public String toString() {
-            return PathLayer.text(socket);
+            return AddressText.text(socket);
         }
     }
 

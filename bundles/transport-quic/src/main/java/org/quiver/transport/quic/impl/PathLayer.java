@@ -1,6 +1,5 @@
 package org.quiver.transport.quic.impl;
 
-import org.quiver.transport.quic.impl.CandidateSet.Candidate;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -26,9 +25,8 @@ import org.quiver.spi.path.PathSelector;
  * addresses authenticated pings come from. Only peers with a live connection are probed, and a peer's
  * traffic moves only once its connection is up (a handshake stays on the path it started on). A forged,
  * misdirected or replayed probe validates nothing and is dropped and counted. Tags are cheap to check;
- * what costs is the key agreement with a sender not seen before (~0.2 ms), so keys are cached (at most
- * {@link #MAX_KEYS}) and at most {@link #KEYS_PER_SECOND} new ones are made a second: probes beyond that
- * are dropped.
+ * what costs is the key agreement with a sender not seen before (~0.2 ms), so keys are cached and new ones
+ * budgeted ({@link ProbeKeys}): probes beyond that are dropped.
  *
  * <p>Hole punching (calls through the relay, birthday punching) is its {@link HolePunching}, driven by its tick.
  *
@@ -36,10 +34,6 @@ import org.quiver.spi.path.PathSelector;
  * counters. It owns no thread: the endpoint's periodic task calls {@link #tick}, and the endpoint's close ends it.
  */
 final class PathLayer {
-    /** Key agreements with senders not in the cache, per second at most (each costs ~0.2 ms). */
-    static final int KEYS_PER_SECOND = 200;
-    /** Probe keys cached (least recently used go first). */
-    static final int MAX_KEYS = 1024;
     /** Pongs to one source IP whose sender we have no peer entry for: this many at once, ... */
     static final int STRANGER_BURST = 32;
     /** ... and this many a second after that. */
@@ -87,17 +81,7 @@ final class PathLayer {
     volatile java.util.function.IntSupplier ownFlags = () -> 0;
     private volatile java.util.function.Consumer<InetSocketAddress> authenticated = from -> { };
     private final java.util.LinkedHashSet<InetSocketAddress> observed = new java.util.LinkedHashSet<>();
-    private long budgetWindow;
-    private int budgetUsed;
     final byte[] selfBytes;
-    private final java.util.LinkedHashMap<java.nio.ByteBuffer, Probe.Keyed> keys = new java.util.LinkedHashMap<>(64, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(java.util.Map.Entry<java.nio.ByteBuffer, Probe.Keyed> eldest) {
-            return size() > MAX_KEYS;
-        }
-    };
     private final java.util.LinkedHashMap<EndpointId, List<PathAddr>> early = new java.util.LinkedHashMap<>(16, 0.75f, true) {
         private static final long serialVersionUID = 1L;
 
@@ -106,7 +90,9 @@ final class PathLayer {
             return size() > MAX_EARLY_PEERS;
         }
     };
-    final Probe.Keys lookup = this::lookup;
+    /** The probe keys shared with peers (cached, new ones budgeted). */
+    final ProbeKeys keys;
+    final Probe.Keys lookup;
 
     PathLayer(LocalIdentity identity, PathTable paths, CandidateSet.Timings timings, Output out, Listener listener) {
         this.identity = identity;
@@ -118,6 +104,8 @@ final class PathLayer {
         this.selector = HoldingSelector.INSTANCE;
         this.strangers = new StrangerBudget(STRANGER_BURST, STRANGER_PER_SECOND);
         this.punching = new HolePunching(this);
+        this.keys = new ProbeKeys(identity);
+        this.lookup = (d, offset) -> keys.lookup(d, offset, now);
     }
 
     private final StrangerBudget strangers;
@@ -171,7 +159,7 @@ final class PathLayer {
 
     /** An authenticated ping from us to {@code peer} at {@code to} whose answer nobody waits for (spray, fan). */
     byte[] untrackedPing(PathTable.Peer peer, InetSocketAddress to) {
-        return Probe.encode(Probe.PING, random.nextLong(), identity.id(), peer.id, to, keyFor(peer.id).mac());
+        return Probe.encode(Probe.PING, random.nextLong(), identity.id(), peer.id, to, keys.keyFor(peer.id).mac());
     }
 
     /** Who gets STUN messages arriving on the socket (event loop). */
@@ -240,7 +228,7 @@ final class PathLayer {
     private CandidateSet<PathAddr> candidates(PathTable.Peer peer) {
         CandidateSet<PathAddr> set = peer.candidates;
         if (set == null) {
-            set = new CandidateSet<>(timings, a -> a instanceof PathAddr.Direct d ? text(d.socket()) : peer.relayLabel());
+            set = new CandidateSet<>(timings, a -> a instanceof PathAddr.Direct d ? AddressText.text(d.socket()) : peer.relayLabel());
             peer.candidates = set;
         }
         return set;
@@ -367,7 +355,7 @@ final class PathLayer {
                 return;
             }
             // answer from the socket it came to, telling the pinger where we saw it come from
-            out.send(from, Probe.encode(Probe.PONG, p.tx, identity.id(), p.sender, probeAddress(from), keyFor(p.sender).mac()));
+            out.send(from, Probe.encode(Probe.PONG, p.tx, identity.id(), p.sender, probeAddress(from), keys.keyFor(p.sender).mac()));
             probesSent.increment();
             if ((peer == null || peer.candidates == null) && reachable(from)) {
                 // perhaps a peer whose connection is still in its handshake: remember where it pinged from
@@ -419,37 +407,6 @@ final class PathLayer {
             }
         }
         return false;
-    }
-
-    /** The cached key of a sender's raw id, or a new one while the budget lasts; null otherwise. */
-    private Probe.Keyed lookup(byte[] d, int offset) {
-        Probe.Keyed k = keys.get(java.nio.ByteBuffer.wrap(d, offset, 32));
-        if (k != null) {
-            return k;
-        }
-        if (now - budgetWindow >= TimeUnit.SECONDS.toNanos(1)) {
-            budgetWindow = now;
-            budgetUsed = 0;
-        }
-        if (++budgetUsed > KEYS_PER_SECOND) {
-            return null;
-        }
-        try {
-            return keyFor(EndpointId.fromBytes(java.util.Arrays.copyOfRange(d, offset, offset + 32)));
-        } catch (IllegalArgumentException e) {
-            return null; // not a curve point, or a low-order key
-        }
-    }
-
-    /** The key shared with {@code peer}, made (and cached) if needed. */
-    Probe.Keyed keyFor(EndpointId peer) {
-        java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(peer.toBytes());
-        Probe.Keyed keyed = keys.get(k);
-        if (keyed == null) {
-            keyed = new Probe.Keyed(peer, Probe.mac(identity, peer));
-            keys.put(k, keyed);
-        }
-        return keyed;
     }
 
     static boolean firstSight(PathTable.Peer peer, long tx) {
@@ -527,7 +484,7 @@ final class PathLayer {
             if (reachable(c.key()) && set.probeDue(c, now)) {
                 long tx = random.nextLong();
                 set.pingSent(c, tx, now);
-                out.send(c.key(), Probe.encode(Probe.PING, tx, identity.id(), id, probeAddress(c.key()), keyFor(id).mac()));
+                out.send(c.key(), Probe.encode(Probe.PING, tx, identity.id(), id, probeAddress(c.key()), keys.keyFor(id).mac()));
                 probesSent.increment();
             }
         }
@@ -588,49 +545,6 @@ final class PathLayer {
                     c == set.selected()));
         }
         return result;
-    }
-
-    /** {@code 192.0.2.1:4433} or {@code [2001:db8::1]:4433}. */
-    static String text(InetSocketAddress a) {
-        if (a.getAddress() instanceof Inet6Address) {
-            return "[" + compress(a.getAddress().getAddress()) + "]:" + a.getPort();
-        }
-        String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
-        return host + ":" + a.getPort();
-    }
-
-    /** RFC 5952 text of an IPv6 address: lowercase, the longest run (2+) of zero groups as "::". */
-    static String compress(byte[] ip) {
-        int[] g = new int[8];
-        for (int i = 0; i < 8; i++) {
-            g[i] = ((ip[2 * i] & 0xff) << 8) | (ip[2 * i + 1] & 0xff);
-        }
-        int bestStart = -1;
-        int bestLen = 1;
-        for (int i = 0; i < 8; ) {
-            int j = i;
-            while (j < 8 && g[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLen) {
-                bestStart = i;
-                bestLen = j - i;
-            }
-            i = j == i ? i + 1 : j;
-        }
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                sb.append("::");
-                i += bestLen - 1;
-                continue;
-            }
-            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
-                sb.append(':');
-            }
-            sb.append(Integer.toHexString(g[i]));
-        }
-        return sb.toString();
     }
 
     /** Counts a selector's failures (exceptions, bad indexes); {@link CandidateSet#choose} then keeps the current path. */

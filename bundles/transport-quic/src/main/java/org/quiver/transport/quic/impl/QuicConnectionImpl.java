@@ -413,7 +413,7 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     }
 
     static PathInfo direct(java.net.InetSocketAddress real) {
-        return new PathInfo(PathKind.DIRECT, PathLayer.text(real), Optional.empty());
+        return new PathInfo(PathKind.DIRECT, AddressText.text(real), Optional.empty());
     }
 
     /** The path {@code real} of {@code peer}: a socket address, or its relay path. */

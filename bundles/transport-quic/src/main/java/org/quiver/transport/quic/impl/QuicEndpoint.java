@@ -1,6 +1,5 @@
 package org.quiver.transport.quic.impl;
 
-import org.quiver.transport.quic.impl.CandidateSet.Candidate;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -579,8 +578,8 @@ public final class QuicEndpoint implements Endpoint {
     }
 
     /** Event loop: the path layer moved {@code peer}; its connections report the new path. */
-    private void pathChanged(PathTable.Peer peer, CandidateSet.Candidate<PathAddr> previous,
-                             CandidateSet.Candidate<PathAddr> selected) {
+    private void pathChanged(PathTable.Peer peer, Candidate<PathAddr> previous,
+                             Candidate<PathAddr> selected) {
         connections.pathChanged(peer, previous, selected);
     }
 

@@ -1,7 +1,6 @@
 package org.quiver.transport.quic.impl;
 
 import org.quiver.path.DefaultPathSelector;
-import org.quiver.transport.quic.impl.CandidateSet.Candidate;
 import org.quiver.transport.quic.impl.CandidateSet.Source;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

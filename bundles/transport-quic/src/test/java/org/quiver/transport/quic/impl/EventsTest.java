@@ -51,7 +51,7 @@ class EventsTest {
             assertThat(opened.props).containsEntry(EventTopics.ENDPOINT_ID, a.id().toString())
                     .containsEntry(EventTopics.PEER_ID, b.id().toString()).containsEntry(EventTopics.ALPN, "ev/1")
                     .containsEntry(EventTopics.DIALER, true).containsEntry(EventTopics.PATH_KIND, "DIRECT")
-                    .containsEntry(EventTopics.PATH, PathLayer.text(b.localAddress()));
+                    .containsEntry(EventTopics.PATH, AddressText.text(b.localAddress()));
             assertThat(next(fromB, EventTopics.CONNECTION_OPENED).props).containsEntry(EventTopics.PEER_ID, a.id().toString())
                     .containsEntry(EventTopics.DIALER, false);
 

@@ -66,7 +66,7 @@ class PathLayerTest {
     }
 
     private PathStatus status(PathTable.Peer peer, InetSocketAddress a) {
-        return aliceLayer.status(peer).stream().filter(s -> s.remote().equals(PathLayer.text(a))).findFirst().orElseThrow();
+        return aliceLayer.status(peer).stream().filter(s -> s.remote().equals(AddressText.text(a))).findFirst().orElseThrow();
     }
 
     @Test
@@ -219,16 +219,16 @@ class PathLayerTest {
     @Test
     void theKeyBudgetBoundsKeyAgreementsWithStrangers() {
         long now = System.nanoTime();
-        for (int i = 0; i < PathLayer.KEYS_PER_SECOND + 50; i++) {
+        for (int i = 0; i < ProbeKeys.KEYS_PER_SECOND + 50; i++) {
             LocalIdentity stranger = Identities.ephemeral();
             InetSocketAddress from = new InetSocketAddress("198.18." + (i / 250) + "." + (1 + i % 250), 1001); // one each: no source budget hit
             aliceLayer.onProbe(d(from), probe(Probe.PING, stranger, alice, i, aliceAt), now);
         }
-        assertThat(fromAlice).as("strangers answered while the budget lasted").hasSize(PathLayer.KEYS_PER_SECOND);
+        assertThat(fromAlice).as("strangers answered while the budget lasted").hasSize(ProbeKeys.KEYS_PER_SECOND);
         assertThat(aliceLayer.probesDropped.sum()).isEqualTo(50);
         // a known key needs no budget; a second later there is budget for new ones again
         aliceLayer.onProbe(d(bobAt1), probe(Probe.PING, bob, alice, 2, aliceAt), now + TimeUnit.SECONDS.toNanos(1));
-        assertThat(fromAlice).hasSize(PathLayer.KEYS_PER_SECOND + 1);
+        assertThat(fromAlice).hasSize(ProbeKeys.KEYS_PER_SECOND + 1);
     }
 
     @Test
@@ -238,7 +238,7 @@ class PathLayerTest {
         PathTable.Peer peer = alicePaths.forNewSender(bobAt1);
         alicePaths.identified(peer, bob.id());
         aliceLayer.accepted(peer, d(bobAt1));
-        assertThat(aliceLayer.status(peer)).extracting(PathStatus::remote).containsExactly(PathLayer.text(bobAt1), PathLayer.text(bobAt3));
+        assertThat(aliceLayer.status(peer)).extracting(PathStatus::remote).containsExactly(AddressText.text(bobAt1), AddressText.text(bobAt3));
         assertThat(alicePaths.byReal(bobAt3)).isSameAs(peer);
     }
 
@@ -255,14 +255,14 @@ class PathLayerTest {
 
     @Test
     void textFormsBracketIpv6() {
-        assertThat(PathLayer.text(new InetSocketAddress("2001:db8::1", 5))).isEqualTo("[2001:db8::1]:5");
-        assertThat(PathLayer.text(new InetSocketAddress("198.18.0.1", 5))).isEqualTo("198.18.0.1:5");
-        assertThat(PathLayer.text(new InetSocketAddress("::1", 5))).isEqualTo("[::1]:5");
-        assertThat(PathLayer.text(new InetSocketAddress("::", 5))).isEqualTo("[::]:5");
-        assertThat(PathLayer.text(new InetSocketAddress("fd15:70a:510b::7", 12345))).isEqualTo("[fd15:70a:510b::7]:12345");
-        assertThat(PathLayer.text(new InetSocketAddress("2001:db8:0:1:0:0:1:0", 5))).as("longest run wins").isEqualTo("[2001:db8:0:1::1:0]:5");
-        assertThat(PathLayer.text(new InetSocketAddress("2001:db8:1:1:1:1:0:1", 5))).as("one zero group stays").isEqualTo("[2001:db8:1:1:1:1:0:1]:5");
-        assertThat(PathLayer.text(new InetSocketAddress("1:0:0:1:0:0:0:1", 5))).isEqualTo("[1:0:0:1::1]:5");
+        assertThat(AddressText.text(new InetSocketAddress("2001:db8::1", 5))).isEqualTo("[2001:db8::1]:5");
+        assertThat(AddressText.text(new InetSocketAddress("198.18.0.1", 5))).isEqualTo("198.18.0.1:5");
+        assertThat(AddressText.text(new InetSocketAddress("::1", 5))).isEqualTo("[::1]:5");
+        assertThat(AddressText.text(new InetSocketAddress("::", 5))).isEqualTo("[::]:5");
+        assertThat(AddressText.text(new InetSocketAddress("fd15:70a:510b::7", 12345))).isEqualTo("[fd15:70a:510b::7]:12345");
+        assertThat(AddressText.text(new InetSocketAddress("2001:db8:0:1:0:0:1:0", 5))).as("longest run wins").isEqualTo("[2001:db8:0:1::1:0]:5");
+        assertThat(AddressText.text(new InetSocketAddress("2001:db8:1:1:1:1:0:1", 5))).as("one zero group stays").isEqualTo("[2001:db8:1:1:1:1:0:1]:5");
+        assertThat(AddressText.text(new InetSocketAddress("1:0:0:1:0:0:0:1", 5))).isEqualTo("[1:0:0:1::1]:5");
     }
 
     // ------------------------------------------------------------------ hole punching

@@ -89,7 +89,7 @@ class PathSwitchingTest {
     }
 
     private static String text(DelayLine line) {
-        return PathLayer.text(line.address());
+        return AddressText.text(line.address());
     }
 
     private static void await(String what, Supplier<Boolean> condition, Duration timeout) throws InterruptedException {

@@ -229,7 +229,7 @@ class QuicEndpointTest {
         }
         assertThat(new String(echoed.get(20, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("through whatever path works");
         assertThat(a.droppedDatagrams()).as("datagrams the unusable path could not carry").isGreaterThan(before);
-        assertThat(c.path().get().remote()).as("moved back to a path that works").isEqualTo(PathLayer.text(b.localAddress()));
+        assertThat(c.path().get().remote()).as("moved back to a path that works").isEqualTo(AddressText.text(b.localAddress()));
         assertThat(c.closed().toCompletableFuture().isDone()).isFalse();
     }
 

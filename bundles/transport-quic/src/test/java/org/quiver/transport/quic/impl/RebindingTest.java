@@ -128,7 +128,7 @@ class RebindingTest {
                 assertThat(new String(in.readAllBytes())).isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data)));
             }
             assertThat(b.rebindings.sum()).as("the rebinding was followed").isGreaterThanOrEqualTo(1);
-            assertThat(selected(b, a.id())).isEqualTo(PathLayer.text(nat.outsideAddress()));
+            assertThat(selected(b, a.id())).isEqualTo(AddressText.text(nat.outsideAddress()));
             assertThat(c.closed().toCompletableFuture().isDone()).isFalse();
 
             // a replayed packet from elsewhere is no rebinding: QUIC does not accept it twice, nothing moves
@@ -141,7 +141,7 @@ class RebindingTest {
             }
             assertThat(b.droppedDatagrams()).as("the replay was dropped").isGreaterThan(dropped);
             assertThat(b.rebindings.sum()).isEqualTo(rebound);
-            assertThat(selected(b, a.id())).isEqualTo(PathLayer.text(nat.outsideAddress()));
+            assertThat(selected(b, a.id())).isEqualTo(AddressText.text(nat.outsideAddress()));
             System.out.printf("rebinding, Quiver peer: %d MiB byte-exact; stall after the rebinding %.1f ms%n", BYTES >> 20, stall.toNanos() / 1e6);
         }
     }

@@ -32,9 +32,10 @@ import org.quiver.relay.server.RelayServer;
 /** Connections through a real relay server: by id alone, large transfers, relay restarts, provider swaps, relay to direct. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RelayPathTest {
-    private static final InetSocketAddress LO = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-    private static final RelayCore.Limits FAST = new RelayCore.Limits(100, 512, 1L << 30, 1L << 30);
-    private static final RelayClient.Options QUICK = new RelayClient.Options(Duration.ofMillis(500), Duration.ofMillis(50),
+    static final InetSocketAddress LO = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    /** A relay that never limits a test, and relay clients that notice trouble and reconnect fast (RouterTest too). */
+    static final RelayCore.Limits FAST = new RelayCore.Limits(100, 512, 1L << 30, 1L << 30);
+    static final RelayClient.Options QUICK = new RelayClient.Options(Duration.ofMillis(500), Duration.ofMillis(50),
             Duration.ofMillis(500), Duration.ofSeconds(5), 2 << 20);
     private final List<AutoCloseable> open = new java.util.ArrayList<>();
 

@@ -38,10 +38,9 @@ import org.quiver.spi.metrics.TransportMetrics;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RouterTest {
-    private static final InetSocketAddress LO = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-    private static final RelayCore.Limits FAST = new RelayCore.Limits(100, 512, 1L << 30, 1L << 30);
-    private static final RelayClient.Options QUICK = new RelayClient.Options(Duration.ofMillis(500), Duration.ofMillis(50),
-            Duration.ofMillis(500), Duration.ofSeconds(5), 2 << 20);
+    private static final InetSocketAddress LO = RelayPathTest.LO;
+    private static final RelayCore.Limits FAST = RelayPathTest.FAST;
+    private static final RelayClient.Options QUICK = RelayPathTest.QUICK;
     private final List<AutoCloseable> open = new java.util.ArrayList<>();
 
     @AfterEach

@@ -22,6 +22,7 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.quiver.api.PathKind;
+import org.quiver.transport.quic.impl.Candidate;
 import org.quiver.transport.quic.impl.CandidateSet;
 import org.quiver.path.DefaultPathSelector;
 import org.quiver.spi.path.PathCandidate;

@@ -18,12 +18,18 @@ public class ExamplePluginIT {
     @Rule
     public TemporaryFolder tmp = new TemporaryFolder();
 
-    @Test
-    public void aDiscoveryPluginDroppedIntoDeployFindsAPeerById() throws Exception {
+    /** The jar of the example plug-in in {@code examples/<name>}, as this build made it. */
+    private static Path example(String name) {
         Path root = Path.of(System.getProperty("quiver.root", ".."));
         String version = System.getProperty("quiver.version", "0.1.0-SNAPSHOT");
-        Path plugin = root.resolve("examples/file-discovery/target/quiver-example-file-discovery-" + version + ".jar");
-        assertThat(plugin).as("built by this build").exists();
+        Path jar = root.resolve("examples/" + name + "/target/quiver-example-" + name + "-" + version + ".jar");
+        assertThat(jar).as("built by this build").exists();
+        return jar;
+    }
+
+    @Test
+    public void aDiscoveryPluginDroppedIntoDeployFindsAPeerById() throws Exception {
+        Path plugin = example("file-discovery");
         Path a = tmp.newFolder("a").toPath();
         Path b = tmp.newFolder("b").toPath();
         for (Path home : new Path[] {a, b}) {
@@ -75,10 +81,7 @@ public class ExamplePluginIT {
 
     @Test
     public void aProtocolHandlerPluginDroppedIntoDeployServesItsAlpnAndLeavesWithItsJar() throws Exception {
-        Path root = Path.of(System.getProperty("quiver.root", ".."));
-        String version = System.getProperty("quiver.version", "0.1.0-SNAPSHOT");
-        Path plugin = root.resolve("examples/protocol-handler/target/quiver-example-protocol-handler-" + version + ".jar");
-        assertThat(plugin).as("built by this build").exists();
+        Path plugin = example("protocol-handler");
         Path home = tmp.newFolder("node").toPath();
         Files.createDirectories(home.resolve("conf"));
         Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");

@@ -300,16 +300,6 @@ public final class QuicEndpoint implements Endpoint {
                 punch::arriving);
         this.relays = new RelayTransport(new RelayTransport.Host() {
             @Override
-            public EndpointId localId() {
-                return identity.id();
-            }
-
-            @Override
-            public byte[] sign(byte[] challenge) {
-                return identity.sign(challenge);
-            }
-
-            @Override
             public void onLoop(Runnable task) {
                 QuicEndpoint.this.onLoop(task);
             }
@@ -323,7 +313,7 @@ public final class QuicEndpoint implements Endpoint {
             public boolean closing() {
                 return closing.get();
             }
-        }, paths, router, dropped, metrics);
+        }, identity, paths, router, dropped, metrics);
         try {
             Bootstrap bootstrap = new Bootstrap().group(loop)
                     .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)

@@ -32,10 +32,6 @@ final class RelayTransport {
 
     /** What the relay transport needs of the endpoint. */
     interface Host {
-        EndpointId localId();
-
-        byte[] sign(byte[] challenge);
-
         /** Runs {@code task} on the event loop. */
         void onLoop(Runnable task);
 
@@ -47,6 +43,8 @@ final class RelayTransport {
     }
 
     private final Host host;
+    /** Whose relay connections these are: the provider logs in with it. */
+    private final org.quiver.api.LocalIdentity identity;
     private final PathTable paths;
     private final Router router;
     private final LongAdder dropped;
@@ -61,12 +59,12 @@ final class RelayTransport {
     private final RelayContext context = new RelayContext() {
         @Override
         public EndpointId localId() {
-            return host.localId();
+            return identity.id();
         }
 
         @Override
         public byte[] sign(byte[] challenge) {
-            return host.sign(challenge);
+            return identity.sign(challenge);
         }
 
         @Override
@@ -81,8 +79,9 @@ final class RelayTransport {
     private record Arrived(EndpointId source, ByteBuffer datagram) {
     }
 
-    RelayTransport(Host host, PathTable paths, Router router, LongAdder dropped, Metrics metrics) {
+    RelayTransport(Host host, org.quiver.api.LocalIdentity identity, PathTable paths, Router router, LongAdder dropped, Metrics metrics) {
         this.host = host;
+        this.identity = identity;
         this.paths = paths;
         this.router = router;
         this.dropped = dropped;

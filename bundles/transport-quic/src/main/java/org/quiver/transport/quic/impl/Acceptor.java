@@ -22,8 +22,8 @@ import org.quiver.api.ProtocolHandler;
 
 /**
  * The accepting side of the endpoint: the protocol handlers by ALPN, the server-role TLS that offers them, the
- * server-role QUIC codec, and what happens to a connection once its handshake is done (the allow-list, the
- * per-peer limit, the handler on a pool thread) and to the streams a peer opens.
+ * server-role QUIC codec, and what happens to a connection once its handshake is done (the allow-list, which
+ * it keeps, the per-peer limit, the handler on a pool thread) and to the streams a peer opens.
  *
  * <p>Threads: handlers are added and removed from any thread (under this object's lock; the TLS context is made
  * again at the next handshake); connections and streams arrive on the event loop; handlers run on the endpoint's
@@ -34,19 +34,12 @@ final class Acceptor {
     static final io.netty.util.AttributeKey<java.util.ArrayDeque<QuicStreamChannel>> EARLY_STREAMS =
             io.netty.util.AttributeKey.valueOf("quiver.earlyStreams");
 
-    /** What the acceptor needs of the endpoint. */
-    interface Host {
-        /** Starts tracking a connection whose handshake is done (event loop). */
-        void track(QuicConnectionImpl conn);
-
-        /** The peers allowed to connect (empty: anyone). */
-        java.util.Set<EndpointId> allowed();
-    }
-
     private final LocalIdentity identity;
     private final PathTable paths;
     private final PathLayer pathLayer;
-    private final Host host;
+    private final Connections connections;
+    /** The peers allowed to connect (empty: anyone); replaced whole, read at each completed handshake. */
+    private volatile java.util.Set<EndpointId> allowed;
     private final ExecutorService handlerPool;
     private final LongAdder dropped;
     private final int maxConnectionsPerPeer;
@@ -59,16 +52,28 @@ final class Acceptor {
      */
     private QuicSslContext serverTls;
 
-    Acceptor(LocalIdentity identity, PathTable paths, PathLayer pathLayer, Host host, ExecutorService handlerPool,
+    Acceptor(LocalIdentity identity, PathTable paths, PathLayer pathLayer, Connections connections, java.util.Set<EndpointId> allowed,
+             ExecutorService handlerPool,
              LongAdder dropped, int maxConnectionsPerPeer, Map<String, ProtocolHandler> handlers) {
         this.identity = identity;
         this.paths = paths;
         this.pathLayer = pathLayer;
-        this.host = host;
+        this.connections = connections;
+        this.allowed = java.util.Set.copyOf(allowed);
         this.handlerPool = handlerPool;
         this.dropped = dropped;
         this.maxConnectionsPerPeer = maxConnectionsPerPeer;
         this.handlers = new ConcurrentHashMap<>(handlers);
+    }
+
+    /** The peers allowed to connect (empty: anyone). */
+    java.util.Set<EndpointId> allowed() {
+        return allowed;
+    }
+
+    /** Allows only {@code peers} from now on (empty: anyone); connections that are up stay. */
+    void allow(java.util.Collection<EndpointId> peers) {
+        allowed = java.util.Set.copyOf(peers);
     }
 
     /** The server-role codec, with the transport parameters both roles share ({@code parameters}). */
@@ -141,8 +146,8 @@ final class Acceptor {
             QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, id, false,
                     QuicConnectionImpl.info(peer != null && peer.real != null ? peer.real : new PathAddr.Direct(PathTable.LOCAL), peer), dropped);
             ctx.pipeline().replace(this, "connection", conn);
-            host.track(conn);
-            java.util.Set<EndpointId> allow = host.allowed();
+            connections.track(conn);
+            java.util.Set<EndpointId> allow = allowed;
             if (!allow.isEmpty() && !allow.contains(id)) {
                 // before any handler or stream: the peer learns why from the close reason
                 notAllowed.increment();

@@ -14,7 +14,7 @@ import org.quiver.api.EndpointId;
 import org.quiver.api.QuiverException;
 
 /**
- * One dial by id: every discovery provider at once, results merged as they come. In detail, one lookup by id: every provider at once, results merged as they come; the first result that gives a
+ * One dial by id: every discovery provider at once, results merged as they come; the first result that gives a
  * usable path starts the dial, later ones add candidate paths. Bounded by the lookup timeout;
  * then (or when every provider is done without a result) the home relay is tried, or the dial fails
  * saying what each provider answered.

@@ -12,13 +12,16 @@ import org.quiver.api.PathInfo;
 
 /**
  * The endpoint's live connections: which exist, each one's peer's count of users (a peer with none is forgotten
- * after the idle timeout), the metrics and events of their opening, closing and path changes.
+ * after the idle timeout), the metrics and events of their opening, closing and path changes, and following a
+ * peer whose QUIC packets arrive from a new address (a NAT rebinding, as the {@link Router} sees it).
  *
  * <p>Threads: connections are added on the event loop (their handshake is done) and removed when their channel
  * closes (the loop); readers on any thread see a concurrent set. Owns no thread; the endpoint closes the
  * connections when it closes ({@link #closeAll}), and one tracked while it closes is closed at once.
  */
-final class Connections {
+final class Connections implements Router.Rebinding {
+    /** NAT rebindings followed (a peer's connections moved to the address its QUIC packets came from). */
+    final java.util.concurrent.atomic.LongAdder rebindings = new java.util.concurrent.atomic.LongAdder();
     private final Set<QuicConnectionImpl> live = ConcurrentHashMap.newKeySet();
     private final Metrics metrics;
     private final Events events;
@@ -90,6 +93,40 @@ final class Connections {
         events.post(EventTopics.PATH_CHANGED, EventTopics.PEER_ID, peer.id == null ? null : peer.id.toString(),
                 EventTopics.PATH, selected.remote(), EventTopics.PATH_KIND, selected.kind().name(),
                 EventTopics.RTT_NANOS, selected.rttNanos() < 0 ? null : selected.rttNanos());
+    }
+
+    /** QUIC packets accepted on the peer's connections so far (the router's test of a rebinding). Event loop. */
+    @Override
+    public long accepted(PathTable.Peer peer) {
+        long sum = 0;
+        for (QuicConnectionImpl c : peer.connections) { // this peer's only: bounded by the per-peer limit
+            io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicConnectionStats> f = c.channel().collectStats();
+            if (f.isSuccess()) { // on the loop it is done at once
+                sum += f.getNow().recv();
+            }
+        }
+        return sum;
+    }
+
+    /** QUIC accepted a packet of {@code peer}'s from a new address: the peer moved there (a NAT rebinding). */
+    @Override
+    public void rebound(PathTable.Peer peer, java.net.InetSocketAddress from) {
+        rebindings.increment();
+        pathLayer.rebound(peer, from, pathLayer.paths.now());
+    }
+
+    /** Moves the traffic of {@code peer}'s connections onto {@code real} now (tests: see {@link QuicEndpoint#switchPath}). */
+    void force(EndpointId peer, java.net.InetSocketAddress real) {
+        for (QuicConnectionImpl c : live) {
+            PathTable.Peer p = c.peer();
+            if (c.remoteId().equals(peer) && p != null) {
+                onLoop.accept(() -> {
+                    pathLayer.forced(p, real);
+                    pathLayer.paths.switchPath(p, new PathAddr.Direct(real));
+                });
+                c.pathValue().set(QuicConnectionImpl.direct(real));
+            }
+        }
     }
 
     /** Closes every connection with {@code reason}; the futures complete when each has closed. */

@@ -35,28 +35,11 @@ final class Dialer {
     static final AttributeKey<EndpointId> EXPECTED_ID = AttributeKey.valueOf("quiver.expectedId");
     static final AttributeKey<String> DIAL_ALPN = AttributeKey.valueOf("quiver.dialAlpn");
 
-    /** What the dialer needs of the endpoint. */
-    interface Host {
-        /** Runs {@code task} on the event loop. */
-        void onLoop(Runnable task);
-
-        /** Starts tracking a connection whose handshake is done (event loop). */
-        void track(QuicConnectionImpl conn);
-
-        /** Whether a relay provider is attached. */
-        boolean relayAttached();
-
-        /** Our home relay, or null. */
-        java.net.URI homeRelay();
-
-        /** The endpoint's socket address (its family decides which direct addresses it can use). */
-        InetSocketAddress localAddress();
-    }
-
     private final LocalIdentity identity;
     private final PathTable paths;
     private final PathLayer pathLayer;
-    private final Host host;
+    private final EndpointThreads threads;
+    private final Connections connections;
     private final LongAdder dropped;
     /** Connection ids of our dials that are live: how the router tells a long-header packet for the client role. */
     final Set<ByteBufKey> liveClientIds = ConcurrentHashMap.newKeySet();
@@ -65,11 +48,12 @@ final class Dialer {
     private final Map<String, QuicSslContext> clientContexts = new ConcurrentHashMap<>();
     private VirtualChannel clientSide;
 
-    Dialer(LocalIdentity identity, PathTable paths, PathLayer pathLayer, Host host, LongAdder dropped) {
+    Dialer(LocalIdentity identity, PathTable paths, PathLayer pathLayer, EndpointThreads threads, Connections connections, LongAdder dropped) {
         this.identity = identity;
         this.paths = paths;
         this.pathLayer = pathLayer;
-        this.host = host;
+        this.threads = threads;
+        this.connections = connections;
         this.dropped = dropped;
     }
 
@@ -85,20 +69,19 @@ final class Dialer {
 
     /** A direct address of {@code target} this socket can send to, or null. */
     InetSocketAddress pickDirect(EndpointAddr target) {
-        boolean v6Socket = host.localAddress().getAddress() instanceof java.net.Inet6Address;
         for (InetSocketAddress a : target.directAddresses()) {
-            if (v6Socket || a.getAddress() instanceof java.net.Inet4Address) {
+            if (pathLayer.reachable(a)) {
                 return a;
             }
         }
         return null;
     }
 
-    /** Dials {@code target} (not ourselves; the endpoint checked) for {@code alpn}. */
-    CompletionStage<Connection> dial(EndpointAddr target, String alpn) {
+    /** Dials {@code target} (not ourselves; the endpoint checked) for {@code alpn}, through {@code relays} if need be. */
+    CompletionStage<Connection> dial(EndpointAddr target, String alpn, RelayTransport relays) {
         InetSocketAddress direct = pickDirect(target);
-        boolean linked = host.relayAttached();
-        java.net.URI home = host.homeRelay();
+        boolean linked = relays.attached();
+        java.net.URI home = relays.home();
         boolean relayPossible = linked && (target.relayUrl().isPresent() || home != null);
         if (direct == null && !relayPossible) {
             return CompletableFuture.failedFuture(new QuiverException("No direct address of " + target.id().shortString()
@@ -117,7 +100,7 @@ final class Dialer {
         }
         PathAddr real = viaRelay ? peer.relay : new PathAddr.Direct(direct);
         List<InetSocketAddress> published = target.directAddresses();
-        host.onLoop(() -> pathLayer.dialing(peer, published, real, relayPossible));
+        threads.onLoop(() -> pathLayer.dialing(peer, published, real, relayPossible));
         byte[] cid = ConnectionIds.newClientId();
         ByteBufKey key = new ByteBufKey(cid);
         liveClientIds.add(key);
@@ -149,7 +132,7 @@ final class Dialer {
                         unconfirmed.remove(key);
                     });
                     ch.pipeline().replace(Dialing.class, "connection", conn);
-                    host.track(conn);
+                    connections.track(conn);
                     result.complete(conn);
                 });
         return result;

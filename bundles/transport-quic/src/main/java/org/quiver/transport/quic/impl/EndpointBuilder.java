@@ -190,4 +190,18 @@ public final class EndpointBuilder {
     public QuicEndpoint build() throws QuiverException {
         return new QuicEndpoint(this);
     }
+
+    /** This builder's QUIC transport parameters on a codec builder of either role. */
+    <B extends io.netty.handler.codec.quic.QuicCodecBuilder<B>> B transportParameters(B builder) {
+        return builder.maxIdleTimeout(idleTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                .initialMaxData(64L * 1024 * 1024)
+                .initialMaxStreamDataBidirectionalLocal(16L * 1024 * 1024)
+                .initialMaxStreamDataBidirectionalRemote(16L * 1024 * 1024)
+                .initialMaxStreamDataUnidirectional(16L * 1024 * 1024)
+                .initialMaxStreamsBidirectional(maxStreams)
+                .initialMaxStreamsUnidirectional(maxStreams)
+                .maxSendUdpPayloadSize(QuicEndpoint.MAX_UDP_PAYLOAD)
+                .maxRecvUdpPayloadSize(QuicEndpoint.MAX_UDP_PAYLOAD)
+                .datagram(2048, 2048);
+    }
 }

@@ -114,14 +114,13 @@ final class HolePunching {
      */
     void onCall(PathAddr from, byte[] d, long now) {
         callsReceived.increment();
-        layer.now = now;
-        Probe.CallResult r = Probe.decodeCallMeMaybe(d, layer.selfBytes, layer.lookup);
+        Probe.CallResult r = Probe.decodeCallMeMaybe(d, layer.selfBytes, layer.keysAt(now));
         if (r.call() == null) {
             layer.probesDropped.increment();
             return;
         }
         PathTable.Peer peer = layer.paths.byId(r.call().sender());
-        if (peer == null || peer.candidates == null || !from.equals(peer.relay) || !PathLayer.firstSight(peer, r.call().tx())) {
+        if (peer == null || peer.candidates == null || !from.equals(peer.relay) || !ProbeReceiver.firstSight(peer, r.call().tx())) {
             layer.probesDropped.increment(); // not through its relay path, no connection, or replayed
             return;
         }

@@ -98,6 +98,20 @@ final class Outbox {
         });
     }
 
+    /** A drop listener that counts drops in {@code metrics} and posts {@code BUFFER_DROPPED} through {@code events}. */
+    static BoundedPendingBuffer.DropListener<Key, Pending> reporting(Metrics metrics, Events events) {
+        return (key, p, reason) -> {
+            if (reason == BoundedPendingBuffer.Reason.OVERFLOW) {
+                metrics.get().bufferDropped(p.data().length);
+            } else if (reason == BoundedPendingBuffer.Reason.EXPIRED) {
+                metrics.get().bufferExpired(p.data().length);
+            }
+            events.post(org.quiver.api.EventTopics.BUFFER_DROPPED, org.quiver.api.EventTopics.PEER_ID, key.id().toString(),
+                    org.quiver.api.EventTopics.ALPN, key.alpn(), org.quiver.api.EventTopics.REASON, reason.name(),
+                    org.quiver.api.EventTopics.BYTES, (long) p.data().length);
+        };
+    }
+
     CompletionStage<Void> send(EndpointAddr to, String alpn, byte[] message) {
         Objects.requireNonNull(to, "to");
         Objects.requireNonNull(alpn, "alpn");

@@ -16,33 +16,24 @@ import org.quiver.api.WatchableValue;
  * {@link WatchableValue} (thread-safe) that the endpoint closes when it closes; nothing here runs after that.
  */
 final class OwnAddress {
-    /** What the own address needs of the endpoint. */
-    interface Host {
-        /** Runs {@code task} on the event loop. */
-        void onLoop(Runnable task);
-
-        /** Runs {@code task} on the handler pool; false when it is closing or full. */
-        boolean offPool(Runnable task);
-
-        /** Publishes the own address to discovery (any thread but the loop). */
-        void publish();
-
-        /** A new own address peers may reach: the path layer punches again (event loop). */
-        void candidatesChanged();
-
-        /** Whether the endpoint's socket can send to {@code a} (its address family). */
-        boolean reachable(InetSocketAddress a);
-    }
-
-    private final Host host;
+    private final EndpointThreads threads;
+    private final java.util.function.BooleanSupplier closing;
+    /** Punches again when a new own address appears, and tells which addresses the socket can reach. */
+    private final PathLayer pathLayer;
+    /** Publishes the own address to discovery (on the pool, never the loop). */
+    private final Runnable publish;
     private final Reflexive reflexive;
     /** STUN servers configured, or null: each relay's host ({@link #autoStunServers}). */
     private final List<InetSocketAddress> stunServers;
     private volatile List<InetSocketAddress> interfaceAddresses = List.of();
     private WatchableValue<EndpointAddr> addr;
 
-    OwnAddress(Host host, Reflexive.Output stunOut, List<InetSocketAddress> stunServers) {
-        this.host = host;
+    OwnAddress(EndpointThreads threads, java.util.function.BooleanSupplier closing, PathLayer pathLayer, Runnable publish,
+               Reflexive.Output stunOut, List<InetSocketAddress> stunServers) {
+        this.threads = threads;
+        this.closing = closing;
+        this.pathLayer = pathLayer;
+        this.publish = publish;
         this.stunServers = stunServers;
         this.reflexive = new Reflexive(stunOut, this::reflexiveChanged);
     }
@@ -122,15 +113,15 @@ final class OwnAddress {
     /** Resolves host names on a pool thread (never the loop), then asks the servers of the socket's family. */
     private void resolveStunServers(List<InetSocketAddress> servers) {
         // refused when closing, or a thousand tasks queued: the next home change tries again
-        host.offPool(() -> {
+        offPool(() -> {
             List<InetSocketAddress> resolved = new ArrayList<>();
             for (InetSocketAddress s : servers) {
                 InetSocketAddress r = s.isUnresolved() ? new InetSocketAddress(s.getHostString(), s.getPort()) : s;
-                if (!r.isUnresolved() && host.reachable(r) && !resolved.contains(r)) {
+                if (!r.isUnresolved() && pathLayer.reachable(r) && !resolved.contains(r)) {
                     resolved.add(r);
                 }
             }
-            host.onLoop(() -> reflexive.servers(resolved));
+            threads.onLoop(() -> reflexive.servers(resolved));
         });
     }
 
@@ -146,9 +137,9 @@ final class OwnAddress {
         if (!reflexive.mappingVaries()) {
             // a new address peers may reach: punch again. Behind a NAT that maps per destination the ports
             // STUN sees change whenever a mapping expires and say nothing to peers: no new rounds for that
-            host.candidatesChanged();
+            pathLayer.ownCandidatesChanged(pathLayer.paths.now());
         }
-        host.offPool(host::publish); // signing takes a millisecond: not on the loop (busy: the half-hourly one carries it)
+        offPool(publish); // signing takes a millisecond: not on the loop (busy: the half-hourly one carries it)
     }
 
     /**
@@ -179,5 +170,10 @@ final class OwnAddress {
         }
         found.addAll(loopback);
         return found.subList(0, Math.min(found.size(), EndpointAddr.MAX_DIRECT_ADDRESSES));
+    }
+
+    /** Runs {@code task} on the pool unless the endpoint is closing; false if it did not. */
+    private boolean offPool(Runnable task) {
+        return !closing.getAsBoolean() && threads.offPool(task);
     }
 }

@@ -28,7 +28,8 @@ import org.quiver.spi.path.PathSelector;
  * what costs is the key agreement with a sender not seen before (~0.2 ms), so keys are cached and new ones
  * budgeted ({@link ProbeKeys}): probes beyond that are dropped.
  *
- * <p>Hole punching (calls through the relay, birthday punching) is its {@link HolePunching}, driven by its tick.
+ * <p>Arriving probes are its {@link ProbeReceiver}'s; hole punching (calls through the relay, birthday punching) is
+ * its {@link HolePunching}, driven by its tick.
  *
  * <p>Everything here runs on the endpoint's event loop, except {@link #selector(PathSelector)} and the
  * counters. It owns no thread: the endpoint's periodic task calls {@link #tick}, and the endpoint's close ends it.
@@ -79,20 +80,10 @@ final class PathLayer {
     volatile java.util.function.Supplier<List<InetSocketAddress>> ownCandidates = List::of;
     private volatile java.util.function.BiConsumer<InetSocketAddress, byte[]> stun = (from, d) -> { };
     volatile java.util.function.IntSupplier ownFlags = () -> 0;
-    private volatile java.util.function.Consumer<InetSocketAddress> authenticated = from -> { };
-    private final java.util.LinkedHashSet<InetSocketAddress> observed = new java.util.LinkedHashSet<>();
+    volatile java.util.function.Consumer<InetSocketAddress> authenticated = from -> { };
     final byte[] selfBytes;
-    private final java.util.LinkedHashMap<EndpointId, List<PathAddr>> early = new java.util.LinkedHashMap<>(16, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(java.util.Map.Entry<EndpointId, List<PathAddr>> eldest) {
-            return size() > MAX_EARLY_PEERS;
-        }
-    };
     /** The probe keys shared with peers (cached, new ones budgeted). */
     final ProbeKeys keys;
-    final Probe.Keys lookup;
 
     PathLayer(LocalIdentity identity, PathTable paths, CandidateSet.Timings timings, Output out, Listener listener) {
         this.identity = identity;
@@ -102,13 +93,13 @@ final class PathLayer {
         this.out = out;
         this.listener = listener;
         this.selector = HoldingSelector.INSTANCE;
-        this.strangers = new StrangerBudget(STRANGER_BURST, STRANGER_PER_SECOND);
-        this.punching = new HolePunching(this);
         this.keys = new ProbeKeys(identity);
-        this.lookup = (d, offset) -> keys.lookup(d, offset, now);
+        this.punching = new HolePunching(this);
+        this.receiver = new ProbeReceiver(this);
     }
 
-    private final StrangerBudget strangers;
+    /** Arriving probes: checked, answered, learnt from. */
+    private final ProbeReceiver receiver;
     /** Calls, spraying and fanning out: hole punching for peers reached through the relay only. */
     final HolePunching punching;
 
@@ -155,6 +146,11 @@ final class PathLayer {
     /** Told (event loop) the sender of every authenticated probe, right after it was checked. */
     void authenticated(java.util.function.Consumer<InetSocketAddress> listener) {
         this.authenticated = listener;
+    }
+
+    /** The probe keys as a tag check at {@code now} (a key not cached is made within the budget at that time). */
+    Probe.Keys keysAt(long now) {
+        return (d, offset) -> keys.lookup(d, offset, now);
     }
 
     /** An authenticated ping from us to {@code peer} at {@code to} whose answer nobody waits for (spray, fan). */
@@ -274,7 +270,7 @@ final class PathLayer {
             set.select(c);
         }
         // paths its pings came by while the handshake was still under way
-        List<PathAddr> pinged = peer.id == null ? null : early.remove(peer.id);
+        List<PathAddr> pinged = peer.id == null ? null : receiver.earlyPings(peer.id);
         if (pinged != null) {
             for (PathAddr a : pinged) {
                 paths.learn(peer, a);
@@ -324,75 +320,10 @@ final class PathLayer {
         }
     }
 
-    /** A datagram with the QUIC fixed bit clear arrived from {@code from}. */
+    /** A probe (ping or pong) arrived from {@code from}: see {@link ProbeReceiver}. */
     void onProbe(PathAddr from, byte[] datagram, long now) {
-        probesReceived.increment();
-        this.now = now;
-        Probe.Result r = datagram.length == Probe.LENGTH ? Probe.decode(datagram, identity.id(), selfBytes, lookup)
-                : new Probe.Result(null, Probe.Reject.MALFORMED);
-        if (r.probe() == null) {
-            probesDropped.increment();
-            return;
-        }
-        Probe p = r.probe();
-        if (from instanceof PathAddr.Direct d) {
-            authenticated.accept(d.socket());
-        }
-        PathTable.Peer peer = paths.byId(p.sender);
-        if (from instanceof PathAddr.Relay && (peer == null || !from.equals(peer.relay))) {
-            probesDropped.increment(); // relayed from one id, signed by another
-            return;
-        }
-        if (p.type == Probe.PING) {
-            if (peer != null && !firstSight(peer, p.tx)) {
-                probesDropped.increment(); // a replayed ping
-                return;
-            }
-            if (peer == null && !strangers.take(((PathAddr.Direct) from).socket().getAddress(), now)) { // (a relayed one has a peer)
-                // nobody we know: answers to one source IP are budgeted, so a spoofed source cannot aim them anywhere
-                strangersLimited.increment();
-                probesDropped.increment();
-                return;
-            }
-            // answer from the socket it came to, telling the pinger where we saw it come from
-            out.send(from, Probe.encode(Probe.PONG, p.tx, identity.id(), p.sender, probeAddress(from), keys.keyFor(p.sender).mac()));
-            probesSent.increment();
-            if ((peer == null || peer.candidates == null) && reachable(from)) {
-                // perhaps a peer whose connection is still in its handshake: remember where it pinged from
-                List<PathAddr> seen = early.computeIfAbsent(p.sender, k -> new ArrayList<>(2));
-                if (!seen.contains(from) && seen.size() < MAX_EARLY_ADDRESSES) {
-                    seen.add(from);
-                }
-            } else if (reachable(from)) {
-                // the peer can reach us from there: a path to try (validated only by our own probe)
-                paths.learn(peer, from);
-                Candidate<PathAddr> c = peer.candidates.get(from);
-                if (c == null) {
-                    add(peer.candidates, from, CandidateSet.Source.OBSERVED);
-                    probeDue(peer, now);
-                } else if (!c.valid()) {
-                    // its ping got through, so its NAT now lets ours through too (our first may have been dropped
-                    // there): punch back at once. One ping per authenticated, never replayed ping of the peer's.
-                    peer.candidates.rearm(c);
-                    probeDue(peer, now);
-                }
-            }
-            return;
-        }
-        // a pong: valid only as the answer to a ping we sent on that very path
-        Candidate<PathAddr> c = peer == null || peer.candidates == null ? null : peer.candidates.get(from);
-        if (c == null || peer.candidates.pongReceived(c, p.tx, now) < 0) {
-            probesDropped.increment();
-            return;
-        }
-        paths.learn(peer, from);
-        if (from instanceof PathAddr.Direct) {
-            noteObserved(p.address); // through a relay the peer sees no address of ours
-        }
-        reselect(peer);
+        receiver.onProbe(from, datagram, now);
     }
-
-    long now;
 
     /** Whether the selected path is a relay while a direct candidate has answered (cheap: no selector, no lookups). */
     private static boolean waitsAtRelayWithDirectAnswered(CandidateSet<PathAddr> set) {
@@ -409,32 +340,9 @@ final class PathLayer {
         return false;
     }
 
-    static boolean firstSight(PathTable.Peer peer, long tx) {
-        for (long seen : peer.seenPings) {
-            if (seen == tx) {
-                return false;
-            }
-        }
-        peer.seenPings[peer.seenPingsNext] = tx;
-        peer.seenPingsNext = (peer.seenPingsNext + 1) % peer.seenPings.length;
-        return true;
-    }
-
-    private void noteObserved(InetSocketAddress a) {
-        synchronized (observed) {
-            observed.remove(a);
-            observed.add(a);
-            if (observed.size() > MAX_OBSERVED) {
-                observed.remove(observed.iterator().next());
-            }
-        }
-    }
-
     /** This endpoint's addresses as peers' pongs reported them, most recent last. */
     List<InetSocketAddress> observedAddresses() {
-        synchronized (observed) {
-            return List.copyOf(observed);
-        }
+        return receiver.observedAddresses();
     }
 
     /** Periodic work: timeouts, probes due, selection. */

@@ -2,45 +2,22 @@ package org.quiver.transport.quic.impl;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.handler.codec.quic.QuicClientCodecBuilder;
-import io.netty.handler.codec.quic.QuicConnectionAddress;
-import io.netty.handler.codec.quic.QuicServerCodecBuilder;
-import io.netty.handler.codec.quic.QuicSslContext;
-import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.util.AttributeKey;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -50,7 +27,6 @@ import org.quiver.api.Endpoint;
 import org.quiver.api.EndpointAddr;
 import org.quiver.api.EndpointId;
 import org.quiver.api.LocalIdentity;
-import org.quiver.api.PathInfo;
 import org.quiver.api.ProtocolHandler;
 import org.quiver.api.QuiverException;
 import org.quiver.api.Watchable;
@@ -68,8 +44,15 @@ import org.quiver.api.WatchableValue;
  *                       UDP socket: SocketReader -> Router (in) / Sender -> Router (out)
  * </pre>
  *
- * Owns one event-loop thread (the socket, both codecs and every connection run on it) and a small pool
- * for protocol handlers; {@link #close()} stops both and frees the port.
+ * The facade and lifecycle: it builds the parts (each in its own file: {@link Router}, {@link PathLayer},
+ * {@link Acceptor}, {@link Dialer}, {@link Connections}, {@link RelayTransport}, {@link PunchSockets},
+ * {@link OwnAddress}, {@link Discoveries}, {@link Outbox}, {@link Events}), wires them, binds the socket and
+ * implements {@link Endpoint} by delegating to them. The walk of a datagram and the threads are in
+ * {@code docs/architecture.md}.
+ *
+ * <p>Threads: owns the {@link EndpointThreads} (one event loop that runs the sockets, both codecs and every
+ * connection; a pool for handlers and anything that may block); public methods are thread-safe.
+ * {@link #close()} closes the connections, stops both threads and frees the port.
  */
 public final class QuicEndpoint implements Endpoint {
     /** How long a closing endpoint waits for peers to see its close before it aborts. */
@@ -79,56 +62,31 @@ public final class QuicEndpoint implements Endpoint {
     static final int MAX_UDP_PAYLOAD = 1472;
 
     private final LocalIdentity identity;
-    /** The accepting side: handlers by ALPN, server TLS, accepted connections and their streams. */
-    private final Acceptor acceptor;
-    private final EventLoopGroup group;
-    private final EventLoop loop;
+    /** The event loop and the handler pool, with the periodic tasks. */
+    private final EndpointThreads threads;
     private final Channel udp;
     private final VirtualChannel serverSide;
     private final VirtualChannel clientSide;
     private final PathTable paths;
     private final PathLayer pathLayer;
-    private final Outbox outbox;
     private final Metrics metrics = new Metrics();
     /** The structured events (EventAdmin in OSGi). */
     private final Events events;
+    /** The accepting side: handlers by ALPN, server TLS, the allow-list, accepted connections and their streams. */
+    private final Acceptor acceptor;
     /** The dialing side: the path a dial starts on, client-role TLS, our dials' connection ids. */
     private final Dialer dialer;
-    /** A peer's packet from an address it had not used (a NAT rebinding): QUIC decides, then the peer moves there. */
-    private final Router.Rebinding rebinding = new Router.Rebinding() {
-        @Override
-        public long accepted(PathTable.Peer peer) {
-            long sum = 0;
-            for (QuicConnectionImpl c : peer.connections) { // this peer's only: bounded by the per-peer limit
-                io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicConnectionStats> f = c.channel().collectStats();
-                if (f.isSuccess()) { // on the loop it is done at once
-                    sum += f.getNow().recv();
-                }
-            }
-            return sum;
-        }
-
-        @Override
-        public void rebound(PathTable.Peer peer, InetSocketAddress from) {
-            rebindings.increment();
-            pathLayer.rebound(peer, from, paths.now());
-        }
-    };
-    /** NAT rebindings followed (a peer's connections moved to the address its QUIC packets came from). */
-    final LongAdder rebindings = new LongAdder();
-    /** The live connections, with their metrics and events. */
+    /** The live connections, with their metrics and events; also follows NAT rebindings. */
     private final Connections connections;
-    private final ExecutorService handlerPool;
+    /** What {@link #send} holds until its connection is up. */
+    private final Outbox outbox;
+    /** The discovery providers: publishing the own address, dialing by id. */
+    private final Discoveries discoveries;
     private final LongAdder dropped = new LongAdder();
     private final WatchableValue<EndpointAddr> addr;
     private final WatchableValue<List<InetSocketAddress>> bound;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
-    private final Duration idleTimeout;
-    private final int maxConnectionsPerPeer;
-    private final Duration lookupTimeout;
-    /** Wall-clock time: the age of discovery results and the time in the records this endpoint signs. */
-    private final java.time.Clock clock;
     /** The one route in and out for datagrams of every path. */
     private final Router router;
     /** The relay as a path: the provider's link, the home relay, relayed datagrams in and out. */
@@ -140,126 +98,24 @@ public final class QuicEndpoint implements Endpoint {
 
     QuicEndpoint(EndpointBuilder b) throws QuiverException {
         this.identity = b.identity;
-        this.idleTimeout = b.idleTimeout;
-        this.maxConnectionsPerPeer = b.maxConnectionsPerPeer;
-        this.allowed = b.allowed;
-        this.lookupTimeout = b.lookupTimeout;
-        this.clock = b.clock;
+        this.threads = new EndpointThreads(b.handlerThreads);
         this.paths = new PathTable(b.maxPeers, b.ticker);
+        this.events = new Events(identity.id(), b.events);
+        if (b.metrics != null) {
+            metrics.set(b.metrics);
+        }
         this.pathLayer = new PathLayer(identity, paths, b.timings, this::sendControl, this::pathChanged);
         if (b.selector != null) {
             pathLayer.selector(b.selector);
         }
-        this.own = new OwnAddress(new OwnAddress.Host() {
-            @Override
-            public void onLoop(Runnable task) {
-                QuicEndpoint.this.onLoop(task);
-            }
-
-            @Override
-            public boolean offPool(Runnable task) {
-                if (closing.get()) {
-                    return false;
-                }
-                try {
-                    handlerPool.execute(task);
-                    return true;
-                } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {
-                    return false;
-                }
-            }
-
-            @Override
-            public void publish() {
-                QuicEndpoint.this.publish(null);
-            }
-
-            @Override
-            public void candidatesChanged() {
-                pathLayer.ownCandidatesChanged(paths.now());
-            }
-
-            @Override
-            public boolean reachable(InetSocketAddress a) {
-                return pathLayer.reachable(a);
-            }
-        }, (to, datagram) -> udp().writeAndFlush(new DatagramPacket(io.netty.buffer.Unpooled.wrappedBuffer(datagram), to)), b.stunServers);
-        pathLayer.stun((from, d) -> own.reflexive().onMessage(from, d, paths.now()));
-        pathLayer.ownFlags(own::natFlags);
-        pathLayer.relayCarries(this::relayCarries);
-        pathLayer.fan(this::openFan);
-        pathLayer.punches(new HolePunching.Punches() {
-            @Override
-            public void attempt() {
-                metrics.get().holePunchAttempt();
-            }
-
-            @Override
-            public void success(long timeToDirectNanos) {
-                metrics.get().holePunchSuccess(Duration.ofNanos(timeToDirectNanos));
-            }
-        });
-        pathLayer.authenticated(this::authenticated); // a peer answered on an extra socket: its path goes through it
-        pathLayer.ownCandidates(() -> {
-            List<InetSocketAddress> own = new ArrayList<>(ownAddress().directAddresses());
-            own.addAll(pathLayer.observedAddresses());
-            return own;
-        });
-        IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        DefaultThreadFactory loopThreads = new DefaultThreadFactory("quiver-endpoint", true);
-        // the loop thread is marked: a blocking view called on it fails fast instead of deadlocking the endpoint
-        java.util.concurrent.ThreadFactory markedLoopThreads = r -> loopThreads.newThread(() -> {
-            org.quiver.api.Blocking.markNonBlocking("a Quiver endpoint's event loop");
-            r.run();
-        });
-        this.group = new MultiThreadIoEventLoopGroup(1, markedLoopThreads, io);
-        this.loop = group.next();
-        // Every thread up to the limit is used before anything queues (a pool with no core threads would run
-        // one handler at a time); idle threads end after 30 s.
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(b.handlerThreads, b.handlerThreads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(1_000), new DefaultThreadFactory("quiver-handler", true));
-        pool.allowCoreThreadTimeOut(true);
-        this.handlerPool = pool;
-        this.acceptor = new Acceptor(identity, paths, pathLayer, new Acceptor.Host() {
-            @Override
-            public void track(QuicConnectionImpl conn) {
-                QuicEndpoint.this.track(conn);
-            }
-
-            @Override
-            public java.util.Set<EndpointId> allowed() {
-                return allowed;
-            }
-        }, pool, dropped, b.maxConnectionsPerPeer, b.handlers);
-        this.events = new Events(identity.id(), b.events);
-        this.connections = new Connections(metrics, events, pathLayer, this::onLoop, closing::get);
-        this.outbox = new Outbox(b.pending, b.ticker, this::reuseOrConnect, pool, (key, p, reason) -> {
-            if (reason == BoundedPendingBuffer.Reason.OVERFLOW) {
-                metrics.get().bufferDropped(p.data().length);
-            } else if (reason == BoundedPendingBuffer.Reason.EXPIRED) {
-                metrics.get().bufferExpired(p.data().length);
-            }
-            events.post(org.quiver.api.EventTopics.BUFFER_DROPPED,
-                    org.quiver.api.EventTopics.PEER_ID, key.id().toString(), org.quiver.api.EventTopics.ALPN, key.alpn(),
-                    org.quiver.api.EventTopics.REASON, reason.name(), org.quiver.api.EventTopics.BYTES, (long) p.data().length);
-        });
-        if (b.metrics != null) {
-            metrics.set(b.metrics);
-        }
+        this.own = new OwnAddress(threads, closing::get, pathLayer, this::publish, this::sendStun, b.stunServers);
+        this.connections = new Connections(metrics, events, pathLayer, threads::onLoop, closing::get);
+        this.acceptor = new Acceptor(identity, paths, pathLayer, connections, b.allowed, threads.pool, dropped, b.maxConnectionsPerPeer, b.handlers);
+        this.outbox = new Outbox(b.pending, b.ticker, this::reuseOrConnect, threads.pool, Outbox.reporting(metrics, events));
         VirtualChannel.Sender sender = new VirtualChannel.Sender() {
             @Override
             public void send(InetSocketAddress mapped, ByteBuf content) {
-                PathTable.Peer peer = paths.byMapped(mapped);
-                if (peer == null || !pathLayer.reachable(peer.real)) {
-                    // no path, or one this socket cannot carry (an IPv6 address on an IPv4 socket): dropped and
-                    // counted, never an error for QUIC, which recovers once a usable path is selected
-                    dropped.increment();
-                    metrics.get().datagramDropped("no-path");
-                    content.release();
-                    return;
-                }
-                paths.issued(peer, content); // a handshake packet: its id is how a rebound peer is recognised
-                router.outbound(peer, peer.real, content, true);
+                fromQuic(mapped, content);
             }
 
             @Override
@@ -267,60 +123,23 @@ public final class QuicEndpoint implements Endpoint {
                 router.flush();
             }
         };
-        this.serverSide = new VirtualChannel(loop, sender);
-        this.clientSide = new VirtualChannel(loop, sender);
-        this.punch = new PunchSockets(loop, paths, pathLayer, closing::get);
-        this.dialer = new Dialer(identity, paths, pathLayer, new Dialer.Host() {
-            @Override
-            public void onLoop(Runnable task) {
-                QuicEndpoint.this.onLoop(task);
-            }
-
-            @Override
-            public void track(QuicConnectionImpl conn) {
-                QuicEndpoint.this.track(conn);
-            }
-
-            @Override
-            public boolean relayAttached() {
-                return relays.attached();
-            }
-
-            @Override
-            public java.net.URI homeRelay() {
-                return relays.home();
-            }
-
-            @Override
-            public InetSocketAddress localAddress() {
-                return QuicEndpoint.this.localAddress();
-            }
-        }, dropped);
-        this.router = new Router(paths, pathLayer, serverSide, clientSide, dialer.liveClientIds, dialer.unconfirmed, rebinding, dropped, metrics,
-                punch::arriving);
-        this.relays = new RelayTransport(new RelayTransport.Host() {
-            @Override
-            public void onLoop(Runnable task) {
-                QuicEndpoint.this.onLoop(task);
-            }
-
-            @Override
-            public void homeChanged(java.net.URI home, java.net.URI previous) {
-                QuicEndpoint.this.homeChanged(home, previous);
-            }
-
-            @Override
-            public boolean closing() {
-                return closing.get();
-            }
-        }, identity, paths, router, dropped, metrics);
+        this.serverSide = new VirtualChannel(threads.loop, sender);
+        this.clientSide = new VirtualChannel(threads.loop, sender);
+        this.punch = new PunchSockets(threads.loop, paths, pathLayer, closing::get);
+        this.dialer = new Dialer(identity, paths, pathLayer, threads, connections, dropped);
+        this.router = new Router(paths, pathLayer, serverSide, clientSide, dialer.liveClientIds, dialer.unconfirmed, connections,
+                dropped, metrics, punch::arriving);
+        this.relays = new RelayTransport(threads, closing::get, this::homeChanged, identity, paths, router, dropped, metrics);
+        this.discoveries = new Discoveries(identity, b.clock, b.lookupTimeout, threads, metrics, closing::get, this::connect,
+                dialer, relays, paths, pathLayer);
+        wirePathLayer();
         try {
-            Bootstrap bootstrap = new Bootstrap().group(loop)
+            this.udp = new Bootstrap().group(threads.loop)
                     .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, 4 * 1024 * 1024)
                     .option(ChannelOption.SO_SNDBUF, 4 * 1024 * 1024)
-                    .handler(new SocketReader(router, metrics, dropped));
-            this.udp = bootstrap.bind(b.bind).sync().channel();
+                    .handler(new SocketReader(router, metrics, dropped))
+                    .bind(b.bind).sync().channel();
             punch.wire(udp, router, metrics, dropped);
             router.links(new Router.Links() {
                 @Override
@@ -333,47 +152,21 @@ public final class QuicEndpoint implements Endpoint {
                     return relays.send(peer, datagram);
                 }
             }, udp);
-            loop.register(serverSide).sync();
-            loop.register(clientSide).sync();
-            serverSide.pipeline().addLast(acceptor.codec(b.clock, builder -> transportParameters(builder, b)));
-            clientSide.pipeline().addLast(dialer.codec(clientSide, builder -> transportParameters(builder, b)));
+            threads.loop.register(serverSide).sync();
+            threads.loop.register(clientSide).sync();
+            serverSide.pipeline().addLast(acceptor.codec(b.clock, b::transportParameters));
+            clientSide.pipeline().addLast(dialer.codec(clientSide, b::transportParameters));
         } catch (Exception e) {
-            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            handlerPool.shutdownNow();
+            threads.abort();
             throw new QuiverException("Cannot bind the QUIC endpoint to " + b.bind + ": " + e.getMessage(), e);
         }
-        // peers no connection uses any more (closed, or handshakes that never finished) are forgotten
-        long idleNanos = idleTimeout.toNanos();
-        periodic(() -> {
-            metrics.get().eventLoopTick("sweep");
-            paths.sweep(idleNanos);
-            punch.sweep(paths.now());
-        }, TimeUnit.SECONDS.toNanos(SWEEP_SECONDS));
         InetSocketAddress local = (InetSocketAddress) udp.localAddress();
         pathLayer.socketFamily(local.getAddress() instanceof java.net.Inet6Address);
-        long tick = pathLayer.tickNanos();
-        periodic(() -> {
-            metrics.get().eventLoopTick("paths");
-            long now = paths.now();
-            pathLayer.tick(now);
-            own.reflexive().tick(now);
-        }, tick);
-        long expiry = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(b.pending.ttl().toNanos() / 2, TimeUnit.SECONDS.toNanos(1)));
-        periodic(() -> {
-            if (outbox.stats().messages() == 0) {
-                return; // nothing waits: no pool task (each one would keep a pool thread from ending when idle)
-            }
-            try {
-                handlerPool.execute(outbox::expire); // the expired are told on a pool thread, never on the loop
-            } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {
-                // next round
-            }
-        }, expiry);
+        schedule(b);
         this.bound = new WatchableValue<>("bound addresses", List.of(local));
         this.addr = own.start(identity.id(), local);
-        b.discoveries.forEach(this::addDiscovery);
-        // records are refused after a day: publish again well before that
-        periodic(() -> publish(null), TimeUnit.MINUTES.toNanos(30));
+        discoveries.start(addr);
+        b.discoveries.forEach(discoveries::add);
         if (b.relay != null) {
             try {
                 relay(b.relay);
@@ -381,6 +174,56 @@ public final class QuicEndpoint implements Endpoint {
                 // a provider that cannot attach leaves the endpoint with direct paths only; the message says why
             }
         }
+    }
+
+    /** What the path layer asks of the rest of the endpoint. */
+    private void wirePathLayer() {
+        pathLayer.stun((from, d) -> own.reflexive().onMessage(from, d, paths.now()));
+        pathLayer.ownFlags(own::natFlags);
+        pathLayer.relayCarries(relays::carries);
+        pathLayer.fan(punch::open);
+        pathLayer.punches(new HolePunching.Punches() {
+            @Override
+            public void attempt() {
+                metrics.get().holePunchAttempt();
+            }
+
+            @Override
+            public void success(long timeToDirectNanos) {
+                metrics.get().holePunchSuccess(Duration.ofNanos(timeToDirectNanos));
+            }
+        });
+        pathLayer.authenticated(punch::authenticated); // a peer answered on an extra socket: its path goes through it
+        pathLayer.ownCandidates(() -> {
+            List<InetSocketAddress> candidates = new ArrayList<>(addr.get().directAddresses());
+            candidates.addAll(pathLayer.observedAddresses());
+            return candidates;
+        });
+    }
+
+    /** The periodic work on the loop: sweeping forgotten peers, the path layer's tick, expiring {@code send}'s messages, publishing. */
+    private void schedule(EndpointBuilder b) {
+        // peers no connection uses any more (closed, or handshakes that never finished) are forgotten
+        long idleNanos = b.idleTimeout.toNanos();
+        threads.periodic(() -> {
+            metrics.get().eventLoopTick("sweep");
+            paths.sweep(idleNanos);
+            punch.sweep(paths.now());
+        }, TimeUnit.SECONDS.toNanos(SWEEP_SECONDS));
+        threads.periodic(() -> {
+            metrics.get().eventLoopTick("paths");
+            long now = paths.now();
+            pathLayer.tick(now);
+            own.reflexive().tick(now);
+        }, pathLayer.tickNanos());
+        long expiry = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(b.pending.ttl().toNanos() / 2, TimeUnit.SECONDS.toNanos(1)));
+        threads.periodic(() -> {
+            if (outbox.stats().messages() > 0) { // else no pool task (each one would keep a pool thread from ending)
+                threads.offPool(outbox::expire); // the expired are told on a pool thread, never on the loop; busy: next round
+            }
+        }, expiry);
+        // records are refused after a day: publish again well before that
+        threads.periodic(this::publish, TimeUnit.MINUTES.toNanos(30));
     }
 
     /**
@@ -400,24 +243,34 @@ public final class QuicEndpoint implements Endpoint {
         }
     }
 
+    /** A datagram QUIC wrote to a peer's mapped address: out on the peer's current path. Event loop. */
+    private void fromQuic(InetSocketAddress mapped, ByteBuf content) {
+        PathTable.Peer peer = paths.byMapped(mapped);
+        if (peer == null || !pathLayer.reachable(peer.real)) {
+            // no path, or one this socket cannot carry (an IPv6 address on an IPv4 socket): dropped and
+            // counted, never an error for QUIC, which recovers once a usable path is selected
+            dropped.increment();
+            metrics.get().datagramDropped("no-path");
+            content.release();
+            return;
+        }
+        paths.issued(peer, content); // a handshake packet: its id is how a rebound peer is recognised
+        router.outbound(peer, peer.real, content, true);
+    }
+
+    /** A STUN request from the main socket (the reflexive address is the socket's). Event loop. */
+    private void sendStun(InetSocketAddress to, byte[] datagram) {
+        udp.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(datagram), to));
+    }
+
+    /** Publishes the own address to every discovery provider (on the pool). */
+    private void publish() {
+        discoveries.publish(null);
+    }
+
     /** The path layer's datagrams (probes, calls): through the router, flushed at once. Event loop. */
     private void sendControl(PathAddr to, byte[] datagram) {
-        router.outbound(null, to, io.netty.buffer.Unpooled.wrappedBuffer(datagram), false);
-    }
-
-    /** Whether the relay that reaches {@code peer} is connected now (the path layer's question). */
-    private boolean relayCarries(PathTable.Peer peer) {
-        return relays.carries(peer);
-    }
-
-    /** The path layer asks for birthday punching's extra sockets toward {@code targets}. Event loop. */
-    private void openFan(PathTable.Peer peer, List<InetSocketAddress> targets) {
-        punch.open(peer, targets);
-    }
-
-    /** The path layer authenticated a peer's probe from {@code from}. Event loop. */
-    private void authenticated(InetSocketAddress from) {
-        punch.authenticated(from);
+        router.outbound(null, to, Unpooled.wrappedBuffer(datagram), false);
     }
 
     /** The home relay changed (from {@link RelayTransport}, never under its lock): the own address and peers follow. */
@@ -426,47 +279,19 @@ public final class QuicEndpoint implements Endpoint {
         if (!own.homeRelay(relays.home(), relays())) {
             return; // the endpoint closed meanwhile
         }
-        publish(null);
+        publish();
         events.post(org.quiver.api.EventTopics.RELAY_HOME_CHANGED, org.quiver.api.EventTopics.RELAY_URL, home == null ? null : home.toString(),
                 org.quiver.api.EventTopics.PREVIOUS, previous == null ? null : previous.toString());
     }
 
-    private EndpointAddr ownAddress() {
-        return addr.get();
+    /** Event loop: the path layer moved {@code peer}; its connections report the new path. */
+    private void pathChanged(PathTable.Peer peer, Candidate<PathAddr> previous, Candidate<PathAddr> selected) {
+        connections.pathChanged(peer, previous, selected);
     }
-
-    /** The reflexive addresses STUN servers reported for the socket, and whether the NAT maps per destination. */
-    List<InetSocketAddress> reflexiveAddresses() {
-        return own.reflexiveAddresses();
-    }
-
-    @Override
-    public List<org.quiver.api.RelayStatus> relays() {
-        return relays.status();
-    }
-
-
 
     /** A builder for an endpoint of {@code identity}. */
     public static EndpointBuilder builder(LocalIdentity identity) {
         return new EndpointBuilder(identity);
-    }
-
-    private Channel udp() {
-        return udp;
-    }
-
-    private static <B extends io.netty.handler.codec.quic.QuicCodecBuilder<B>> B transportParameters(B builder, EndpointBuilder b) {
-        return builder.maxIdleTimeout(b.idleTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                .initialMaxData(64L * 1024 * 1024)
-                .initialMaxStreamDataBidirectionalLocal(16L * 1024 * 1024)
-                .initialMaxStreamDataBidirectionalRemote(16L * 1024 * 1024)
-                .initialMaxStreamDataUnidirectional(16L * 1024 * 1024)
-                .initialMaxStreamsBidirectional(b.maxStreams)
-                .initialMaxStreamsUnidirectional(b.maxStreams)
-                .maxSendUdpPayloadSize(MAX_UDP_PAYLOAD)
-                .maxRecvUdpPayloadSize(MAX_UDP_PAYLOAD)
-                .datagram(2048, 2048);
     }
 
     @Override
@@ -489,30 +314,9 @@ public final class QuicEndpoint implements Endpoint {
         return (InetSocketAddress) udp.localAddress();
     }
 
-    /** The path layer (tests in this package read its counters). */
-    /** The router, for tests that hand it datagrams as any path would (on the loop: {@link #onLoopGet}). */
-    Router router() {
-        return router;
-    }
-
-    /** Birthday punching's sockets, for tests (event loop: {@link #onLoopGet}). */
-    PunchSockets punch() {
-        return punch;
-    }
-
-    PathLayer pathLayer() {
-        return pathLayer;
-    }
-
-    /** Probes sent, received, and dropped (malformed, forged, replayed, unexpected, over budget); path switches. */
-    long[] probeCounts() {
-        return new long[] {pathLayer.probesSent.sum(), pathLayer.probesReceived.sum(), pathLayer.probesDropped.sum(),
-                pathLayer.pathSwitches.sum()};
-    }
-
-    /** This endpoint's own addresses as peers observed them (from their pongs), most recent last. */
-    List<InetSocketAddress> observedAddresses() {
-        return pathLayer.observedAddresses();
+    @Override
+    public List<org.quiver.api.RelayStatus> relays() {
+        return relays.status();
     }
 
     /**
@@ -521,7 +325,7 @@ public final class QuicEndpoint implements Endpoint {
      */
     public void pathSelector(org.quiver.spi.path.PathSelector selector) {
         pathLayer.selector(selector);
-        onLoop(pathLayer::reselectAll);
+        threads.onLoop(pathLayer::reselectAll);
     }
 
     /**
@@ -532,45 +336,17 @@ public final class QuicEndpoint implements Endpoint {
         metrics.set(m);
     }
 
-    /** The selector in use. */
-    org.quiver.spi.path.PathSelector pathSelector() {
-        return pathLayer.selector();
-    }
-
     @Override
     public List<org.quiver.api.PathStatus> paths(EndpointId peer) {
         PathTable.Peer p = paths.byId(peer);
         if (p == null) {
             return List.of();
         }
-        if (loop.inEventLoop()) {
-            return pathLayer.status(p);
-        }
         try {
-            return loop.submit(() -> pathLayer.status(p)).get(2, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return threads.onLoopGet(() -> pathLayer.status(p));
+        } catch (IllegalStateException closingOrSlow) {
             return List.of();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
-                 | java.util.concurrent.RejectedExecutionException e) {
-            return List.of(); // closing
         }
-    }
-
-    /** Posts an event of {@code topic} with {@code keyValues} (alternating names and values) and this endpoint's id. */
-    /** Runs {@code task} on the event loop; once the endpoint has closed there is nothing left to do. */
-    private void onLoop(Runnable task) {
-        try {
-            loop.execute(task);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // the loop has stopped: the endpoint is closed
-        }
-    }
-
-    /** Event loop: the path layer moved {@code peer}; its connections report the new path. */
-    private void pathChanged(PathTable.Peer peer, Candidate<PathAddr> previous,
-                             Candidate<PathAddr> selected) {
-        connections.pathChanged(peer, previous, selected);
     }
 
     @Override
@@ -581,71 +357,18 @@ public final class QuicEndpoint implements Endpoint {
         return outbox.send(to, alpn, message);
     }
 
-    /** What {@link #send} holds: peers, messages, bytes waiting, and how many were dropped or expired so far. */
-    BoundedPendingBuffer.Stats pendingStats() {
-        return outbox.stats();
-    }
-
     /** A live connection this endpoint dialed to {@code to} with {@code alpn}, or a new one. */
     private CompletionStage<Connection> reuseOrConnect(EndpointAddr to, String alpn) {
         QuicConnectionImpl live = connections.dialedTo(to.id(), alpn);
         return live != null ? CompletableFuture.completedFuture(live) : connect(to, alpn);
     }
 
-    // ---- discovery ----
-
-    /** The discovery providers in use, with their names. */
-    private final Map<org.quiver.spi.discovery.Discovery, String> discoveries = new ConcurrentHashMap<>();
-    /** What a dial by id ({@link AddressLookup}) uses of this endpoint. */
-    private final AddressLookup.Host lookupHost = new AddressLookup.Host() {
-        @Override
-        public Map<org.quiver.spi.discovery.Discovery, String> providers() {
-            return Map.copyOf(discoveries);
-        }
-
-        @Override
-        public void schedule(Runnable task, long nanos) {
-            loop.schedule(task, nanos, TimeUnit.NANOSECONDS);
-        }
-
-        @Override
-        public java.time.Instant now() {
-            return clock.instant();
-        }
-
-        @Override
-        public org.quiver.spi.metrics.TransportMetrics metrics() {
-            return metrics.get();
-        }
-
-        @Override
-        public CompletionStage<Connection> dial(EndpointAddr a, String alpn) {
-            return connect(a, alpn);
-        }
-
-        @Override
-        public boolean usable(EndpointAddr a) {
-            return QuicEndpoint.this.usable(a);
-        }
-
-        @Override
-        public void learnPublished(EndpointAddr a) {
-            QuicEndpoint.this.learnPublished(a);
-        }
-
-        @Override
-        public boolean hasHomeRelay() {
-            return relays.attached() && relays.home() != null;
-        }
-    };
-
     /**
      * Uses {@code provider} (called {@code name}) to find peers by id from now on, and publishes this
      * endpoint's signed address to it now and whenever the address changes.
      */
     public void addDiscovery(org.quiver.spi.discovery.Discovery provider, String name) {
-        discoveries.put(Objects.requireNonNull(provider, "provider"), Objects.requireNonNull(name, "name"));
-        publish(provider);
+        discoveries.add(provider, name);
     }
 
     /** Stops using {@code provider}; lookups it is running are cancelled by their own timeout or result. */
@@ -653,69 +376,11 @@ public final class QuicEndpoint implements Endpoint {
         discoveries.remove(provider);
     }
 
-    /** Signs the own address now and hands it to {@code only} (or to every provider), off the loop; failures are the provider's. */
-    private void publish(org.quiver.spi.discovery.Discovery only) {
-        if (closing.get() || addr.isClosed()) {
-            return;
-        }
-        org.quiver.spi.discovery.EndpointRecord record;
-        try {
-            record = org.quiver.spi.discovery.EndpointRecord.sign(addr.get(), clock.instant(), identity::sign);
-        } catch (RuntimeException e) {
-            return; // the identity cannot sign (being replaced): the next change publishes
-        }
-        List<org.quiver.spi.discovery.Discovery> targets = only != null ? List.of(only) : List.copyOf(discoveries.keySet());
-        for (org.quiver.spi.discovery.Discovery d : targets) {
-            try {
-                handlerPool.execute(() -> {
-                    try {
-                        d.publish(record);
-                    } catch (RuntimeException | Error e) {
-                        // fire and forget: a provider's failure is its own
-                    }
-                });
-            } catch (java.util.concurrent.RejectedExecutionException closingOrBusy) {
-                return;
-            }
-        }
-    }
-
-    /** Whether a dial to {@code a} has a path: a direct address this socket can use, or a relay. */
-    private boolean usable(EndpointAddr a) {
-        return dialer.pickDirect(a) != null || (relays.attached() && a.relayUrl().isPresent());
-    }
-
-    /** A later discovery result: its addresses become candidate paths of a peer being dialed. */
-    private void learnPublished(EndpointAddr a) {
-        PathTable.Peer p = paths.byId(a.id());
-        if (p != null) {
-            a.relayUrl().ifPresent(u -> {
-                if (p.relayUrl == null) {
-                    p.relayUrl = u;
-                }
-            });
-            List<InetSocketAddress> direct = a.directAddresses();
-            onLoop(() -> pathLayer.published(p, direct));
-        }
-    }
-
-    /** Datagrams dropped so far (unroutable, no path, queues full). */
-    long droppedDatagrams() {
-        return dropped.sum();
-    }
-
     @Override
     public CompletionStage<Connection> connect(EndpointId id, String alpn) {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(alpn, "alpn");
-        if (!discoveries.isEmpty()) {
-            return new AddressLookup(lookupHost, lookupTimeout, id, alpn).start();
-        }
-        if (relays.attached()) {
-            return connect(EndpointAddr.of(id), alpn); // through our home relay: the peer may be there too
-        }
-        return CompletableFuture.failedFuture(new QuiverException("Cannot connect to " + id.shortString()
-                + " by id alone: no discovery is available yet; connect with a ticket (EndpointAddr) instead"));
+        return discoveries.connect(id, alpn);
     }
 
     @Override
@@ -728,27 +393,7 @@ public final class QuicEndpoint implements Endpoint {
         if (target.id().equals(identity.id())) {
             return CompletableFuture.failedFuture(new QuiverException("Cannot connect to this endpoint itself"));
         }
-        return dialer.dial(target, alpn);
-    }
-
-    /**
-     * Moves the traffic of the connections to {@code peer} onto another real address now. The QUIC connections
-     * do not notice: they keep talking to the same mapped address. The address becomes a candidate path; the
-     * path layer moves the traffic again when probes show a better one (or this one cannot carry it).
-     */
-    void switchPath(EndpointId peer, InetSocketAddress real) {
-        for (QuicConnectionImpl c : connections.all()) {
-            if (c.remoteId().equals(peer)) {
-                PathTable.Peer p = c.peer();
-                if (p != null) {
-                    onLoop(() -> {
-                        pathLayer.forced(p, real);
-                        paths.switchPath(p, new PathAddr.Direct(real));
-                    });
-                    c.pathValue().set(QuicConnectionImpl.direct(real));
-                }
-            }
-        }
+        return dialer.dial(target, alpn, relays);
     }
 
     /**
@@ -769,8 +414,17 @@ public final class QuicEndpoint implements Endpoint {
         return List.copyOf(connections.all());
     }
 
-    private void track(QuicConnectionImpl conn) {
-        connections.track(conn);
+    @Override
+    public Set<EndpointId> allowed() {
+        return acceptor.allowed();
+    }
+
+    /**
+     * Allows only {@code peers} to connect from now on (empty: anyone). Connections that are up stay; every
+     * handshake that completes after this call is checked against the new list.
+     */
+    public void allow(Collection<EndpointId> peers) {
+        acceptor.allow(peers);
     }
 
     @Override
@@ -788,60 +442,11 @@ public final class QuicEndpoint implements Endpoint {
                     quietly(udp::close);
                     quietly(serverSide::close);
                     quietly(clientSide::close);
-                    quietly(() -> Outbox.runLeftOver(handlerPool.shutdownNow()));
                     quietly(addr::close);
                     quietly(bound::close);
-                    group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).addListener(f -> closed.complete(null));
+                    Outbox.runLeftOver(threads.stop(() -> closed.complete(null)));
                 });
         return closed;
-    }
-
-    /** Peers of unvalidated senders pushed out by newer ones (a flood of Initials). */
-    long unvalidatedEvicted() {
-        return onLoopGet(paths::evicted);
-    }
-
-    <T> T onLoopGet(java.util.concurrent.Callable<T> read) {
-        try {
-            return loop.inEventLoop() ? read.call() : loop.submit(read).get(2, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("The endpoint's loop did not answer: " + e, e);
-        }
-    }
-
-    private volatile java.util.Set<EndpointId> allowed = java.util.Set.of();
-    /** Connections refused because their peer was not on the allow-list. */
-
-    @Override
-    public java.util.Set<EndpointId> allowed() {
-        return allowed;
-    }
-
-    /**
-     * Allows only {@code peers} to connect from now on (empty: anyone). Connections that are up stay; every
-     * handshake that completes after this call is checked against the new list.
-     */
-    public void allow(java.util.Collection<EndpointId> peers) {
-        allowed = java.util.Set.copyOf(peers);
-    }
-
-    /** Connections refused so far because their peer was not allowed. */
-    long notAllowedCount() {
-        return acceptor.notAllowed.sum();
-    }
-
-    /** Periodic tasks that threw (each run is caught: netty never runs a fixed-rate task again once it threw). */
-    final LongAdder periodicFailures = new LongAdder();
-
-    /** Runs {@code task} on the loop every {@code periodNanos}; a run that throws is counted, and the next one runs. */
-    private void periodic(Runnable task, long periodNanos) {
-        loop.scheduleAtFixedRate(() -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                periodicFailures.increment();
-            }
-        }, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
     }
 
     private static void quietly(Runnable step) {
@@ -866,5 +471,78 @@ public final class QuicEndpoint implements Endpoint {
     @Override
     public String toString() {
         return "QuicEndpoint{" + identity.id().shortString() + " at " + udp.localAddress() + "}";
+    }
+
+    // ---- package-private seams: tests in this package read and drive the parts through these ----
+
+    /** What {@code read} returns, read on the event loop. */
+    <T> T onLoopGet(java.util.concurrent.Callable<T> read) {
+        return threads.onLoopGet(read);
+    }
+
+    Router router() {
+        return router;
+    }
+
+    PunchSockets punch() {
+        return punch;
+    }
+
+    PathLayer pathLayer() {
+        return pathLayer;
+    }
+
+    org.quiver.spi.path.PathSelector pathSelector() {
+        return pathLayer.selector();
+    }
+
+    /** Probes sent, received, and dropped (malformed, forged, replayed, unexpected, over budget); path switches. */
+    long[] probeCounts() {
+        return new long[] {pathLayer.probesSent.sum(), pathLayer.probesReceived.sum(), pathLayer.probesDropped.sum(),
+                pathLayer.pathSwitches.sum()};
+    }
+
+    /** The reflexive addresses STUN servers reported for the socket. */
+    List<InetSocketAddress> reflexiveAddresses() {
+        return own.reflexiveAddresses();
+    }
+
+    /** What {@link #send} holds: peers, messages, bytes waiting, and how many were dropped or expired so far. */
+    BoundedPendingBuffer.Stats pendingStats() {
+        return outbox.stats();
+    }
+
+    /** Datagrams dropped so far (unroutable, no path, queues full). */
+    long droppedDatagrams() {
+        return dropped.sum();
+    }
+
+    /** NAT rebindings followed. */
+    long rebindings() {
+        return connections.rebindings.sum();
+    }
+
+    /** Peers of unvalidated senders pushed out by newer ones (a flood of Initials). */
+    long unvalidatedEvicted() {
+        return onLoopGet(paths::evicted);
+    }
+
+    /** Connections refused so far because their peer was not allowed. */
+    long notAllowedCount() {
+        return acceptor.notAllowed.sum();
+    }
+
+    /** Periodic tasks that threw. */
+    long periodicFailures() {
+        return threads.periodicFailures.sum();
+    }
+
+    /**
+     * Moves the traffic of the connections to {@code peer} onto another real address now. The QUIC connections
+     * do not notice: they keep talking to the same mapped address. The address becomes a candidate path; the
+     * path layer moves the traffic again when probes show a better one (or this one cannot carry it).
+     */
+    void switchPath(EndpointId peer, InetSocketAddress real) {
+        connections.force(peer, real);
     }
 }

@@ -30,19 +30,11 @@ final class RelayTransport {
     /** Relayed datagrams handled in one turn of the loop before the socket gets its turn again. */
     static final int RELAY_BATCH = 64;
 
-    /** What the relay transport needs of the endpoint. */
-    interface Host {
-        /** Runs {@code task} on the event loop. */
-        void onLoop(Runnable task);
-
-        /** The home relay changed (any thread, never under a lock). */
-        void homeChanged(URI home, URI previous);
-
-        /** Whether the endpoint is closing (nothing is taken in then). */
-        boolean closing();
-    }
-
-    private final Host host;
+    private final EndpointThreads threads;
+    /** Whether the endpoint is closing (nothing is taken in then). */
+    private final java.util.function.BooleanSupplier closing;
+    /** Told when the home relay changed (any thread, never under a lock). */
+    private final java.util.function.BiConsumer<URI, URI> homeChanged;
     /** Whose relay connections these are: the provider logs in with it. */
     private final org.quiver.api.LocalIdentity identity;
     private final PathTable paths;
@@ -69,7 +61,7 @@ final class RelayTransport {
 
         @Override
         public void deliver(EndpointId source, ByteBuffer datagram) {
-            if (link != null && !host.closing()) {
+            if (link != null && !closing.getAsBoolean()) {
                 arrived(source, datagram);
             }
         }
@@ -79,8 +71,11 @@ final class RelayTransport {
     private record Arrived(EndpointId source, ByteBuffer datagram) {
     }
 
-    RelayTransport(Host host, org.quiver.api.LocalIdentity identity, PathTable paths, Router router, LongAdder dropped, Metrics metrics) {
-        this.host = host;
+    RelayTransport(EndpointThreads threads, java.util.function.BooleanSupplier closing, java.util.function.BiConsumer<URI, URI> homeChanged,
+                   org.quiver.api.LocalIdentity identity, PathTable paths, Router router, LongAdder dropped, Metrics metrics) {
+        this.threads = threads;
+        this.closing = closing;
+        this.homeChanged = homeChanged;
         this.identity = identity;
         this.paths = paths;
         this.router = router;
@@ -158,7 +153,7 @@ final class RelayTransport {
             previous = home;
             home = now;
         }
-        host.homeChanged(now, previous); // outside the lock: it runs the own address's watchers
+        homeChanged.accept(now, previous); // outside the lock: it runs the own address's watchers
     }
 
     /** Every relay the link uses or tries to, with its state (none without a link, or when the provider fails). */
@@ -237,7 +232,7 @@ final class RelayTransport {
         }
         in.offer(new Arrived(source, datagram));
         if (drainScheduled.compareAndSet(false, true)) {
-            host.onLoop(this::drain);
+            threads.onLoop(this::drain);
         }
     }
 
@@ -254,7 +249,7 @@ final class RelayTransport {
         }
         router.readComplete();
         if (!in.isEmpty() && drainScheduled.compareAndSet(false, true)) {
-            host.onLoop(this::drain);
+            threads.onLoop(this::drain);
         }
     }
 }

@@ -47,6 +47,15 @@ public interface Connection extends AutoCloseable {
     /** The connection's smoothed round-trip time. */
     Watchable<Duration> rtt();
 
+    /**
+     * The TLS key exchange this connection's handshake used, as its TLS group name: {@code X25519MLKEM768} (hybrid
+     * post-quantum, Quiver's default), {@code X25519} (classical, with a peer that does not offer the hybrid), or
+     * {@code unknown} when the handshake could not be observed.
+     */
+    default String keyExchange() {
+        return "unknown";
+    }
+
     /** Closes with an application error code and a reason, both visible to the peer. Idempotent. */
     void close(long code, String reason);
 

@@ -136,6 +136,12 @@ public final class PrometheusTransportMetrics implements TransportMetrics, Metri
     }
 
     @Override
+    public void keyExchange(String group) {
+        this.<Counter>labelled("kex", group, g -> Counter.builder("quiver.handshakes")
+                .description("Completed handshakes by TLS key-exchange group").tag("group", g).register(registry)).increment();
+    }
+
+    @Override
     public void holePunchAttempt() {
         holePunchAttempts.increment();
     }

@@ -32,6 +32,10 @@ public interface TransportMetrics {
     default void pathSwitched(PathKind from, PathKind to) {
     }
 
+    /** A handshake completed with the TLS key-exchange group {@code group} (see {@code Connection.keyExchange}). */
+    default void keyExchange(String group) {
+    }
+
     default void holePunchAttempt() {
     }
 

@@ -51,10 +51,13 @@ final class Acceptor {
      * it was made, and then made again (once) by the next handshake rather than at every change.
      */
     private QuicSslContext serverTls;
+    /** The TLS key-exchange groups accepted, most preferred first. */
+    private final String[] groups;
 
     Acceptor(LocalIdentity identity, PathTable paths, PathLayer pathLayer, Connections connections, java.util.Set<EndpointId> allowed,
              ExecutorService handlerPool,
-             LongAdder dropped, int maxConnectionsPerPeer, Map<String, ProtocolHandler> handlers) {
+             LongAdder dropped, int maxConnectionsPerPeer, Map<String, ProtocolHandler> handlers, String[] groups) {
+        this.groups = groups.clone();
         this.identity = identity;
         this.paths = paths;
         this.pathLayer = pathLayer;
@@ -120,7 +123,7 @@ final class Acceptor {
 
     private synchronized QuicSslContext serverTls() {
         if (serverTls == null) {
-            serverTls = Tls.server(identity, alpns(handlers));
+            serverTls = Tls.server(identity, groups, alpns(handlers));
         }
         return serverTls;
     }

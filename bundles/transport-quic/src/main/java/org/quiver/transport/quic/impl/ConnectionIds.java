@@ -171,6 +171,9 @@ final class ConnectionIds {
 
     /** Whether a long-header Initial packet (the only kind an unknown sender may start with). */
     static boolean isInitial(ByteBuf buf) {
+        if (!buf.isReadable()) {
+            return false; // netty flushes a closing connection with an empty write
+        }
         int first = buf.getUnsignedByte(buf.readerIndex());
         return (first & 0xc0) == 0xc0 && (first & 0x30) == 0x00;
     }

@@ -47,8 +47,12 @@ final class Dialer {
     final Unconfirmed unconfirmed = new Unconfirmed();
     private final Map<String, QuicSslContext> clientContexts = new ConcurrentHashMap<>();
     private VirtualChannel clientSide;
+    /** The TLS key-exchange groups offered, most preferred first. */
+    private final String[] groups;
 
-    Dialer(LocalIdentity identity, PathTable paths, PathLayer pathLayer, EndpointThreads threads, Connections connections, LongAdder dropped) {
+    Dialer(LocalIdentity identity, PathTable paths, PathLayer pathLayer, EndpointThreads threads, Connections connections, LongAdder dropped,
+           String[] groups) {
+        this.groups = groups.clone();
         this.identity = identity;
         this.paths = paths;
         this.pathLayer = pathLayer;
@@ -61,7 +65,7 @@ final class Dialer {
     ChannelHandler codec(VirtualChannel side, java.util.function.UnaryOperator<QuicClientCodecBuilder> parameters) {
         this.clientSide = side;
         QuicClientCodecBuilder builder = new QuicClientCodecBuilder()
-                .sslEngineProvider(ch -> clientContexts.computeIfAbsent(ch.attr(DIAL_ALPN).get(), alpn -> Tls.client(identity, alpn))
+                .sslEngineProvider(ch -> clientContexts.computeIfAbsent(ch.attr(DIAL_ALPN).get(), alpn -> Tls.client(identity, groups, alpn))
                         .newEngine(ch.alloc(), ch.attr(EXPECTED_ID).get().toString(), 1))
                 .localConnectionIdLength(ConnectionIds.LENGTH);
         return parameters.apply(builder).build();
@@ -119,7 +123,14 @@ final class Dialer {
                     if (!f.isSuccess()) {
                         liveClientIds.remove(key);
                         unconfirmed.remove(key);
-                        result.completeExceptionally(Futures.failure("Connect to " + target.id().shortString() + " at " + real, f.cause()));
+                        QuiverException failed = Futures.failure("Connect to " + target.id().shortString() + " at " + real, f.cause());
+                        int alert = Futures.tlsAlert(f.cause());
+                        if (alert == 40 || alert == 71) { // what BoringSSL sends when no group is shared
+                            failed = new QuiverException(failed.getMessage() + "; most likely no key exchange in common: this endpoint offers "
+                                    + String.join(", ", groups) + (groups.length == 1 && groups[0].equals(KeyExchanges.CLASSICAL)
+                                    ? " (the peer may require X25519MLKEM768, post-quantum)" : ""), f.cause());
+                        }
+                        result.completeExceptionally(failed);
                         return;
                     }
                     QuicChannel ch = (QuicChannel) f.getNow();

@@ -133,10 +133,6 @@ public final class EndpointBuilder {
         return this;
     }
 
-    /**
-     * Connections accepted from one remote socket address at once (default 256); more are closed right
-     * after their handshake with code 0x103, so one sender cannot hold unbounded state.
-     */
     /** Only {@code peers} may connect (empty, the default: anyone); {@link QuicEndpoint#allow} changes it later. */
     public EndpointBuilder allow(java.util.Collection<EndpointId> peers) {
         this.allowed = java.util.Set.copyOf(peers);
@@ -145,6 +141,46 @@ public final class EndpointBuilder {
 
     java.util.Set<EndpointId> allowed = java.util.Set.of();
 
+    /** Which TLS key exchanges a handshake may use, both when dialing and when accepting. */
+    public enum KeyExchange {
+        /** X25519MLKEM768 (hybrid post-quantum) with every peer that offers it, X25519 with one that does not. The default. */
+        PREFER_HYBRID("prefer-hybrid", KeyExchanges.HYBRID, KeyExchanges.CLASSICAL),
+        /** X25519MLKEM768 only: a peer without it is refused in the handshake. */
+        REQUIRE_HYBRID("require-hybrid", KeyExchanges.HYBRID),
+        /** X25519 only (for peers whose TLS stack chokes on the large hybrid key share). */
+        CLASSICAL("classical", KeyExchanges.CLASSICAL);
+
+        private final String configName;
+        private final String[] groups;
+
+        KeyExchange(String configName, String... groups) {
+            this.configName = configName;
+            this.groups = groups;
+        }
+
+        /** The name in the {@code org.quiver.endpoint} configuration. */
+        public String configName() {
+            return configName;
+        }
+
+        /** The TLS groups offered and accepted, most preferred first. */
+        String[] groups() {
+            return groups.clone();
+        }
+    }
+
+    KeyExchange keyExchange = KeyExchange.PREFER_HYBRID;
+
+    /** The key exchanges handshakes may use (default {@link KeyExchange#PREFER_HYBRID}). */
+    public EndpointBuilder keyExchange(KeyExchange policy) {
+        this.keyExchange = java.util.Objects.requireNonNull(policy, "policy");
+        return this;
+    }
+
+    /**
+     * Connections accepted from one remote socket address at once (default 256); more are closed right
+     * after their handshake with code 0x103, so one sender cannot hold unbounded state.
+     */
     public EndpointBuilder maxConnectionsPerPeer(int max) {
         if (max < 1) {
             throw new IllegalArgumentException("maxConnectionsPerPeer must be at least 1");

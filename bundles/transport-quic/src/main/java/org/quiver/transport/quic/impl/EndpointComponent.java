@@ -66,6 +66,20 @@ public final class EndpointComponent implements Endpoint {
         @AttributeDefinition(name = "Allowed peers", description = "Ids (as quiver:id prints them, comma-separated) of the only peers that may connect; empty: anyone."
                 + " A change applies to new connections at once, without a restart")
         String[] allow() default {};
+
+        @AttributeDefinition(name = "Key exchange", description = "prefer-hybrid (default): X25519MLKEM768, post-quantum, with any peer "
+                + "that offers it, else X25519; require-hybrid: refuse peers without X25519MLKEM768; classical: X25519 only")
+        String keyExchange() default "prefer-hybrid";
+    }
+
+    /** The key-exchange policy a configuration names; anything else is an error naming the choices. */
+    static EndpointBuilder.KeyExchange keyExchange(String name) throws QuiverException {
+        for (EndpointBuilder.KeyExchange k : EndpointBuilder.KeyExchange.values()) {
+            if (k.configName().equals(name.strip())) {
+                return k;
+            }
+        }
+        throw new QuiverException("org.quiver.endpoint: keyExchange '" + name + "' is not prefer-hybrid, require-hybrid or classical");
     }
 
     /** The ids a configuration allows (empty: anyone); a malformed id is an error naming it. */
@@ -167,7 +181,8 @@ public final class EndpointComponent implements Endpoint {
     private static boolean sameExceptAllow(Config a, Config b) {
         return a.bindAddress().strip().equals(b.bindAddress().strip()) && a.port() == b.port() && a.idleTimeoutSeconds() == b.idleTimeoutSeconds()
                 && a.maxPeers() == b.maxPeers() && a.probeIntervalMillis() == b.probeIntervalMillis()
-                && a.lookupTimeoutMillis() == b.lookupTimeoutMillis() && a.stunServers().strip().equals(b.stunServers().strip());
+                && a.lookupTimeoutMillis() == b.lookupTimeoutMillis() && a.stunServers().strip().equals(b.stunServers().strip())
+                && a.keyExchange().strip().equals(b.keyExchange().strip());
     }
 
     private QuicEndpoint build(LocalIdentity identity, Config config) throws QuiverException {
@@ -191,6 +206,7 @@ public final class EndpointComponent implements Endpoint {
                 .relay(relay)
                 .stunServers(stunServers(config.stunServers()))
                 .allow(allowed(config.allow()))
+                .keyExchange(keyExchange(config.keyExchange()))
                 .events((topic, props) -> {
                     org.osgi.service.event.EventAdmin ea = eventAdmin;
                     if (ea != null) {

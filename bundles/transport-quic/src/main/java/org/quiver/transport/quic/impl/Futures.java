@@ -25,7 +25,46 @@ final class Futures {
         if (cause instanceof QuiverException) {
             return (QuiverException) cause;
         }
-        String detail = cause == null ? "cancelled" : cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+        String detail = cause == null ? "cancelled" : cause instanceof io.netty.handler.codec.quic.QuicClosedChannelException closed
+                ? closeReason(closed.event()) : cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
         return new QuiverException(what + ": " + detail, cause);
+    }
+
+    /** The TLS alert a connection close carries (RFC 9001 4.8: QUIC error 0x100 + alert), or -1. */
+    static int tlsAlert(Throwable cause) {
+        return cause instanceof io.netty.handler.codec.quic.QuicClosedChannelException closed && closed.event() != null
+                && !closed.event().isApplicationClose() && closed.event().isTlsError()
+                ? io.netty.handler.codec.quic.QuicConnectionCloseEvent.extractTlsError(closed.event().error()) : -1;
+    }
+
+    /** What a connection close says, for people: a TLS alert by name, else the code and reason. */
+    private static String closeReason(io.netty.handler.codec.quic.QuicConnectionCloseEvent e) {
+        if (e == null) {
+            return "the connection closed";
+        }
+        if (!e.isApplicationClose() && e.isTlsError()) {
+            int alert = io.netty.handler.codec.quic.QuicConnectionCloseEvent.extractTlsError(e.error());
+            return "the TLS handshake failed with alert " + alert + " (" + alertName(alert) + ")";
+        }
+        String reason = e.reason() == null ? "" : new String(e.reason(), java.nio.charset.StandardCharsets.UTF_8);
+        return "closed with " + (e.isApplicationClose() ? "application" : "transport") + " code 0x" + Integer.toHexString(e.error())
+                + (reason.isEmpty() ? "" : ": " + reason);
+    }
+
+    private static String alertName(int alert) {
+        return switch (alert) {
+            case 40 -> "handshake_failure";
+            case 42 -> "bad_certificate";
+            case 43 -> "unsupported_certificate";
+            case 46 -> "certificate_unknown";
+            case 48 -> "unknown_ca";
+            case 70 -> "protocol_version";
+            case 71 -> "insufficient_security";
+            case 80 -> "internal_error";
+            case 109 -> "missing_extension";
+            case 116 -> "certificate_required";
+            case 120 -> "no_application_protocol";
+            default -> "see RFC 8446 6";
+        };
     }
 }

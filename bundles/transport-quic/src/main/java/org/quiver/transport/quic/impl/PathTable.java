@@ -67,6 +67,8 @@ final class PathTable {
         int birthdays;
         int sprayLeft;
         java.net.InetAddress sprayIp;
+        /** The key exchange of this peer's latest handshake as far as seen (event loop; {@link KeyExchanges}). */
+        KeyExchanges.Seen keyExchange;
         /** Whether a direct path worked at the last look (event loop). */
         boolean hadDirect;
         int seenPingsNext;

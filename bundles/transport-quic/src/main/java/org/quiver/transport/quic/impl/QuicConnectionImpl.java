@@ -58,6 +58,8 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     private final ArrayDeque<CompletableFuture<byte[]>> receivingDatagrams = new ArrayDeque<>();
     private final LongAdder dropped;
     private volatile CloseInfo closeInfo;
+    /** The handshake's key exchange, as seen when the handshake was done ({@link KeyExchanges}). */
+    private volatile String keyExchange = KeyExchanges.UNKNOWN;
     /**
      * Whether the handshake is confirmed (accepted connections: at once; dialed ones: at the server's first
      * short-header packet, see {@link Unconfirmed}). Event loop only.
@@ -117,6 +119,15 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     @Override
     public String alpn() {
         return alpn;
+    }
+
+    @Override
+    public String keyExchange() {
+        return keyExchange;
+    }
+
+    void keyExchange(String group) {
+        this.keyExchange = group;
     }
 
     @Override

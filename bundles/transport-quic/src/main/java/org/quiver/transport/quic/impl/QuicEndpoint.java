@@ -110,23 +110,13 @@ public final class QuicEndpoint implements Endpoint {
         }
         this.own = new OwnAddress(threads, closing::get, pathLayer, this::publish, this::sendStun, b.stunServers);
         this.connections = new Connections(metrics, events, pathLayer, threads::onLoop, closing::get);
-        this.acceptor = new Acceptor(identity, paths, pathLayer, connections, b.allowed, threads.pool, dropped, b.maxConnectionsPerPeer, b.handlers);
+        this.acceptor = new Acceptor(identity, paths, pathLayer, connections, b.allowed, threads.pool, dropped, b.maxConnectionsPerPeer, b.handlers,
+                b.keyExchange.groups());
         this.outbox = new Outbox(b.pending, b.ticker, this::reuseOrConnect, threads.pool, Outbox.reporting(metrics, events));
-        VirtualChannel.Sender sender = new VirtualChannel.Sender() {
-            @Override
-            public void send(InetSocketAddress mapped, ByteBuf content) {
-                fromQuic(mapped, content);
-            }
-
-            @Override
-            public void flush() {
-                router.flush();
-            }
-        };
-        this.serverSide = new VirtualChannel(threads.loop, sender);
-        this.clientSide = new VirtualChannel(threads.loop, sender);
+        this.serverSide = new VirtualChannel(threads.loop, sender(true));
+        this.clientSide = new VirtualChannel(threads.loop, sender(false));
         this.punch = new PunchSockets(threads.loop, paths, pathLayer, closing::get);
-        this.dialer = new Dialer(identity, paths, pathLayer, threads, connections, dropped);
+        this.dialer = new Dialer(identity, paths, pathLayer, threads, connections, dropped, b.keyExchange.groups());
         this.router = new Router(paths, pathLayer, serverSide, clientSide, dialer.liveClientIds, dialer.unconfirmed, connections,
                 dropped, metrics, punch::arriving);
         this.relays = new RelayTransport(threads, closing::get, this::homeChanged, identity, paths, router, dropped, metrics);
@@ -243,8 +233,23 @@ public final class QuicEndpoint implements Endpoint {
         }
     }
 
-    /** A datagram QUIC wrote to a peer's mapped address: out on the peer's current path. Event loop. */
-    private void fromQuic(InetSocketAddress mapped, ByteBuf content) {
+    /** Where the codec of one role ({@code server} or client) writes: {@link #fromQuic}. */
+    private VirtualChannel.Sender sender(boolean server) {
+        return new VirtualChannel.Sender() {
+            @Override
+            public void send(InetSocketAddress mapped, ByteBuf content) {
+                fromQuic(mapped, content, server);
+            }
+
+            @Override
+            public void flush() {
+                router.flush();
+            }
+        };
+    }
+
+    /** A datagram QUIC ({@code server}'s role or the client's) wrote to a peer's mapped address: out on the peer's path. Event loop. */
+    private void fromQuic(InetSocketAddress mapped, ByteBuf content, boolean server) {
         PathTable.Peer peer = paths.byMapped(mapped);
         if (peer == null || !pathLayer.reachable(peer.real)) {
             // no path, or one this socket cannot carry (an IPv6 address on an IPv4 socket): dropped and
@@ -255,6 +260,13 @@ public final class QuicEndpoint implements Endpoint {
             return;
         }
         paths.issued(peer, content); // a handshake packet: its id is how a rebound peer is recognised
+        if (ConnectionIds.isInitial(content)) { // which key exchange the handshake chooses
+            if (server) {
+                KeyExchanges.serverInitial(peer, content);
+            } else {
+                KeyExchanges.clientInitial(peer, content);
+            }
+        }
         router.outbound(peer, peer.real, content, true);
     }
 

@@ -182,6 +182,13 @@ final class Router {
     }
 
     private void deliver(PathTable.Peer peer, ByteBuf content, ConnectionIds.Route route) {
+        if (ConnectionIds.isInitial(content)) { // a handshake: which key exchange it chooses (KeyExchanges)
+            if (route == ConnectionIds.Route.SERVER) {
+                KeyExchanges.clientInitial(peer, content);
+            } else {
+                KeyExchanges.serverInitial(peer, content);
+            }
+        }
         DatagramPacket mapped = new DatagramPacket(content, PathTable.LOCAL, peer.mapped);
         if (route == ConnectionIds.Route.SERVER) {
             serverRead = true;

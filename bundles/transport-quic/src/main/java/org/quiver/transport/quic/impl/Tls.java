@@ -45,17 +45,18 @@ final class Tls {
     private Tls() {
     }
 
-    static QuicSslContext server(LocalIdentity identity, String... alpns) {
+    static QuicSslContext server(LocalIdentity identity, String[] groups, String... alpns) {
         return QuicSslContextBuilder.forServer(keyless(identity), null)
                 .applicationProtocols(alpns)
                 .clientAuth(ClientAuth.REQUIRE)
                 .trustManager(new PeerTrust())
                 .option(BoringSSLContextOption.SIGNATURE_ALGORITHMS, SIGNATURE_ALGORITHMS)
                 .option(BoringSSLContextOption.SERVER_KEY_TYPES, serverKeyTypes(identity))
+                .option(BoringSSLContextOption.GROUPS, groups)
                 .build();
     }
 
-    static QuicSslContext client(LocalIdentity identity, String... alpns) {
+    static QuicSslContext client(LocalIdentity identity, String[] groups, String... alpns) {
         return QuicSslContextBuilder.forClient()
                 .keyManager(keyless(identity), null)
                 .applicationProtocols(alpns)
@@ -63,6 +64,7 @@ final class Tls {
                 .endpointIdentificationAlgorithm(null)
                 .option(BoringSSLContextOption.SIGNATURE_ALGORITHMS, SIGNATURE_ALGORITHMS)
                 .option(BoringSSLContextOption.CLIENT_KEY_TYPES, java.util.Set.of(identity.certificate().getPublicKey().getAlgorithm()))
+                .option(BoringSSLContextOption.GROUPS, groups)
                 .build();
     }
 

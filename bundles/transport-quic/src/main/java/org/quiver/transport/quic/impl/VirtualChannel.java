@@ -35,6 +35,8 @@ final class VirtualChannel extends AbstractChannel {
     private final EventLoop loop;
     private final Sender sender;
     private volatile boolean open = true;
+    /** Datagrams the sender threw on (a bug): dropped, the channel stays open. */
+    final java.util.concurrent.atomic.LongAdder sendFailures = new java.util.concurrent.atomic.LongAdder();
 
     VirtualChannel(EventLoop loop, Sender sender) {
         super(null);
@@ -101,7 +103,13 @@ final class VirtualChannel extends AbstractChannel {
                 break;
             }
             DatagramPacket packet = (DatagramPacket) msg; // filterOutboundMessage let nothing else in
-            sender.send(packet.recipient(), packet.content().retain());
+            try {
+                sender.send(packet.recipient(), packet.content().retain());
+            } catch (RuntimeException bug) {
+                // never out of here: netty would shut this channel's output, and with it the codec of a whole role
+                // (every later handshake ignored); the datagram is lost, which QUIC recovers
+                sendFailures.increment();
+            }
             wrote = true;
             in.remove();
         }

@@ -68,6 +68,11 @@ class EndpointComponentTest {
             public String[] allow() {
                 return allow;
             }
+
+            @Override
+            public String keyExchange() {
+                return "prefer-hybrid";
+            }
         };
     }
 

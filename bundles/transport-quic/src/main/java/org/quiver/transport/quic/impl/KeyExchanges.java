@@ -1,0 +1,113 @@
+package org.quiver.transport.quic.impl;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+
+/**
+ * Which key exchange each handshake chose. netty does not say, so the router shows this every Initial packet
+ * going either way: a client's Initial (ours or a peer's) leaves its Destination Connection ID on the peer, from
+ * which the server's Initial keys follow ({@link InitialPackets}); the server's Initial (ours or a peer's) is
+ * opened with them and the group its ServerHello names is the handshake's. The connection takes it from its peer
+ * when its handshake is done. Two handshakes with one peer at the same moment could swap their answers; both
+ * sides use one policy, so they would name the same group anyway.
+ *
+ * <p>Event loop only (the router's); the state is one small object per peer, forgotten with it. At most one
+ * decryption per server Initial until the group is known, so a stranger's packets cost nothing more than
+ * the AEAD check of a packet that does not open.
+ */
+final class KeyExchanges {
+    /** The hybrid post-quantum group (ML-KEM-768 with X25519), IANA 0x11ec. */
+    static final String HYBRID = "X25519MLKEM768";
+    /** The classical group, IANA 0x001d. */
+    static final String CLASSICAL = "X25519";
+    /** What a connection reports when no ServerHello was seen (it cannot be read). */
+    static final String UNKNOWN = "unknown";
+    private static final int KEY_SHARE = 0x0033;
+
+    /** A peer's handshake as far as seen: the client's Initial DCID, and the group once the ServerHello named it. */
+    static final class Seen {
+        byte[] clientDcid;
+        String group;
+    }
+
+    private KeyExchanges() {
+    }
+
+    /** A client's Initial to or from {@code peer}: a handshake starts (again), and its server's keys follow from it. */
+    static void clientInitial(PathTable.Peer peer, ByteBuf packet) {
+        byte[] head = ByteBufUtil.getBytes(packet, packet.readerIndex(), Math.min(packet.readableBytes(), 64));
+        byte[] dcid = InitialPackets.dcid(head);
+        if (dcid == null) {
+            return;
+        }
+        Seen seen = peer.keyExchange;
+        if (seen == null || !java.util.Arrays.equals(seen.clientDcid, dcid)) {
+            seen = new Seen();
+            seen.clientDcid = dcid;
+            peer.keyExchange = seen;
+        }
+    }
+
+    /** A server's Initial to or from {@code peer}: once, the group its ServerHello names. */
+    static void serverInitial(PathTable.Peer peer, ByteBuf packet) {
+        Seen seen = peer.keyExchange;
+        if (seen == null || seen.group != null) {
+            return;
+        }
+        byte[] p = ByteBufUtil.getBytes(packet, packet.readerIndex(), packet.readableBytes());
+        byte[] crypto = InitialPackets.cryptoFromStart(p, InitialPackets.keys(seen.clientDcid, true));
+        String group = crypto == null ? null : serverHelloGroup(crypto);
+        if (group != null) {
+            seen.group = group;
+        }
+    }
+
+    /** The group {@code peer}'s last handshake chose, or {@link #UNKNOWN}. */
+    static String of(PathTable.Peer peer) {
+        Seen seen = peer == null ? null : peer.keyExchange;
+        return seen == null || seen.group == null ? UNKNOWN : seen.group;
+    }
+
+    /** The group the key_share extension of a ServerHello (TLS handshake bytes from its start) names, or null. */
+    static String serverHelloGroup(byte[] m) {
+        try {
+            if (m.length < 4 || m[0] != 0x02) {
+                return null; // not a ServerHello
+            }
+            int at = 4 + 2 + 32; // handshake header, legacy_version, random
+            at += 1 + (m[at] & 0xff); // legacy_session_id
+            at += 2 + 1; // cipher suite, compression
+            int end = Math.min(m.length, at + 2 + u16(m, at));
+            at += 2;
+            while (at + 4 <= end) {
+                int type = u16(m, at);
+                int length = u16(m, at + 2);
+                if (type == KEY_SHARE && at + 6 <= end) {
+                    return name(u16(m, at + 4));
+                }
+                at += 4 + length;
+            }
+            return null;
+        } catch (ArrayIndexOutOfBoundsException truncated) {
+            return null;
+        }
+    }
+
+    /** The name of a TLS named group (RFC 8446 4.2.7 and the IANA registry). */
+    static String name(int group) {
+        return switch (group) {
+            case 0x11ec -> HYBRID;
+            case 0x001d -> CLASSICAL;
+            case 0x001e -> "X448";
+            case 0x0017 -> "secp256r1";
+            case 0x0018 -> "secp384r1";
+            case 0x0019 -> "secp521r1";
+            case 0x6399 -> "X25519Kyber768Draft00";
+            default -> String.format("0x%04x", group);
+        };
+    }
+
+    private static int u16(byte[] b, int at) {
+        return ((b[at] & 0xff) << 8) | (b[at + 1] & 0xff);
+    }
+}

@@ -1,0 +1,84 @@
+package org.quiver.transport.quic.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DatagramPacket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.quiver.api.Blocking;
+import org.quiver.api.EndpointAddr;
+import org.quiver.identity.Identities;
+
+/**
+ * A handshake the endpoint refuses (no ALPN in common, no key exchange in common) must cost it that handshake and
+ * nothing more: found when a refused handshake's last, empty write threw in the router and netty shut the
+ * server role's channel, so that no later handshake from anyone was even answered.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class RefusedHandshakeTest {
+    private static final InetSocketAddress LO = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+
+    private static QuicEndpoint endpoint(EndpointBuilder.KeyExchange policy) throws Exception {
+        return QuicEndpoint.builder(Identities.ephemeral()).bind(LO).keyExchange(policy).handler("ok/1", c -> { }).build();
+    }
+
+    @Test
+    void afterRefusingHandshakesTheEndpointStillAcceptsOthers() throws Exception {
+        try (QuicEndpoint node = endpoint(EndpointBuilder.KeyExchange.REQUIRE_HYBRID);
+             QuicEndpoint classical = endpoint(EndpointBuilder.KeyExchange.CLASSICAL);
+             QuicEndpoint other = endpoint(EndpointBuilder.KeyExchange.PREFER_HYBRID)) {
+            EndpointAddr at = EndpointAddr.of(node.id(), null, List.of(node.localAddress()));
+            for (int round = 0; round < 3; round++) { // bounded
+                assertThatThrownBy(() -> Blocking.await(other.connect(at, "nobody-serves-this/1"), Duration.ofSeconds(15)))
+                        .hasMessageContaining("no_application_protocol");
+                assertThatThrownBy(() -> Blocking.await(classical.connect(at, "ok/1"), Duration.ofSeconds(15)))
+                        .hasMessageContaining("key exchange");
+                long t0 = System.nanoTime();
+                Blocking.await(other.connect(at, "ok/1"), Duration.ofSeconds(10)).close();
+                System.out.printf("round %d: a good handshake right after two refused ones took %d ms%n", round,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+            }
+        }
+    }
+
+    @Test
+    void aSenderThatThrowsCostsItsDatagramNotTheChannel() throws Exception {
+        EventLoop loop = new DefaultEventLoop();
+        try {
+            AtomicInteger sent = new AtomicInteger();
+            VirtualChannel ch = new VirtualChannel(loop, new VirtualChannel.Sender() {
+                @Override
+                public void send(InetSocketAddress mapped, io.netty.buffer.ByteBuf content) {
+                    content.release();
+                    if (sent.incrementAndGet() == 1) {
+                        throw new IllegalStateException("a bug in the path out");
+                    }
+                }
+
+                @Override
+                public void flush() {
+                }
+            });
+            loop.register(ch).sync();
+            InetSocketAddress to = new InetSocketAddress("127.0.0.1", 9);
+            ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(new byte[] {1}), to)).await(5, TimeUnit.SECONDS);
+            ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(new byte[] {2}), to)).await(5, TimeUnit.SECONDS);
+            assertThat(ch.isOpen()).as("the channel stays open").isTrue();
+            assertThat(sent.get()).as("the next datagram went out").isEqualTo(2);
+            assertThat(ch.sendFailures.sum()).isEqualTo(1);
+            ch.close().sync();
+        } finally {
+            loop.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+        }
+    }
+}

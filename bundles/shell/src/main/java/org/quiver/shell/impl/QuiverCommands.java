@@ -375,7 +375,7 @@ public final class QuiverCommands {
         return out.toString();
     }
 
-    @Descriptor("list the live connections: peer id, protocol, who dialed, path")
+    @Descriptor("list the live connections: peer id, protocol, who dialed, TLS key exchange, path")
     public String peers() {
         Collection<Connection> all = endpoint().connections();
         if (all.isEmpty()) {
@@ -383,8 +383,8 @@ public final class QuiverCommands {
         }
         StringBuilder out = new StringBuilder();
         for (Connection c : all) {
-            out.append(String.format(Locale.ROOT, "%s  %-14s %-8s %s%n", c.remoteId(), c.alpn(), c.isDialer() ? "dialed" : "accepted",
-                    c.path().get()));
+            out.append(String.format(Locale.ROOT, "%s  %-14s %-8s %-14s %s%n", c.remoteId(), c.alpn(), c.isDialer() ? "dialed" : "accepted",
+                    c.keyExchange(), c.path().get()));
         }
         return out.toString().stripTrailing();
     }

@@ -48,6 +48,7 @@ import org.quiver.api.EndpointAddr;
 import org.quiver.api.LocalIdentity;
 import org.quiver.api.RecvStream;
 import org.quiver.identity.Identities;
+import org.quiver.transport.quic.impl.EndpointBuilder;
 import org.quiver.transport.quic.impl.QuicEndpoint;
 
 /**
@@ -72,7 +73,25 @@ public final class Throughput {
         System.out.printf("Quiver endpoint            %8.1f MB/s%n", quiver);
         System.out.printf("ratio Quiver / raw QUIC    %8.2f%n", quiver / raw);
         System.out.printf("ratio Quiver / TCP         %8.2f%n", quiver / tcp);
-        setupLatency(200);
+        // the two key exchanges alternate, so that drift of the machine affects both alike
+        List<Long> classical = new ArrayList<>();
+        List<Long> hybrid = new ArrayList<>();
+        for (int round = 0; round < 2; round++) {
+            classical.addAll(setupLatency(100, EndpointBuilder.KeyExchange.CLASSICAL));
+            hybrid.addAll(setupLatency(100, EndpointBuilder.KeyExchange.PREFER_HYBRID));
+        }
+        double c = print("X25519", classical);
+        double h = print("X25519MLKEM768", hybrid);
+        System.out.printf("ratio set-up X25519MLKEM768 / X25519 (medians) %5.2f%n", h / c);
+    }
+
+    private static double print(String group, List<Long> micros) {
+        Collections.sort(micros);
+        int n = micros.size();
+        double median = micros.get(n / 2) / 1000.0;
+        System.out.printf("connection set-up (dial + Ed25519 mutual TLS, %s), %d fresh connections: median %.2f ms, p99 %.2f ms%n",
+                group, n, median, micros.get((int) Math.ceil(n * 0.99) - 1) / 1000.0);
+        return median;
     }
 
     interface Run {
@@ -233,10 +252,11 @@ public final class Throughput {
 
     // ---- set-up latency ----
 
-    private static void setupLatency(int n) throws Exception {
+    /** Set-up times (µs) of {@code n} fresh connections after 50 unmeasured, both ends using {@code kex}. */
+    private static List<Long> setupLatency(int n, EndpointBuilder.KeyExchange kex) throws Exception {
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).handler("bench", conn -> { }).build();
-                QuicEndpoint client = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).build()) {
+        try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).keyExchange(kex).handler("bench", conn -> { }).build();
+                QuicEndpoint client = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).keyExchange(kex).build()) {
             EndpointAddr target = EndpointAddr.of(server.id(), null, List.of(server.localAddress()));
             List<Long> micros = new ArrayList<>();
             for (int i = 0; i < n + 50; i++) {
@@ -244,15 +264,17 @@ public final class Throughput {
                 Connection c = Blocking.await(client.connect(target, "bench"), Duration.ofSeconds(10));
                 BiStream s = Blocking.await(c.openBi(), Duration.ofSeconds(10)); // one round trip more: the connection is usable
                 long t = (System.nanoTime() - t0) / 1000;
+                String expected = kex == EndpointBuilder.KeyExchange.CLASSICAL ? "X25519" : "X25519MLKEM768";
+                if (!c.keyExchange().equals(expected)) {
+                    throw new IllegalStateException("handshake used " + c.keyExchange() + ", not " + expected);
+                }
                 s.send().reset(0);
                 c.close();
                 if (i >= 50) {
                     micros.add(t);
                 }
             }
-            Collections.sort(micros);
-            System.out.printf("connection set-up (dial + Ed25519 mutual TLS), %d fresh connections: median %.2f ms, p99 %.2f ms%n", n,
-                    micros.get(n / 2) / 1000.0, micros.get((int) Math.ceil(n * 0.99) - 1) / 1000.0);
+            return micros;
         }
     }
 

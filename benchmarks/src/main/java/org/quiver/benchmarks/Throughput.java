@@ -83,6 +83,16 @@ public final class Throughput {
         double c = print("X25519", classical);
         double h = print("X25519MLKEM768", hybrid);
         System.out.printf("ratio set-up X25519MLKEM768 / X25519 (medians) %5.2f%n", h / c);
+        // reconnects to one peer: every one a full handshake, or resumed (the default), alternating
+        List<Long> full = new ArrayList<>();
+        List<Long> resumed = new ArrayList<>();
+        for (int round = 0; round < 2; round++) {
+            full.addAll(reconnects(100, false));
+            resumed.addAll(reconnects(100, true));
+        }
+        double f = print("X25519MLKEM768, reconnect, full handshake", full);
+        double r = print("X25519MLKEM768, reconnect, resumed session", resumed);
+        System.out.printf("ratio reconnect resumed / full (medians) %5.2f%n", r / f);
     }
 
     private static double print(String group, List<Long> micros) {
@@ -252,11 +262,35 @@ public final class Throughput {
 
     // ---- set-up latency ----
 
+    /** Times (µs) of {@code n} reconnects to one peer after 50 unmeasured, with session resumption or without. */
+    private static List<Long> reconnects(int n, boolean resume) throws Exception {
+        InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).handler("bench", conn -> { }).build();
+                QuicEndpoint client = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback)
+                        .sessionResumption(resume ? 1_000 : 0, Duration.ofHours(1)).build()) {
+            EndpointAddr target = EndpointAddr.of(server.id(), null, List.of(server.localAddress()));
+            List<Long> micros = new ArrayList<>();
+            for (int i = 0; i < n + 50; i++) {
+                long t0 = System.nanoTime();
+                Connection c = Blocking.await(client.connect(target, "bench"), Duration.ofSeconds(10));
+                BiStream s = Blocking.await(c.openBi(), Duration.ofSeconds(10));
+                long t = (System.nanoTime() - t0) / 1000;
+                s.send().reset(0);
+                c.close();
+                if (i >= 50) {
+                    micros.add(t);
+                }
+            }
+            return micros;
+        }
+    }
+
     /** Set-up times (µs) of {@code n} fresh connections after 50 unmeasured, both ends using {@code kex}. */
     private static List<Long> setupLatency(int n, EndpointBuilder.KeyExchange kex) throws Exception {
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).keyExchange(kex).handler("bench", conn -> { }).build();
-                QuicEndpoint client = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).keyExchange(kex).build()) {
+                QuicEndpoint client = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).keyExchange(kex)
+                        .sessionResumption(0, Duration.ofHours(1)).build()) { // every one a full handshake
             EndpointAddr target = EndpointAddr.of(server.id(), null, List.of(server.localAddress()));
             List<Long> micros = new ArrayList<>();
             for (int i = 0; i < n + 50; i++) {

@@ -136,9 +136,10 @@ public final class PrometheusTransportMetrics implements TransportMetrics, Metri
     }
 
     @Override
-    public void keyExchange(String group) {
-        this.<Counter>labelled("kex", group, g -> Counter.builder("quiver.handshakes")
-                .description("Completed handshakes by TLS key-exchange group").tag("group", g).register(registry)).increment();
+    public void handshake(String keyExchange, boolean resumed) {
+        this.<Counter>labelled("kex", keyExchange + (resumed ? "/resumed" : "/full"), x -> Counter.builder("quiver.handshakes")
+                .description("Completed handshakes by TLS key-exchange group, and whether they resumed a session")
+                .tags("group", keyExchange, "resumed", String.valueOf(resumed)).register(registry)).increment();
     }
 
     @Override

@@ -32,8 +32,11 @@ public interface TransportMetrics {
     default void pathSwitched(PathKind from, PathKind to) {
     }
 
-    /** A handshake completed with the TLS key-exchange group {@code group} (see {@code Connection.keyExchange}). */
-    default void keyExchange(String group) {
+    /**
+     * A handshake completed with the TLS key-exchange group {@code keyExchange} (see {@code Connection.keyExchange});
+     * {@code resumed}: it resumed an earlier session instead of exchanging certificates and signatures.
+     */
+    default void handshake(String keyExchange, boolean resumed) {
     }
 
     default void holePunchAttempt() {

@@ -53,11 +53,16 @@ final class Acceptor {
     private QuicSslContext serverTls;
     /** The TLS key-exchange groups accepted, most preferred first. */
     private final String[] groups;
+    /** How long the session tickets this side issues are good. */
+    private final Tls.Resumption resumption;
+    /** Seals this endpoint's session tickets; kept when the TLS context is made anew, so tickets outlive handler changes. */
+    private final io.netty.handler.codec.quic.SslSessionTicketKey ticketKey = Tls.newTicketKey();
 
     Acceptor(LocalIdentity identity, PathTable paths, PathLayer pathLayer, Connections connections, java.util.Set<EndpointId> allowed,
              ExecutorService handlerPool,
-             LongAdder dropped, int maxConnectionsPerPeer, Map<String, ProtocolHandler> handlers, String[] groups) {
+             LongAdder dropped, int maxConnectionsPerPeer, Map<String, ProtocolHandler> handlers, String[] groups, Tls.Resumption resumption) {
         this.groups = groups.clone();
+        this.resumption = resumption;
         this.identity = identity;
         this.paths = paths;
         this.pathLayer = pathLayer;
@@ -123,7 +128,7 @@ final class Acceptor {
 
     private synchronized QuicSslContext serverTls() {
         if (serverTls == null) {
-            serverTls = Tls.server(identity, groups, alpns(handlers));
+            serverTls = Tls.server(identity, groups, resumption, ticketKey, alpns(handlers));
         }
         return serverTls;
     }

@@ -62,10 +62,10 @@ final class Connections implements Router.Rebinding {
             p.connections.add(conn);
             onLoop.accept(() -> pathLayer.reselect(p)); // the handshake is done: the path may move now
         }
-        conn.keyExchange(KeyExchanges.of(p));
+        conn.keyExchange(KeyExchanges.of(p), KeyExchanges.resumed(p));
         org.quiver.api.PathKind kind = conn.path().get().kind();
         metrics.get().connectionOpened(kind, conn.isDialer());
-        metrics.get().keyExchange(conn.keyExchange());
+        metrics.get().handshake(conn.keyExchange(), conn.resumed());
         events.connection(EventTopics.CONNECTION_OPENED, conn, null);
         conn.closed().whenComplete((info, e) -> {
             metrics.get().connectionClosed(kind);

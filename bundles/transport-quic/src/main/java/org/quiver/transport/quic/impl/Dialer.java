@@ -49,10 +49,16 @@ final class Dialer {
     private VirtualChannel clientSide;
     /** The TLS key-exchange groups offered, most preferred first. */
     private final String[] groups;
+    /** The sessions kept to resume (per ALPN, keyed by the peer id dialed). */
+    private final Tls.Resumption resumption;
+    /** How old each cached session is by the endpoint's clock. */
+    private final SessionAges ages;
 
     Dialer(LocalIdentity identity, PathTable paths, PathLayer pathLayer, EndpointThreads threads, Connections connections, LongAdder dropped,
-           String[] groups) {
+           String[] groups, Tls.Resumption resumption, java.util.function.LongSupplier ticker) {
         this.groups = groups.clone();
+        this.resumption = resumption;
+        this.ages = new SessionAges(resumption, ticker);
         this.identity = identity;
         this.paths = paths;
         this.pathLayer = pathLayer;
@@ -65,8 +71,9 @@ final class Dialer {
     ChannelHandler codec(VirtualChannel side, java.util.function.UnaryOperator<QuicClientCodecBuilder> parameters) {
         this.clientSide = side;
         QuicClientCodecBuilder builder = new QuicClientCodecBuilder()
-                .sslEngineProvider(ch -> clientContexts.computeIfAbsent(ch.attr(DIAL_ALPN).get(), alpn -> Tls.client(identity, groups, alpn))
-                        .newEngine(ch.alloc(), ch.attr(EXPECTED_ID).get().toString(), 1))
+                .sslEngineProvider(ch -> clientContexts.computeIfAbsent(ch.attr(DIAL_ALPN).get(), alpn -> Tls.client(identity, groups, resumption, alpn))
+                        .newEngine(ch.alloc(), ch.attr(EXPECTED_ID).get().toString(),
+                                ages.portFor(ch.attr(DIAL_ALPN).get(), ch.attr(EXPECTED_ID).get())))
                 .localConnectionIdLength(ConnectionIds.LENGTH);
         return parameters.apply(builder).build();
     }
@@ -144,6 +151,7 @@ final class Dialer {
                     });
                     ch.pipeline().replace(Dialing.class, "connection", conn);
                     connections.track(conn);
+                    ages.handshake(alpn, target.id(), conn.resumed());
                     result.complete(conn);
                 });
         return result;

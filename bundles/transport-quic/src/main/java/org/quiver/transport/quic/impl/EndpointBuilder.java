@@ -170,6 +170,22 @@ public final class EndpointBuilder {
     }
 
     KeyExchange keyExchange = KeyExchange.PREFER_HYBRID;
+    Tls.Resumption resumption = Tls.Resumption.DEFAULT;
+
+    /**
+     * Session resumption (default: 1,000 sessions per protocol, 1 hour): a dial to a peer this endpoint completed a
+     * handshake with in the last {@code lifetime} resumes that session (a pre-shared key from the peer's ticket,
+     * still with a fresh key exchange), skipping both signatures and certificates. A session is kept per peer id and
+     * is resumed only for that id. {@code sessions} 0 turns it off for dials; the lifetime also bounds the tickets
+     * this endpoint issues.
+     */
+    public EndpointBuilder sessionResumption(int sessions, Duration lifetime) {
+        if (sessions < 0 || lifetime.isNegative() || lifetime.isZero()) {
+            throw new IllegalArgumentException("sessionResumption needs sessions >= 0 and a positive lifetime");
+        }
+        this.resumption = new Tls.Resumption(sessions, Math.max(1, lifetime.toSeconds()));
+        return this;
+    }
 
     /** The key exchanges handshakes may use (default {@link KeyExchange#PREFER_HYBRID}). */
     public EndpointBuilder keyExchange(KeyExchange policy) {

@@ -70,6 +70,13 @@ public final class EndpointComponent implements Endpoint {
         @AttributeDefinition(name = "Key exchange", description = "prefer-hybrid (default): X25519MLKEM768, post-quantum, with any peer "
                 + "that offers it, else X25519; require-hybrid: refuse peers without X25519MLKEM768; classical: X25519 only")
         String keyExchange() default "prefer-hybrid";
+
+        @AttributeDefinition(name = "Resumable sessions", description = "TLS sessions kept per protocol to resume a later dial to the same "
+                + "peer id without certificates and signatures; 0: none")
+        int sessionCacheSize() default 1_000;
+
+        @AttributeDefinition(name = "Session lifetime (s)", description = "How long a session can be resumed (also the lifetime of the tickets this node issues)")
+        int sessionLifetimeSeconds() default 3_600;
     }
 
     /** The key-exchange policy a configuration names; anything else is an error naming the choices. */
@@ -182,7 +189,8 @@ public final class EndpointComponent implements Endpoint {
         return a.bindAddress().strip().equals(b.bindAddress().strip()) && a.port() == b.port() && a.idleTimeoutSeconds() == b.idleTimeoutSeconds()
                 && a.maxPeers() == b.maxPeers() && a.probeIntervalMillis() == b.probeIntervalMillis()
                 && a.lookupTimeoutMillis() == b.lookupTimeoutMillis() && a.stunServers().strip().equals(b.stunServers().strip())
-                && a.keyExchange().strip().equals(b.keyExchange().strip());
+                && a.keyExchange().strip().equals(b.keyExchange().strip()) && a.sessionCacheSize() == b.sessionCacheSize()
+                && a.sessionLifetimeSeconds() == b.sessionLifetimeSeconds();
     }
 
     private QuicEndpoint build(LocalIdentity identity, Config config) throws QuiverException {
@@ -207,6 +215,7 @@ public final class EndpointComponent implements Endpoint {
                 .stunServers(stunServers(config.stunServers()))
                 .allow(allowed(config.allow()))
                 .keyExchange(keyExchange(config.keyExchange()))
+                .sessionResumption(Math.max(0, config.sessionCacheSize()), Duration.ofSeconds(Math.max(1, config.sessionLifetimeSeconds())))
                 .events((topic, props) -> {
                     org.osgi.service.event.EventAdmin ea = eventAdmin;
                     if (ea != null) {

@@ -22,6 +22,31 @@ final class InitialPackets {
     private static final byte[] SALT_V1 = hex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a");
     private static final int VERSION_1 = 1;
 
+    /** CRYPTO data put together from the packets that carry it, in order of offset, up to a bound. */
+    static final class Reassembly {
+        private final byte[] bytes;
+        private final java.util.BitSet filled = new java.util.BitSet();
+
+        Reassembly(int max) {
+            this.bytes = new byte[max];
+        }
+
+        void put(long offset, byte[] from, int start, int length) {
+            for (int i = 0; i < length; i++) {
+                long at = offset + i;
+                if (at >= 0 && at < bytes.length) {
+                    bytes[(int) at] = from[start + i];
+                    filled.set((int) at);
+                }
+            }
+        }
+
+        /** The bytes from offset 0 up to the first one not yet received. */
+        byte[] contiguous() {
+            return Arrays.copyOf(bytes, filled.nextClearBit(0));
+        }
+    }
+
     /** One direction's Initial keys (RFC 9001 5.1). */
     record Keys(byte[] key, byte[] iv, byte[] hp) {
     }
@@ -49,9 +74,15 @@ final class InitialPackets {
      * contiguous from offset 0 as far as this packet carries it, or null when it is none or does not open.
      */
     static byte[] cryptoFromStart(byte[] p, Keys keys) {
+        Reassembly r = new Reassembly(4096);
+        return open(p, keys, r) ? r.contiguous() : null;
+    }
+
+    /** Opens the first packet of {@code p} (an Initial of version 1) and adds its CRYPTO data to {@code into}; false if it does not open. */
+    static boolean open(byte[] p, Keys keys, Reassembly into) {
         try {
             if (p.length < 7 || (p[0] & 0xf0) != 0xc0 || readInt(p, 1) != VERSION_1) {
-                return null; // not a version 1 Initial
+                return false; // not a version 1 Initial
             }
             int at = 5;
             at += 1 + (p[at] & 0xff); // dcid
@@ -62,7 +93,7 @@ final class InitialPackets {
             long length = v[0];
             int pnOffset = (int) v[1];
             if (pnOffset + length > p.length || pnOffset + 4 + 16 > p.length || length < 20) {
-                return null;
+                return false;
             }
             Cipher ecb = Cipher.getInstance("AES/ECB/NoPadding");
             ecb.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(keys.hp(), "AES"));
@@ -83,15 +114,15 @@ final class InitialPackets {
             gcm.init(Cipher.DECRYPT_MODE, new SecretKeySpec(keys.key(), "AES"), new GCMParameterSpec(128, nonce));
             gcm.updateAAD(header, 0, pnOffset + pnLength);
             byte[] plain = gcm.doFinal(p, pnOffset + pnLength, (int) length - pnLength);
-            return cryptoFrom(plain);
+            cryptoFrom(plain, into);
+            return true;
         } catch (GeneralSecurityException | RuntimeException notOurs) {
-            return null; // does not authenticate (another handshake's keys), or malformed
+            return false; // does not authenticate (another handshake's keys), or malformed
         }
     }
 
-    /** The CRYPTO frames of a decrypted payload, contiguous from offset 0 (the rest of this packet's is ignored). */
-    private static byte[] cryptoFrom(byte[] f) {
-        byte[] out = new byte[0];
+    /** The CRYPTO frames of a decrypted payload into {@code out} (frames after one it cannot read are ignored). */
+    private static void cryptoFrom(byte[] f, Reassembly out) {
         int at = 0;
         while (at < f.length) {
             int type = f[at] & 0xff;
@@ -118,19 +149,14 @@ final class InitialPackets {
                 int start = (int) length[1];
                 int end = Math.addExact(start, (int) length[0]);
                 if (end > f.length) {
-                    return out;
+                    return;
                 }
-                if (offset[0] <= out.length && offset[0] + length[0] > out.length) {
-                    byte[] joined = Arrays.copyOf(out, (int) (offset[0] + length[0]));
-                    System.arraycopy(f, start, joined, (int) offset[0], end - start);
-                    out = joined;
-                }
+                out.put(offset[0], f, start, end - start);
                 at = end;
             } else {
-                return out; // CONNECTION_CLOSE or anything else: what came before is all we read
+                return; // CONNECTION_CLOSE or anything else: what came before is all we read
             }
         }
-        return out;
     }
 
     /** A QUIC variable-length integer at {@code at}: {value, index after it}. */

@@ -23,12 +23,23 @@ final class KeyExchanges {
     /** What a connection reports when no ServerHello was seen (it cannot be read). */
     static final String UNKNOWN = "unknown";
     private static final int KEY_SHARE = 0x0033;
+    private static final int PRE_SHARED_KEY = 0x0029;
+
+    /** What a ServerHello says: the key-exchange group, and whether it resumed a session (it chose a pre-shared key). */
+    record Hello(String group, boolean resumed) {
+    }
 
     /** A peer's handshake as far as seen: the client's Initial DCID, and the group once the ServerHello named it. */
     static final class Seen {
         byte[] clientDcid;
+        /** The server's CRYPTO data so far, until the ServerHello is whole (then dropped). */
+        InitialPackets.Reassembly crypto;
         String group;
+        boolean resumed;
     }
+
+    /** The most CRYPTO data kept per handshake: a ServerHello with the hybrid share is ~1.2 KB. */
+    private static final int MAX_HELLO = 2048;
 
     private KeyExchanges() {
     }
@@ -55,11 +66,24 @@ final class KeyExchanges {
             return;
         }
         byte[] p = ByteBufUtil.getBytes(packet, packet.readerIndex(), packet.readableBytes());
-        byte[] crypto = InitialPackets.cryptoFromStart(p, InitialPackets.keys(seen.clientDcid, true));
-        String group = crypto == null ? null : serverHelloGroup(crypto);
-        if (group != null) {
-            seen.group = group;
+        if (seen.crypto == null) {
+            seen.crypto = new InitialPackets.Reassembly(MAX_HELLO);
         }
+        if (!InitialPackets.open(p, InitialPackets.keys(seen.clientDcid, true), seen.crypto)) {
+            return;
+        }
+        Hello hello = serverHello(seen.crypto.contiguous());
+        if (hello != null) {
+            seen.group = hello.group();
+            seen.resumed = hello.resumed();
+            seen.crypto = null;
+        }
+    }
+
+    /** Whether {@code peer}'s last handshake resumed a session (false when it was not seen). */
+    static boolean resumed(PathTable.Peer peer) {
+        Seen seen = peer == null ? null : peer.keyExchange;
+        return seen != null && seen.group != null && seen.resumed;
     }
 
     /** The group {@code peer}'s last handshake chose, or {@link #UNKNOWN}. */
@@ -68,26 +92,33 @@ final class KeyExchanges {
         return seen == null || seen.group == null ? UNKNOWN : seen.group;
     }
 
-    /** The group the key_share extension of a ServerHello (TLS handshake bytes from its start) names, or null. */
-    static String serverHelloGroup(byte[] m) {
+    /**
+     * What a ServerHello (TLS handshake bytes from its start) says, or null when it is none or not yet whole: the
+     * group its key_share names, and whether it has a pre_shared_key (a resumed session).
+     */
+    static Hello serverHello(byte[] m) {
         try {
-            if (m.length < 4 || m[0] != 0x02) {
-                return null; // not a ServerHello
+            if (m.length < 4 || m[0] != 0x02 || m.length < 4 + ((m[1] & 0xff) << 16 | u16(m, 2))) {
+                return null; // not a ServerHello, or not all of it yet
             }
             int at = 4 + 2 + 32; // handshake header, legacy_version, random
             at += 1 + (m[at] & 0xff); // legacy_session_id
             at += 2 + 1; // cipher suite, compression
             int end = Math.min(m.length, at + 2 + u16(m, at));
             at += 2;
+            String group = null;
+            boolean resumed = false;
             while (at + 4 <= end) {
                 int type = u16(m, at);
                 int length = u16(m, at + 2);
                 if (type == KEY_SHARE && at + 6 <= end) {
-                    return name(u16(m, at + 4));
+                    group = name(u16(m, at + 4));
+                } else if (type == PRE_SHARED_KEY) {
+                    resumed = true;
                 }
                 at += 4 + length;
             }
-            return null;
+            return group == null ? null : new Hello(group, resumed);
         } catch (ArrayIndexOutOfBoundsException truncated) {
             return null;
         }

@@ -60,6 +60,7 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     private volatile CloseInfo closeInfo;
     /** The handshake's key exchange, as seen when the handshake was done ({@link KeyExchanges}). */
     private volatile String keyExchange = KeyExchanges.UNKNOWN;
+    private volatile boolean resumed;
     /**
      * Whether the handshake is confirmed (accepted connections: at once; dialed ones: at the server's first
      * short-header packet, see {@link Unconfirmed}). Event loop only.
@@ -126,8 +127,14 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
         return keyExchange;
     }
 
-    void keyExchange(String group) {
+    void keyExchange(String group, boolean resumed) {
         this.keyExchange = group;
+        this.resumed = resumed;
+    }
+
+    /** Whether this connection's handshake resumed an earlier session (seen in its ServerHello). */
+    boolean resumed() {
+        return resumed;
     }
 
     @Override

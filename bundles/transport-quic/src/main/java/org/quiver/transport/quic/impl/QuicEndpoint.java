@@ -111,12 +111,12 @@ public final class QuicEndpoint implements Endpoint {
         this.own = new OwnAddress(threads, closing::get, pathLayer, this::publish, this::sendStun, b.stunServers);
         this.connections = new Connections(metrics, events, pathLayer, threads::onLoop, closing::get);
         this.acceptor = new Acceptor(identity, paths, pathLayer, connections, b.allowed, threads.pool, dropped, b.maxConnectionsPerPeer, b.handlers,
-                b.keyExchange.groups());
+                b.keyExchange.groups(), b.resumption);
         this.outbox = new Outbox(b.pending, b.ticker, this::reuseOrConnect, threads.pool, Outbox.reporting(metrics, events));
         this.serverSide = new VirtualChannel(threads.loop, sender(true));
         this.clientSide = new VirtualChannel(threads.loop, sender(false));
         this.punch = new PunchSockets(threads.loop, paths, pathLayer, closing::get);
-        this.dialer = new Dialer(identity, paths, pathLayer, threads, connections, dropped, b.keyExchange.groups());
+        this.dialer = new Dialer(identity, paths, pathLayer, threads, connections, dropped, b.keyExchange.groups(), b.resumption, b.ticker);
         this.router = new Router(paths, pathLayer, serverSide, clientSide, dialer.liveClientIds, dialer.unconfirmed, connections,
                 dropped, metrics, punch::arriving);
         this.relays = new RelayTransport(threads, closing::get, this::homeChanged, identity, paths, router, dropped, metrics);

@@ -5,6 +5,7 @@ import io.netty.handler.codec.quic.BoringSSLContextOption;
 import io.netty.handler.codec.quic.BoringSSLKeylessManagerFactory;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicSslContextBuilder;
+import io.netty.handler.codec.quic.SslSessionTicketKey;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
@@ -45,8 +46,19 @@ final class Tls {
     private Tls() {
     }
 
-    static QuicSslContext server(LocalIdentity identity, String[] groups, String... alpns) {
-        return QuicSslContextBuilder.forServer(keyless(identity), null)
+    /** Session resumption: sessions a client keeps per ALPN ({@code 0}: none) and how long a session is good. */
+    record Resumption(int sessions, long lifetimeSeconds) {
+        static final Resumption DEFAULT = new Resumption(1_000, 3_600);
+        static final Resumption NONE = new Resumption(0, 1);
+    }
+
+    /**
+     * Server TLS offering {@code alpns}, accepting the key-exchange {@code groups}; session tickets are sealed with
+     * {@code ticketKey} (the endpoint's own, random: see {@link #newTicketKey}) and live {@code resumption}'s lifetime.
+     */
+    static QuicSslContext server(LocalIdentity identity, String[] groups, Resumption resumption, SslSessionTicketKey ticketKey,
+                                 String... alpns) {
+        QuicSslContext context = QuicSslContextBuilder.forServer(keyless(identity), null)
                 .applicationProtocols(alpns)
                 .clientAuth(ClientAuth.REQUIRE)
                 .trustManager(new PeerTrust())
@@ -54,10 +66,32 @@ final class Tls {
                 .option(BoringSSLContextOption.SERVER_KEY_TYPES, serverKeyTypes(identity))
                 .option(BoringSSLContextOption.GROUPS, groups)
                 .build();
+        // the endpoint's key, not the new context's own: the context is made anew whenever a handler comes or goes,
+        // and tickets issued before that stay good
+        context.sessionContext().setTicketKeys(ticketKey);
+        context.sessionContext().setSessionTimeout((int) Math.min(Integer.MAX_VALUE, resumption.lifetimeSeconds()));
+        return context;
     }
 
-    static QuicSslContext client(LocalIdentity identity, String[] groups, String... alpns) {
-        return QuicSslContextBuilder.forClient()
+    /** A random key to seal session tickets with: one per endpoint, so no other endpoint can open its tickets. */
+    static SslSessionTicketKey newTicketKey() {
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        byte[] name = new byte[SslSessionTicketKey.NAME_SIZE];
+        byte[] hmac = new byte[SslSessionTicketKey.HMAC_KEY_SIZE];
+        byte[] aes = new byte[SslSessionTicketKey.AES_KEY_SIZE];
+        random.nextBytes(name);
+        random.nextBytes(hmac);
+        random.nextBytes(aes);
+        return new SslSessionTicketKey(name, hmac, aes);
+    }
+
+    /**
+     * Client TLS for {@code alpns} offering the key-exchange {@code groups}. Sessions are cached per peer id (the
+     * engine's peer host is the id dialed, see {@link Dialer}), at most {@code resumption}'s size: a dial resumes
+     * only a session made with the id it dials, whose first handshake proved that id's key.
+     */
+    static QuicSslContext client(LocalIdentity identity, String[] groups, Resumption resumption, String... alpns) {
+        QuicSslContext context = QuicSslContextBuilder.forClient()
                 .keyManager(keyless(identity), null)
                 .applicationProtocols(alpns)
                 .trustManager(new PeerTrust())
@@ -66,6 +100,11 @@ final class Tls {
                 .option(BoringSSLContextOption.CLIENT_KEY_TYPES, java.util.Set.of(identity.certificate().getPublicKey().getAlgorithm()))
                 .option(BoringSSLContextOption.GROUPS, groups)
                 .build();
+        // set on the context, not the builder: the builder takes a size of 0 for "the default" (20,480); the lifetime
+        // is enforced by SessionAges on the endpoint's clock as well
+        context.sessionContext().setSessionCacheSize(resumption.sessions());
+        context.sessionContext().setSessionTimeout((int) Math.min(Integer.MAX_VALUE, resumption.lifetimeSeconds()));
+        return context;
     }
 
     /** The id a peer proved in the handshake of {@code engine}. */

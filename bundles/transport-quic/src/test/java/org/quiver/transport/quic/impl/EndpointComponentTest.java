@@ -73,6 +73,16 @@ class EndpointComponentTest {
             public String keyExchange() {
                 return "prefer-hybrid";
             }
+
+            @Override
+            public int sessionCacheSize() {
+                return 1_000;
+            }
+
+            @Override
+            public int sessionLifetimeSeconds() {
+                return 3_600;
+            }
         };
     }
 

@@ -123,13 +123,13 @@ class KeyExchangeTest {
                 junk[4] = 1;
             }
             assertThat(InitialPackets.cryptoFromStart(junk, keys)).isNull(); // nothing authenticates
-            KeyExchanges.serverHelloGroup(junk); // no exception, whatever it says
+            KeyExchanges.serverHello(junk); // no exception, whatever it says
             if (junk.length > 0) {
                 junk[0] = 0x02;
-                KeyExchanges.serverHelloGroup(junk);
+                KeyExchanges.serverHello(junk);
             }
         }
-        assertThat(KeyExchanges.serverHelloGroup(new byte[] {0x02, 0, 0, 0})).isNull();
+        assertThat(KeyExchanges.serverHello(new byte[] {0x02, 0, 0, 0})).isNull();
         assertThat(KeyExchanges.name(0x11ec)).isEqualTo("X25519MLKEM768");
         assertThat(KeyExchanges.name(0x1234)).isEqualTo("0x1234");
     }

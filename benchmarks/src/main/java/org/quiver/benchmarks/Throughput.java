@@ -63,6 +63,10 @@ public final class Throughput {
         int mib = Integer.parseInt(args.length > 0 ? args[0] : "256");
         int runs = Integer.parseInt(args.length > 1 ? args[1] : "3");
         long bytes = mib * 1024L * 1024L;
+        if (args.length > 2 && args[2].equals("endpoint")) { // only the Quiver endpoint's figure (benchmarks/transfer.sh)
+            System.out.printf("Quiver endpoint            %8.1f MB/s%n", median(runs, () -> quiver(bytes)));
+            return;
+        }
         System.out.printf("single stream, %d MiB per run, median of %d runs after 1 warm-up, loopback, %d cores%n", mib, runs,
                 Runtime.getRuntime().availableProcessors());
         double tcp = median(runs, () -> tcp(bytes));

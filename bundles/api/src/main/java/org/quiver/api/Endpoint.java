@@ -22,6 +22,11 @@ public interface Endpoint extends AutoCloseable {
     /** The local socket addresses the endpoint is bound to. */
     Watchable<List<InetSocketAddress>> boundAddresses();
 
+    /** When the endpoint last saw its network change (its interface addresses), if it has since it started. */
+    default java.util.Optional<java.time.Instant> lastNetworkChange() {
+        return java.util.Optional.empty();
+    }
+
     /**
      * Connects to the endpoint {@code addr} names, using its relay and direct addresses (and discovery for
      * more). Fails unless the peer proves it holds {@code addr.id()}'s key.

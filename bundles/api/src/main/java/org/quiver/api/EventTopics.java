@@ -19,6 +19,11 @@ public final class EventTopics {
     public static final String BUFFER_DROPPED = "org/quiver/buffer/DROPPED";
     /** The endpoint's home relay changed ({@link #RELAY_URL}, absent when it has none now; {@link #PREVIOUS}). */
     public static final String RELAY_HOME_CHANGED = "org/quiver/relay/HOME_CHANGED";
+    /**
+     * The endpoint's network changed (its interface addresses): it probed every peer's paths at once, asked STUN again
+     * and republished its address. Properties: {@link #ADDRESSES} now, {@link #PREVIOUS} before.
+     */
+    public static final String NETWORK_CHANGED = "org/quiver/endpoint/NETWORK_CHANGED";
 
     /** String: this endpoint's id. */
     public static final String ENDPOINT_ID = "endpoint.id";
@@ -46,4 +51,6 @@ public final class EventTopics {
     public static final String RELAY_URL = "relay.url";
     /** The value before the change. */
     public static final String PREVIOUS = "previous";
+    /** String: socket addresses, comma-separated. */
+    public static final String ADDRESSES = "addresses";
 }

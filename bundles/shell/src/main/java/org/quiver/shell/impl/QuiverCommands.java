@@ -329,6 +329,8 @@ public final class QuiverCommands {
             sb.append("bound: ").append(e.boundAddresses().get()).append('\n');
             sb.append("addresses: ").append(e.addr().get().directAddresses()).append(" (reflexive ones, as STUN saw them, first)\n");
             sb.append("home relay: ").append(e.addr().get().relayUrl().map(Object::toString).orElse("none")).append('\n');
+            sb.append("last network change: ").append(e.lastNetworkChange().map(Object::toString).orElse("none since the node started"))
+                    .append('\n');
             sb.append("connections: ").append(e.connections().size()).append('\n');
             java.util.Set<org.quiver.api.EndpointId> allowed = e.allowed();
             sb.append("accepts connections from: ").append(allowed.isEmpty() ? "anyone (no allow-list; set allow in org.quiver.endpoint)"

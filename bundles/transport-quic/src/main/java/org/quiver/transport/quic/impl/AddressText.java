@@ -13,6 +13,15 @@ final class AddressText {
     }
 
     /** {@code 192.0.2.1:4433} or {@code [2001:db8::1]:4433}. */
+    /** Addresses as text, comma-separated (for events). */
+    static String list(java.util.List<InetSocketAddress> all) {
+        java.util.StringJoiner j = new java.util.StringJoiner(", ");
+        for (InetSocketAddress a : all) {
+            j.add(text(a));
+        }
+        return j.toString();
+    }
+
     static String text(InetSocketAddress a) {
         if (a.getAddress() instanceof Inet6Address) {
             return "[" + compress(a.getAddress().getAddress()) + "]:" + a.getPort();

@@ -284,6 +284,20 @@ public final class CandidateSet<K> {
         return true;
     }
 
+    /**
+     * The network changed: every path is due for a probe now, a working one too (it may be dead now), and those
+     * not working get a fresh attempt budget ({@link #rearm}).
+     */
+    public void probeAllNow() {
+        for (Candidate<K> c : candidates()) {
+            if (c.state == PathState.VALID) {
+                c.pinged = false;
+            } else {
+                rearm(c);
+            }
+        }
+    }
+
     /** Records a probe with transaction {@code tx} sent on {@code c} at {@code now}. */
     public void pingSent(Candidate<K> c, long tx, long now) {
         if (c.state == PathState.UNKNOWN) {

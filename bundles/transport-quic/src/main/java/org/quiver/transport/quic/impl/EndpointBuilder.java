@@ -170,6 +170,27 @@ public final class EndpointBuilder {
     }
 
     KeyExchange keyExchange = KeyExchange.PREFER_HYBRID;
+    Duration networkCheckInterval = Duration.ofSeconds(1);
+    /** Where the network watch looks (null: the socket's interface addresses); tests give their own. */
+    java.util.function.Supplier<List<InetSocketAddress>> networkSource;
+
+    /**
+     * How often the endpoint looks for a change of network (its interface addresses; default 1 s). On a change it
+     * probes every peer's paths at once, asks STUN again, republishes its address and punches holes again.
+     */
+    public EndpointBuilder networkCheckInterval(Duration interval) {
+        if (interval.toMillis() < 10) {
+            throw new IllegalArgumentException("networkCheckInterval must be at least 10 ms");
+        }
+        this.networkCheckInterval = interval;
+        return this;
+    }
+
+    /** Tests: the addresses the network watch sees, instead of the interfaces'. */
+    EndpointBuilder networkSource(java.util.function.Supplier<List<InetSocketAddress>> source) {
+        this.networkSource = source;
+        return this;
+    }
     Tls.Resumption resumption = Tls.Resumption.DEFAULT;
 
     /**

@@ -48,6 +48,23 @@ final class OwnAddress {
         return addr;
     }
 
+    /**
+     * Loop: the network changed, the socket's addresses are {@code now}: they replace the interface addresses in the
+     * own address (reflexive ones are asked for again at once), and it is published.
+     */
+    void interfacesChanged(List<InetSocketAddress> now) {
+        if (addr == null || addr.isClosed()) {
+            return;
+        }
+        this.interfaceAddresses = List.copyOf(now);
+        java.util.LinkedHashSet<InetSocketAddress> all = new java.util.LinkedHashSet<>(reflexive.addresses());
+        all.addAll(interfaceAddresses);
+        List<InetSocketAddress> list = new ArrayList<>(all);
+        addr.update(a -> a.withDirectAddresses(list.subList(0, Math.min(list.size(), EndpointAddr.MAX_DIRECT_ADDRESSES))));
+        reflexive.refresh(); // the NAT in front of us may be another one now
+        offPool(publish);
+    }
+
     /** STUN, for the path layer's datagrams that are STUN answers and for the endpoint's periodic tick. */
     Reflexive reflexive() {
         return reflexive;

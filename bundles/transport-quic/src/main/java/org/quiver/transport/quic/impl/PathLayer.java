@@ -345,6 +345,26 @@ final class PathLayer {
         return receiver.observedAddresses();
     }
 
+    /**
+     * The network changed: every path of every peer with a connection is probed now, not at its next interval (the
+     * old ones may be dead, new ones may work), and hole punching starts over (our candidates are new).
+     */
+    void networkChanged(long now) {
+        for (PathTable.Peer peer : paths.peers()) {
+            CandidateSet<PathAddr> set = peer.candidates;
+            if (set == null || peer.users.get() == 0) {
+                continue;
+            }
+            try {
+                set.probeAllNow();
+                probeDue(peer, now);
+            } catch (RuntimeException e) {
+                tickFailures.increment();
+            }
+        }
+        punching.ownCandidatesChanged(now);
+    }
+
     /** Periodic work: timeouts, probes due, selection. */
     void tick(long now) {
         for (PathTable.Peer peer : paths.peers()) {

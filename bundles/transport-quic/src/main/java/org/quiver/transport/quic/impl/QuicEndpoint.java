@@ -95,6 +95,8 @@ public final class QuicEndpoint implements Endpoint {
     private final PunchSockets punch;
     /** The own address: interface and reflexive (STUN) addresses, home relay, our NAT's behaviour. */
     private final OwnAddress own;
+    /** Looks for a change of network. */
+    private final NetworkWatch network;
 
     QuicEndpoint(EndpointBuilder b) throws QuiverException {
         this.identity = b.identity;
@@ -155,6 +157,10 @@ public final class QuicEndpoint implements Endpoint {
         schedule(b);
         this.bound = new WatchableValue<>("bound addresses", List.of(local));
         this.addr = own.start(identity.id(), local);
+        java.util.function.Supplier<List<InetSocketAddress>> interfaces = b.networkSource != null ? b.networkSource
+                : () -> OwnAddress.directAddresses(local);
+        this.network = new NetworkWatch(interfaces, interfaces.get(), threads, b.clock, this::networkChanged);
+        threads.periodic(network::look, b.networkCheckInterval.toNanos());
         discoveries.start(addr);
         b.discoveries.forEach(discoveries::add);
         if (b.relay != null) {
@@ -294,6 +300,20 @@ public final class QuicEndpoint implements Endpoint {
         publish();
         events.post(org.quiver.api.EventTopics.RELAY_HOME_CHANGED, org.quiver.api.EventTopics.RELAY_URL, home == null ? null : home.toString(),
                 org.quiver.api.EventTopics.PREVIOUS, previous == null ? null : previous.toString());
+    }
+
+    /** Event loop: the network changed: the own address follows, every path is probed now, punching starts over. */
+    private void networkChanged(NetworkWatch.Change c) {
+        own.interfacesChanged(c.after());
+        pathLayer.networkChanged(paths.now());
+        events.post(org.quiver.api.EventTopics.NETWORK_CHANGED, org.quiver.api.EventTopics.ADDRESSES, AddressText.list(c.after()),
+                org.quiver.api.EventTopics.PREVIOUS, AddressText.list(c.before()));
+    }
+
+    @Override
+    public java.util.Optional<java.time.Instant> lastNetworkChange() {
+        NetworkWatch.Change c = network.lastChange();
+        return c == null ? java.util.Optional.empty() : java.util.Optional.of(c.at());
     }
 
     /** Event loop: the path layer moved {@code peer}; its connections report the new path. */

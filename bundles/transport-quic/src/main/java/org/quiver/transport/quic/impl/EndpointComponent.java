@@ -395,6 +395,11 @@ public final class EndpointComponent implements Endpoint {
     }
 
     @Override
+    public java.util.Optional<java.time.Instant> lastNetworkChange() {
+        return endpoint.lastNetworkChange();
+    }
+
+    @Override
     public CompletionStage<Connection> connect(EndpointAddr addr, String alpn) {
         return endpoint.connect(addr, alpn);
     }

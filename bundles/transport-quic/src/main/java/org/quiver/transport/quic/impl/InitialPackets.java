@@ -69,15 +69,6 @@ final class InitialPackets {
         return Arrays.copyOfRange(p, 6, 6 + p[5]);
     }
 
-    /**
-     * The CRYPTO data at offset 0 onwards of the first packet of {@code p} (a datagram; an Initial of version 1),
-     * contiguous from offset 0 as far as this packet carries it, or null when it is none or does not open.
-     */
-    static byte[] cryptoFromStart(byte[] p, Keys keys) {
-        Reassembly r = new Reassembly(4096);
-        return open(p, keys, r) ? r.contiguous() : null;
-    }
-
     /** Opens the first packet of {@code p} (an Initial of version 1) and adds its CRYPTO data to {@code into}; false if it does not open. */
     static boolean open(byte[] p, Keys keys, Reassembly into) {
         try {

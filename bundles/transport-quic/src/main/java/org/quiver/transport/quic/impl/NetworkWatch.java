@@ -5,7 +5,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -31,9 +30,6 @@ final class NetworkWatch {
     private final AtomicBoolean looking = new AtomicBoolean();
     private volatile List<InetSocketAddress> last;
     private volatile Change lastChange;
-    /** Looks taken, and changes seen. */
-    final LongAdder looks = new LongAdder();
-    final LongAdder changes = new LongAdder();
 
     NetworkWatch(Supplier<List<InetSocketAddress>> source, List<InetSocketAddress> initial, EndpointThreads threads, Clock clock,
                  Consumer<Change> changed) {
@@ -56,14 +52,12 @@ final class NetworkWatch {
 
     private void lookNow() {
         try {
-            looks.increment();
             List<InetSocketAddress> now = List.copyOf(source.get());
             List<InetSocketAddress> before = last;
             if (!now.isEmpty() && !new java.util.HashSet<>(now).equals(new java.util.HashSet<>(before))) {
                 last = now;
                 Change c = new Change(before, now, clock.instant());
                 lastChange = c;
-                changes.increment();
                 threads.onLoop(() -> changed.accept(c));
             }
         } catch (RuntimeException e) {

@@ -122,7 +122,9 @@ class KeyExchangeTest {
                 junk[3] = 0;
                 junk[4] = 1;
             }
-            assertThat(InitialPackets.cryptoFromStart(junk, keys)).isNull(); // nothing authenticates
+            InitialPackets.Reassembly crypto = new InitialPackets.Reassembly(2048);
+            assertThat(InitialPackets.open(junk, keys, crypto)).isFalse(); // nothing authenticates
+            assertThat(crypto.contiguous()).isEmpty();
             KeyExchanges.serverHello(junk); // no exception, whatever it says
             if (junk.length > 0) {
                 junk[0] = 0x02;

@@ -56,6 +56,24 @@ public interface Connection extends AutoCloseable {
         return "unknown";
     }
 
+    /**
+     * Whether this connection's handshake resumed an earlier TLS session with the same peer (a shorter handshake,
+     * and the condition for 0-RTT).
+     */
+    default boolean resumed() {
+        return false;
+    }
+
+    /**
+     * Whether this connection went to work before its handshake completed, in 0-RTT: a dial that resumed a session
+     * and whose ALPN is replay-safe (see {@link ProtocolHandler#replaySafe}) completes at once and its first streams
+     * travel with the handshake; an accepted one is handed to its replay-safe handler with the peer's first flight.
+     * Data sent in 0-RTT can be replayed by an attacker who recorded it, which is why only replay-safe protocols do.
+     */
+    default boolean earlyData() {
+        return false;
+    }
+
     /** Closes with an application error code and a reason, both visible to the peer. Idempotent. */
     void close(long code, String reason);
 

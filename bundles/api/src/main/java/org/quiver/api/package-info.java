@@ -21,7 +21,7 @@
  * </ul>
  */
 @Export
-@Version("0.6.0")
+@Version("0.7.0")
 package org.quiver.api;
 
 import org.osgi.annotation.bundle.Export;

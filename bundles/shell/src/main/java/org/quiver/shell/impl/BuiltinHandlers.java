@@ -62,6 +62,12 @@ final class BuiltinHandlers {
         void serve(Connection c, BiStream s, Runnable progress) throws Exception {
             Protocols.servePing(s);
         }
+
+        /** A ping changes nothing and answers only its sender: a replayed one is harmless, so it may come in 0-RTT. */
+        @Override
+        public boolean replaySafe() {
+            return true;
+        }
     }
 
     @Component(name = "org.quiver.shell.message", service = ProtocolHandler.class, property = ProtocolHandler.ALPN_PROPERTY + "=" + Protocols.MESSAGE)

@@ -377,7 +377,7 @@ public final class QuiverCommands {
         return out.toString();
     }
 
-    @Descriptor("list the live connections: peer id, protocol, who dialed, TLS key exchange, path")
+    @Descriptor("list the live connections: peer id, protocol, who dialed, TLS key exchange, handshake (full, resumed, 0-RTT), path")
     public String peers() {
         Collection<Connection> all = endpoint().connections();
         if (all.isEmpty()) {
@@ -385,8 +385,8 @@ public final class QuiverCommands {
         }
         StringBuilder out = new StringBuilder();
         for (Connection c : all) {
-            out.append(String.format(Locale.ROOT, "%s  %-14s %-8s %-14s %s%n", c.remoteId(), c.alpn(), c.isDialer() ? "dialed" : "accepted",
-                    c.keyExchange(), c.path().get()));
+            out.append(String.format(Locale.ROOT, "%s  %-14s %-8s %-14s %-7s %s%n", c.remoteId(), c.alpn(), c.isDialer() ? "dialed" : "accepted",
+                    c.keyExchange(), c.earlyData() ? "0-RTT" : c.resumed() ? "resumed" : "full", c.path().get()));
         }
         return out.toString().stripTrailing();
     }

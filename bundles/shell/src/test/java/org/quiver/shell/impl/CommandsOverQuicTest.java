@@ -65,7 +65,8 @@ class CommandsOverQuicTest {
         assertThat(commands.ping(server.id().toString(), 2).lines()).hasSize(2).allMatch(l -> l.startsWith("pong from"));
         assertThat(commands.ping(ticket)).contains("pong");
         assertThat(commands.peers()).contains(server.id().toString()).contains(Protocols.PING).contains("dialed")
-                .as("the handshake's key exchange: hybrid post-quantum between two Quiver nodes").contains("X25519MLKEM768");
+                .as("the handshake's key exchange: hybrid post-quantum between two Quiver nodes").contains("X25519MLKEM768")
+                .as("a first handshake with the server: a full one").contains(" full ");
         assertThatThrownBy(() -> commands.ping(ticket, 0)).hasMessageContaining("1 to 1000");
         // the path table: one direct path, selected, measured by a probe within a moment
         String paths = "";

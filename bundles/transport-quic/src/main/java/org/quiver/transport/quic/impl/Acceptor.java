@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicConnectionAddress;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicStreamChannel;
@@ -46,6 +47,10 @@ final class Acceptor {
     private final Map<String, ProtocolHandler> handlers;
     /** Connections refused by the allow-list. */
     final LongAdder notAllowed = new LongAdder();
+    /** Connections handed to their (replay-safe) handler in 0-RTT, before their handshake completed. */
+    final LongAdder earlyAccepted = new LongAdder();
+    /** Whether any handler is replay-safe: only then are resuming ClientHellos read ({@link #clientInitial}). */
+    private volatile boolean anyReplaySafe;
     /**
      * TLS for accepted connections, offering the ALPNs of the current handlers; null when they changed since
      * it was made, and then made again (once) by the next handshake rather than at every change.
@@ -56,7 +61,7 @@ final class Acceptor {
     /** How long the session tickets this side issues are good. */
     private final Tls.Resumption resumption;
     /** Seals this endpoint's session tickets; kept when the TLS context is made anew, so tickets outlive handler changes. */
-    private final io.netty.handler.codec.quic.SslSessionTicketKey ticketKey = Tls.newTicketKey();
+    final io.netty.handler.codec.quic.SslSessionTicketKey ticketKey = Tls.newTicketKey();
 
     Acceptor(LocalIdentity identity, PathTable paths, PathLayer pathLayer, Connections connections, java.util.Set<EndpointId> allowed,
              ExecutorService handlerPool,
@@ -72,6 +77,7 @@ final class Acceptor {
         this.dropped = dropped;
         this.maxConnectionsPerPeer = maxConnectionsPerPeer;
         this.handlers = new ConcurrentHashMap<>(handlers);
+        this.anyReplaySafe = handlers.values().stream().anyMatch(ProtocolHandler::replaySafe);
     }
 
     /** The peers allowed to connect (empty: anyone). */
@@ -102,10 +108,15 @@ final class Acceptor {
                     @Override
                     protected void initChannel(QuicChannel ch) {
                         ch.pipeline().addLast(new AcceptedConnection());
+                        if (anyReplaySafe) {
+                            // netty reads a connection's streams only once asked to, which auto-read does at the
+                            // end of the handshake: asked now, streams sent in 0-RTT come before it (see #early)
+                            ch.read();
+                        }
                     }
                 })
                 .streamOption(ChannelOption.AUTO_READ, false)
-                .streamHandler(new IncomingStreams());
+                .streamHandler(new IncomingStreams(this::early));
         return parameters.apply(builder).build();
     }
 
@@ -117,12 +128,30 @@ final class Acceptor {
         EndpointBuilder.checkAlpn(alpn);
         handlers.put(alpn, Objects.requireNonNull(handler, "handler"));
         serverTls = null;
+        anyReplaySafe = handlers.values().stream().anyMatch(ProtocolHandler::replaySafe);
     }
 
     /** Stops serving {@code alpn} if {@code handler} serves it; new connections with it are refused in the handshake. */
     synchronized void removeHandler(String alpn, ProtocolHandler handler) {
         if (handlers.remove(alpn, handler)) {
             serverTls = null;
+            anyReplaySafe = handlers.values().stream().anyMatch(ProtocolHandler::replaySafe);
+        }
+    }
+
+    /** Whether this endpoint serves {@code alpn} with a replay-safe handler: then its dials of it may use 0-RTT. */
+    boolean replaySafe(String alpn) {
+        ProtocolHandler handler = handlers.get(alpn);
+        return handler != null && handler.replaySafe();
+    }
+
+    /**
+     * A client's Initial to the server role from {@code peer} (the router's, event loop): with a replay-safe handler,
+     * whom the session ticket it resumes with was issued to is read from it ({@link KeyExchanges#resumingClient}).
+     */
+    void clientInitial(PathTable.Peer peer, io.netty.buffer.ByteBuf packet) {
+        if (anyReplaySafe) {
+            KeyExchanges.resumingClient(peer, packet, ticketKey);
         }
     }
 
@@ -138,7 +167,10 @@ final class Acceptor {
         return handlers.isEmpty() ? new String[] {"quiver/no-handler"} : handlers.keySet().toArray(new String[0]);
     }
 
-    /** Handler of an accepted connection until its handshake completes; then the connection's own. */
+    /**
+     * Handler of an accepted connection until its handshake completes; then the connection's own. A connection
+     * handed to its handler in 0-RTT ({@link #early}) stands behind it meanwhile.
+     */
     private final class AcceptedConnection extends ChannelInboundHandlerAdapter {
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
@@ -151,37 +183,23 @@ final class Acceptor {
                     pathLayer.accepted(peer, peer.real);
                 }
             }
+            QuicConnectionImpl early = ch.attr(QuicConnectionImpl.KEY).get();
+            if (early != null) {
+                ctx.pipeline().remove(this);
+                if (!early.remoteId().equals(id) || !early.alpn().equals(ch.sslEngine().getApplicationProtocol())) {
+                    // cannot happen if the ticket was read right (it is ours, and TLS checked the same one)
+                    early.close(CloseInfo.Cause.LOCAL, 0x105, "the resumed session is not the one its ticket named");
+                } else {
+                    connections.handshakeDone(early);
+                }
+                ctx.fireChannelActive();
+                return;
+            }
             QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, id, false,
                     QuicConnectionImpl.info(peer != null && peer.real != null ? peer.real : new PathAddr.Direct(PathTable.LOCAL), peer), dropped);
             ctx.pipeline().replace(this, "connection", conn);
             connections.track(conn);
-            java.util.Set<EndpointId> allow = allowed;
-            if (!allow.isEmpty() && !allow.contains(id)) {
-                // before any handler or stream: the peer learns why from the close reason
-                notAllowed.increment();
-                conn.close(CloseInfo.Cause.LOCAL, 0x104, org.quiver.api.Endpoint.NOT_ALLOWED);
-                return;
-            }
-            if (peer != null && peer.users.get() > maxConnectionsPerPeer) {
-                conn.close(CloseInfo.Cause.LOCAL, 0x103, "too many connections from one peer (" + maxConnectionsPerPeer + ")");
-                return;
-            }
-            ProtocolHandler handler = handlers.get(conn.alpn());
-            if (handler == null) {
-                conn.close(CloseInfo.Cause.LOCAL, 0x100, "no handler for ALPN " + conn.alpn());
-                return;
-            }
-            try {
-                handlerPool.execute(() -> {
-                    try {
-                        handler.accept(conn);
-                    } catch (Exception | Error e) {
-                        conn.close(CloseInfo.Cause.LOCAL, 0x101, "handler failed: " + e);
-                    }
-                });
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                conn.close(CloseInfo.Cause.LOCAL, 0x102, "too many connections waiting for a handler");
-            }
+            start(conn, peer);
             ctx.fireChannelActive();
         }
 
@@ -191,27 +209,102 @@ final class Acceptor {
         }
     }
 
-    /** Puts each stream the peer opens into its connection's accept queue (on dialed connections too). */
+    /** Hands {@code conn} to its ALPN's handler on the pool, after the allow-list and the per-peer limit. Event loop. */
+    private void start(QuicConnectionImpl conn, PathTable.Peer peer) {
+        java.util.Set<EndpointId> allow = allowed;
+        if (!allow.isEmpty() && !allow.contains(conn.remoteId())) {
+            // before any handler or stream: the peer learns why from the close reason
+            notAllowed.increment();
+            conn.close(CloseInfo.Cause.LOCAL, 0x104, org.quiver.api.Endpoint.NOT_ALLOWED);
+            return;
+        }
+        if (peer != null && peer.users.get() > maxConnectionsPerPeer) {
+            conn.close(CloseInfo.Cause.LOCAL, 0x103, "too many connections from one peer (" + maxConnectionsPerPeer + ")");
+            return;
+        }
+        ProtocolHandler handler = handlers.get(conn.alpn());
+        if (handler == null) {
+            conn.close(CloseInfo.Cause.LOCAL, 0x100, "no handler for ALPN " + conn.alpn());
+            return;
+        }
+        try {
+            handlerPool.execute(() -> {
+                try {
+                    handler.accept(conn);
+                } catch (Exception | Error e) {
+                    conn.close(CloseInfo.Cause.LOCAL, 0x101, "handler failed: " + e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            conn.close(CloseInfo.Cause.LOCAL, 0x102, "too many connections waiting for a handler");
+        }
+    }
+
+    /**
+     * The first stream of an accepted connection arrived before its handshake completed, so in 0-RTT: if the session
+     * ticket the peer resumed with is ours and names a peer, and the ALPN it allows early data for has a replay-safe
+     * handler, the connection is made now, for that peer, and handed to the handler. Else null, and the stream waits
+     * for the handshake (a replayed flight never completes one). Event loop.
+     */
+    private QuicConnectionImpl early(QuicChannel ch) {
+        if (ch.isActive() || !(ch.remoteSocketAddress() instanceof InetSocketAddress remote)) {
+            return null;
+        }
+        PathTable.Peer peer = paths.byMapped(remote);
+        SessionTickets.Issued ticket = KeyExchanges.ticket(peer);
+        byte[] dcid = KeyExchanges.clientDcid(peer);
+        // the ticket must be this connection's: the latest handshake from the peer is the one seen
+        if (ticket == null || dcid == null || !new QuicConnectionAddress(dcid).equals(ch.localAddress())) {
+            return null;
+        }
+        ProtocolHandler handler = handlers.get(ticket.earlyAlpn());
+        if (handler == null || !handler.replaySafe()) {
+            return null;
+        }
+        QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, ticket.peer(), ticket.earlyAlpn(), false,
+                QuicConnectionImpl.info(peer.real != null ? peer.real : new PathAddr.Direct(PathTable.LOCAL), peer), dropped);
+        conn.early();
+        earlyAccepted.increment();
+        ch.pipeline().addLast("connection", conn);
+        connections.track(conn);
+        start(conn, peer);
+        return conn;
+    }
+
+    /**
+     * Puts each stream the peer opens into its connection's accept queue (on dialed connections too). A stream
+     * that comes before its connection exists is given to {@code early} (accepted connections) and otherwise kept,
+     * bounded, until the handshake completes.
+     */
     @ChannelHandler.Sharable
     static final class IncomingStreams extends ChannelInboundHandlerAdapter {
+        private final java.util.function.Function<QuicChannel, QuicConnectionImpl> early;
+
+        IncomingStreams(java.util.function.Function<QuicChannel, QuicConnectionImpl> early) {
+            this.early = early;
+        }
+
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
             QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
             ctx.pipeline().remove(this);
             QuicConnectionImpl conn = stream.parent().attr(QuicConnectionImpl.KEY).get();
+            if (conn == null && early != null) {
+                conn = early.apply(stream.parent());
+            }
             if (conn != null) {
                 conn.incoming(stream);
                 return;
             }
-            // The peer may open a stream in the same flight that completes the handshake, before this side
-            // has made its Connection: park it (bounded) until then.
-            java.util.ArrayDeque<QuicStreamChannel> early = stream.parent().attr(EARLY_STREAMS).setIfAbsent(new java.util.ArrayDeque<>());
-            if (early == null) {
-                early = stream.parent().attr(EARLY_STREAMS).get();
+            // The peer may open a stream in the same flight that completes the handshake (or in 0-RTT), before
+            // this side has made its Connection: park it (bounded) until then.
+            java.util.ArrayDeque<QuicStreamChannel> parked = stream.parent().attr(EARLY_STREAMS).setIfAbsent(new java.util.ArrayDeque<>());
+            if (parked == null) {
+                parked = stream.parent().attr(EARLY_STREAMS).get();
             }
-            if (early.size() < QuicConnectionImpl.MAX_PENDING_STREAMS) {
+            if (parked.size() < QuicConnectionImpl.MAX_PENDING_STREAMS) {
                 stream.config().setAutoRead(false);
-                early.add(stream);
+                parked.add(stream);
             } else {
                 stream.shutdown(2);
             }

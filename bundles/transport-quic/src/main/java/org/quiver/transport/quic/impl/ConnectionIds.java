@@ -178,6 +178,11 @@ final class ConnectionIds {
         return (first & 0xc0) == 0xc0 && (first & 0x30) == 0x00;
     }
 
+    /** Whether {@code buf} starts with a 0-RTT packet (long header, type 1). */
+    static boolean isZeroRtt(ByteBuf buf) {
+        return buf.isReadable() && (buf.getUnsignedByte(buf.readerIndex()) & 0xf0) == 0xd0;
+    }
+
     /** Looks up a {@link #LENGTH}-byte id at an index of a buffer. */
     @FunctionalInterface
     interface ClientIdLookup {

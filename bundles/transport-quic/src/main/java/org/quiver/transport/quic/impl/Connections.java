@@ -53,7 +53,7 @@ final class Connections implements Router.Rebinding {
         return null;
     }
 
-    /** Starts tracking {@code conn}, whose handshake is done (event loop). */
+    /** Starts tracking {@code conn}, whose handshake is done, or under way in 0-RTT (event loop). */
     void track(QuicConnectionImpl conn) {
         live.add(conn);
         PathTable.Peer p = conn.peer();
@@ -62,10 +62,11 @@ final class Connections implements Router.Rebinding {
             p.connections.add(conn);
             onLoop.accept(() -> pathLayer.reselect(p)); // the handshake is done: the path may move now
         }
-        conn.keyExchange(KeyExchanges.of(p), KeyExchanges.resumed(p));
+        if (!conn.earlyData()) {
+            handshakeDone(conn);
+        }
         org.quiver.api.PathKind kind = conn.path().get().kind();
         metrics.get().connectionOpened(kind, conn.isDialer());
-        metrics.get().handshake(conn.keyExchange(), conn.resumed());
         events.connection(EventTopics.CONNECTION_OPENED, conn, null);
         conn.closed().whenComplete((info, e) -> {
             metrics.get().connectionClosed(kind);
@@ -82,6 +83,14 @@ final class Connections implements Router.Rebinding {
         if (closing.getAsBoolean()) {
             conn.close(CloseInfo.Cause.ENDPOINT_CLOSED, 0, "endpoint closing");
         }
+    }
+
+    /** {@code conn}'s handshake is done: what it was (its key exchange, whether it resumed) is read and counted. Event loop. */
+    void handshakeDone(QuicConnectionImpl conn) {
+        String group = KeyExchanges.of(conn.peer());
+        // unseen (no Initial observed): a connection that worked in 0-RTT resumed, or its handshake would not be done
+        conn.keyExchange(group, group.equals(KeyExchanges.UNKNOWN) ? conn.earlyData() : KeyExchanges.resumed(conn.peer()));
+        metrics.get().handshake(conn.keyExchange(), conn.resumed());
     }
 
     /** The path layer moved {@code peer} to {@code selected}: its connections report it, metrics and an event say so. */

@@ -8,6 +8,7 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicClientCodecBuilder;
 import io.netty.handler.codec.quic.QuicConnectionAddress;
 import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.handler.codec.quic.SslEarlyDataReadyEvent;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -34,6 +35,8 @@ import org.quiver.api.QuiverException;
 final class Dialer {
     static final AttributeKey<EndpointId> EXPECTED_ID = AttributeKey.valueOf("quiver.expectedId");
     static final AttributeKey<String> DIAL_ALPN = AttributeKey.valueOf("quiver.dialAlpn");
+    /** Whether a dial's TLS allows 0-RTT: decided once per dial, when it begins ({@link Dialing}). */
+    static final AttributeKey<Boolean> EARLY_TLS = AttributeKey.valueOf("quiver.earlyTls");
 
     private final LocalIdentity identity;
     private final PathTable paths;
@@ -53,9 +56,15 @@ final class Dialer {
     private final Tls.Resumption resumption;
     /** How old each cached session is by the endpoint's clock. */
     private final SessionAges ages;
+    /** Dials that may go to work in 0-RTT and wait for the server's Retry first (see {@link Dialing}). Event loop. */
+    private final Map<ByteBufKey, Dialing> awaitingRetry = new java.util.HashMap<>();
+    /** Whether an ALPN is replay-safe here: a resumed dial of it completes in 0-RTT. */
+    private final java.util.function.Predicate<String> replaySafe;
 
     Dialer(LocalIdentity identity, PathTable paths, PathLayer pathLayer, EndpointThreads threads, Connections connections, LongAdder dropped,
-           String[] groups, Tls.Resumption resumption, java.util.function.LongSupplier ticker) {
+           String[] groups, Tls.Resumption resumption, java.util.function.LongSupplier ticker,
+           java.util.function.Predicate<String> replaySafe) {
+        this.replaySafe = replaySafe;
         this.groups = groups.clone();
         this.resumption = resumption;
         this.ages = new SessionAges(resumption, ticker);
@@ -71,11 +80,28 @@ final class Dialer {
     ChannelHandler codec(VirtualChannel side, java.util.function.UnaryOperator<QuicClientCodecBuilder> parameters) {
         this.clientSide = side;
         QuicClientCodecBuilder builder = new QuicClientCodecBuilder()
-                .sslEngineProvider(ch -> clientContexts.computeIfAbsent(ch.attr(DIAL_ALPN).get(), alpn -> Tls.client(identity, groups, resumption, alpn))
+                .sslEngineProvider(ch -> clientTls(ch.attr(DIAL_ALPN).get(), Boolean.TRUE.equals(ch.attr(EARLY_TLS).get()))
                         .newEngine(ch.alloc(), ch.attr(EXPECTED_ID).get().toString(),
                                 ages.portFor(ch.attr(DIAL_ALPN).get(), ch.attr(EXPECTED_ID).get())))
                 .localConnectionIdLength(ConnectionIds.LENGTH);
         return parameters.apply(builder).build();
+    }
+
+    /** A Retry answered our dial {@code id} and the client role has taken it (the router's, event loop). */
+    void retried(ByteBufKey id) {
+        Dialing dialing = awaitingRetry.remove(id);
+        if (dialing != null) {
+            dialing.retried();
+        }
+    }
+
+    /**
+     * The client TLS for dials of {@code alpn}: with early data ({@code early}) for a replay-safe one only. (With early data on for
+     * every ALPN, netty's send loop spun on a connection closed after a resumed handshake that sent nothing early:
+     * {@code ChurnTest} wedged the endpoint within a few hundred cycles.)
+     */
+    private QuicSslContext clientTls(String alpn, boolean early) {
+        return clientContexts.computeIfAbsent(early ? alpn + " 0-RTT" : alpn, k -> Tls.client(identity, groups, resumption, early, alpn));
     }
 
     /** A direct address of {@code target} this socket can send to, or null. */
@@ -117,51 +143,127 @@ final class Dialer {
         liveClientIds.add(key);
         unconfirmed.dialing(key);
         CompletableFuture<Connection> result = new CompletableFuture<>();
+        Dialing dialing = new Dialing(target.id(), alpn, peer, real, key, result);
         QuicChannel.newBootstrap(clientSide)
                 .attr(EXPECTED_ID, target.id())
                 .attr(DIAL_ALPN, alpn)
-                .handler(new Dialing())
+                .attr(EARLY_TLS, dialing.earlyTls)
+                .handler(dialing)
                 .streamOption(ChannelOption.AUTO_READ, false)
-                .streamHandler(new Acceptor.IncomingStreams())
+                .streamHandler(new Acceptor.IncomingStreams(null))
                 .remoteAddress(peer.mapped)
                 .localConnectionAddress(new QuicConnectionAddress(cid))
                 .connect()
-                .addListener(f -> {
-                    if (!f.isSuccess()) {
-                        liveClientIds.remove(key);
-                        unconfirmed.remove(key);
-                        QuiverException failed = Futures.failure("Connect to " + target.id().shortString() + " at " + real, f.cause());
-                        int alert = Futures.tlsAlert(f.cause());
-                        if (alert == 40 || alert == 71) { // what BoringSSL sends when no group is shared
-                            failed = new QuiverException(failed.getMessage() + "; most likely no key exchange in common: this endpoint offers "
-                                    + String.join(", ", groups) + (groups.length == 1 && groups[0].equals(KeyExchanges.CLASSICAL)
-                                    ? " (the peer may require X25519MLKEM768, post-quantum)" : ""), f.cause());
-                        }
-                        result.completeExceptionally(failed);
-                        return;
-                    }
-                    QuicChannel ch = (QuicChannel) f.getNow();
-                    PathAddr now = peer.real; // the handshake may have left the relay for a direct path that answered
-                    QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, target.id(), true,
-                            QuicConnectionImpl.info(now != null ? now : real, peer), dropped);
-                    unconfirmed.connected(key, conn);
-                    ch.closeFuture().addListener(c -> {
-                        liveClientIds.remove(key);
-                        unconfirmed.remove(key);
-                    });
-                    ch.pipeline().replace(Dialing.class, "connection", conn);
-                    connections.track(conn);
-                    ages.handshake(alpn, target.id(), conn.resumed());
-                    result.complete(conn);
-                });
+                .addListener(f -> dialing.handshakeOver(f));
         return result;
     }
 
-    /** Handler of a dialed connection until its handshake completes: a failed handshake fails the dial, no more. */
-    private static final class Dialing extends ChannelInboundHandlerAdapter {
+    /**
+     * Handler of a dialed connection until its handshake completes: a failed handshake fails the dial; a resumed one
+     * of a replay-safe ALPN completes the dial in 0-RTT, as soon as netty says early data can go. Event loop.
+     */
+    private final class Dialing extends ChannelInboundHandlerAdapter {
+        private final EndpointId id;
+        private final String alpn;
+        private final PathTable.Peer peer;
+        private final PathAddr real;
+        private final ByteBufKey key;
+        private final CompletableFuture<Connection> result;
+        /** The connection made in 0-RTT, or null. */
+        private QuicConnectionImpl early;
+        /** The dial's channel, once early data is possible. */
+        private QuicChannel channel;
+        /** Whether the dial's TLS allows 0-RTT (its ALPN was replay-safe when it began). */
+        private final boolean earlyTls;
+
+        Dialing(EndpointId id, String alpn, PathTable.Peer peer, PathAddr real, ByteBufKey key, CompletableFuture<Connection> result) {
+            this.id = id;
+            this.alpn = alpn;
+            this.peer = peer;
+            this.real = real;
+            this.key = key;
+            this.result = result;
+            this.earlyTls = replaySafe.test(alpn);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof SslEarlyDataReadyEvent && early == null && !result.isDone() && earlyTls) {
+                // A Quiver server answers every first Initial with a Retry and drops what came with it: 0-RTT data
+                // sent before the Retry would only be resent after the handshake. The dial completes when the
+                // Retry is in (the 0-RTT that follows it is kept), or at the end of the handshake without one.
+                channel = (QuicChannel) ctx.channel();
+                awaitingRetry.put(key, this);
+                channel.closeFuture().addListener(f -> awaitingRetry.remove(key));
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        /** The server's Retry was taken: the dial completes now, in 0-RTT. Event loop. */
+        void retried() {
+            if (early != null || result.isDone() || !channel.isOpen() || channel.isActive()) {
+                return;
+            }
+            early = connection(channel);
+            early.early();
+            channel.pipeline().addLast("connection", early);
+            connections.track(early);
+            result.complete(early);
+        }
+
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // reported through the connect future
+        }
+
+        /** The connection on {@code ch}, known to the router until it closes. */
+        private QuicConnectionImpl connection(QuicChannel ch) {
+            PathAddr now = peer.real; // the handshake may have left the relay for a direct path that answered
+            QuicConnectionImpl conn = new QuicConnectionImpl(ch, peer, id, alpn, true,
+                    QuicConnectionImpl.info(now != null ? now : real, peer), dropped);
+            if (earlyTls) {
+                conn.earlyCapable();
+            }
+            unconfirmed.connected(key, conn);
+            ch.closeFuture().addListener(c -> {
+                liveClientIds.remove(key);
+                unconfirmed.remove(key);
+            });
+            return conn;
+        }
+
+        /** The connect future: the handshake completed or failed. */
+        void handshakeOver(io.netty.util.concurrent.Future<?> f) {
+            if (!f.isSuccess()) {
+                liveClientIds.remove(key);
+                unconfirmed.remove(key);
+                awaitingRetry.remove(key);
+                if (early != null) {
+                    return; // the dial completed in 0-RTT; its connection reports the close
+                }
+                QuiverException failed = Futures.failure("Connect to " + id.shortString() + " at " + real, f.cause());
+                int alert = Futures.tlsAlert(f.cause());
+                if (alert == 40 || alert == 71) { // what BoringSSL sends when no group is shared
+                    failed = new QuiverException(failed.getMessage() + "; most likely no key exchange in common: this endpoint offers "
+                            + String.join(", ", groups) + (groups.length == 1 && groups[0].equals(KeyExchanges.CLASSICAL)
+                            ? " (the peer may require X25519MLKEM768, post-quantum)" : ""), f.cause());
+                }
+                result.completeExceptionally(failed);
+                return;
+            }
+            QuicChannel ch = (QuicChannel) f.getNow();
+            awaitingRetry.remove(key);
+            if (early != null) {
+                ch.pipeline().remove(this);
+                connections.handshakeDone(early);
+                ages.handshake(alpn, id, early.resumed());
+                return;
+            }
+            QuicConnectionImpl conn = connection(ch);
+            ch.pipeline().replace(this, "connection", conn);
+            connections.track(conn);
+            ages.handshake(alpn, id, conn.resumed());
+            result.complete(conn);
         }
     }
 }

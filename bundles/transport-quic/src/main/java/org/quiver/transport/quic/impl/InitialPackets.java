@@ -27,6 +27,9 @@ final class InitialPackets {
         private final byte[] bytes;
         private final java.util.BitSet filled = new java.util.BitSet();
 
+        /** One that is finished with: nothing more is kept. */
+        static final Reassembly DONE = new Reassembly(0);
+
         Reassembly(int max) {
             this.bytes = new byte[max];
         }
@@ -67,6 +70,21 @@ final class InitialPackets {
             return null;
         }
         return Arrays.copyOfRange(p, 6, 6 + p[5]);
+    }
+
+    /** Whether {@code p} starts with a version 1 Initial that carries a token (it answers a Retry). */
+    static boolean hasToken(byte[] p) {
+        if (p.length < 7 || (p[0] & 0xf0) != 0xc0 || readInt(p, 1) != VERSION_1) {
+            return false;
+        }
+        try {
+            int at = 5;
+            at += 1 + (p[at] & 0xff); // dcid
+            at += 1 + (p[at] & 0xff); // scid
+            return varint(p, at)[0] > 0;
+        } catch (ArrayIndexOutOfBoundsException truncated) {
+            return false;
+        }
     }
 
     /** Opens the first packet of {@code p} (an Initial of version 1) and adds its CRYPTO data to {@code into}; false if it does not open. */

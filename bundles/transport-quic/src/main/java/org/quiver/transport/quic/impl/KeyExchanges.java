@@ -36,10 +36,16 @@ final class KeyExchanges {
         InitialPackets.Reassembly crypto;
         String group;
         boolean resumed;
+        /** The client's CRYPTO data so far (server role, 0-RTT possible), until its ClientHello is whole. */
+        InitialPackets.Reassembly hello;
+        /** Whom the session ticket the ClientHello presents was issued to (server role), or null. */
+        SessionTickets.Issued ticket;
     }
 
     /** The most CRYPTO data kept per handshake: a ServerHello with the hybrid share is ~1.2 KB. */
     private static final int MAX_HELLO = 2048;
+    /** The most kept of a ClientHello: the hybrid share (~1.2 KB) and a ticket (~0.5 KB with a certificate). */
+    static final int MAX_CLIENT_HELLO = 1200 + SessionTickets.MAX_TICKET;
 
     private KeyExchanges() {
     }
@@ -56,6 +62,85 @@ final class KeyExchanges {
             seen = new Seen();
             seen.clientDcid = dcid;
             peer.keyExchange = seen;
+        }
+    }
+
+    /**
+     * A client's Initial that answers our Retry, to our server role, from {@code peer}: whom the session ticket its
+     * ClientHello presents was issued to, if {@code ticketKey} sealed it (see {@link SessionTickets}). The Initial
+     * proved the sender receives at its address (its token); at most {@link #MAX_CLIENT_HELLO} bytes are kept.
+     */
+    static void resumingClient(PathTable.Peer peer, ByteBuf packet, io.netty.handler.codec.quic.SslSessionTicketKey ticketKey) {
+        Seen seen = peer.keyExchange;
+        if (seen == null || seen.ticket != null || seen.hello == InitialPackets.Reassembly.DONE) {
+            return;
+        }
+        byte[] p = ByteBufUtil.getBytes(packet, packet.readerIndex(), packet.readableBytes());
+        if (!InitialPackets.hasToken(p)) {
+            return; // answered with a Retry; the ClientHello comes again with the token
+        }
+        if (seen.hello == null) {
+            seen.hello = new InitialPackets.Reassembly(MAX_CLIENT_HELLO);
+        }
+        if (!InitialPackets.open(p, InitialPackets.keys(seen.clientDcid, false), seen.hello)) {
+            return;
+        }
+        byte[] m = seen.hello.contiguous();
+        if (m.length < 4 || m.length < 4 + ((m[1] & 0xff) << 16 | u16(m, 2))) {
+            if (m.length >= MAX_CLIENT_HELLO) {
+                seen.hello = InitialPackets.Reassembly.DONE; // larger than any we would resume: not looked at
+            }
+            return; // not all of it yet
+        }
+        byte[] ticket = clientHelloTicket(m);
+        seen.ticket = ticket == null ? null : SessionTickets.open(ticket, ticketKey);
+        seen.hello = InitialPackets.Reassembly.DONE;
+    }
+
+    /** Whom the session ticket of {@code peer}'s latest handshake with our server role was issued to, or null. */
+    static SessionTickets.Issued ticket(PathTable.Peer peer) {
+        Seen seen = peer == null ? null : peer.keyExchange;
+        return seen == null ? null : seen.ticket;
+    }
+
+    /** The Destination Connection ID of {@code peer}'s latest client Initial, or null. */
+    static byte[] clientDcid(PathTable.Peer peer) {
+        Seen seen = peer == null ? null : peer.keyExchange;
+        return seen == null ? null : seen.clientDcid;
+    }
+
+    /**
+     * The first pre-shared key identity (the session ticket) of a ClientHello (TLS handshake bytes from its start),
+     * or null when it has none or is not one. The first is the only one BoringSSL considers.
+     */
+    static byte[] clientHelloTicket(byte[] m) {
+        try {
+            if (m.length < 4 || m[0] != 0x01) {
+                return null;
+            }
+            int end = Math.min(m.length, 4 + ((m[1] & 0xff) << 16 | u16(m, 2)));
+            int at = 4 + 2 + 32; // handshake header, legacy_version, random
+            at += 1 + (m[at] & 0xff); // legacy_session_id
+            at += 2 + u16(m, at); // cipher suites
+            at += 1 + (m[at] & 0xff); // compression methods
+            end = Math.min(end, at + 2 + u16(m, at));
+            at += 2;
+            while (at + 4 <= end) {
+                int type = u16(m, at);
+                int length = u16(m, at + 2);
+                if (type == PRE_SHARED_KEY && at + 4 + length <= end && length >= 4) {
+                    int identities = u16(m, at + 4);
+                    int identity = u16(m, at + 6);
+                    if (identity == 0 || 2 + identity + 4 > identities || at + 8 + identity > end) {
+                        return null;
+                    }
+                    return java.util.Arrays.copyOfRange(m, at + 8, at + 8 + identity);
+                }
+                at += 4 + length;
+            }
+            return null;
+        } catch (ArrayIndexOutOfBoundsException truncated) {
+            return null;
         }
     }
 

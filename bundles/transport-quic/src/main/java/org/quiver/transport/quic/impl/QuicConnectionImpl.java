@@ -61,6 +61,10 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     /** The handshake's key exchange, as seen when the handshake was done ({@link KeyExchanges}). */
     private volatile String keyExchange = KeyExchanges.UNKNOWN;
     private volatile boolean resumed;
+    /** Whether it went to work in 0-RTT, before its handshake completed. */
+    private volatile boolean early;
+    /** A dial whose TLS allowed 0-RTT (its ALPN is replay-safe here). */
+    private volatile boolean earlyCapable;
     /**
      * Whether the handshake is confirmed (accepted connections: at once; dialed ones: at the server's first
      * short-header packet, see {@link Unconfirmed}). Event loop only.
@@ -77,12 +81,18 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
 
     QuicConnectionImpl(QuicChannel channel, PathTable.Peer peer, EndpointId remoteId, boolean dialer, PathInfo initialPath,
             LongAdder dropped) {
+        this(channel, peer, remoteId, channel.sslEngine() != null && channel.sslEngine().getApplicationProtocol() != null
+                ? channel.sslEngine().getApplicationProtocol() : "", dialer, initialPath, dropped);
+    }
+
+    /** A connection whose ALPN is known before TLS says it (0-RTT: the one dialed, or the one the ticket names). */
+    QuicConnectionImpl(QuicChannel channel, PathTable.Peer peer, EndpointId remoteId, String alpn, boolean dialer, PathInfo initialPath,
+            LongAdder dropped) {
         this.channel = channel;
         this.peer = peer;
         this.remoteId = remoteId;
         this.dialer = dialer;
-        this.alpn = channel.sslEngine() != null && channel.sslEngine().getApplicationProtocol() != null
-                ? channel.sslEngine().getApplicationProtocol() : "";
+        this.alpn = alpn;
         this.path = new WatchableValue<>("path", initialPath);
         this.dropped = dropped;
         this.confirmed = !dialer;
@@ -133,8 +143,20 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     }
 
     /** Whether this connection's handshake resumed an earlier session (seen in its ServerHello). */
-    boolean resumed() {
+    @Override
+    public boolean resumed() {
         return resumed;
+    }
+
+    @Override
+    public boolean earlyData() {
+        return early;
+    }
+
+    /** It goes to work in 0-RTT (before its handshake completed, which a 0-RTT connection does by resuming). */
+    void early() {
+        this.early = true;
+        this.resumed = true;
     }
 
     @Override
@@ -373,18 +395,36 @@ final class QuicConnectionImpl extends ChannelInboundHandlerAdapter implements C
     /** Event loop: closes now when confirmed; otherwise at confirmation, or as a transport close after {@link #CONFIRM_WAIT_MS}. */
     private void closeOnLoop(long code, String reason) {
         if (confirmed) {
-            channel.close(true, (int) code, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+            closeNow(code, reason);
             return;
         }
         if (deferredClose != null || !channel.isOpen()) {
             return; // the first close decides
         }
-        deferredClose = () -> channel.close(true, (int) code, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+        deferredClose = () -> closeNow(code, reason);
         channel.eventLoop().schedule(() -> {
             if (!confirmed && channel.isOpen()) {
                 channel.close(false, APPLICATION_ERROR, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
             }
         }, CONFIRM_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Event loop: closes the channel with the application's code, or, on a dial whose TLS allowed 0-RTT, as a transport
+     * close (APPLICATION_ERROR for a non-zero code; the reason kept): netty 4.2.18 with quiche spun forever sending on
+     * an application close of such a connection ({@code ChurnTest}'s 0-RTT cycles wedged the endpoint).
+     */
+    private void closeNow(long code, String reason) {
+        if (earlyCapable) {
+            channel.close(false, code == 0 ? 0 : APPLICATION_ERROR, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+        } else {
+            channel.close(true, (int) code, Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+        }
+    }
+
+    /** A dial whose TLS allowed 0-RTT: it closes as a transport close (see {@link #closeNow}). */
+    void earlyCapable() {
+        this.earlyCapable = true;
     }
 
     /** Event loop: the server confirmed the handshake; a close asked for before goes out now. */

@@ -118,9 +118,11 @@ public final class QuicEndpoint implements Endpoint {
         this.serverSide = new VirtualChannel(threads.loop, sender(true));
         this.clientSide = new VirtualChannel(threads.loop, sender(false));
         this.punch = new PunchSockets(threads.loop, paths, pathLayer, closing::get);
-        this.dialer = new Dialer(identity, paths, pathLayer, threads, connections, dropped, b.keyExchange.groups(), b.resumption, b.ticker);
+        this.dialer = new Dialer(identity, paths, pathLayer, threads, connections, dropped, b.keyExchange.groups(), b.resumption, b.ticker,
+                acceptor::replaySafe);
         this.router = new Router(paths, pathLayer, serverSide, clientSide, dialer.liveClientIds, dialer.unconfirmed, connections,
-                dropped, metrics, punch::arriving);
+                dropped, metrics, punch::arriving, acceptor::clientInitial,
+                dialer::retried);
         this.relays = new RelayTransport(threads, closing::get, this::homeChanged, identity, paths, router, dropped, metrics);
         this.discoveries = new Discoveries(identity, b.clock, b.lookupTimeout, threads, metrics, closing::get, this::connect,
                 dialer, relays, paths, pathLayer);
@@ -522,6 +524,10 @@ public final class QuicEndpoint implements Endpoint {
 
     PathLayer pathLayer() {
         return pathLayer;
+    }
+
+    Acceptor acceptor() {
+        return acceptor;
     }
 
     org.quiver.spi.path.PathSelector pathSelector() {

@@ -53,6 +53,10 @@ final class Router {
     private final LongAdder dropped;
     private final Metrics metrics;
     private final java.util.function.Consumer<Channel> arriving;
+    /** Shown every client Initial to the server role: whom a resumed session's ticket names ({@link Acceptor#clientInitial}). */
+    private final java.util.function.BiConsumer<PathTable.Peer, ByteBuf> resumingClient;
+    /** Told the id of our dial a Retry answered, once the client role has taken it ({@link Dialer#retried}). */
+    private final java.util.function.Consumer<ByteBufKey> retried;
     private Links links;
     private Channel mainSocket;
     private boolean serverRead;
@@ -64,7 +68,10 @@ final class Router {
      */
     Router(PathTable paths, PathLayer pathLayer, VirtualChannel server, VirtualChannel client, Set<ByteBufKey> liveClientIds,
            Unconfirmed unconfirmed, Rebinding rebinding, LongAdder dropped, Metrics metrics,
-           java.util.function.Consumer<Channel> arriving) {
+           java.util.function.Consumer<Channel> arriving, java.util.function.BiConsumer<PathTable.Peer, ByteBuf> resumingClient,
+           java.util.function.Consumer<ByteBufKey> retried) {
+        this.resumingClient = resumingClient;
+        this.retried = retried;
         this.paths = paths;
         this.pathLayer = pathLayer;
         this.server = server;
@@ -185,22 +192,47 @@ final class Router {
         if (ConnectionIds.isInitial(content)) { // a handshake: which key exchange it chooses (KeyExchanges)
             if (route == ConnectionIds.Route.SERVER) {
                 KeyExchanges.clientInitial(peer, content);
+                resumingClient.accept(peer, content);
             } else {
                 KeyExchanges.serverInitial(peer, content);
             }
         }
         DatagramPacket mapped = new DatagramPacket(content, PathTable.LOCAL, peer.mapped);
+        if (route == ConnectionIds.Route.SERVER && ConnectionIds.isZeroRtt(content)) {
+            // netty takes a handshake step that waited for a TLS callback (the server's certificate choice) in a
+            // task it queues on the loop, and quiche keeps a 0-RTT packet it cannot open yet until the next packet
+            // comes, a round trip later. Queued behind that task, the 0-RTT packets of this read are opened at once.
+            server.eventLoop().execute(() -> {
+                server.pipeline().fireChannelRead(mapped);
+                server.pipeline().fireChannelReadComplete();
+            });
+            return;
+        }
         if (route == ConnectionIds.Route.SERVER) {
             serverRead = true;
             server.pipeline().fireChannelRead(mapped);
         } else {
             clientRead = true;
             QuicConnectionImpl confirmed = unconfirmed.confirmedBy(content);
+            ByteBufKey retryOf = retryOf(content);
             client.pipeline().fireChannelRead(mapped);
             if (confirmed != null) {
                 confirmed.confirmed();
             }
+            if (retryOf != null) {
+                retried.accept(retryOf);
+            }
         }
+    }
+
+    /** The connection id of our dial a Retry packet answers (its Destination Connection ID), or null if it is none. */
+    private static ByteBufKey retryOf(ByteBuf content) {
+        int at = content.readerIndex();
+        if (content.readableBytes() < 6 || (content.getByte(at) & 0xf0) != 0xf0) {
+            return null;
+        }
+        int length = content.getByte(at + 5);
+        return length == ConnectionIds.LENGTH && content.readableBytes() >= 6 + length ? ByteBufKey.peek(content, at + 6, length) : null;
     }
 
     /** The end of a batch of reads (a socket's read-complete, a relay batch): quiche sends what it has now. */

@@ -65,6 +65,8 @@ final class Tls {
                 .option(BoringSSLContextOption.SIGNATURE_ALGORITHMS, SIGNATURE_ALGORITHMS)
                 .option(BoringSSLContextOption.SERVER_KEY_TYPES, serverKeyTypes(identity))
                 .option(BoringSSLContextOption.GROUPS, groups)
+                // tickets allow 0-RTT; what arrives in it waits for the handshake unless its handler is replay-safe
+                .earlyData(true)
                 .build();
         // the endpoint's key, not the new context's own: the context is made anew whenever a handler comes or goes,
         // and tickets issued before that stay good
@@ -86,11 +88,12 @@ final class Tls {
     }
 
     /**
-     * Client TLS for {@code alpns} offering the key-exchange {@code groups}. Sessions are cached per peer id (the
+     * Client TLS for {@code alpns} offering the key-exchange {@code groups}; with {@code earlyData}, a resumed handshake
+     * may carry data in 0-RTT. Sessions are cached per peer id (the
      * engine's peer host is the id dialed, see {@link Dialer}), at most {@code resumption}'s size: a dial resumes
      * only a session made with the id it dials, whose first handshake proved that id's key.
      */
-    static QuicSslContext client(LocalIdentity identity, String[] groups, Resumption resumption, String... alpns) {
+    static QuicSslContext client(LocalIdentity identity, String[] groups, Resumption resumption, boolean earlyData, String... alpns) {
         QuicSslContext context = QuicSslContextBuilder.forClient()
                 .keyManager(keyless(identity), null)
                 .applicationProtocols(alpns)
@@ -99,6 +102,8 @@ final class Tls {
                 .option(BoringSSLContextOption.SIGNATURE_ALGORITHMS, SIGNATURE_ALGORITHMS)
                 .option(BoringSSLContextOption.CLIENT_KEY_TYPES, java.util.Set.of(identity.certificate().getPublicKey().getAlgorithm()))
                 .option(BoringSSLContextOption.GROUPS, groups)
+                // a resumed dial may send in 0-RTT (the Dialer asks for it for a replay-safe ALPN only)
+                .earlyData(earlyData && resumption.sessions() > 0)
                 .build();
         // set on the context, not the builder: the builder takes a size of 0 for "the default" (20,480); the lifetime
         // is enforced by SessionAges on the endpoint's clock as well

@@ -13,7 +13,8 @@ import org.quiver.spi.discovery.EndpointRecord;
 
 /**
  * Jazzer fuzz targets for every decoder a stranger's datagram or text reaches before anything authenticates it:
- * probes and calls, the router's QUIC header walk, STUN, tickets, discovery records. In the normal test run each
+ * probes and calls, the router's QUIC header walk, STUN, tickets, discovery records, a resuming ClientHello and the
+ * session ticket in it. In the normal test run each
  * replays the inputs in {@code src/test/resources/.../DecoderFuzzTestInputs/<method>/} (regression mode);
  * {@code JAZZER_FUZZ=1 mvn test -Dtest=DecoderFuzzTest#<method>} fuzzes one for real and adds what it finds there.
  * Each asserts the decoder is total: it answers (a value, or its documented refusal), never throws otherwise.
@@ -80,4 +81,24 @@ class DecoderFuzzTest {
             }
         }
     }
+
+    @FuzzTest(maxDuration = "10m")
+    void resumingClientHello(byte[] input) {
+        InitialPackets.hasToken(input);
+        byte[] ticket = KeyExchanges.clientHelloTicket(input);
+        if (ticket != null && ticket.length >= input.length) {
+            throw new AssertionError("a ticket longer than its ClientHello");
+        }
+        try {
+            SessionTickets.session(input);
+        } catch (java.security.GeneralSecurityException refused) {
+            // a certificate that does not parse: the ticket names nobody
+        }
+        // a ticket sealed with another key, or none: nobody
+        if (SessionTickets.open(input, TICKET_KEY) != null) {
+            throw new AssertionError("a ticket this key never sealed opened");
+        }
+    }
+
+    private static final io.netty.handler.codec.quic.SslSessionTicketKey TICKET_KEY = Tls.newTicketKey();
 }

@@ -23,9 +23,13 @@ final class DelayLine implements AutoCloseable {
     private final AtomicLong forwarded = new AtomicLong();
     private volatile long delayMicros;
     private volatile boolean blackhole;
+    private final InetSocketAddress two;
+    /** What the first endpoint sent through, while recording (null: not recording). */
+    private volatile java.util.List<byte[]> recorded;
 
     DelayLine(InetSocketAddress one, InetSocketAddress two, long delayMillis) throws SocketException {
         this.delayMicros = delayMillis * 1000;
+        this.two = two;
         socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         socket.setReceiveBufferSize(4 << 20);
         ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
@@ -46,6 +50,10 @@ final class DelayLine implements AutoCloseable {
                         continue;
                     }
                     byte[] copy = java.util.Arrays.copyOfRange(p.getData(), p.getOffset(), p.getOffset() + p.getLength());
+                    java.util.List<byte[]> record = recorded;
+                    if (record != null && from.equals(one)) {
+                        record.add(copy);
+                    }
                     long delay = delayMicros;
                     Runnable send = () -> {
                         try {
@@ -81,6 +89,25 @@ final class DelayLine implements AutoCloseable {
     /** Sets the one-way delay in microseconds. */
     void delayMicros(long micros) {
         delayMicros = micros;
+    }
+
+    /** From now on, keeps what the first endpoint sends through (an attacker on the path recording a flight). */
+    void record() {
+        recorded = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    }
+
+    /** What was recorded since {@link #record()}, and stops recording. */
+    java.util.List<byte[]> recorded() {
+        java.util.List<byte[]> r = recorded;
+        recorded = null;
+        return r == null ? java.util.List.of() : java.util.List.copyOf(r);
+    }
+
+    /** Sends {@code datagrams} to the second endpoint again, from this socket (the address it knows the first at). */
+    void replay(java.util.List<byte[]> datagrams) throws java.io.IOException {
+        for (byte[] d : datagrams) {
+            socket.send(new DatagramPacket(d, d.length, two));
+        }
     }
 
     void blackhole(boolean on) {

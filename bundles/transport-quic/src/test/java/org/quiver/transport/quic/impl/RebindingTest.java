@@ -153,7 +153,7 @@ class RebindingTest {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try (QuicEndpoint b = QuicEndpoint.builder(Identities.ephemeral()).bind(LO).handler("r/1", this::digestStreams).build();
              RebindingNat nat = new RebindingNat(b.localAddress())) {
-            io.netty.handler.codec.quic.QuicSslContext tls = Tls.client(clientId, EndpointBuilder.KeyExchange.PREFER_HYBRID.groups(), Tls.Resumption.NONE, "r/1");
+            io.netty.handler.codec.quic.QuicSslContext tls = Tls.client(clientId, EndpointBuilder.KeyExchange.PREFER_HYBRID.groups(), Tls.Resumption.NONE, false, "r/1");
             Channel udp = new Bootstrap().group(group).channel(NioDatagramChannel.class)
                     .handler(new QuicClientCodecBuilder()
                             .sslEngineProvider(ch -> tls.newEngine(ch.alloc(), b.id().toString(), 1))

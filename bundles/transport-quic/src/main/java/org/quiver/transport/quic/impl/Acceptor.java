@@ -242,9 +242,9 @@ final class Acceptor {
 
     /**
      * The first stream of an accepted connection arrived before its handshake completed, so in 0-RTT: if the session
-     * ticket the peer resumed with is ours and names a peer, and the ALPN it allows early data for has a replay-safe
-     * handler, the connection is made now, for that peer, and handed to the handler. Else null, and the stream waits
-     * for the handshake (a replayed flight never completes one). Event loop.
+     * ticket the peer resumed with is ours and names the peer already proved at this address, and the ALPN it allows
+     * early data for has a replay-safe handler, the connection is made now, for that peer, and handed to the handler.
+     * Else null, and the stream waits for the handshake (a replayed flight never completes one). Event loop.
      */
     private QuicConnectionImpl early(QuicChannel ch) {
         if (ch.isActive() || !(ch.remoteSocketAddress() instanceof InetSocketAddress remote)) {
@@ -253,8 +253,12 @@ final class Acceptor {
         PathTable.Peer peer = paths.byMapped(remote);
         SessionTickets.Issued ticket = KeyExchanges.ticket(peer);
         byte[] dcid = KeyExchanges.clientDcid(peer);
-        // the ticket must be this connection's: the latest handshake from the peer is the one seen
-        if (ticket == null || dcid == null || !new QuicConnectionAddress(dcid).equals(ch.localAddress())) {
+        // the ticket must be this connection's (the latest handshake from the peer is the one seen), and name the
+        // peer a completed handshake (or the relay) already proved at this address: what we read of a ClientHello
+        // can differ from what TLS took when someone who sends from (and receives at) the address injects Initials,
+        // and the name must not be theirs to choose
+        if (ticket == null || dcid == null || !new QuicConnectionAddress(dcid).equals(ch.localAddress())
+                || !ticket.peer().equals(peer.id)) {
             return null;
         }
         ProtocolHandler handler = handlers.get(ticket.earlyAlpn());

@@ -34,10 +34,11 @@ final class InitialPackets {
             this.bytes = new byte[max];
         }
 
+        /** Adds CRYPTO data at {@code offset}; a byte already received is kept (the first wins, as in quiche). */
         void put(long offset, byte[] from, int start, int length) {
             for (int i = 0; i < length; i++) {
                 long at = offset + i;
-                if (at >= 0 && at < bytes.length) {
+                if (at >= 0 && at < bytes.length && !filled.get((int) at)) {
                     bytes[(int) at] = from[start + i];
                     filled.set((int) at);
                 }

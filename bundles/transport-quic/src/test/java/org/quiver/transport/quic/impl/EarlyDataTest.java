@@ -220,4 +220,29 @@ class EarlyDataTest {
             }
         }
     }
+
+    @Test
+    void aResumingPeerNotProvedAtItsAddressIsServedAfterItsHandshake() throws Exception {
+        QuicEndpoint a = endpoint(LO);
+        // b forgets its peers a second after their last connection
+        QuicEndpoint b = QuicEndpoint.builder(Identities.ephemeral()).bind(LO).idleTimeout(Duration.ofSeconds(1))
+                .handler(SAFE, new Echo(true)).build();
+        open.add(b);
+        try (DelayLine path = new DelayLine(a.localAddress(), b.localAddress(), 20)) {
+            EndpointAddr bOnPath = EndpointAddr.of(b.id(), null, List.of(path.address()));
+            ask(a, bOnPath, SAFE);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (b.onLoopGet(() -> b.pathLayer().paths.byId(a.id())) != null && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(b.onLoopGet(() -> b.pathLayer().paths.byId(a.id()))).as("b forgot a").isNull();
+            // a still has its session: it resumes and sends in 0-RTT, to a b that no longer knows who is at that address
+            Connection[] again = ask(a, bOnPath, SAFE);
+            assertThat(again[0].earlyData()).as("a sent its request in 0-RTT").isTrue();
+            assertThat(again[1].earlyData()).as("b waited for the handshake: the ticket's name is not proved at this address").isFalse();
+            assertThat(again[1].resumed()).isTrue();
+            assertThat(again[1].remoteId()).isEqualTo(a.id());
+            assertThat(b.acceptor().earlyAccepted.sum()).isZero();
+        }
+    }
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Bulk throughput of one stream through the full Quiver endpoint, against raw netty QUIC with the same
 # settings and against TCP, all on loopback in one JVM; plus connection set-up latency.
-#   benchmarks/throughput.sh [MiB per run, default 256] [runs, default 3]
+#   benchmarks/throughput.sh [MiB per run, default 256] [runs, default 3] [answers: only the first answers on reconnects]
 # Build first: mvn -B -q install -DskipTests -Djacoco.skip=true
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -o package -pl benchmarks -DskipTests >/dev/null
 CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
-exec java -cp "$CP" org.quiver.benchmarks.Throughput "${1:-256}" "${2:-3}"
+exec java -cp "$CP" org.quiver.benchmarks.Throughput "${1:-256}" "${2:-3}" ${3:-}

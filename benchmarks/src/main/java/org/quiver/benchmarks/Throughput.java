@@ -68,6 +68,10 @@ public final class Throughput {
             System.out.printf("Quiver endpoint            %8.1f MB/s%n", median(runs, () -> quiver(bytes)));
             return;
         }
+        if (args.length > 2 && args[2].equals("answers")) { // only the first answers on reconnects
+            firstAnswers();
+            return;
+        }
         System.out.printf("single stream, %d MiB per run, median of %d runs after 1 warm-up, loopback, %d cores%n", mib, runs,
                 Runtime.getRuntime().availableProcessors());
         double tcp = median(runs, () -> tcp(bytes));
@@ -98,6 +102,10 @@ public final class Throughput {
         double f = print("X25519MLKEM768, reconnect, full handshake", full);
         double r = print("X25519MLKEM768, reconnect, resumed session", resumed);
         System.out.printf("ratio reconnect resumed / full (medians) %5.2f%n", r / f);
+        firstAnswers();
+    }
+
+    private static void firstAnswers() throws Exception {
         // time to the first answer on a reconnect (dial, one request, its answer): full handshake, resumed, resumed
         // with the request in 0-RTT; on loopback and on a path with a 20 ms round trip, the three alternating
         for (long oneWay : new long[] {0, 10}) {

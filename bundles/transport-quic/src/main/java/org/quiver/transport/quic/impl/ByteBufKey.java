@@ -13,6 +13,11 @@ final class ByteBufKey {
         this.hash = Arrays.hashCode(bytes);
     }
 
+    /** Writes the id's bytes to {@code out}. */
+    void writeTo(ByteBuf out) {
+        out.writeBytes(bytes);
+    }
+
     static ByteBufKey peek(ByteBuf buf, int index, int length) {
         byte[] b = new byte[length];
         buf.getBytes(index, b);

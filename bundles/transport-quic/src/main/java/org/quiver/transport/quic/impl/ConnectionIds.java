@@ -183,6 +183,46 @@ final class ConnectionIds {
         return buf.isReadable() && (buf.getUnsignedByte(buf.readerIndex()) & 0xf0) == 0xd0;
     }
 
+    /**
+     * The Source Connection ID of the first Handshake packet (long header, type 2) of a datagram, when it is
+     * {@link #LENGTH} bytes long, walking coalesced Initial packets before it; else null. Reads, never moves, the buffer.
+     */
+    static ByteBufKey handshakeSourceId(ByteBuf buf) {
+        int i = buf.readerIndex();
+        int end = buf.writerIndex();
+        while (i < end) {
+            int first = buf.getUnsignedByte(i);
+            if ((first & 0x80) == 0 || end - i < 7 || buf.getInt(i + 1) == 0) {
+                return null;
+            }
+            int type = (first >> 4) & 0x3;
+            int p = i + 5;
+            p += 1 + buf.getUnsignedByte(p); // destination id
+            if (p >= end) {
+                return null;
+            }
+            int scidLength = buf.getUnsignedByte(p);
+            if (type == 2) {
+                return scidLength == LENGTH && p + 1 + LENGTH <= end ? ByteBufKey.peek(buf, p + 1, LENGTH) : null;
+            }
+            if (type != 0) {
+                return null; // a 0-RTT packet or a Retry comes before no Handshake packet of ours
+            }
+            p += 1 + scidLength;
+            long token = varint(buf, p, end);
+            if (token < 0) {
+                return null;
+            }
+            p += varintLength(buf, p) + (int) Math.min(token, end);
+            long length = varint(buf, p, end);
+            if (length < 0 || p + varintLength(buf, p) + length > end) {
+                return null;
+            }
+            i = p + varintLength(buf, p) + (int) length;
+        }
+        return null;
+    }
+
     /** Looks up a {@link #LENGTH}-byte id at an index of a buffer. */
     @FunctionalInterface
     interface ClientIdLookup {

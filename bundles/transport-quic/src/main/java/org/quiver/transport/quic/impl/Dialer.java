@@ -1,5 +1,6 @@
 package org.quiver.transport.quic.impl;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -56,6 +57,10 @@ final class Dialer {
     private final Tls.Resumption resumption;
     /** How old each cached session is by the endpoint's clock. */
     private final SessionAges ages;
+    /** Dials whose handshake is under way, by their connection id (see {@link #sending}). Event loop. */
+    private final Map<ByteBufKey, Dialing> handshaking = new java.util.HashMap<>();
+    /** Fires an undecryptable datagram to a dial's connection id into the client role (the router's). */
+    private java.util.function.BiConsumer<ByteBufKey, InetSocketAddress> poke = (id, from) -> { };
     /** Dials that may go to work in 0-RTT and wait for the server's Retry first (see {@link Dialing}). Event loop. */
     private final Map<ByteBufKey, Dialing> awaitingRetry = new java.util.HashMap<>();
     /** Whether an ALPN is replay-safe here: a resumed dial of it completes in 0-RTT. */
@@ -87,6 +92,31 @@ final class Dialer {
         return parameters.apply(builder).build();
     }
 
+    /**
+     * The client role is sending {@code datagram} (event loop). When it carries a dial's Handshake flight (its
+     * Finished) while the dial waits to be told its handshake is done, netty is poked once that flight is out.
+     * netty checks whether a handshake is done only when a packet arrives: after a TLS step that ran as a task (our
+     * certificate's signature, in every full handshake) the client's Finished goes out from a send, and the dial
+     * would complete only with the server's next packet, a round trip later. An undecryptable datagram to the
+     * connection's own id is read as nothing by quiche, but makes netty look ({@link #poke}).
+     */
+    void sending(ByteBuf datagram) {
+        if (handshaking.isEmpty() || (datagram.getUnsignedByte(datagram.readerIndex()) & 0x80) == 0) {
+            return;
+        }
+        ByteBufKey id = ConnectionIds.handshakeSourceId(datagram);
+        Dialing dialing = id == null ? null : handshaking.get(id);
+        if (dialing != null && !dialing.pokeQueued) {
+            dialing.pokeQueued = true; // one at a time: the flight may leave in two sends, with a signature between
+            threads.loop.execute(() -> {
+                dialing.pokeQueued = false;
+                if (!dialing.result.isDone() && dialing.channel().isOpen()) {
+                    poke.accept(id, dialing.peer.mapped);
+                }
+            });
+        }
+    }
+
     /** A Retry answered our dial {@code id} and the client role has taken it (the router's, event loop). */
     void retried(ByteBufKey id) {
         Dialing dialing = awaitingRetry.remove(id);
@@ -102,6 +132,11 @@ final class Dialer {
      */
     private QuicSslContext clientTls(String alpn, boolean early) {
         return clientContexts.computeIfAbsent(early ? alpn + " 0-RTT" : alpn, k -> Tls.client(identity, groups, resumption, early, alpn));
+    }
+
+    /** Wires how a dial's channel is poked (see {@link #sending}). */
+    void poke(java.util.function.BiConsumer<ByteBufKey, InetSocketAddress> poke) {
+        this.poke = poke;
     }
 
     /** A direct address of {@code target} this socket can send to, or null. */
@@ -175,6 +210,9 @@ final class Dialer {
         private QuicChannel channel;
         /** Whether the dial's TLS allows 0-RTT (its ALPN was replay-safe when it began). */
         private final boolean earlyTls;
+        /** Whether a poke after the dial's Handshake flight is queued (see {@link Dialer#sending}). */
+        private boolean pokeQueued;
+        private QuicChannel dialed;
 
         Dialing(EndpointId id, String alpn, PathTable.Peer peer, PathAddr real, ByteBufKey key, CompletableFuture<Connection> result) {
             this.id = id;
@@ -184,6 +222,17 @@ final class Dialer {
             this.key = key;
             this.result = result;
             this.earlyTls = replaySafe.test(alpn);
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            dialed = (QuicChannel) ctx.channel();
+            handshaking.put(key, this);
+            dialed.closeFuture().addListener(f -> handshaking.remove(key));
+        }
+
+        QuicChannel channel() {
+            return dialed;
         }
 
         @Override
@@ -234,6 +283,7 @@ final class Dialer {
 
         /** The connect future: the handshake completed or failed. */
         void handshakeOver(io.netty.util.concurrent.Future<?> f) {
+            handshaking.remove(key);
             if (!f.isSuccess()) {
                 liveClientIds.remove(key);
                 unconfirmed.remove(key);

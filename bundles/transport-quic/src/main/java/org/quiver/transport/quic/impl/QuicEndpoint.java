@@ -126,6 +126,7 @@ public final class QuicEndpoint implements Endpoint {
         this.relays = new RelayTransport(threads, closing::get, this::homeChanged, identity, paths, router, dropped, metrics);
         this.discoveries = new Discoveries(identity, b.clock, b.lookupTimeout, threads, metrics, closing::get, this::connect,
                 dialer, relays, paths, pathLayer);
+        dialer.poke(router::poke);
         wirePathLayer();
         try {
             this.udp = new Bootstrap().group(threads.loop)
@@ -274,6 +275,9 @@ public final class QuicEndpoint implements Endpoint {
             } else {
                 KeyExchanges.clientInitial(peer, content);
             }
+        }
+        if (!server) {
+            dialer.sending(content);
         }
         router.outbound(peer, peer.real, content, true);
     }

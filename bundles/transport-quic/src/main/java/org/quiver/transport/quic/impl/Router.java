@@ -235,6 +235,20 @@ final class Router {
         return length == ConnectionIds.LENGTH && content.readableBytes() >= 6 + length ? ByteBufKey.peek(content, at + 6, length) : null;
     }
 
+    /**
+     * Fires a datagram to our dial {@code id} that quiche cannot open (a short header with the id, then zeros) into
+     * the client role, as if from {@code from}: quiche drops it, and netty looks at the connection's state on the way
+     * ({@link Dialer#sending}). Event loop.
+     */
+    void poke(ByteBufKey id, java.net.InetSocketAddress from) {
+        ByteBuf nothing = client.alloc().buffer(1 + ConnectionIds.LENGTH + 32);
+        nothing.writeByte(0x40);
+        id.writeTo(nothing);
+        nothing.writeZero(32);
+        client.pipeline().fireChannelRead(new DatagramPacket(nothing, PathTable.LOCAL, from));
+        client.pipeline().fireChannelReadComplete();
+    }
+
     /** The end of a batch of reads (a socket's read-complete, a relay batch): quiche sends what it has now. */
     void readComplete() {
         if (serverRead) {

@@ -44,6 +44,10 @@ class DecoderFuzzTest {
             if (buf.isReadable()) {
                 ConnectionIds.isInitial(buf);
             }
+            ByteBufKey handshakeSource = ConnectionIds.handshakeSourceId(buf);
+            if (handshakeSource != null && input.length < 8 + ConnectionIds.LENGTH) {
+                throw new AssertionError("a Handshake packet's source id outside the datagram");
+            }
             int at = ConnectionIds.shortHeaderAt(buf);
             if (at != -1 && (at < 0 || at + 1 + ConnectionIds.LENGTH > input.length)) {
                 throw new AssertionError("a short header outside the datagram: " + at);

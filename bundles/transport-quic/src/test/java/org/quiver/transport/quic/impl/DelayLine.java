@@ -26,6 +26,7 @@ final class DelayLine implements AutoCloseable {
     private final InetSocketAddress two;
     /** What the first endpoint sent through, while recording (null: not recording). */
     private volatile java.util.List<byte[]> recorded;
+    private volatile long firstShortToOne;
 
     DelayLine(InetSocketAddress one, InetSocketAddress two, long delayMillis) throws SocketException {
         this.delayMicros = delayMillis * 1000;
@@ -54,11 +55,15 @@ final class DelayLine implements AutoCloseable {
                     if (record != null && from.equals(one)) {
                         record.add(copy);
                     }
+                    boolean shortToOne = to.equals(one) && copy.length > 0 && (copy[0] & 0xc0) == 0x40; // not a probe (no fixed bit)
                     long delay = delayMicros;
                     Runnable send = () -> {
                         try {
                             socket.send(new DatagramPacket(copy, copy.length, to));
                             forwarded.incrementAndGet();
+                            if (shortToOne && firstShortToOne == 0) {
+                                firstShortToOne = System.nanoTime();
+                            }
                         } catch (java.io.IOException e) {
                             // closed
                         }
@@ -91,8 +96,14 @@ final class DelayLine implements AutoCloseable {
         delayMicros = micros;
     }
 
+    /** When the first short-header (1-RTT) datagram from the second endpoint reached the first since {@link #record()} (0: none yet). */
+    long firstShortHeaderToOne() {
+        return firstShortToOne;
+    }
+
     /** From now on, keeps what the first endpoint sends through (an attacker on the path recording a flight). */
     void record() {
+        firstShortToOne = 0;
         recorded = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     }
 

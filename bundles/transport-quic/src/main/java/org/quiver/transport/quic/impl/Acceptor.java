@@ -101,6 +101,9 @@ final class Acceptor {
                     // real address (its mapped address changes if it was pushed out meanwhile)
                     PathTable.Peer p = paths.byMapped(mapped);
                     return p == null || p.id != null || !(p.real instanceof PathAddr.Direct d) ? mapped : d.socket();
+                }, mapped -> {
+                    PathTable.Peer p = paths.byMapped(mapped);
+                    return p != null && p.real instanceof PathAddr.Direct d ? d.socket() : null;
                 }))
                 .connectionIdAddressGenerator(ConnectionIds.serverGenerator())
                 .localConnectionIdLength(ConnectionIds.LENGTH)

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicClientCodecBuilder;
 import io.netty.handler.codec.quic.QuicConnectionAddress;
+import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.SslEarlyDataReadyEvent;
 import io.netty.util.AttributeKey;
@@ -237,6 +238,9 @@ final class Dialer {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof QuicConnectionCloseEvent close && early == null && !result.isDone()) {
+                refused(close);
+            }
             if (evt instanceof SslEarlyDataReadyEvent && early == null && !result.isDone() && earlyTls) {
                 // A Quiver server answers every first Initial with a Retry and drops what came with it: 0-RTT data
                 // sent before the Retry would only be resent after the handshake. The dial completes when the
@@ -265,6 +269,27 @@ final class Dialer {
             // reported through the connect future
         }
 
+        /**
+         * The peer closed the connection during its handshake (a refusal: no shared ALPN or key exchange, a wrong
+         * id). netty fails the dial only when the connection is gone, after its draining period (three probe
+         * timeouts, seconds); the peer's answer is final, so the dial fails now; the connection drains behind it and
+         * is forgotten when netty is done with it ({@link #handshakeOver}).
+         */
+        private void refused(QuicConnectionCloseEvent close) {
+            result.completeExceptionally(failure(Futures.refused("Connect to " + id.shortString() + " at " + real, close),
+                    Futures.tlsAlert(close)));
+        }
+
+        /** {@code failed}, with a hint when the TLS alert says no key exchange was shared. */
+        private QuiverException failure(QuiverException failed, int alert) {
+            if (alert == 40 || alert == 71) { // what BoringSSL sends when no group is shared
+                return new QuiverException(failed.getMessage() + "; most likely no key exchange in common: this endpoint offers "
+                        + String.join(", ", groups) + (groups.length == 1 && groups[0].equals(KeyExchanges.CLASSICAL)
+                        ? " (the peer may require X25519MLKEM768, post-quantum)" : ""), failed.getCause());
+            }
+            return failed;
+        }
+
         /** The connection on {@code ch}, known to the router until it closes. */
         private QuicConnectionImpl connection(QuicChannel ch) {
             PathAddr now = peer.real; // the handshake may have left the relay for a direct path that answered
@@ -291,14 +316,8 @@ final class Dialer {
                 if (early != null) {
                     return; // the dial completed in 0-RTT; its connection reports the close
                 }
-                QuiverException failed = Futures.failure("Connect to " + id.shortString() + " at " + real, f.cause());
-                int alert = Futures.tlsAlert(f.cause());
-                if (alert == 40 || alert == 71) { // what BoringSSL sends when no group is shared
-                    failed = new QuiverException(failed.getMessage() + "; most likely no key exchange in common: this endpoint offers "
-                            + String.join(", ", groups) + (groups.length == 1 && groups[0].equals(KeyExchanges.CLASSICAL)
-                            ? " (the peer may require X25519MLKEM768, post-quantum)" : ""), f.cause());
-                }
-                result.completeExceptionally(failed);
+                result.completeExceptionally(failure(Futures.failure("Connect to " + id.shortString() + " at " + real, f.cause()),
+                        Futures.tlsAlert(f.cause())));
                 return;
             }
             QuicChannel ch = (QuicChannel) f.getNow();

@@ -32,9 +32,18 @@ final class Futures {
 
     /** The TLS alert a connection close carries (RFC 9001 4.8: QUIC error 0x100 + alert), or -1. */
     static int tlsAlert(Throwable cause) {
-        return cause instanceof io.netty.handler.codec.quic.QuicClosedChannelException closed && closed.event() != null
-                && !closed.event().isApplicationClose() && closed.event().isTlsError()
-                ? io.netty.handler.codec.quic.QuicConnectionCloseEvent.extractTlsError(closed.event().error()) : -1;
+        return cause instanceof io.netty.handler.codec.quic.QuicClosedChannelException closed ? tlsAlert(closed.event()) : -1;
+    }
+
+    /** The TLS alert of {@code e} (RFC 9001 4.8: QUIC error 0x100 + alert), or -1. */
+    static int tlsAlert(io.netty.handler.codec.quic.QuicConnectionCloseEvent e) {
+        return e != null && !e.isApplicationClose() && e.isTlsError()
+                ? io.netty.handler.codec.quic.QuicConnectionCloseEvent.extractTlsError(e.error()) : -1;
+    }
+
+    /** A dial the peer closed during its handshake ({@code e}), said for people. */
+    static QuiverException refused(String what, io.netty.handler.codec.quic.QuicConnectionCloseEvent e) {
+        return new QuiverException(what + ": " + closeReason(e));
     }
 
     /** What a connection close says, for people: a TLS alert by name, else the code and reason. */

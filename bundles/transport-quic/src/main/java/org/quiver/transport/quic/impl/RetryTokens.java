@@ -32,10 +32,14 @@ final class RetryTokens implements QuicTokenHandler {
     private final byte[] key = new byte[32];
     private final Clock clock;
     private final java.util.function.UnaryOperator<InetSocketAddress> realOf;
+    /** The real socket address behind a mapped one (a direct path), or null: a token bound to it is good too. */
+    private final java.util.function.UnaryOperator<InetSocketAddress> socketOf;
 
-    RetryTokens(Clock clock, java.util.function.UnaryOperator<InetSocketAddress> realOf) {
+    RetryTokens(Clock clock, java.util.function.UnaryOperator<InetSocketAddress> realOf,
+                java.util.function.UnaryOperator<InetSocketAddress> socketOf) {
         this.clock = clock;
         this.realOf = realOf;
+        this.socketOf = socketOf;
         new SecureRandom().nextBytes(key);
     }
 
@@ -46,7 +50,8 @@ final class RetryTokens implements QuicTokenHandler {
         }
         long expiry = clock.millis() + LIFETIME_MS;
         out.writeLong(expiry);
-        out.writeBytes(tag(expiry, address, dcid, dcid.readerIndex(), dcid.readableBytes()));
+        InetSocketAddress real = realOf.apply(address);
+        out.writeBytes(tag(expiry, real != null ? real : address, dcid, dcid.readerIndex(), dcid.readableBytes()));
         out.writeBytes(dcid, dcid.readerIndex(), dcid.readableBytes());
         return true;
     }
@@ -63,12 +68,22 @@ final class RetryTokens implements QuicTokenHandler {
         if (expiry < now || expiry > now + LIFETIME_MS) {
             return -1; // expired, or from the future (not ours)
         }
-        byte[] expected = tag(expiry, address, token, start + HEADER, idLength);
+        // bound to what the address stood for when the token was made, which may have changed since (a sender that
+        // proved its id in between, another connection of it completing, is now its mapped address): either is good
+        boolean good = matches(token, start, tag(expiry, address, token, start + HEADER, idLength));
+        InetSocketAddress socket = socketOf.apply(address);
+        if (!good && socket != null && !socket.equals(address)) {
+            good = matches(token, start, tag(expiry, socket, token, start + HEADER, idLength));
+        }
+        return good ? HEADER : -1;
+    }
+
+    private static boolean matches(ByteBuf token, int start, byte[] expected) {
         int diff = 0;
         for (int i = 0; i < TAG; i++) {
             diff |= expected[i] ^ token.getByte(start + 8 + i); // constant time
         }
-        return diff == 0 ? HEADER : -1;
+        return diff == 0;
     }
 
     @Override
@@ -76,9 +91,8 @@ final class RetryTokens implements QuicTokenHandler {
         return HEADER + MAX_ID;
     }
 
-    private byte[] tag(long expiry, InetSocketAddress mapped, ByteBuf id, int idIndex, int idLength) {
-        InetSocketAddress real = realOf.apply(mapped);
-        InetSocketAddress address = real != null ? real : mapped;
+    /** The tag of a token for {@code address} (what it is bound to), its expiry and the original id. */
+    private byte[] tag(long expiry, InetSocketAddress address, ByteBuf id, int idIndex, int idLength) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));

@@ -51,6 +51,33 @@ class RefusedHandshakeTest {
         }
     }
 
+    /**
+     * Refused, accepted, refused, back to back from one peer: each refusal is reported as soon as the refusal arrives,
+     * not after the connection's draining period (three probe timeouts: it took 4.0-4.4 s), and the dial after an
+     * accepted one is answered at all (its Retry token was made before the accepted connection proved the peer's id
+     * and judged after: every retransmission was dropped and the dial hung until its timeout).
+     */
+    @Test
+    void refusalsAreReportedAtOnceAndADialRightAfterAnAcceptedOneIsAnswered() throws Exception {
+        try (QuicEndpoint node = endpoint(EndpointBuilder.KeyExchange.PREFER_HYBRID);
+             QuicEndpoint other = endpoint(EndpointBuilder.KeyExchange.PREFER_HYBRID)) {
+            EndpointAddr at = EndpointAddr.of(node.id(), null, List.of(node.localAddress()));
+            for (int round = 0; round < 3; round++) { // bounded
+                for (String alpn : List.of("nobody-serves-this/1", "ok/1", "nobody-serves-this/2")) {
+                    long t0 = System.nanoTime();
+                    try {
+                        Blocking.await(other.connect(at, alpn), Duration.ofSeconds(15)).close();
+                        assertThat(alpn).isEqualTo("ok/1");
+                    } catch (org.quiver.api.QuiverException refused) {
+                        assertThat(refused).hasMessageContaining("no_application_protocol");
+                        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                        assertThat(ms).as("round %d, %s: refused after %d ms", round, alpn, ms).isLessThan(2_900);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void aSenderThatThrowsCostsItsDatagramNotTheChannel() throws Exception {
         EventLoop loop = new DefaultEventLoop();

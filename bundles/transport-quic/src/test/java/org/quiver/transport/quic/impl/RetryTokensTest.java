@@ -45,7 +45,7 @@ class RetryTokensTest {
     @Test
     void aTokenIsGoodFromItsAddressForTenSecondsAndCannotBeForged() {
         MovableClock clock = new MovableClock();
-        RetryTokens tokens = new RetryTokens(clock, a -> a);
+        RetryTokens tokens = new RetryTokens(clock, a -> a, a -> null);
         byte[] odcid = {1, 2, 3, 4, 5, 6, 7, 8};
         ByteBuf t = token(tokens, odcid, A);
         int offset = tokens.validateToken(t.slice(), A);
@@ -56,7 +56,7 @@ class RetryTokensTest {
 
         assertThat(tokens.validateToken(t.slice(), B)).as("another address").isEqualTo(-1);
         assertThat(tokens.validateToken(t.slice(), A_OTHER_PORT)).as("another port").isEqualTo(-1);
-        assertThat(new RetryTokens(clock, a -> a).validateToken(t.slice(), A)).as("another endpoint's key").isEqualTo(-1);
+        assertThat(new RetryTokens(clock, a -> a, a -> null).validateToken(t.slice(), A)).as("another endpoint's key").isEqualTo(-1);
         for (int i = 0; i < t.readableBytes(); i++) {
             ByteBuf tampered = t.copy();
             tampered.setByte(i, tampered.getByte(i) ^ 0x01);
@@ -77,9 +77,31 @@ class RetryTokensTest {
         InetSocketAddress mapped1 = PathTable.mapped(1);
         InetSocketAddress mapped2 = PathTable.mapped(2);
         // two mapped addresses (an evicted peer entry and its successor) for the same real address
-        RetryTokens tokens = new RetryTokens(clock, m -> m.equals(mapped1) || m.equals(mapped2) ? A : null);
+        java.util.function.UnaryOperator<InetSocketAddress> real = m -> m.equals(mapped1) || m.equals(mapped2) ? A : null;
+        RetryTokens tokens = new RetryTokens(clock, real, real);
         ByteBuf t = token(tokens, new byte[] {9, 9, 9, 9}, mapped1);
         assertThat(tokens.validateToken(t.slice(), mapped2)).isPositive();
         assertThat(tokens.validateToken(t.slice(), PathTable.mapped(3))).isEqualTo(-1);
+    }
+
+    /**
+     * The Retry went out while the sender had proved nothing (bound to its real address); before its answer came, another
+     * connection of the same peer completed and proved its id (from then on bound to its mapped address). The answer
+     * must still be good, or the dial hangs: every retransmission carries the same token.
+     */
+    @Test
+    void aTokenStaysGoodWhenItsSenderProvesItsIdMeanwhile() {
+        MovableClock clock = new MovableClock();
+        InetSocketAddress mapped = PathTable.mapped(1);
+        java.util.concurrent.atomic.AtomicBoolean proved = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<InetSocketAddress> socket = new java.util.concurrent.atomic.AtomicReference<>(A);
+        RetryTokens tokens = new RetryTokens(clock, m -> proved.get() ? m : socket.get(), m -> socket.get());
+        ByteBuf beforeProof = token(tokens, new byte[] {7, 7, 7, 7}, mapped);
+        proved.set(true);
+        assertThat(tokens.validateToken(beforeProof.slice(), mapped)).as("made before the proof, answered after").isPositive();
+        ByteBuf afterProof = token(tokens, new byte[] {8, 8, 8, 8}, mapped);
+        socket.set(B);
+        assertThat(tokens.validateToken(afterProof.slice(), mapped)).as("a proved peer's token follows it to another path").isPositive();
+        assertThat(tokens.validateToken(beforeProof.slice(), mapped)).as("a token bound to the old real address, from another one").isEqualTo(-1);
     }
 }

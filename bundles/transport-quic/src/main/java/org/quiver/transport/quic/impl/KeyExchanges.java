@@ -67,8 +67,9 @@ final class KeyExchanges {
 
     /**
      * A client's Initial that answers our Retry, to our server role, from {@code peer}: whom the session ticket its
-     * ClientHello presents was issued to, if {@code ticketKey} sealed it (see {@link SessionTickets}). The Initial
-     * proved the sender receives at its address (its token); at most {@link #MAX_CLIENT_HELLO} bytes are kept.
+     * ClientHello presents was issued to, if {@code ticketKey} sealed it (see {@link SessionTickets}). Only Initials
+     * with a token are read (those without draw a Retry and come again); at most {@link #MAX_CLIENT_HELLO} bytes are
+     * kept. Whether the name is used at all is decided by {@code Acceptor.early}.
      */
     static void resumingClient(PathTable.Peer peer, ByteBuf packet, io.netty.handler.codec.quic.SslSessionTicketKey ticketKey) {
         Seen seen = peer.keyExchange;

@@ -208,7 +208,12 @@ final class Acceptor {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // a handshake that failed (refused ALPN, bad certificate): the peer is told by TLS; nothing to log
+            // a handshake that failed (refused ALPN, bad certificate): nothing to log. The peer is told by TLS, but
+            // netty writes the CONNECTION_CLOSE only at the connection's next send, when the peer sends again (a
+            // probe timeout later): closing it once netty's failed step is over sends it at once
+            if (cause instanceof javax.net.ssl.SSLException) {
+                ctx.channel().eventLoop().execute(() -> ctx.channel().close());
+            }
         }
     }
 

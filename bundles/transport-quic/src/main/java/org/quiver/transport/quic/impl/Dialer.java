@@ -111,7 +111,7 @@ final class Dialer {
             dialing.pokeQueued = true; // one at a time: the flight may leave in two sends, with a signature between
             threads.loop.execute(() -> {
                 dialing.pokeQueued = false;
-                if (!dialing.result.isDone() && dialing.channel().isOpen()) {
+                if (!dialing.result.isDone() && dialing.channel.isOpen()) {
                     poke.accept(id, dialing.peer.mapped);
                 }
             });
@@ -207,13 +207,12 @@ final class Dialer {
         private final CompletableFuture<Connection> result;
         /** The connection made in 0-RTT, or null. */
         private QuicConnectionImpl early;
-        /** The dial's channel, once early data is possible. */
-        private QuicChannel channel;
         /** Whether the dial's TLS allows 0-RTT (its ALPN was replay-safe when it began). */
         private final boolean earlyTls;
         /** Whether a poke after the dial's Handshake flight is queued (see {@link Dialer#sending}). */
         private boolean pokeQueued;
-        private QuicChannel dialed;
+        /** The dial's channel, once this handler is on it. */
+        private QuicChannel channel;
 
         Dialing(EndpointId id, String alpn, PathTable.Peer peer, PathAddr real, ByteBufKey key, CompletableFuture<Connection> result) {
             this.id = id;
@@ -227,13 +226,12 @@ final class Dialer {
 
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
-            dialed = (QuicChannel) ctx.channel();
+            channel = (QuicChannel) ctx.channel();
             handshaking.put(key, this);
-            dialed.closeFuture().addListener(f -> handshaking.remove(key));
-        }
-
-        QuicChannel channel() {
-            return dialed;
+            channel.closeFuture().addListener(f -> {
+                handshaking.remove(key);
+                awaitingRetry.remove(key);
+            });
         }
 
         @Override
@@ -245,9 +243,7 @@ final class Dialer {
                 // A Quiver server answers every first Initial with a Retry and drops what came with it: 0-RTT data
                 // sent before the Retry would only be resent after the handshake. The dial completes when the
                 // Retry is in (the 0-RTT that follows it is kept), or at the end of the handshake without one.
-                channel = (QuicChannel) ctx.channel();
                 awaitingRetry.put(key, this);
-                channel.closeFuture().addListener(f -> awaitingRetry.remove(key));
             }
             ctx.fireUserEventTriggered(evt);
         }

@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
  * A path with a round-trip time, on loopback, for benchmarks: one UDP socket that relays between two fixed endpoints
  * and holds each datagram for a one-way delay (each side sees the other at this socket's address). {@code tc netem}
  * is not available on these machines, so the delay is made here. Its thread and timer stop on {@link #close()}.
+ * (The transport's tests have a fuller one, {@code DelayLine}, with blackholes and recording; test classes are not
+ * on the benchmarks' class path, so this is the small part the benchmarks need.)
  */
 final class DelayPath implements AutoCloseable {
     private final DatagramSocket socket;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bulk throughput of one stream through the full Quiver endpoint, against raw netty QUIC with the same
 # settings and against TCP, all on loopback in one JVM; plus connection set-up latency.
-#   benchmarks/throughput.sh [MiB per run, default 256] [runs, default 3] [answers: only the first answers on reconnects]
+#   benchmarks/throughput.sh [MiB per run, default 256] [runs, default 3] [answers: only the first answers on reconnects;
+#                            bulk: only the bulk figures]
 # Build first: mvn -B -q install -DskipTests -Djacoco.skip=true
 set -euo pipefail
 cd "$(dirname "$0")/.."

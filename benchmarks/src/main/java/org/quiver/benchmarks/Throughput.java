@@ -14,7 +14,10 @@ import io.netty.handler.codec.quic.BoringSSLAsyncPrivateKeyMethod;
 import io.netty.handler.codec.quic.BoringSSLContextOption;
 import io.netty.handler.codec.quic.BoringSSLKeylessManagerFactory;
 import io.netty.handler.codec.quic.InsecureQuicTokenHandler;
+import io.netty.handler.codec.quic.EpollQuicUtils;
 import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicChannelOption;
+import io.netty.handler.codec.quic.SegmentedDatagramPacketAllocator;
 import io.netty.handler.codec.quic.QuicClientCodecBuilder;
 import io.netty.handler.codec.quic.QuicCodecBuilder;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
@@ -65,7 +68,7 @@ public final class Throughput {
         int runs = Integer.parseInt(args.length > 1 ? args[1] : "3");
         long bytes = mib * 1024L * 1024L;
         if (args.length > 2 && args[2].equals("endpoint")) { // only the Quiver endpoint's figure (benchmarks/transfer.sh)
-            System.out.printf("Quiver endpoint            %8.1f MB/s%n", median(runs, () -> quiver(bytes)));
+            System.out.printf("Quiver endpoint            %8.1f MB/s%n", median(runs, () -> quiver(bytes, true)));
             return;
         }
         if (args.length > 2 && args[2].equals("answers")) { // only the first answers on reconnects
@@ -75,13 +78,22 @@ public final class Throughput {
         System.out.printf("single stream, %d MiB per run, median of %d runs after 1 warm-up, loopback, %d cores%n", mib, runs,
                 Runtime.getRuntime().availableProcessors());
         double tcp = median(runs, () -> tcp(bytes));
-        double raw = median(runs, () -> rawQuic(bytes));
-        double quiver = median(runs, () -> quiver(bytes));
+        double raw = median(runs, () -> rawQuic(bytes, false));
+        double rawGso = median(runs, () -> rawQuic(bytes, true));
+        double plain = median(runs, () -> quiver(bytes, false));
+        double quiver = median(runs, () -> quiver(bytes, true));
         System.out.printf("TCP (plain sockets)        %8.1f MB/s%n", tcp);
         System.out.printf("raw netty QUIC             %8.1f MB/s%n", raw);
-        System.out.printf("Quiver endpoint            %8.1f MB/s%n", quiver);
+        System.out.printf("raw netty QUIC, GSO x%-2d    %8.1f MB/s%n", RAW_SEGMENTS, rawGso);
+        System.out.printf("Quiver, offloads off       %8.1f MB/s%n", plain);
+        System.out.printf("Quiver endpoint (default)  %8.1f MB/s%n", quiver);
         System.out.printf("ratio Quiver / raw QUIC    %8.2f%n", quiver / raw);
+        System.out.printf("ratio Quiver / raw GSO     %8.2f%n", quiver / rawGso);
+        System.out.printf("ratio Quiver / offloads off %7.2f%n", quiver / plain);
         System.out.printf("ratio Quiver / TCP         %8.2f%n", quiver / tcp);
+        if (args.length > 2 && args[2].equals("bulk")) { // only the bulk figures
+            return;
+        }
         // the two key exchanges alternate, so that drift of the machine affects both alike
         List<Long> classical = new ArrayList<>();
         List<Long> hybrid = new ArrayList<>();
@@ -242,15 +254,22 @@ public final class Throughput {
 
     // ---- Quiver ----
 
-    private static double quiver(long bytes) throws Exception {
+    /** One stream through two endpoints, with segmentation and receive offload as by default ({@code offload}) or both off. */
+    private static double quiver(long bytes, boolean offload) throws Exception {
         CompletableFuture<Long> received = new CompletableFuture<>();
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).handler("bench", conn -> {
+        EndpointBuilder serverSettings = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).handler("bench", conn -> {
             RecvStream s = Blocking.await(conn.acceptUni(), Duration.ofSeconds(30));
             try (InputStream in = s.inputStream()) {
                 received.complete(drain(in));
             }
-        }).build(); QuicEndpoint client = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).build()) {
+        });
+        EndpointBuilder clientSettings = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback);
+        if (!offload) {
+            serverSettings.segments(0).receiveOffload(false);
+            clientSettings.segments(0).receiveOffload(false);
+        }
+        try (QuicEndpoint server = serverSettings.build(); QuicEndpoint client = clientSettings.build()) {
             Connection c = Blocking.await(client.connect(EndpointAddr.of(server.id(), null, List.of(server.localAddress())), "bench"),
                     Duration.ofSeconds(10));
             long t0 = System.nanoTime();
@@ -285,7 +304,11 @@ public final class Throughput {
         }, id.certificate());
     }
 
-    private static double rawQuic(long bytes) throws Exception {
+    /** Segments per send of the raw baseline with GSO (netty's {@code EpollQuicUtils} allocator, as its docs show). */
+    private static final int RAW_SEGMENTS = 10;
+
+    /** Raw netty QUIC as configured before offloads ({@code gso} false), or with GSO on both codecs. */
+    private static double rawQuic(long bytes, boolean gso) throws Exception {
         LocalIdentity serverId = Identities.ephemeral();
         LocalIdentity clientId = Identities.ephemeral();
         String type = serverId.certificate().getPublicKey().getAlgorithm();
@@ -307,6 +330,8 @@ public final class Throughput {
         try {
             Channel server = new Bootstrap().group(serverGroup).channel(EpollDatagramChannel.class)
                     .handler(params(new QuicServerCodecBuilder()).sslContext(serverTls).tokenHandler(InsecureQuicTokenHandler.INSTANCE)
+                            .option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
+                                    gso ? EpollQuicUtils.newSegmentedAllocator(RAW_SEGMENTS) : SegmentedDatagramPacketAllocator.NONE)
                             .handler(new ChannelInboundHandlerAdapter())
                             .streamHandler(new ChannelInitializer<QuicStreamChannel>() {
                                 @Override
@@ -330,6 +355,8 @@ public final class Throughput {
                     .handler(params(new QuicClientCodecBuilder()).sslContext(clientTls).build())
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
             QuicChannel quic = QuicChannel.newBootstrap(client).handler(new ChannelInboundHandlerAdapter())
+                    .option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
+                            gso ? EpollQuicUtils.newSegmentedAllocator(RAW_SEGMENTS) : SegmentedDatagramPacketAllocator.NONE)
                     .streamHandler(new ChannelInboundHandlerAdapter()).remoteAddress(server.localAddress()).connect().get(10, TimeUnit.SECONDS);
             QuicStreamChannel stream = quic.createStream(QuicStreamType.UNIDIRECTIONAL, new ChannelInboundHandlerAdapter()).get(10, TimeUnit.SECONDS);
             long t0 = System.nanoTime();

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicConnectionAddress;
+import io.netty.handler.codec.quic.QuicChannelOption;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicStreamChannel;
@@ -92,7 +93,7 @@ final class Acceptor {
 
     /** The server-role codec, with the transport parameters both roles share ({@code parameters}). */
     ChannelHandler codec(java.time.Clock clock,
-                         java.util.function.UnaryOperator<QuicServerCodecBuilder> parameters) {
+                         java.util.function.UnaryOperator<QuicServerCodecBuilder> parameters, Segments segments) {
         QuicServerCodecBuilder builder = new QuicServerCodecBuilder()
                 .sslEngineProvider(ch -> serverTls().newEngine(ch.alloc()))
                 .tokenHandler(new RetryTokens(clock, mapped -> {
@@ -120,6 +121,9 @@ final class Acceptor {
                 })
                 .streamOption(ChannelOption.AUTO_READ, false)
                 .streamHandler(new IncomingStreams(this::early));
+        if (segments != null) {
+            builder.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR, segments);
+        }
         return parameters.apply(builder).build();
     }
 

@@ -52,6 +52,8 @@ final class Dialer {
     final Unconfirmed unconfirmed = new Unconfirmed();
     private final Map<String, QuicSslContext> clientContexts = new ConcurrentHashMap<>();
     private VirtualChannel clientSide;
+    /** How the client role sends bursts (null: one datagram at a time), set with the codec. */
+    private Segments segments;
     /** The TLS key-exchange groups offered, most preferred first. */
     private final String[] groups;
     /** The sessions kept to resume (per ALPN, keyed by the peer id dialed). */
@@ -83,8 +85,9 @@ final class Dialer {
     }
 
     /** The client-role codec, with the transport parameters both roles share ({@code parameters}), on {@code side}. */
-    ChannelHandler codec(VirtualChannel side, java.util.function.UnaryOperator<QuicClientCodecBuilder> parameters) {
+    ChannelHandler codec(VirtualChannel side, java.util.function.UnaryOperator<QuicClientCodecBuilder> parameters, Segments segments) {
         this.clientSide = side;
+        this.segments = segments;
         QuicClientCodecBuilder builder = new QuicClientCodecBuilder()
                 .sslEngineProvider(ch -> clientTls(ch.attr(DIAL_ALPN).get(), Boolean.TRUE.equals(ch.attr(EARLY_TLS).get()))
                         .newEngine(ch.alloc(), ch.attr(EXPECTED_ID).get().toString(),
@@ -180,7 +183,11 @@ final class Dialer {
         unconfirmed.dialing(key);
         CompletableFuture<Connection> result = new CompletableFuture<>();
         Dialing dialing = new Dialing(target.id(), alpn, peer, real, key, result);
-        QuicChannel.newBootstrap(clientSide)
+        io.netty.handler.codec.quic.QuicChannelBootstrap bootstrap = QuicChannel.newBootstrap(clientSide);
+        if (segments != null) {
+            bootstrap.option(io.netty.handler.codec.quic.QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR, segments);
+        }
+        bootstrap
                 .attr(EXPECTED_ID, target.id())
                 .attr(DIAL_ALPN, alpn)
                 .attr(EARLY_TLS, dialing.earlyTls)

@@ -33,6 +33,8 @@ public final class EndpointBuilder {
     List<InetSocketAddress> stunServers;
     java.time.Clock clock = java.time.Clock.systemUTC();
     java.util.function.LongSupplier ticker = System::nanoTime;
+    int segments = Segments.MAX;
+    boolean gro = true;
     final Map<org.quiver.spi.discovery.Discovery, String> discoveries = new java.util.LinkedHashMap<>();
 
     EndpointBuilder(LocalIdentity identity) {
@@ -223,6 +225,28 @@ public final class EndpointBuilder {
             throw new IllegalArgumentException("maxConnectionsPerPeer must be at least 1");
         }
         this.maxConnectionsPerPeer = max;
+        return this;
+    }
+
+    /**
+     * Segmentation offload (GSO): QUIC hands bursts of up to {@code max} equal-size datagrams to one peer to the
+     * kernel as one send (default {@value Segments#MAX}, the most one 64 KiB send carries); 0 or 1 sends every
+     * datagram on its own. Without epoll or a kernel with {@code UDP_SEGMENT} every datagram goes on its own anyway.
+     */
+    public EndpointBuilder segments(int max) {
+        if (max < 0) {
+            throw new IllegalArgumentException("segments must be 0 or more");
+        }
+        this.segments = max;
+        return this;
+    }
+
+    /**
+     * Receive offload (GRO, default on): the kernel hands a run of datagrams from one sender to the socket in one
+     * read (netty cuts it into datagrams again). Without epoll this setting does nothing.
+     */
+    public EndpointBuilder receiveOffload(boolean on) {
+        this.gro = on;
         return this;
     }
 

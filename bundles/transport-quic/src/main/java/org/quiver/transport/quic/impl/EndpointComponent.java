@@ -77,6 +77,13 @@ public final class EndpointComponent implements Endpoint {
 
         @AttributeDefinition(name = "Session lifetime (s)", description = "How long a session can be resumed (also the lifetime of the tickets this node issues)")
         int sessionLifetimeSeconds() default 3_600;
+
+        @AttributeDefinition(name = "Segments per send", description = "Segmentation offload (GSO): up to this many of a connection's "
+                + "datagrams leave in one send (max 44); 0 or 1: each on its own. Needs epoll and a kernel with UDP_SEGMENT")
+        int segments() default Segments.MAX;
+
+        @AttributeDefinition(name = "Receive offload", description = "GRO: the kernel hands a run of datagrams from one sender over in one read")
+        boolean receiveOffload() default true;
     }
 
     /** The key-exchange policy a configuration names; anything else is an error naming the choices. */
@@ -190,7 +197,8 @@ public final class EndpointComponent implements Endpoint {
                 && a.maxPeers() == b.maxPeers() && a.probeIntervalMillis() == b.probeIntervalMillis()
                 && a.lookupTimeoutMillis() == b.lookupTimeoutMillis() && a.stunServers().strip().equals(b.stunServers().strip())
                 && a.keyExchange().strip().equals(b.keyExchange().strip()) && a.sessionCacheSize() == b.sessionCacheSize()
-                && a.sessionLifetimeSeconds() == b.sessionLifetimeSeconds();
+                && a.sessionLifetimeSeconds() == b.sessionLifetimeSeconds() && a.segments() == b.segments()
+                && a.receiveOffload() == b.receiveOffload();
     }
 
     private QuicEndpoint build(LocalIdentity identity, Config config) throws QuiverException {
@@ -216,6 +224,8 @@ public final class EndpointComponent implements Endpoint {
                 .allow(allowed(config.allow()))
                 .keyExchange(keyExchange(config.keyExchange()))
                 .sessionResumption(Math.max(0, config.sessionCacheSize()), Duration.ofSeconds(Math.max(1, config.sessionLifetimeSeconds())))
+                .segments(Math.max(0, config.segments()))
+                .receiveOffload(config.receiveOffload())
                 .events((topic, props) -> {
                     org.osgi.service.event.EventAdmin ea = eventAdmin;
                     if (ea != null) {

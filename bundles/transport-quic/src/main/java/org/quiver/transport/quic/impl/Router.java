@@ -2,7 +2,9 @@ package org.quiver.transport.quic.impl;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.unix.SegmentedDatagramPacket;
 import java.net.InetSocketAddress;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
@@ -59,6 +61,12 @@ final class Router {
     private final java.util.function.Consumer<ByteBufKey> retried;
     private Links links;
     private Channel mainSocket;
+    /** How QUIC's bursts leave (null: QUIC sends no bursts, {@link Segments#of}). */
+    private Segments segments;
+    /** QUIC's bursts handed to a socket as one segmented send. */
+    final LongAdder bursts = new LongAdder();
+    /** QUIC's bursts cut here into datagrams (the relay link, a socket that cannot take them whole, a refused send). */
+    final LongAdder burstsCut = new LongAdder();
     private boolean serverRead;
     private boolean clientRead;
 
@@ -85,9 +93,10 @@ final class Router {
     }
 
     /** Wires the links once they exist (the socket is bound with this router as its reader). */
-    void links(Links links, Channel mainSocket) {
+    void links(Links links, Channel mainSocket, Segments segments) {
         this.links = links;
         this.mainSocket = mainSocket;
+        this.segments = segments;
     }
 
     // ------------------------------------------------------------------ in
@@ -292,44 +301,83 @@ final class Router {
 
     /**
      * Sends {@code content} on path {@code to} ({@code peer}'s, when known): through the relay link, or from the
-     * socket the path uses. Takes ownership of {@code content}. QUIC's datagrams ({@code quic}) are counted as sent
-     * and written without a flush (QUIC flushes at the end of its burst, {@link #flush}); the path layer's are
-     * flushed at once. False when it was dropped (counted where it was).
+     * socket the path uses. {@code content} is one datagram, or a burst of datagrams of {@code segmentSize} bytes
+     * each ({@code segmentSize} > 0, the last perhaps shorter; {@link Segments}). Takes ownership of {@code content}.
+     * QUIC's datagrams ({@code quic}) are counted as sent and written without a flush (QUIC flushes at the end of its
+     * burst, {@link #flush}); the path layer's are flushed at once. False when it was dropped (counted where it was).
      */
-    boolean outbound(PathTable.Peer peer, PathAddr to, ByteBuf content, boolean quic) {
+    boolean outbound(PathTable.Peer peer, PathAddr to, ByteBuf content, boolean quic, int segmentSize) {
         if (to == null || links == null) {
             drop(content, "no-path");
             return false;
         }
         int bytes = content.readableBytes();
         if (to instanceof PathAddr.Direct d) {
-            direct(d.socket(), content, quic, bytes);
+            Channel via = links.socketFor(d.socket());
+            if (segmentSize > 0 && bytes > segmentSize) {
+                burst(via, d.socket(), content, segmentSize);
+            } else {
+                direct(via, d.socket(), content, quic);
+            }
+            if (quic) {
+                metrics.get().bytesSent(PathKind.DIRECT, bytes);
+            }
             return true;
         }
-        boolean sent;
-        try {
-            sent = links.relaySend(((PathAddr.Relay) to).peer(), content.nioBuffer()); // the link copies it into its frame: the one copy
-        } finally {
-            content.release();
+        EndpointId relayPeer = ((PathAddr.Relay) to).peer();
+        boolean[] sent = {true};
+        if (segmentSize > 0 && bytes > segmentSize) { // a relay frame carries one datagram: the burst is cut here
+            burstsCut.increment();
+            Segments.cut(content, segmentSize, one -> {
+                try {
+                    sent[0] &= links.relaySend(relayPeer, one.nioBuffer());
+                } finally {
+                    one.release();
+                }
+            });
+        } else {
+            try {
+                sent[0] = links.relaySend(relayPeer, content.nioBuffer()); // the link copies it into its frame: the one copy
+            } finally {
+                content.release();
+            }
         }
-        if (sent && quic) {
+        if (sent[0] && quic) {
             metrics.get().bytesSent(PathKind.RELAY, bytes);
         }
-        return sent;
+        return sent[0];
     }
 
-    /** Writes to {@code socket} from the socket its path uses. */
-    private void direct(InetSocketAddress socket, ByteBuf content, boolean quic, int bytes) {
-        Channel via = links.socketFor(socket);
+    /** Writes one datagram to {@code socket} from {@code via}, the socket its path uses. */
+    private void direct(Channel via, InetSocketAddress socket, ByteBuf content, boolean quic) {
         DatagramPacket packet = new DatagramPacket(content, socket);
         if (quic && via == mainSocket) {
             via.write(packet);
         } else {
             via.writeAndFlush(packet); // a path punched from an extra socket, or a control datagram
         }
-        if (quic) {
-            metrics.get().bytesSent(PathKind.DIRECT, bytes);
+    }
+
+    /**
+     * Writes QUIC's burst of datagrams to {@code socket} from {@code via}: as one segmented send where the socket can
+     * (a failure turns that off for good: the burst is lost, QUIC resends it), otherwise datagram by datagram.
+     */
+    private void burst(Channel via, InetSocketAddress socket, ByteBuf content, int segmentSize) {
+        if (segments != null && segments.passes(via)) {
+            ChannelFuture sent = via == mainSocket
+                    ? via.write(new SegmentedDatagramPacket(content, segmentSize, socket))
+                    : via.writeAndFlush(new SegmentedDatagramPacket(content, segmentSize, socket));
+            bursts.increment();
+            sent.addListener(f -> {
+                if (!f.isSuccess() && !(f.cause() instanceof java.nio.channels.ClosedChannelException)) {
+                    segments.refused();
+                    metrics.get().datagramDropped("segmented-send-failed");
+                }
+            });
+            return;
         }
+        burstsCut.increment();
+        Segments.cut(content, segmentSize, one -> direct(via, socket, one, true));
     }
 
     /** Flushes the endpoint's socket (the end of QUIC's burst). */

@@ -24,9 +24,12 @@ import java.net.SocketAddress;
 final class VirtualChannel extends AbstractChannel {
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 16);
 
-    /** Sends one datagram addressed to a mapped address on its real path; owns {@code content}. */
+    /**
+     * Sends one datagram addressed to a mapped address on its real path, or a burst of datagrams of {@code
+     * segmentSize} bytes each (the last perhaps shorter; 0: one datagram), see {@link Segments}; owns {@code content}.
+     */
     interface Sender {
-        void send(InetSocketAddress mapped, ByteBuf content);
+        void send(InetSocketAddress mapped, ByteBuf content, int segmentSize);
 
         void flush();
     }
@@ -103,8 +106,9 @@ final class VirtualChannel extends AbstractChannel {
                 break;
             }
             DatagramPacket packet = (DatagramPacket) msg; // filterOutboundMessage let nothing else in
+            int segmentSize = packet instanceof io.netty.channel.unix.SegmentedDatagramPacket burst ? burst.segmentSize() : 0;
             try {
-                sender.send(packet.recipient(), packet.content().retain());
+                sender.send(packet.recipient(), packet.content().retain(), segmentSize);
             } catch (RuntimeException bug) {
                 // never out of here: netty would shut this channel's output, and with it the codec of a whole role
                 // (every later handshake ignored); the datagram is lost, which QUIC recovers

@@ -83,6 +83,16 @@ class EndpointComponentTest {
             public int sessionLifetimeSeconds() {
                 return 3_600;
             }
+
+            @Override
+            public int segments() {
+                return Segments.MAX;
+            }
+
+            @Override
+            public boolean receiveOffload() {
+                return true;
+            }
         };
     }
 

@@ -89,7 +89,7 @@ class RefusedHandshakeTest {
             AtomicInteger sent = new AtomicInteger();
             VirtualChannel ch = new VirtualChannel(loop, new VirtualChannel.Sender() {
                 @Override
-                public void send(InetSocketAddress mapped, io.netty.buffer.ByteBuf content) {
+                public void send(InetSocketAddress mapped, io.netty.buffer.ByteBuf content, int segmentSize) {
                     content.release();
                     if (sent.incrementAndGet() == 1) {
                         throw new IllegalStateException("a bug in the path out");

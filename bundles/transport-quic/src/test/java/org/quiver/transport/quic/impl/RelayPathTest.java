@@ -130,6 +130,9 @@ class RelayPathTest {
         assertThat(c.path().get().kind()).isEqualTo(PathKind.RELAY);
         transfer(c, 4 << 20, 1);
         assertThat(relay.core().stats().forwarded()).as("every packet went through the relay").isGreaterThan((4 << 20) / 1500);
+        if (Segments.supported()) {
+            assertThat(a.router().burstsCut.sum()).as("QUIC's bursts were cut into the relay's one-datagram frames").isPositive();
+        }
         // the relay path is probed like any other: valid, with a round-trip time
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         List<PathStatus> paths = a.paths(b.id());

@@ -113,6 +113,8 @@ public final class RelayClient implements AutoCloseable {
     private final LongAdder dropped = new LongAdder();
     private final LongAdder connects = new LongAdder();
     private final LongAdder failures = new LongAdder();
+    /** Datagram frames handed to {@link #send}, written on the loop in batches. */
+    private final OutgoingBatch batch;
     // event loop only
     private Channel channel;
     private long backoffNanos;
@@ -136,6 +138,7 @@ public final class RelayClient implements AutoCloseable {
         this.signer = Objects.requireNonNull(signer, "signer");
         this.receiver = Objects.requireNonNull(receiver, "receiver");
         this.loop = Objects.requireNonNull(loop, "loop");
+        this.batch = new OutgoingBatch(loop, options.writeBufferHigh(), dropped);
         this.options = Objects.requireNonNull(options, "options");
         this.backoffNanos = options.minBackoff().toNanos();
     }
@@ -226,7 +229,8 @@ public final class RelayClient implements AutoCloseable {
 
     /**
      * Sends {@code datagram} (1 to 65,535 bytes) to {@code destination} through this relay. Never blocks;
-     * false (and counted) when it was dropped: not connected, or the socket is full.
+     * false (and counted) when it was dropped: not connected, the socket is full, or a write buffer's worth of
+     * frames already waits for the client's loop to write them (it writes what waits in one batch, one flush).
      */
     public boolean send(EndpointId destination, byte[] datagram) {
         return send(destination, ByteBuffer.wrap(datagram));
@@ -243,7 +247,10 @@ public final class RelayClient implements AutoCloseable {
             return false;
         }
         ByteBuffer frame = Codec.encodeDatagram(destination, datagram);
-        ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame)), ch.voidPromise());
+        if (!batch.add(ch, Unpooled.wrappedBuffer(frame))) { // written with the rest of its burst, one flush for all
+            dropped.increment();
+            return false;
+        }
         sent.increment();
         return true;
     }
@@ -260,6 +267,7 @@ public final class RelayClient implements AutoCloseable {
         try {
             loop.execute(() -> {
                 cancelTimer();
+                batch.clear();
                 if (channel != null) {
                     channel.close();
                     channel = null;

@@ -356,6 +356,8 @@ public final class RelayServer implements AutoCloseable {
         private volatile Channel channel;
         private volatile RelayCore.Session session;
         private volatile String closing;
+        /** A drain task is queued on the loop (set by {@link #wake} from any thread, cleared by the drain). */
+        private final java.util.concurrent.atomic.AtomicBoolean drainQueued = new java.util.concurrent.atomic.AtomicBoolean();
         /** When the client last sent a frame (event loop). */
         private long lastRead = System.nanoTime();
         private io.netty.util.concurrent.ScheduledFuture<?> keepalive;
@@ -409,13 +411,14 @@ public final class RelayServer implements AutoCloseable {
         @Override
         public void wake() {
             Channel ch = channel;
-            if (ch != null) {
+            if (ch != null && drainQueued.compareAndSet(false, true)) { // one drain task for a burst of frames
                 ch.eventLoop().execute(this::drain);
             }
         }
 
         /** Writes queued frames while the socket takes them; then, if asked to, closes. */
         private void drain() {
+            drainQueued.set(false); // first: a frame queued after this point wakes another drain, or is taken below
             Channel ch = channel;
             if (session == null) { // refused (relay full): nothing to send but the close
                 ch.writeAndFlush(new CloseWebSocketFrame(1013, "relay full")).addListener(ChannelFutureListener.CLOSE);

@@ -51,6 +51,8 @@ final class PathTable {
         volatile long lastActive;
         /** The candidate paths, once the peer's id is known; event loop only (see {@link PathLayer}). */
         CandidateSet<PathAddr> candidates;
+        /** The router's read batch in which a handshake datagram of this peer's reached the server role (event loop, {@link Router}). */
+        long handshakeBatch = -1;
         /** Transactions of the last pings this peer sent us, to drop replays; event loop only. */
         final long[] seenPings = new long[16];
         /** Hole punching (event loop): call rounds sent, when the next is due, when one was last sent. */

@@ -69,6 +69,8 @@ final class Router {
     final LongAdder burstsCut = new LongAdder();
     private boolean serverRead;
     private boolean clientRead;
+    /** The read batch under way (counted at each {@link #readComplete}). */
+    private long batch;
 
     /**
      * {@code arriving} is told the extra punching socket a control datagram came in on while the path layer looks at
@@ -207,10 +209,14 @@ final class Router {
             }
         }
         DatagramPacket mapped = new DatagramPacket(content, PathTable.LOCAL, peer.mapped);
-        if (route == ConnectionIds.Route.SERVER && ConnectionIds.isZeroRtt(content)) {
-            // netty takes a handshake step that waited for a TLS callback (the server's certificate choice) in a
-            // task it queues on the loop, and quiche keeps a 0-RTT packet it cannot open yet until the next packet
-            // comes, a round trip later. Queued behind that task, the 0-RTT packets of this read are opened at once.
+        boolean longHeader = (content.getUnsignedByte(content.readerIndex()) & 0x80) != 0;
+        if (route == ConnectionIds.Route.SERVER && (ConnectionIds.isZeroRtt(content) || (!longHeader && peer.handshakeBatch == batch))) {
+            // netty takes a handshake step that waited for a TLS callback (the server's certificate choice, the
+            // check of the client's certificate) in a task it queues on the loop. quiche keeps a 0-RTT packet it
+            // cannot open yet until the next packet comes, a round trip later, and drops a 1-RTT packet that came
+            // before the client's Finished was taken (its keys come with it): the client resends it a probe timeout
+            // later. Queued behind that task, the 0-RTT packets of this read, and the 1-RTT packets that follow a
+            // handshake datagram of the same peer in it, are opened at once.
             server.eventLoop().execute(() -> {
                 server.pipeline().fireChannelRead(mapped);
                 server.pipeline().fireChannelReadComplete();
@@ -218,6 +224,9 @@ final class Router {
             return;
         }
         if (route == ConnectionIds.Route.SERVER) {
+            if (longHeader) {
+                peer.handshakeBatch = batch;
+            }
             serverRead = true;
             server.pipeline().fireChannelRead(mapped);
         } else {
@@ -260,6 +269,7 @@ final class Router {
 
     /** The end of a batch of reads (a socket's read-complete, a relay batch): quiche sends what it has now. */
     void readComplete() {
+        batch++;
         if (serverRead) {
             serverRead = false;
             server.pipeline().fireChannelReadComplete();

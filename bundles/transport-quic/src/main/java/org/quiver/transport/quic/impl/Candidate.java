@@ -22,6 +22,11 @@ public final class Candidate<K> {
     long rttNanos = PathCandidate.UNKNOWN_RTT;
     long lastPingNanos;
     long lastPongNanos;
+    /**
+     * When this working path was put in doubt (0: not in doubt), by a change of our network ({@link
+     * CandidateSet#probeAllNow}) or the peer's packets arriving through the relay ({@link CandidateSet#doubtSelectedDirect}).
+     */
+    long doubtedSinceNanos;
     boolean pinged;
     boolean answered;
     int unanswered;

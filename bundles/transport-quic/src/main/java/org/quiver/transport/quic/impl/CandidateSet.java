@@ -285,17 +285,45 @@ public final class CandidateSet<K> {
     }
 
     /**
-     * The network changed: every path is due for a probe now, a working one too (it may be dead now), and those
-     * not working get a fresh attempt budget ({@link #rearm}).
+     * The network changed: every candidate is probed now, not at its next interval, and a working one is in doubt:
+     * unless it answers a probe sent from now on within {@link #doubtNanos} (a few of its round trips), {@link
+     * #expire} turns it inactive then, not after the path timeout (the old network's paths are usually dead).
+     *
+     * @return the longest of those waits (0: no working path), so that the caller can look again then
      */
-    public void probeAllNow() {
+    public long probeAllNow(long now) {
+        long longest = 0;
         for (Candidate<K> c : candidates()) {
             if (c.state == PathState.VALID) {
                 c.pinged = false;
+                c.doubtedSinceNanos = now;
+                longest = Math.max(longest, doubtNanos(c));
             } else {
                 rearm(c);
             }
         }
+        return longest;
+    }
+
+    /**
+     * Puts the selected path in doubt when it is a working direct one (the peer has started to send through the
+     * relay, as after a change of its network): it is probed now and left unless it answers within {@link
+     * #doubtNanos}. False when there was nothing to doubt.
+     */
+    public boolean doubtSelectedDirect(long now) {
+        Candidate<K> c = selected;
+        if (c == null || c.kind != PathKind.DIRECT || c.state != PathState.VALID || c.doubtedSinceNanos != 0) {
+            return false;
+        }
+        c.pinged = false;
+        c.doubtedSinceNanos = now;
+        return true;
+    }
+
+    /** How long a working path in doubt has to answer: three of its round trips and 100 ms (scheduling, a busy core). */
+    static long doubtNanos(Candidate<?> c) {
+        long rtt = c.rttNanos >= 0 ? c.rttNanos : TimeUnit.MILLISECONDS.toNanos(100);
+        return 3 * rtt + TimeUnit.MILLISECONDS.toNanos(100);
     }
 
     /** Records a probe with transaction {@code tx} sent on {@code c} at {@code now}. */
@@ -322,6 +350,9 @@ public final class CandidateSet<K> {
         for (int i = 0; i < MAX_OUTSTANDING; i++) {
             if (c.pendingAt[i] != 0 && c.pendingTx[i] == tx) {
                 long sample = Math.max(0, now - c.pendingAt[i]);
+                if (c.doubtedSinceNanos != 0 && c.pendingAt[i] >= c.doubtedSinceNanos) {
+                    c.doubtedSinceNanos = 0; // a probe sent on the new network came back: the path still works
+                }
                 c.pendingAt[i] = 0;
                 c.pendingTx[i] = 0;
                 recordRtt(c, sample, now);
@@ -359,7 +390,8 @@ public final class CandidateSet<K> {
     }
 
     /**
-     * Applies the timeouts at {@code now}: working paths silent for the path timeout turn inactive, paths
+     * Applies the timeouts at {@code now}: working paths silent for the path timeout, or in doubt since a change of
+     * network and not answering ({@link #probeAllNow}), turn inactive, paths
      * that never answered {@link #ATTEMPTS_BEFORE_UNUSABLE} probes turn unusable.
      *
      * @return whether any state changed (then selection should run again)
@@ -368,8 +400,10 @@ public final class CandidateSet<K> {
         boolean changed = false;
         for (int i = 0; i < candidates.size(); i++) {
             Candidate<K> c = candidates.get(i);
-            if (c.state == PathState.VALID && now - c.lastPongNanos > timings.pathTimeoutNanos) {
+            if (c.state == PathState.VALID && (now - c.lastPongNanos > timings.pathTimeoutNanos
+                    || c.doubtedSinceNanos != 0 && now - c.doubtedSinceNanos > doubtNanos(c))) {
                 c.setState(PathState.INACTIVE);
+                c.doubtedSinceNanos = 0;
                 changed = true;
             } else if (c.state == PathState.VALIDATING && c.unanswered >= ATTEMPTS_BEFORE_UNUSABLE
                     && now - c.lastPingNanos >= timings.heartbeatNanos) {

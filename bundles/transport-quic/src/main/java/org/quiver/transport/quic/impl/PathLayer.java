@@ -320,6 +320,23 @@ final class PathLayer {
         }
     }
 
+    /**
+     * A QUIC packet of {@code peer}'s came through the relay while we send to it on a direct path: the peer may have
+     * lost that path (its network changed), so the path is probed now and left unless it answers within a few round
+     * trips ({@link CandidateSet#doubtSelectedDirect}). At most once per probe interval per peer: a peer that lags in
+     * moving to the direct path costs one probe, not one per packet. Event loop.
+     */
+    void quicThroughRelay(PathTable.Peer peer, long now) {
+        CandidateSet<PathAddr> set = peer.candidates;
+        if (set == null || now - peer.relayDoubtNanos < timings.heartbeatNanos()) {
+            return;
+        }
+        if (set.doubtSelectedDirect(now)) {
+            peer.relayDoubtNanos = now;
+            probeDue(peer, now);
+        }
+    }
+
     /** A probe (ping or pong) arrived from {@code from}: see {@link ProbeReceiver}. */
     void onProbe(PathAddr from, byte[] datagram, long now) {
         receiver.onProbe(from, datagram, now);
@@ -347,22 +364,27 @@ final class PathLayer {
 
     /**
      * The network changed: every path of every peer with a connection is probed now, not at its next interval (the
-     * old ones may be dead, new ones may work), and hole punching starts over (our candidates are new).
+     * old ones may be dead, new ones may work), a working path that does not answer within a few of its round trips
+     * is left then ({@link CandidateSet#probeAllNow}), and hole punching starts over (our candidates are new).
+     *
+     * @return when (nanoseconds from now) the unanswered working paths are to be left: {@link #tick} then
      */
-    void networkChanged(long now) {
+    long networkChanged(long now) {
+        long longest = 0;
         for (PathTable.Peer peer : paths.peers()) {
             CandidateSet<PathAddr> set = peer.candidates;
             if (set == null || peer.users.get() == 0) {
                 continue;
             }
             try {
-                set.probeAllNow();
+                longest = Math.max(longest, set.probeAllNow(now));
                 probeDue(peer, now);
             } catch (RuntimeException e) {
                 tickFailures.increment();
             }
         }
         punching.ownCandidatesChanged(now);
+        return longest;
     }
 
     /** Periodic work: timeouts, probes due, selection. */

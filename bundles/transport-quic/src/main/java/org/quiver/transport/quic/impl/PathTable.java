@@ -59,6 +59,8 @@ final class PathTable {
         int callRounds;
         long nextCallNanos;
         long callSentNanos;
+        /** When a QUIC packet of this peer's through the relay last put our direct path to it in doubt (event loop, {@link PathLayer#quicThroughRelay}). */
+        long relayDoubtNanos;
         /** The peer's call budget (event loop): calls left, and when it was last refilled. */
         boolean callBudgetStarted;
         int callTokens;

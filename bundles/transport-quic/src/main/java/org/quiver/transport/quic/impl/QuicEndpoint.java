@@ -337,10 +337,20 @@ public final class QuicEndpoint implements Endpoint {
                 org.quiver.api.EventTopics.PREVIOUS, previous == null ? null : previous.toString());
     }
 
-    /** Event loop: the network changed: the own address follows, every path is probed now, punching starts over. */
+    /**
+     * Event loop: the network changed: the own address follows, every path is probed now (a working one that does not
+     * answer within a few round trips is left then, so a connection falls to the relay at once), punching starts over.
+     */
     private void networkChanged(NetworkWatch.Change c) {
         own.interfacesChanged(c.after());
-        pathLayer.networkChanged(paths.now());
+        long leaveAfter = pathLayer.networkChanged(paths.now());
+        if (leaveAfter > 0) { // the working paths that do not answer on the new network are left then, not at the next tick
+            threads.loop.schedule(() -> {
+                if (!closing.get()) {
+                    pathLayer.tick(paths.now());
+                }
+            }, leaveAfter + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1), java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
         events.post(org.quiver.api.EventTopics.NETWORK_CHANGED, org.quiver.api.EventTopics.ADDRESSES, AddressText.list(c.after()),
                 org.quiver.api.EventTopics.PREVIOUS, AddressText.list(c.before()));
     }

@@ -148,6 +148,9 @@ final class Router {
             if (key != null) {
                 paths.learn(peer, key);
                 pathLayer.relayHeard(peer);
+                if (peer.real instanceof PathAddr.Direct) {
+                    pathLayer.quicThroughRelay(peer, paths.now());
+                }
             }
         }
         if (peer == null || key == null) {

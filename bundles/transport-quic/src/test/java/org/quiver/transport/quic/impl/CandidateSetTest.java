@@ -49,6 +49,42 @@ class CandidateSetTest {
     }
 
     @Test
+    void afterAChangeOfNetworkAWorkingPathThatDoesNotAnswerIsLeftWithinAFewRoundTripsNotAfterThePathTimeout() {
+        CandidateSet<String> set = set();
+        long now = 1_000_000 * MS;
+        Candidate<String> dead = direct(set, "192.0.2.1:5000");
+        Candidate<String> alive = direct(set, "192.0.2.2:5000");
+        validate(set, dead, now, 10);
+        validate(set, alive, now, 20);
+        long outstanding = 77;
+        set.pingSent(dead, outstanding, now + 30 * MS); // a probe sent on the old network, still in flight
+
+        long change = now + 40 * MS;
+        long wait = set.probeAllNow(change);
+        assertThat(wait).as("three round trips of the slowest working path and 100 ms").isEqualTo(3 * 20 * MS + 100 * MS);
+        assertThat(set.probeDue(dead, change)).as("probed now, not at the next interval").isTrue();
+        set.pingSent(dead, 1, change);
+        set.pingSent(alive, 2, change);
+        assertThat(set.pongReceived(dead, outstanding, change + 5 * MS)).as("the old probe's answer still counts as an RTT").isPositive();
+        set.pongReceived(alive, 2, change + 20 * MS); // answered on the new network
+        assertThat(set.expire(change + CandidateSet.doubtNanos(dead) - MS)).as("not before its wait").isFalse();
+        assertThat(set.expire(change + CandidateSet.doubtNanos(dead) + MS)).isTrue();
+        assertThat(dead.state()).as("an answer to a probe from before the change does not clear the doubt").isEqualTo(PathState.INACTIVE);
+        assertThat(alive.state()).as("it answered a probe sent after the change").isEqualTo(PathState.VALID);
+        assertThat(set.expire(change + wait + T.pathTimeoutNanos() / 2)).as("no doubt left: only the path timeout from now on").isFalse();
+        assertThat(alive.state()).isEqualTo(PathState.VALID);
+
+        // a peer that moves to the relay puts the selected direct path in doubt once, until it answers again
+        set.select(alive);
+        long later = change + 5_000 * MS;
+        validate(set, alive, later, 20);
+        assertThat(set.doubtSelectedDirect(later + 30 * MS)).isTrue();
+        assertThat(set.doubtSelectedDirect(later + 31 * MS)).as("already in doubt").isFalse();
+        assertThat(set.expire(later + 30 * MS + CandidateSet.doubtNanos(alive) + MS)).isTrue();
+        assertThat(alive.state()).isEqualTo(PathState.INACTIVE);
+    }
+
+    @Test
     void inactiveCandidatesArePrunedToTheirLimit() {
         CandidateSet<String> set = set();
         for (int i = 0; i < 20; i++) {

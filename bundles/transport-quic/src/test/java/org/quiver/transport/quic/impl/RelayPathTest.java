@@ -232,6 +232,48 @@ class RelayPathTest {
     }
 
     @Test
+    void aChangeOfNetworkThatKillsTheDirectPathMovesTheConnectionToTheRelayAtOnce() throws Exception {
+        RelayServer relay = keep(RelayServer.start(LO, FAST));
+        URI url = URI.create(relay.url());
+        java.util.concurrent.atomic.AtomicReference<List<InetSocketAddress>> interfaces =
+                new java.util.concurrent.atomic.AtomicReference<>(List.of(new InetSocketAddress("127.0.0.1", 1)));
+        // probes every 10 s: a dead path would be left only after 32.5 s of silence, unless the change is acted on
+        QuicEndpoint b = keep(QuicEndpoint.builder(Identities.ephemeral()).bind(LO).probeInterval(Duration.ofSeconds(10))
+                .relay(keep(new DefaultRelayProvider(List.of(url), QUICK))).handler("sha/1", RelayPathTest::digestHandler).build());
+        QuicEndpoint a = keep(QuicEndpoint.builder(Identities.ephemeral()).bind(LO).probeInterval(Duration.ofSeconds(10))
+                .networkCheckInterval(Duration.ofMillis(50)).networkSource(interfaces::get)
+                .relay(keep(new DefaultRelayProvider(List.of(url), QUICK))).build());
+        awaitHome(a);
+        awaitHome(b);
+        DelayLine line = keep(new DelayLine(a.localAddress(), b.localAddress(), 0)); // the direct path, which the test cuts
+        Connection c = Blocking.await(a.connect(EndpointAddr.of(b.id(), url, List.of(line.address())), "sha/1"), Duration.ofSeconds(10));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (c.path().get().kind() != PathKind.DIRECT && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(c.path().get().kind()).isEqualTo(PathKind.DIRECT);
+        transfer(c, 1 << 20, 21);
+
+        // a moves to another network: its direct path to b is gone, the relay still carries
+        line.blackhole(true);
+        long t0 = System.nanoTime();
+        interfaces.set(List.of(new InetSocketAddress("127.0.0.3", 1)));
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (c.path().get().kind() != PathKind.RELAY && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        long movedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(c.path().get().kind()).as("the connection moved to the relay, not after the 32.5 s path timeout").isEqualTo(PathKind.RELAY);
+        assertThat(movedMillis).as("within the check interval and a few round trips").isLessThan(1_500);
+        long t1 = System.nanoTime();
+        transfer(c, 1 << 20, 22); // b follows: a's packets through the relay put its direct path in doubt, and it leaves it too
+        long transferMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t1);
+        assertThat(transferMillis).as("b answered through the relay, not after its own 32.5 s timeout").isLessThan(10_000);
+        System.out.printf("network change to the relay path: %d ms (check interval 50 ms); 1 MiB through the relay after it: %d ms%n",
+                movedMillis, transferMillis);
+    }
+
+    @Test
     void aConnectionStartedThroughTheRelayMovesToTheDirectPath() throws Exception {
         RelayServer relay = keep(RelayServer.start(LO, FAST));
         URI url = URI.create(relay.url());

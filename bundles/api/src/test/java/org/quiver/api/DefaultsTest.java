@@ -36,4 +36,21 @@ class DefaultsTest {
         c.close();
         assertThat(calls).containsExactly("close[0, ]");
     }
+
+    @Test
+    void aRelayLinkWithoutNetworkChangedIgnoresItAndKeepsItsStatus() {
+        List<String> calls = new ArrayList<>();
+        InvocationHandler h = (proxy, method, args) -> {
+            if (method.isDefault()) {
+                return InvocationHandler.invokeDefault(proxy, method, args);
+            }
+            calls.add(method.getName());
+            return null;
+        };
+        org.quiver.spi.relay.RelayLink link = (org.quiver.spi.relay.RelayLink) Proxy.newProxyInstance(
+                org.quiver.spi.relay.RelayLink.class.getClassLoader(), new Class<?>[] {org.quiver.spi.relay.RelayLink.class}, h);
+        link.networkChanged();
+        assertThat(link.status()).isEmpty();
+        assertThat(calls).as("nothing asked of the implementation").isEmpty();
+    }
 }

@@ -26,6 +26,14 @@ public interface RelayLink extends AutoCloseable {
         return java.util.List.of();
     }
 
+    /**
+     * The endpoint's network changed (its interface addresses are not what they were): a connection to a relay made
+     * on the old network may be dead without knowing it, so the link should check its connections now and make new
+     * ones where they do not answer. Called on the endpoint's event loop: must not block. By default nothing.
+     */
+    default void networkChanged() {
+    }
+
     /** Detaches: disconnects from the relays. Idempotent. */
     @Override
     void close();

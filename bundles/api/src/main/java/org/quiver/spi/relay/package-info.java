@@ -2,7 +2,7 @@
  * Relay SPI: providers that carry datagrams to peers through a relay server when no direct path works.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package org.quiver.spi.relay;
 
 import org.osgi.annotation.bundle.Export;

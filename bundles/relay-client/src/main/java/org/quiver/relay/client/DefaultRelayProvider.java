@@ -253,6 +253,12 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
             return c.latency().map(Duration::toNanos).orElse(Long.MAX_VALUE / 4);
         }
 
+        /** The network changed: every relay connection of this link is checked at once (see {@link RelayClient#recheck}). */
+        @Override
+        public void networkChanged() {
+            clients.values().forEach(RelayClient::recheck);
+        }
+
         @Override
         public Watchable<Optional<URI>> home() {
             return home;

@@ -255,6 +255,40 @@ public final class RelayClient implements AutoCloseable {
         return true;
     }
 
+    /** The shortest wait for the pong {@link #recheck} asks for. */
+    static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /**
+     * The network under this client may have changed: the relay is pinged now and, unless the pong comes within a
+     * second (or four latencies, if longer), the connection is dropped and made again. (A connection bound to an
+     * address the host no longer has is otherwise found dead only after three ping intervals.) Any thread; nothing
+     * when not connected: a connection attempt under way goes on.
+     */
+    public void recheck() {
+        try {
+            loop.execute(() -> {
+                Channel ch = authenticated;
+                if (ch == null || channel != ch || closed()) {
+                    return;
+                }
+                long sent = System.nanoTime();
+                pingPayload = random.nextLong();
+                pingSentNanos = sent;
+                ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(new RelayFrame.Ping(pingPayload)))), ch.voidPromise());
+                long latency = latencyNanos;
+                long wait = Math.max(RECHECK_NANOS, 4 * latency);
+                loop.schedule(() -> {
+                    if (channel == ch && pingSentNanos == sent) { // that ping was not answered
+                        lastProblem = "no pong within " + TimeUnit.NANOSECONDS.toMillis(wait) + " ms after a change of network";
+                        ch.close(); // the close makes a new connection, after the shortest backoff
+                    }
+                }, wait, TimeUnit.NANOSECONDS);
+            });
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // the loop is gone, and the connection with it
+        }
+    }
+
     /** Disconnects for good; never blocks (the connection is closed on the client's loop). Idempotent. */
     @Override
     public void close() {

@@ -149,6 +149,34 @@ class RelayClientTest {
     }
 
     @Test
+    void aRecheckAfterAChangeOfNetworkReplacesAConnectionThatNoLongerAnswers() throws Exception {
+        TcpLine line = keep(new TcpLine());
+        String name = "127.0.0.1:" + line.port();
+        RelayServer server = keep(RelayServer.start(new RelayServer.Config(LO, null, FAST, RelayServer.KEEPALIVE, null, List.of(name))));
+        line.target(server.address());
+        LocalIdentity id = Identities.ephemeral();
+        // pinged every 10 s: a silent connection would be found dead only after 30 s
+        RelayClient.Options slowPings = new RelayClient.Options(Duration.ofSeconds(10), Duration.ofMillis(50), Duration.ofMillis(400),
+                Duration.ofSeconds(5), 1 << 20);
+        RelayClient c = keep(new RelayClient(URI.create("ws://" + name + "/relay"), id.id(), id::sign, (v, s, d) -> { }, group.next(),
+                slowPings).start());
+        awaitState(c, RelayClient.State.CONNECTED);
+        c.recheck(); // a live connection answers: it stays
+        Thread.sleep(RelayClient.RECHECK_NANOS / 1_000_000 + 300);
+        assertThat(c.counts()[3]).as("still the first connection").isEqualTo(1);
+        assertThat(c.state().get()).isEqualTo(RelayClient.State.CONNECTED);
+
+        line.cutOpen(); // the host's address changed under the connection: nothing comes back on it
+        long t0 = System.nanoTime();
+        c.recheck();
+        await("a new connection", () -> c.counts()[3] == 2 && c.state().get() == RelayClient.State.CONNECTED);
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(millis).as("within the recheck's second and a backoff, not after 30 s").isLessThan(5_000);
+        assertThat(c.lastProblem()).isEmpty(); // cleared by the new connection
+        System.out.printf("a dead relay connection replaced %d ms after the recheck%n", millis);
+    }
+
+    @Test
     void aWrongSignatureIsRefusedAndRetriedWithBackoff() throws Exception {
         RelayServer server = keep(RelayServer.start(LO, FAST));
         LocalIdentity id = Identities.ephemeral();

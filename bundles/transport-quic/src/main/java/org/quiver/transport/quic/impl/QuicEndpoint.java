@@ -343,6 +343,7 @@ public final class QuicEndpoint implements Endpoint {
      */
     private void networkChanged(NetworkWatch.Change c) {
         own.interfacesChanged(c.after());
+        relays.networkChanged(); // a relay connection made on the old network may be dead: checked now
         long leaveAfter = pathLayer.networkChanged(paths.now());
         if (leaveAfter > 0) { // the working paths that do not answer on the new network are left then, not at the next tick
             threads.loop.schedule(() -> {

@@ -188,6 +188,18 @@ final class RelayTransport {
         return false;
     }
 
+    /** The network changed: the link checks its relay connections at once (event loop; a link's failure is its own). */
+    void networkChanged() {
+        RelayLink l = link;
+        if (l != null) {
+            try {
+                l.networkChanged();
+            } catch (RuntimeException e) {
+                // a provider's bug: its connections are checked at their next ping instead
+            }
+        }
+    }
+
     /**
      * Event loop: sends {@code datagram} to {@code peer} through the link (read during the call only); false when
      * it was dropped (no link, or the link cannot take it now), counted. QUIC recovers.

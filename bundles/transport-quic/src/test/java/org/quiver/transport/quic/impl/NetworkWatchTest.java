@@ -29,8 +29,40 @@ class NetworkWatchTest {
     void aChangeOfNetworkIsSeenAndEveryPathIsProbedAtOnce() throws Exception {
         AtomicReference<List<InetSocketAddress>> interfaces = new AtomicReference<>(List.of(new InetSocketAddress("127.0.0.1", 1)));
         java.util.Queue<Map<String, Object>> changes = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicInteger relayTold = new java.util.concurrent.atomic.AtomicInteger();
+        org.quiver.spi.relay.RelayProvider relayProvider = new org.quiver.spi.relay.RelayProvider() {
+            @Override
+            public List<java.net.URI> relays() {
+                return List.of();
+            }
+
+            @Override
+            public org.quiver.spi.relay.RelayLink attach(org.quiver.spi.relay.RelayContext context) {
+                return new org.quiver.spi.relay.RelayLink() {
+                    @Override
+                    public org.quiver.api.Watchable<java.util.Optional<java.net.URI>> home() {
+                        return new org.quiver.api.WatchableValue<>("home", java.util.Optional.empty());
+                    }
+
+                    @Override
+                    public boolean send(org.quiver.api.EndpointId destination, java.net.URI relayHint, java.nio.ByteBuffer datagram) {
+                        return false;
+                    }
+
+                    @Override
+                    public void networkChanged() {
+                        relayTold.incrementAndGet();
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+            }
+        };
         try (QuicEndpoint b = QuicEndpoint.builder(Identities.ephemeral()).bind(LO).handler("n/1", c -> { }).build();
              QuicEndpoint a = QuicEndpoint.builder(Identities.ephemeral()).bind(LO)
+                     .relay(relayProvider) // a provider that only counts what the endpoint tells it
                      .probeInterval(Duration.ofSeconds(10)) // no regular probe during the test
                      .networkCheckInterval(Duration.ofMillis(50)).networkSource(interfaces::get)
                      .events((topic, props) -> {
@@ -56,6 +88,7 @@ class NetworkWatchTest {
             assertThat(changes.peek().get(EventTopics.ADDRESSES)).isEqualTo("127.0.0.3:" + moved.getPort());
             assertThat(changes.peek().get(EventTopics.PREVIOUS)).isEqualTo("127.0.0.1:1");
             assertThat(a.probeCounts()[0]).as("the peer's path probed at once, not in 10 s").isGreaterThan(before);
+            assertThat(relayTold.get()).as("the relay link was told, to check its connections").isEqualTo(1);
             assertThat(seenMillis).as("seen and acted on within a few check intervals").isLessThan(2_000);
             assertThat(a.lastNetworkChange()).isPresent();
             deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -70,6 +103,7 @@ class NetworkWatchTest {
             interfaces.set(List.of(moved));
             Thread.sleep(300);
             assertThat(changes).hasSize(1);
+            assertThat(relayTold.get()).isEqualTo(1);
         }
     }
 }

@@ -119,36 +119,8 @@ final class NatLab implements AutoCloseable {
             net.link(inet, "198.18." + n + ".1/24", ns, wan + "/24");
             net.defaultRoute(ns, "198.18." + n + ".1");
         } else {
-            router = net.add(name + "-gw");
-            net.link(inet, "198.18." + n + ".1/24", router, wan + "/24");
-            net.defaultRoute(router, "198.18." + n + ".1");
-            net.link(router, "198.19." + n + ".1/24", ns, "198.19." + n + ".2/24");
-            net.defaultRoute(ns, "198.19." + n + ".1");
+            router = router(name + "-gw", n, nat, ns);
             wanDev = Netns.dev(router, wan);
-            String lanDev = Netns.dev(router, "198.19." + n + ".1");
-            Netns.sh("ip", "netns", "exec", router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
-            List<List<String>> rules = new ArrayList<>();
-            List<String> masquerade = new ArrayList<>(List.of("-t", "nat", "-A", "POSTROUTING", "-o", wanDev, "-j", "MASQUERADE"));
-            if (nat == Nat.SYMMETRIC) {
-                masquerade.add("--random-fully");
-            }
-            rules.add(masquerade);
-            if (nat == Nat.UDP_BLOCKED) {
-                rules.add(List.of("-A", "FORWARD", "-p", "udp", "-j", "DROP"));
-            }
-            rules.add(List.of("-A", "FORWARD", "-i", lanDev, "-o", wanDev, "-j", "ACCEPT"));
-            rules.add(List.of("-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"));
-            rules.add(List.of("-P", "FORWARD", "DROP"));
-            rules.add(List.of("-A", "INPUT", "-i", "lo", "-j", "ACCEPT"));
-            rules.add(List.of("-A", "INPUT", "-i", lanDev, "-j", "ACCEPT"));
-            rules.add(List.of("-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"));
-            rules.add(List.of("-P", "INPUT", "DROP"));
-            for (List<String> rule : rules) {
-                List<String> command = new ArrayList<>(Netns.in(router));
-                command.add("iptables");
-                command.addAll(rule);
-                Netns.sh(command.toArray(String[]::new));
-            }
         }
         Path home = dir.resolve(name);
         Files.createDirectories(home.resolve("conf"));
@@ -157,6 +129,71 @@ final class NatLab implements AutoCloseable {
         LabNode node = new LabNode(name, n, nat, ns, router, wanDev, home);
         nodes.put(name, node);
         return node;
+    }
+
+    /**
+     * Makes router namespace {@code name} for lab index {@code n}: WAN 198.18.n.2 on the internet, LAN 198.19.n.1 to
+     * {@code lanNs} (which gets 198.19.n.2 and its default route through it), doing {@code nat} as a home router does.
+     */
+    private String router(String name, int n, Nat nat, String lanNs) throws IOException, InterruptedException {
+        String router = net.add(name);
+        String wan = "198.18." + n + ".2";
+        net.link(inet, "198.18." + n + ".1/24", router, wan + "/24");
+        net.defaultRoute(router, "198.18." + n + ".1");
+        net.link(router, "198.19." + n + ".1/24", lanNs, "198.19." + n + ".2/24");
+        net.defaultRoute(lanNs, "198.19." + n + ".1");
+        natRules(router, Netns.dev(router, wan), Netns.dev(router, "198.19." + n + ".1"), nat);
+        return router;
+    }
+
+    /** The home router's rules on {@code router}: masquerading out of {@code wanDev} as {@code nat} does, nothing unsolicited in. */
+    private static void natRules(String router, String wanDev, String lanDev, Nat nat) throws IOException, InterruptedException {
+        Netns.sh("ip", "netns", "exec", router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        List<List<String>> rules = new ArrayList<>();
+        List<String> masquerade = new ArrayList<>(List.of("-t", "nat", "-A", "POSTROUTING", "-o", wanDev, "-j", "MASQUERADE"));
+        if (nat == Nat.SYMMETRIC) {
+            masquerade.add("--random-fully");
+        }
+        rules.add(masquerade);
+        if (nat == Nat.UDP_BLOCKED) {
+            rules.add(List.of("-A", "FORWARD", "-p", "udp", "-j", "DROP"));
+        }
+        rules.add(List.of("-A", "FORWARD", "-i", lanDev, "-o", wanDev, "-j", "ACCEPT"));
+        rules.add(List.of("-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"));
+        rules.add(List.of("-P", "FORWARD", "DROP"));
+        rules.add(List.of("-A", "INPUT", "-i", "lo", "-j", "ACCEPT"));
+        rules.add(List.of("-A", "INPUT", "-i", lanDev, "-j", "ACCEPT"));
+        rules.add(List.of("-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"));
+        rules.add(List.of("-P", "INPUT", "DROP"));
+        for (List<String> rule : rules) {
+            List<String> command = new ArrayList<>(Netns.in(router));
+            command.add("iptables");
+            command.addAll(rule);
+            Netns.sh(command.toArray(String[]::new));
+        }
+    }
+
+    /**
+     * Moves {@code node} (behind a router) to a new router doing {@code nat}, as a laptop moves from one Wi-Fi to
+     * another: the new router and its link to the node are made first (the node has a second address for a moment),
+     * then the node's link to its old router is deleted (its old address and default route go with it) and its
+     * default route set through the new one. The node's process is
+     * not told. Returns the new router's namespace; the node's fields still name its first router (its uplink, {@link
+     * #blackholeUdp}), which stays in the lab.
+     */
+    String move(LabNode node, Nat nat) throws IOException, InterruptedException {
+        int n = next++;
+        String oldDev = Netns.dev(node.ns, "198.19." + node.index + ".2");
+        String router = net.add(node.name + "-gw" + n);
+        String wan = "198.18." + n + ".2";
+        net.link(inet, "198.18." + n + ".1/24", router, wan + "/24");
+        net.defaultRoute(router, "198.18." + n + ".1");
+        net.link(router, "198.19." + n + ".1/24", node.ns, "198.19." + n + ".2/24");
+        // the rules before any packet of the node's passes: conntrack keeps the first packet's NAT decision for its flow
+        natRules(router, Netns.dev(router, wan), Netns.dev(router, "198.19." + n + ".1"), nat);
+        Netns.sh("ip", "-n", node.ns, "link", "del", oldDev);
+        net.defaultRoute(node.ns, "198.19." + n + ".1");
+        return router;
     }
 
     /**

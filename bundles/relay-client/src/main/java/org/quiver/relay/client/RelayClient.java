@@ -256,11 +256,11 @@ public final class RelayClient implements AutoCloseable {
     }
 
     /** The shortest wait for the pong {@link #recheck} asks for. */
-    static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
 
     /**
-     * The network under this client may have changed: the relay is pinged now and, unless the pong comes within a
-     * second (or four latencies, if longer), the connection is dropped and made again. (A connection bound to an
+     * The network under this client may have changed: the relay is pinged now and, unless the pong comes within
+     * 300 ms (or four latencies, if longer), the connection is dropped and made again. (A connection bound to an
      * address the host no longer has is otherwise found dead only after three ping intervals.) Any thread; nothing
      * when not connected: a connection attempt under way goes on.
      */

@@ -172,13 +172,14 @@ public final class EndpointBuilder {
     }
 
     KeyExchange keyExchange = KeyExchange.PREFER_HYBRID;
-    Duration networkCheckInterval = Duration.ofSeconds(1);
+    Duration networkCheckInterval = Duration.ofMillis(250);
     /** Where the network watch looks (null: the socket's interface addresses); tests give their own. */
     java.util.function.Supplier<List<InetSocketAddress>> networkSource;
 
     /**
-     * How often the endpoint looks for a change of network (its interface addresses; default 1 s). On a change it
-     * probes every peer's paths at once, asks STUN again, republishes its address and punches holes again.
+     * How often the endpoint looks for a change of network (its interface addresses; default 250 ms: one look costs
+     * ~0.18 ms here, 0.07 % of a core at this rate). On a change it probes every peer's paths at once, checks its relay
+     * connections, asks STUN again, republishes its address and punches holes again.
      */
     public EndpointBuilder networkCheckInterval(Duration interval) {
         if (interval.toMillis() < 10) {

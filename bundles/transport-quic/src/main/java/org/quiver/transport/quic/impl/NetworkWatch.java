@@ -12,7 +12,7 @@ import java.util.function.Supplier;
  * Notices a change of network: the set of addresses the socket can be reached at (for a wildcard bind, every up
  * interface's address of its family; see {@link OwnAddress#directAddresses}) differs from the last look. Looked at
  * every {@code interval} by polling, not netlink: the JDK has no netlink, and a look costs ~0.18 ms on this machine
- * (0.02 % of a core at the default one look a second). A change is handed to the event loop with the addresses before and after.
+ * (0.07 % of a core at the default four looks a second). A change is handed to the event loop with the addresses before and after.
  *
  * <p>Threads: the look runs on the handler pool (it makes system calls; never on the loop), started by a periodic
  * task of the endpoint's loop, at most one look at a time; the change is told on the loop. Owns no thread; it stops

@@ -14,8 +14,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * over one by one; written and flushed each on its own they cost a task and a {@code write} call apiece, batched
  * they leave in one {@code writev}.
  *
- * <p>{@link #add} from any thread (bounded in bytes: beyond that it refuses, and the caller counts the drop); the drain on the client's loop only. Holds nothing once drained; frames whose connection closed
- * meanwhile are released. Stopped with its client: {@link #clear} releases what waits.
+ * <p>{@link #add} from any thread (bounded in bytes: beyond that it refuses, and the caller counts the drop); the
+ * drain on the client's loop only, the loop its connections are registered on. Holds nothing once drained; frames
+ * whose connection closed meanwhile are released and counted. Stopped with its client: {@link #clear} releases what
+ * waits.
  */
 final class OutgoingBatch {
     private record Frame(Channel channel, ByteBuf content) {}

@@ -104,8 +104,22 @@ public class NatMatrixIT {
         if (m == null) {
             return new Row(a.nat, b.nat, false, "-", -1, false, -1, printed.strip());
         }
+        String detail = printed.strip();
+        if (d == null && mustGoDirect(a.nat, b.nat)) {
+            detail += "\n" + explain(a, b) + "\n" + explain(b, a);
+        }
         return new Row(a.nat, b.nat, true, m.group(1), Long.parseLong(m.group(2)), d != null, d != null ? Long.parseLong(d.group(1)) : -1,
-                printed.strip());
+                detail);
+    }
+
+    /** What {@code a} knows of its paths to {@code b} and of its own network, for a pair that should have gone direct. */
+    static String explain(LabNode a, LabNode b) {
+        try {
+            return a.name + "'s paths to " + b.name + ":\n" + a.shell.typeOnce("quiver:paths " + b.id, "\\*.*", 10)
+                    + a.name + "'s status:\n" + a.shell.typeOnce("quiver:status", "connections:.*", 10);
+        } catch (Exception | AssertionError e) {
+            return a.name + ": " + e.getMessage();
+        }
     }
 
     static String table(List<Row> rows) {

@@ -28,6 +28,9 @@ public final class Candidate<K> {
      */
     long doubtedSinceNanos;
     boolean pinged;
+    /** Whether, and when, a ping of the peer's that got through was last answered with a ping ({@link CandidateSet#punchBack}). */
+    boolean punchedBack;
+    long punchedBackNanos;
     boolean answered;
     int unanswered;
     final long[] pendingTx = new long[CandidateSet.MAX_OUTSTANDING];

@@ -55,6 +55,14 @@ public final class CandidateSet<K> {
     public static final long MAX_RETRY_NANOS = TimeUnit.SECONDS.toNanos(60);
     /** Outstanding probes remembered per path; older ones no longer validate it. */
     public static final int MAX_OUTSTANDING = 4;
+    /**
+     * A path not working yet pings back a peer's ping that got through at most once per this long ({@link #punchBack}):
+     * two nodes that each answered every ping with a ping of their own kept a ping going back and forth for good, and
+     * with a few of them at once (birthday punching's hits) the answers came back only after newer probes had pushed
+     * their transactions out, so the path never validated and the pings never stopped (seen in the NAT lab: both
+     * sockets full, no direct path after 10 s).
+     */
+    public static final long PUNCH_BACK_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     static final int SAMPLES = 5;
 
     /** Where a candidate came from; a higher priority is pruned later. */
@@ -282,6 +290,23 @@ public final class CandidateSet<K> {
         c.pinged = false;
         c.unanswered = 0;
         return true;
+    }
+
+    /**
+     * A ping of the peer's arrived on {@code c} while it is not working: its NAT lets ours through now (our first ping
+     * may have been dropped there), so {@code c} is {@link #rearm}ed to be pinged back at once, unless it was pinged
+     * back less than {@link #PUNCH_BACK_GAP_NANOS} ago (the peer's answer to that, a ping too, must not start a chain).
+     *
+     * @return whether {@code c} is to be probed now
+     */
+    public boolean punchBack(Candidate<K> c, long now) {
+        if (c.state == PathState.VALID || c.state == PathState.CLOSED
+                || c.punchedBack && now - c.punchedBackNanos < PUNCH_BACK_GAP_NANOS) {
+            return false;
+        }
+        c.punchedBack = true;
+        c.punchedBackNanos = now;
+        return rearm(c);
     }
 
     /**

@@ -79,10 +79,9 @@ final class ProbeReceiver {
                 if (c == null) {
                     PathLayer.add(peer.candidates, from, CandidateSet.Source.OBSERVED);
                     layer.probeDue(peer, now);
-                } else if (!c.valid()) {
+                } else if (peer.candidates.punchBack(c, now)) {
                     // its ping got through, so its NAT now lets ours through too (our first may have been dropped
-                    // there): punch back at once. One ping per authenticated, never replayed ping of the peer's.
-                    peer.candidates.rearm(c);
+                    // there): punch back at once; at most once per gap, so that two nodes' punch-backs never chain
                     layer.probeDue(peer, now);
                 }
             }

@@ -43,6 +43,8 @@ final class PunchSockets {
     private final Map<Channel, Long> sockets = new java.util.LinkedHashMap<>();
     /** The extra socket a control datagram is arriving on, while the path layer looks at it (loop only). */
     private Channel arrival;
+    /** Who sent that datagram, once its probe was authenticated (loop only): answers to it leave from {@link #arrival}. */
+    private InetSocketAddress arrivalFrom;
     /** Paths that came to run through an extra socket. */
     final LongAdder routesMade = new LongAdder();
 
@@ -61,8 +63,16 @@ final class PunchSockets {
         this.dropped = dropped;
     }
 
-    /** The socket datagrams to {@code to} leave from: the endpoint's own, or the extra socket a punch found. */
+    /**
+     * The socket datagrams to {@code to} leave from: the endpoint's own, or the extra socket a punch found. The answer
+     * to a probe arriving on an extra socket leaves from that socket (when a spray hits several of them, each has its
+     * own mapping on our NAT, and a pong from another one would not match the ping it answers).
+     */
     Channel socketFor(InetSocketAddress to) {
+        Channel a = arrival;
+        if (a != null && to.equals(arrivalFrom) && a.eventLoop().inEventLoop()) {
+            return a;
+        }
         if (routes.isEmpty()) {
             return main;
         }
@@ -73,13 +83,17 @@ final class PunchSockets {
     /** The router's note of the extra socket a control datagram arrives on (null: done). */
     void arriving(Channel ch) {
         arrival = ch;
+        arrivalFrom = null;
     }
 
     /** A peer's probe at {@code from} was authenticated: if it came in on an extra socket, its path goes through it. */
     void authenticated(InetSocketAddress from) {
         Channel ch = arrival;
-        if (ch != null && routes.putIfAbsent(from, ch) == null) {
-            routesMade.increment();
+        if (ch != null) {
+            arrivalFrom = from;
+            if (routes.putIfAbsent(from, ch) == null) {
+                routesMade.increment();
+            }
         }
     }
 

@@ -372,6 +372,32 @@ class PathLayerTest {
         assertThat(attemptsAndSuccesses).as("one attempt, one success 200 ms after it began").containsExactly(-1L, 200 * MS);
     }
 
+    @Test
+    void pingsFromAPathStillBeingPunchedArePingedBackOncePerGapNotOneForOne() {
+        PathTable.Peer peer = relayedBob(List.of(aliceAt));
+        long t = System.nanoTime();
+        aliceLayer.tick(t - 40 * MS);
+        aliceLayer.onControl(peer.relay, Probe.encodeCallMeMaybe(1, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())), t);
+        fromAlice.clear();
+        // 50 of bob's pings get through within 50 ms (birthday punching's hits, or bob pinging back each of ours):
+        // each is answered, but alice pings back once; answering every ping with a ping kept two nodes at it for good
+        for (int i = 0; i < 50; i++) {
+            aliceLayer.onProbe(d(bobAt1), probe(Probe.PING, bob, alice, 1000 + i, aliceAt), t + (150 + i) * MS);
+        }
+        List<Probe> toBob = fromAlice.stream().filter(x -> x.to().equals(bobAt1)).map(x -> read(x.datagram(), bob, alice)).toList();
+        assertThat(toBob.stream().filter(p -> p.type == Probe.PONG)).as("every ping answered").hasSize(50);
+        assertThat(toBob.stream().filter(p -> p.type == Probe.PING)).as("pinged back once").hasSize(1);
+        // a gap later, a ping that gets through is pinged back again; its answer validates the path
+        fromAlice.clear();
+        long later = t + 150 * MS + CandidateSet.PUNCH_BACK_GAP_NANOS;
+        aliceLayer.onProbe(d(bobAt1), probe(Probe.PING, bob, alice, 2000, aliceAt), later);
+        List<Probe> again = fromAlice.stream().filter(x -> x.to().equals(bobAt1)).map(x -> read(x.datagram(), bob, alice))
+                .filter(p -> p.type == Probe.PING).toList();
+        assertThat(again).hasSize(1);
+        aliceLayer.onProbe(d(bobAt1), pong(bob, alice, again.get(0).tx, aliceAt), later + MS);
+        assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALID);
+    }
+
     // ------------------------------------------------------------------ birthday punching
 
     private final List<List<InetSocketAddress>> fanned = new ArrayList<>();

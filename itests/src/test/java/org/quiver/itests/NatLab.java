@@ -247,6 +247,19 @@ final class NatLab implements AutoCloseable {
     }
 
     /**
+     * A NAT rebinding on {@code node}'s router, as when a home router reboots or times a mapping out: its UDP mappings are
+     * flushed (conntrack) and from now on it maps UDP to ports {@code 20000-20999} (which no mapping had: MASQUERADE
+     * keeps a free port, so without this the new mapping would be the old one). The node's address does not change and
+     * it is not told; its peers see its datagrams come from a new port. TCP (the relay) is left alone.
+     */
+    void rebind(LabNode node) throws IOException, InterruptedException {
+        Netns.sh("ip", "netns", "exec", node.router, "iptables", "-t", "nat", "-I", "POSTROUTING", "1", "-o", node.wanDev, "-p", "udp",
+                "-j", "MASQUERADE", "--to-ports", "20000-20999");
+        // deletes every UDP entry; exits 1 when there was none, which a test calling this would not expect either
+        Netns.sh("ip", "netns", "exec", node.router, "conntrack", "-D", "-p", "udp");
+    }
+
+    /**
      * Limits what {@code node}'s router sends to the internet to {@code rate} (tc tbf, for example "100mbit"):
      * a home uplink, slow enough that a transfer lasts seconds. Relay and direct traffic share it.
      */

@@ -27,6 +27,8 @@ public final class Candidate<K> {
      * CandidateSet#probeAllNow}) or the peer's packets arriving through the relay ({@link CandidateSet#doubtSelectedDirect}).
      */
     long doubtedSinceNanos;
+    /** How long a probe sent since then has to answer before {@link CandidateSet#expire} leaves the path. */
+    long doubtWaitNanos;
     boolean pinged;
     /** Whether, and when, a ping of the peer's that got through was last answered with a ping ({@link CandidateSet#punchBack}). */
     boolean punchedBack;

@@ -322,7 +322,8 @@ public final class CandidateSet<K> {
             if (c.state == PathState.VALID) {
                 c.pinged = false;
                 c.doubtedSinceNanos = now;
-                longest = Math.max(longest, doubtNanos(c));
+                c.doubtWaitNanos = doubtNanos(c);
+                longest = Math.max(longest, c.doubtWaitNanos);
             } else {
                 rearm(c);
             }
@@ -337,11 +338,18 @@ public final class CandidateSet<K> {
      */
     public boolean doubtSelectedDirect(long now) {
         Candidate<K> c = selected;
+        return doubtSelectedDirect(now, c == null ? 0 : doubtNanos(c));
+    }
+
+    /** {@link #doubtSelectedDirect(long)} with the time a probe has to answer given: {@code wait} nanoseconds. */
+    public boolean doubtSelectedDirect(long now, long wait) {
+        Candidate<K> c = selected;
         if (c == null || c.kind != PathKind.DIRECT || c.state != PathState.VALID || c.doubtedSinceNanos != 0) {
             return false;
         }
         c.pinged = false;
         c.doubtedSinceNanos = now;
+        c.doubtWaitNanos = wait;
         return true;
     }
 
@@ -426,7 +434,7 @@ public final class CandidateSet<K> {
         for (int i = 0; i < candidates.size(); i++) {
             Candidate<K> c = candidates.get(i);
             if (c.state == PathState.VALID && (now - c.lastPongNanos > timings.pathTimeoutNanos
-                    || c.doubtedSinceNanos != 0 && now - c.doubtedSinceNanos > doubtNanos(c))) {
+                    || c.doubtedSinceNanos != 0 && now - c.doubtedSinceNanos > c.doubtWaitNanos)) {
                 c.setState(PathState.INACTIVE);
                 c.doubtedSinceNanos = 0;
                 changed = true;

@@ -337,6 +337,48 @@ final class PathLayer {
         }
     }
 
+    /**
+     * How long QUIC we sent on a working direct path may go unanswered (nothing from the peer on a direct path since)
+     * before the path is in doubt: two of its round trips and 150 ms (QUIC acknowledges within a round trip and 25 ms).
+     */
+    static long silenceNanos(Candidate<?> c) {
+        long rtt = c.rttNanos() >= 0 ? c.rttNanos() : TimeUnit.MILLISECONDS.toNanos(100);
+        return 2 * rtt + TimeUnit.MILLISECONDS.toNanos(150);
+    }
+
+    /**
+     * A direct path that went silent: QUIC we sent the peer on it {@link #silenceNanos} ago is still unanswered (nothing
+     * from the peer on a direct path since). Whatever broke it (the peer's network changed, a NAT on the way flushed its
+     * mapping and now drops what comes back, a link died), nothing on our side changed, so no network change says so.
+     * The path is put in doubt ({@link CandidateSet#doubtSelectedDirect}): probed now and left unless a probe answers
+     * within twice that time (a busy or collecting peer costs a probe, not its path); and our reflexive address is asked
+     * for again (our own NAT may have mapped us anew: the peer must hear of the new address, by a call round, before a
+     * direct path works again). Event loop.
+     */
+    void silenceCheck(PathTable.Peer peer, long now) {
+        CandidateSet<PathAddr> set = peer.candidates;
+        Candidate<PathAddr> c = set == null ? null : set.selected();
+        long since = peer.quicUnansweredSinceNanos;
+        if (c == null || c.kind() != PathKind.DIRECT || !c.valid() || since == 0) {
+            return;
+        }
+        long silence = silenceNanos(c);
+        if (now - since > silence && now - c.lastPongNanos() > silence && set.doubtSelectedDirect(now, 2 * silence)) {
+            silentPaths.increment();
+            probeDue(peer, now);
+            silenceSeen.run();
+        }
+    }
+
+    /** Direct paths put in doubt because they went silent under our QUIC ({@link #silenceCheck}). */
+    final LongAdder silentPaths = new LongAdder();
+    private volatile Runnable silenceSeen = () -> { };
+
+    /** Who is told when a direct path went silent (the endpoint asks STUN again; event loop). */
+    void silenceSeen(Runnable r) {
+        this.silenceSeen = r;
+    }
+
     /** A probe (ping or pong) arrived from {@code from}: see {@link ProbeReceiver}. */
     void onProbe(PathAddr from, byte[] datagram, long now) {
         receiver.onProbe(from, datagram, now);
@@ -407,6 +449,7 @@ final class PathLayer {
                 continue;
             }
             try {
+                silenceCheck(peer, now);
                 boolean changed = set.expire(now);
                 changed |= set.reopenIfNeeded();
                 probeDue(peer, now);

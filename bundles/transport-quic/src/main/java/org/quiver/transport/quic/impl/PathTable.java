@@ -59,6 +59,12 @@ final class PathTable {
         int callRounds;
         long nextCallNanos;
         long callSentNanos;
+        /**
+         * When we first sent this peer QUIC on a direct path after we last heard QUIC from it on one (the table's clock;
+         * 0: nothing sent since; event loop, {@link Router}): a direct path whose oldest unanswered send is too old is
+         * put in doubt ({@link PathLayer#silenceCheck}).
+         */
+        long quicUnansweredSinceNanos;
         /** When a QUIC packet of this peer's through the relay last put our direct path to it in doubt (event loop, {@link PathLayer#quicThroughRelay}). */
         long relayDoubtNanos;
         /** The peer's call budget (event loop): calls left, and when it was last refilled. */

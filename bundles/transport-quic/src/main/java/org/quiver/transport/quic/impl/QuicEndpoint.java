@@ -193,6 +193,10 @@ public final class QuicEndpoint implements Endpoint {
     /** What the path layer asks of the rest of the endpoint. */
     private void wirePathLayer() {
         pathLayer.stun((from, d) -> own.reflexive().onMessage(from, d, paths.now()));
+        pathLayer.silenceSeen(() -> { // a direct path went silent: our NAT may have mapped us anew, so STUN is asked now
+            own.reflexive().refresh();
+            own.reflexive().tick(paths.now());
+        });
         pathLayer.ownFlags(own::natFlags);
         pathLayer.relayCarries(relays::carries);
         pathLayer.fan(punch::open);

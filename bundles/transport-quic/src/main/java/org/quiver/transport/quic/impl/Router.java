@@ -158,6 +158,9 @@ final class Router {
             return;
         }
         peer.touch();
+        if (from instanceof PathAddr.Direct) {
+            peer.quicUnansweredSinceNanos = 0; // heard from on a direct path: what we sent before is answered
+        }
         if (initial && peer.users.get() == 0 && !key.equals(peer.real)) {
             // a new connection from a peer with none live: answer where it comes from, not where an earlier
             // (perhaps long gone) connection of it was
@@ -296,6 +299,7 @@ final class Router {
         codec.pipeline().fireChannelRead(mapped); // QUIC reads it now; what it answers goes out at read-complete
         if (rebinding.accepted(peer) > before) {
             peer.touch();
+            peer.quicUnansweredSinceNanos = 0;
             rebinding.rebound(peer, from); // so the answer already goes to the new address
         } else {
             dropped.increment();
@@ -334,6 +338,9 @@ final class Router {
             }
             if (quic) {
                 metrics.get().bytesSent(PathKind.DIRECT, bytes);
+                if (peer != null && peer.quicUnansweredSinceNanos == 0) {
+                    peer.quicUnansweredSinceNanos = paths.now();
+                }
             }
             return true;
         }

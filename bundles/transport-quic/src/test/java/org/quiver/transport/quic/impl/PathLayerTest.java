@@ -398,6 +398,60 @@ class PathLayerTest {
         assertThat(status(peer, bobAt1).state()).isEqualTo(PathState.VALID);
     }
 
+    @Test
+    void aDirectPathWhoseQuicGoesUnansweredIsProbedAtOnceAndLeftOnlyIfTheProbeIsNotAnsweredEither() {
+        // the default probe timings: without the silence a dead path would be left after 6.5 s
+        List<Sent> out = new ArrayList<>();
+        PathTable table = new PathTable(100);
+        PathLayer layer = new PathLayer(alice, table, CandidateSet.Timings.DEFAULT, (to, d) -> out.add(sent(to, d)), (peer, was, c) -> { });
+        List<Long> stunAsked = new ArrayList<>();
+        layer.silenceSeen(() -> stunAsked.add(1L));
+        PathTable.Peer peer = table.forDial(bob.id(), bobAt1);
+        peer.users.incrementAndGet();
+        layer.dialing(peer, List.of(bobAt1), d(bobAt1), false);
+        long t = System.nanoTime();
+        layer.onProbe(d(bobAt1), pong(bob, alice, read(out.get(0).datagram(), bob, alice).tx, aliceAt), t);
+        Candidate<PathAddr> c = peer.candidates.get(d(bobAt1));
+        assertThat(c.state()).isEqualTo(PathState.VALID);
+        long silence = PathLayer.silenceNanos(c);
+
+        // QUIC sent at t + 1 s (a transfer starts after a pause), answered within the silence: nothing happens
+        peer.quicUnansweredSinceNanos = t + TimeUnit.SECONDS.toNanos(1);
+        layer.tick(t + TimeUnit.SECONDS.toNanos(1) + silence - MS);
+        peer.quicUnansweredSinceNanos = 0; // the router heard from bob
+        layer.tick(t + TimeUnit.SECONDS.toNanos(1) + silence + MS);
+        assertThat(layer.silentPaths.sum()).isZero();
+
+        // then QUIC sent at t2 goes unanswered: in doubt one silence later, probed at once, STUN asked
+        long t2 = t + TimeUnit.MILLISECONDS.toNanos(1500); // before the next heartbeat probe (t + 2 s)
+        peer.quicUnansweredSinceNanos = t2;
+        out.clear();
+        layer.tick(t2 + silence - MS);
+        assertThat(layer.silentPaths.sum()).isZero();
+        layer.tick(t2 + silence + MS);
+        assertThat(layer.silentPaths.sum()).isEqualTo(1);
+        assertThat(stunAsked).hasSize(1);
+        List<Probe> probes = out.stream().filter(x -> x.to().equals(bobAt1)).map(x -> read(x.datagram(), bob, alice)).toList();
+        assertThat(probes).hasSize(1);
+        // a collecting peer answers late, but within twice the silence: the path stays
+        layer.onProbe(d(bobAt1), pong(bob, alice, probes.get(0).tx, aliceAt), t2 + 2 * silence);
+        peer.quicUnansweredSinceNanos = 0; // and its QUIC came too
+        layer.tick(t2 + 4 * silence);
+        assertThat(layer.silentPaths.sum()).isEqualTo(1);
+        assertThat(c.state()).isEqualTo(PathState.VALID);
+        assertThat(peer.real).isEqualTo(d(bobAt1));
+
+        // a dead one: nothing answers; left twice the silence after the doubt, seconds before the path timeout would
+        long t3 = t2 + TimeUnit.SECONDS.toNanos(1);
+        peer.quicUnansweredSinceNanos = t3;
+        layer.tick(t3 + silence + MS);
+        assertThat(layer.silentPaths.sum()).isEqualTo(2);
+        layer.tick(t3 + 3 * silence);
+        assertThat(c.state()).isEqualTo(PathState.VALID);
+        layer.tick(t3 + 3 * silence + 2 * MS);
+        assertThat(c.state()).isEqualTo(PathState.INACTIVE);
+    }
+
     // ------------------------------------------------------------------ birthday punching
 
     private final List<List<InetSocketAddress>> fanned = new ArrayList<>();

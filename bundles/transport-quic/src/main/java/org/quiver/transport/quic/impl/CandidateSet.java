@@ -353,6 +353,17 @@ public final class CandidateSet<K> {
         return true;
     }
 
+    /**
+     * The peer's QUIC came in on {@code c}, a path in doubt, at {@code heardNanos}: when that is a round trip after the
+     * doubt began (not a packet that was on its way before), the path works both ways again (QUIC answers what we
+     * send) and the doubt is over, as a probe's answer would end it.
+     */
+    public void heardSinceDoubt(Candidate<K> c, long heardNanos) {
+        if (c.doubtedSinceNanos != 0 && heardNanos != 0 && heardNanos - c.doubtedSinceNanos > Math.max(0, c.rttNanos)) {
+            c.doubtedSinceNanos = 0;
+        }
+    }
+
     /** How long a working path in doubt has to answer: three of its round trips and 100 ms (scheduling, a busy core). */
     static long doubtNanos(Candidate<?> c) {
         long rtt = c.rttNanos >= 0 ? c.rttNanos : TimeUnit.MILLISECONDS.toNanos(100);

@@ -103,6 +103,10 @@ final class HolePunching {
         for (PathTable.Peer peer : layer.paths.peers()) {
             peer.callRounds = 0;
             peer.nextCallNanos = now;
+            CandidateSet<PathAddr> set = peer.candidates;
+            if (set != null && peer.users.get() > 0) {
+                punch(peer, set, now); // the first round now, not at the next tick: peers learn the new address at once
+            }
         }
     }
 
@@ -294,13 +298,15 @@ final class HolePunching {
     /**
      * Hole punching for a peer with a live connection: while no direct path works and its relay path is a
      * candidate, call rounds go out on the schedule of {@link #CALL_ROUNDS}; when a direct path that worked
-     * dies, the rounds start over.
+     * dies, or the selected one is in doubt (it may be dead: the peer may need our new address to punch to us), the
+     * rounds start over.
      */
     void punch(PathTable.Peer peer, CandidateSet<PathAddr> set, long now) {
         if (!layer.relayUp || peer.id == null) {
             return;
         }
-        if (PathLayer.hasDirect(set)) {
+        Candidate<PathAddr> selected = set.selected();
+        if (PathLayer.hasDirect(set) && (selected == null || selected.doubtedSinceNanos == 0)) {
             if (!peer.hadDirect && peer.punchStartNanos != 0) {
                 long validated = Long.MAX_VALUE;
                 for (Candidate<PathAddr> c : set.candidates()) {

@@ -358,8 +358,12 @@ final class PathLayer {
     void silenceCheck(PathTable.Peer peer, long now) {
         CandidateSet<PathAddr> set = peer.candidates;
         Candidate<PathAddr> c = set == null ? null : set.selected();
+        if (c == null || c.kind() != PathKind.DIRECT || !c.valid()) {
+            return;
+        }
+        set.heardSinceDoubt(c, peer.quicHeardNanos);
         long since = peer.quicUnansweredSinceNanos;
-        if (c == null || c.kind() != PathKind.DIRECT || !c.valid() || since == 0) {
+        if (since == 0) {
             return;
         }
         long silence = silenceNanos(c);

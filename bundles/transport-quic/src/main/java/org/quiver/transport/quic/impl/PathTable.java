@@ -65,6 +65,8 @@ final class PathTable {
          * put in doubt ({@link PathLayer#silenceCheck}).
          */
         long quicUnansweredSinceNanos;
+        /** When QUIC from this peer last arrived on a direct path (the table's clock; event loop, {@link Router}). */
+        long quicHeardNanos;
         /** When a QUIC packet of this peer's through the relay last put our direct path to it in doubt (event loop, {@link PathLayer#quicThroughRelay}). */
         long relayDoubtNanos;
         /** The peer's call budget (event loop): calls left, and when it was last refilled. */

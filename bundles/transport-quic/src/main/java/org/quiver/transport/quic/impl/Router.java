@@ -160,6 +160,7 @@ final class Router {
         peer.touch();
         if (from instanceof PathAddr.Direct) {
             peer.quicUnansweredSinceNanos = 0; // heard from on a direct path: what we sent before is answered
+            peer.quicHeardNanos = peer.lastActive;
         }
         if (initial && peer.users.get() == 0 && !key.equals(peer.real)) {
             // a new connection from a peer with none live: answer where it comes from, not where an earlier
@@ -300,6 +301,7 @@ final class Router {
         if (rebinding.accepted(peer) > before) {
             peer.touch();
             peer.quicUnansweredSinceNanos = 0;
+            peer.quicHeardNanos = peer.lastActive;
             rebinding.rebound(peer, from); // so the answer already goes to the new address
         } else {
             dropped.increment();

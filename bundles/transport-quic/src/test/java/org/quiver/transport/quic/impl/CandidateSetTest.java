@@ -85,6 +85,30 @@ class CandidateSetTest {
     }
 
     @Test
+    void aPathInDoubtThatCarriesThePeersQuicAgainIsNoLongerInDoubt() {
+        CandidateSet<String> set = set();
+        long now = 1_000_000 * MS;
+        Candidate<String> c = direct(set, "192.0.2.1:5000");
+        validate(set, c, now, 20);
+        set.select(c);
+        long doubt = now + 100 * MS;
+        assertThat(set.doubtSelectedDirect(doubt, 400 * MS)).isTrue();
+        set.heardSinceDoubt(c, doubt + 10 * MS); // within a round trip of the doubt: it was on its way before
+        assertThat(set.expire(doubt + 400 * MS + MS)).as("the wait given, not the default one").isTrue();
+        assertThat(c.state()).isEqualTo(PathState.INACTIVE);
+
+        Candidate<String> d = direct(set, "192.0.2.2:5000");
+        validate(set, d, now + 500 * MS, 20);
+        set.select(d);
+        long doubt2 = now + 600 * MS;
+        assertThat(set.doubtSelectedDirect(doubt2, 400 * MS)).isTrue();
+        set.heardSinceDoubt(d, doubt2 + 30 * MS); // a round trip later: the path answers our QUIC again
+        assertThat(set.expire(doubt2 + 400 * MS + MS)).isFalse();
+        assertThat(d.state()).isEqualTo(PathState.VALID);
+        assertThat(set.doubtSelectedDirect(doubt2 + 500 * MS, 400 * MS)).as("no longer in doubt: can be doubted again").isTrue();
+    }
+
+    @Test
     void inactiveCandidatesArePrunedToTheirLimit() {
         CandidateSet<String> set = set();
         for (int i = 0; i < 20; i++) {

@@ -452,6 +452,27 @@ class PathLayerTest {
         assertThat(c.state()).isEqualTo(PathState.INACTIVE);
     }
 
+    @Test
+    void whileTheSelectedDirectPathIsInDoubtThePeerIsCalledAgainWithOurAddresses() {
+        PathTable.Peer peer = relayedBob(List.of(aliceAt));
+        long t = System.nanoTime();
+        aliceLayer.tick(t - 40 * MS);
+        aliceLayer.onControl(peer.relay, Probe.encodeCallMeMaybe(1, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())), t);
+        Probe ping = fromAlice.stream().filter(x -> x.to().equals(bobAt1)).map(x -> read(x.datagram(), bob, alice)).findFirst().orElseThrow();
+        aliceLayer.onProbe(d(bobAt1), pong(bob, alice, ping.tx, aliceAt), t + 2 * MS);
+        assertThat(peer.real).isEqualTo(d(bobAt1));
+        aliceLayer.tick(t + 5 * MS);
+        fromAlice.clear();
+        aliceLayer.tick(t + 10 * MS);
+        assertThat(callsTo(bob, peer)).as("a working direct path: no calls").isEmpty();
+        // our QUIC on it goes unanswered (our NAT mapped us anew, say): in doubt, and bob hears from us at once
+        peer.quicUnansweredSinceNanos = t + 10 * MS;
+        long doubt = t + 10 * MS + PathLayer.silenceNanos(peer.candidates.get(d(bobAt1))) + MS;
+        aliceLayer.tick(doubt);
+        assertThat(aliceLayer.silentPaths.sum()).isEqualTo(1);
+        assertThat(callsTo(bob, peer)).as("a call round with our addresses").hasSize(1);
+    }
+
     // ------------------------------------------------------------------ birthday punching
 
     private final List<List<InetSocketAddress>> fanned = new ArrayList<>();

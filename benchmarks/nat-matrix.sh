@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The NAT matrix: for every pair of NAT kinds (public, port-restricted, symmetric, UDP blocked) in the NAT lab
 # (network namespaces with iptables NAT routers, bin/quiver-relay, distribution nodes), does a dial by id
-# connect, does it end up direct or relayed, and how long until it is direct. Needs root, iproute2, iptables.
+# connect, does it end up direct or relayed, how long until it is direct, and does the connection survive the dialer
+# moving to another router of its kind (how long until a ping on it is answered). Needs root, iproute2, iptables.
 #   benchmarks/nat-matrix.sh
 # Build first: mvn -B -q install -DskipTests -Djacoco.skip=true
 set -euo pipefail

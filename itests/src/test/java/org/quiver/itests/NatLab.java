@@ -58,12 +58,15 @@ final class NatLab implements AutoCloseable {
         final String wanDev;
         final Path home;
         final int index;
+        /** The lab index of the router the node is behind now (its {@link #index} until {@link NatLab#move}). */
+        int lan;
         Node.Interactive shell;
         String id;
 
         LabNode(String name, int index, Nat nat, String ns, String router, String wanDev, Path home) {
             this.name = name;
             this.index = index;
+            this.lan = index;
             this.nat = nat;
             this.ns = ns;
             this.router = router;
@@ -178,12 +181,12 @@ final class NatLab implements AutoCloseable {
      * another: the new router and its link to the node are made first (the node has a second address for a moment),
      * then the node's link to its old router is deleted (its old address and default route go with it) and its
      * default route set through the new one. The node's process is
-     * not told. Returns the new router's namespace; the node's fields still name its first router (its uplink, {@link
-     * #blackholeUdp}), which stays in the lab.
+     * not told; it may be moved again. Returns the new router's namespace; the node's fields but {@code lan} still name its
+     * first router (its uplink, {@link #blackholeUdp}), which stays in the lab.
      */
     String move(LabNode node, Nat nat) throws IOException, InterruptedException {
         int n = next++;
-        String oldDev = Netns.dev(node.ns, "198.19." + node.index + ".2");
+        String oldDev = Netns.dev(node.ns, "198.19." + node.lan + ".2");
         String router = net.add(node.name + "-gw" + n);
         String wan = "198.18." + n + ".2";
         net.link(inet, "198.18." + n + ".1/24", router, wan + "/24");
@@ -193,6 +196,7 @@ final class NatLab implements AutoCloseable {
         natRules(router, Netns.dev(router, wan), Netns.dev(router, "198.19." + n + ".1"), nat);
         Netns.sh("ip", "-n", node.ns, "link", "del", oldDev);
         net.defaultRoute(node.ns, "198.19." + n + ".1");
+        node.lan = n;
         return router;
     }
 

@@ -1,0 +1,46 @@
+package org.quiver.itests;
+
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.quiver.itests.NatLab.LabNode;
+import org.quiver.itests.NatLab.Nat;
+
+/**
+ * How reliably a relayed connection survives its dialer moving, again and again: a measurement, not part of the suite
+ * (its name does not end in IT). A symmetric node dials a symmetric one and a UDP-blocked one by id (both relayed),
+ * then moves to another symmetric router {@code -Dmoves=N} times, a ping on one of the two connections after each move,
+ * in turn (printed: answered and when, or what the node knew
+ * when it was not). Run with
+ * {@code cd itests && mvn -o verify -Dit.test=MoveOdds -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dmoves=8}.
+ */
+public class MoveOdds {
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    @Test
+    public void aRelayedConnectionThroughManyMoves() throws Exception {
+        int moves = Integer.getInteger("moves", 8);
+        try (NatLab lab = new NatLab(tmp.getRoot().toPath())) {
+            lab.startRelay();
+            LabNode a = lab.node("sym1", Nat.SYMMETRIC, "");
+            LabNode b = lab.node("blo2", Nat.UDP_BLOCKED, "");
+            LabNode c = lab.node("sym2", Nat.SYMMETRIC, "");
+            lab.startNodes();
+            System.out.println(NatMatrixIT.pair(a, c).detail());
+            System.out.println(NatMatrixIT.pair(a, b).detail());
+            int survived = 0;
+            for (int i = 0; i < moves; i++) {
+                lab.move(a, Nat.SYMMETRIC);
+                // the other connection idles through every other move, as in the NAT matrix
+                NatMatrixIT.Move m = NatMatrixIT.afterMove(a, i % 2 == 0 ? c : b, System.nanoTime());
+                System.out.println("move " + (i + 1) + ": " + (m.survived() ? "answered after " + m.answeredMs() + " ms" : "NOT ANSWERED\n" + m.detail()));
+                if (!m.survived()) {
+                    break;
+                }
+                survived++;
+            }
+            System.out.println("move odds: " + survived + " of " + moves + " moves survived");
+        }
+    }
+}

@@ -57,18 +57,44 @@ final class Protocols {
 
     /** One ping; returns the round-trip time in nanoseconds. */
     static long ping(Connection c) throws QuiverException, InterruptedException, IOException {
-        BiStream s = Blocking.await(c.openBi(), TIMEOUT);
+        return ping(c, TIMEOUT);
+    }
+
+    /**
+     * One ping that gives up after {@code timeout} (a connection that stopped answering does not hold the command until
+     * QUIC's idle timeout, or for ever while the peer's keep-alives still come); returns the round-trip time in nanoseconds.
+     */
+    static long ping(Connection c, Duration timeout) throws QuiverException, InterruptedException, IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        BiStream s = Blocking.await(c.openBi(), timeout);
         long t0 = System.nanoTime();
         OutputStream out = s.send().outputStream();
         new DataOutputStream(out).writeLong(t0);
         out.close(); // the 8 bytes and the end of the stream: the server need not wait for anything more
-        try (InputStream in = s.recv().inputStream()) {
-            long back = new DataInputStream(in).readLong();
-            if (back != t0) {
-                throw new IOException("ping answer does not match");
+        java.nio.ByteBuffer answer = java.nio.ByteBuffer.allocate(Long.BYTES);
+        while (answer.hasRemaining()) {
+            long left = deadline - System.nanoTime();
+            java.util.Optional<java.nio.ByteBuffer> got;
+            try {
+                got = Blocking.await(s.recv().read(), Duration.ofNanos(Math.max(1, left)));
+            } catch (QuiverException e) {
+                if (System.nanoTime() - deadline >= 0) {
+                    throw new QuiverException("no answer to the ping within " + timeout.toMillis() + " ms", e);
+                }
+                throw e;
             }
-            return System.nanoTime() - t0;
+            if (got.isEmpty()) {
+                throw new IOException("the ping answer was cut short");
+            }
+            java.nio.ByteBuffer b = got.get();
+            while (b.hasRemaining() && answer.hasRemaining()) {
+                answer.put(b.get());
+            }
         }
+        if (answer.flip().getLong() != t0) {
+            throw new IOException("ping answer does not match");
+        }
+        return System.nanoTime() - t0;
     }
 
     static void message(Connection c, String text) throws QuiverException, InterruptedException, IOException {

@@ -42,6 +42,19 @@ class StreamServingTest {
     }
 
     @Test
+    void aPingThatIsNeverAnsweredGivesUpAtItsTimeout() throws Exception {
+        // a peer that takes the connection and never answers a stream (a wedged node, a path that carries nothing)
+        QuicEndpoint mute = endpoint(QuicEndpoint.builder(Identities.ephemeral()).handler(Protocols.PING, c -> { }));
+        QuicEndpoint dialer = endpoint(QuicEndpoint.builder(Identities.ephemeral()));
+        Connection c = Blocking.await(dialer.connect(EndpointAddr.of(mute.id(), null, List.of(mute.localAddress())), Protocols.PING),
+                Duration.ofSeconds(10));
+        long t0 = System.nanoTime();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Protocols.ping(c, Duration.ofMillis(500)))
+                .hasMessageContaining("no answer to the ping within 500 ms");
+        assertThat(System.nanoTime() - t0).as("given up at its timeout, not at the idle timeout").isLessThan(TimeUnit.SECONDS.toNanos(5));
+    }
+
+    @Test
     void fortySlowStreamsFromOnePeerDoNotStopAnotherPeersPing() throws Exception {
         QuicEndpoint node = endpoint(QuicEndpoint.builder(Identities.ephemeral())
                 .handler(Protocols.PING, c -> serving.serve(c, (s, p) -> Protocols.servePing(s))));

@@ -30,6 +30,21 @@ public class HolePunchTransferIT {
         return metric(node, "quiver_received_bytes_total{path_kind=\"" + kind + "\"}");
     }
 
+    /**
+     * Waits (at most 60 s) until {@code node} has received {@code more} bytes beyond the {@code had} it had (direct and
+     * relayed together) and returns how many milliseconds after {@code since} that was: the stall of a transfer after
+     * something broke its path at {@code since}. What was queued on the way before may still land: hence "more".
+     */
+    static long millisUntilMore(LabNode node, double had, double more, long since) throws Exception {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        double now = had;
+        while (now < had + more && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            now = received(node, "direct") + received(node, "relay");
+        }
+        return (System.nanoTime() - since) / 1_000_000;
+    }
+
     /** The value of the metric series {@code series} (name and labels, as printed) on {@code node}. */
     static double metric(LabNode node, String series) throws Exception {
         String metrics = node.shell.typeOnce("quiver:metrics", Pattern.quote(series) + " .*", 10);

@@ -51,13 +51,7 @@ public class NatRebindIT {
             long flushed = System.nanoTime();
             double relayAt = HolePunchTransferIT.received(b, "relay");
             double directAt = HolePunchTransferIT.received(b, "direct");
-            double now = relayAt + directAt;
-            deadline = System.nanoTime() + 60_000_000_000L;
-            while (now < relayAt + directAt + 2.0 * MIB && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-                now = HolePunchTransferIT.received(b, "direct") + HolePunchTransferIT.received(b, "relay");
-            }
-            long resumedMillis = (System.nanoTime() - flushed) / 1_000_000;
+            long resumedMillis = HolePunchTransferIT.millisUntilMore(b, relayAt + directAt, 2.0 * MIB, flushed);
             String out = a.shell.typeOnce("", SENT, 180);
             assertThat(out).containsPattern("sent payload\\.bin \\(" + 64 * MIB + " bytes\\)").contains("sha256=" + sha);
             assertThat(TransferIT.sha(b.home.resolve("received/payload.bin"))).isEqualTo(sha);

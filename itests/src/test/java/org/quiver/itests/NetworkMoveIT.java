@@ -53,15 +53,9 @@ public class NetworkMoveIT {
             long moved = System.nanoTime();
             double relayAtMove = HolePunchTransferIT.received(b, "relay");
             double directAtMove = HolePunchTransferIT.received(b, "direct");
-            double now = relayAtMove + directAtMove;
-            deadline = System.nanoTime() + 60_000_000_000L;
             // what was queued at the old uplink (100 ms of it) may still land after the move: the stall ends when 2 MiB
             // more than what b had when the move was done have come
-            while (now < relayAtMove + directAtMove + 2.0 * MIB && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-                now = HolePunchTransferIT.received(b, "direct") + HolePunchTransferIT.received(b, "relay");
-            }
-            long resumedMillis = (System.nanoTime() - moved) / 1_000_000;
+            long resumedMillis = HolePunchTransferIT.millisUntilMore(b, relayAtMove + directAtMove, 2.0 * MIB, moved);
             String out = a.shell.typeOnce("", SENT, 180);
             assertThat(out).containsPattern("sent payload\\.bin \\(" + 96 * MIB + " bytes\\)").contains("sha256=" + sha);
             assertThat(TransferIT.sha(b.home.resolve("received/payload.bin"))).isEqualTo(sha);

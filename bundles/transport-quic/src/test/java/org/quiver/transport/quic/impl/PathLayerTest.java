@@ -372,12 +372,18 @@ class PathLayerTest {
         assertThat(attemptsAndSuccesses).as("one attempt, one success 200 ms after it began").containsExactly(-1L, 200 * MS);
     }
 
-    @Test
-    void pingsFromAPathStillBeingPunchedArePingedBackOncePerGapNotOneForOne() {
+    /** A peer bob reached through the relay, alice's first call round out at {@code t} - 40 ms, bob's call naming bobAt1 in at {@code t}. */
+    private PathTable.Peer calledByBobAt1(long t) {
         PathTable.Peer peer = relayedBob(List.of(aliceAt));
-        long t = System.nanoTime();
         aliceLayer.tick(t - 40 * MS);
         aliceLayer.onControl(peer.relay, Probe.encodeCallMeMaybe(1, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())), t);
+        return peer;
+    }
+
+    @Test
+    void pingsFromAPathStillBeingPunchedArePingedBackOncePerGapNotOneForOne() {
+        long t = System.nanoTime();
+        PathTable.Peer peer = calledByBobAt1(t);
         fromAlice.clear();
         // 50 of bob's pings get through within 50 ms (birthday punching's hits, or bob pinging back each of ours):
         // each is answered, but alice pings back once; answering every ping with a ping kept two nodes at it for good
@@ -454,10 +460,8 @@ class PathLayerTest {
 
     @Test
     void whileTheSelectedDirectPathIsInDoubtThePeerIsCalledAgainWithOurAddresses() {
-        PathTable.Peer peer = relayedBob(List.of(aliceAt));
         long t = System.nanoTime();
-        aliceLayer.tick(t - 40 * MS);
-        aliceLayer.onControl(peer.relay, Probe.encodeCallMeMaybe(1, bob.id(), alice.id(), List.of(bobAt1), Probe.mac(bob, alice.id())), t);
+        PathTable.Peer peer = calledByBobAt1(t);
         Probe ping = fromAlice.stream().filter(x -> x.to().equals(bobAt1)).map(x -> read(x.datagram(), bob, alice)).findFirst().orElseThrow();
         aliceLayer.onProbe(d(bobAt1), pong(bob, alice, ping.tx, aliceAt), t + 2 * MS);
         assertThat(peer.real).isEqualTo(d(bobAt1));

@@ -24,8 +24,13 @@ import java.util.Map;
  *   node  198.18.1.2 ---+---- 198.18.2.2 router --NAT-- 198.19.2.1 --- 198.19.2.2 node
  * </pre>
  *
- * Closing kills every process and deletes every namespace, also when a test failed. Needs root, iproute2
- * and iptables.
+ * A lab made {@linkplain #NatLab(Path, boolean) with IPv6} also carries IPv6 on every link: the internet's links
+ * fd51:N::/64, the relay at fd51::2 (bound to {@code ::}, so it serves both families), home LANs fd52:N::/64 behind
+ * routers that forward IPv6 without NAT but with the same stateful filter (nothing unsolicited in), as home
+ * routers do; each node is {@link Family IPv4-only, dual-stack or IPv6-only}.
+ *
+ * Closing kills every process and deletes every namespace, also when a test failed. Needs root, iproute2,
+ * iptables and (with IPv6) ip6tables.
  */
 final class NatLab implements AutoCloseable {
     /** How a node reaches the internet. */
@@ -46,13 +51,30 @@ final class NatLab implements AutoCloseable {
         }
     }
 
+    /** The address families a node has addresses of. */
+    enum Family {
+        V4(true, false), DUAL(true, true), V6(false, true);
+
+        final boolean v4;
+        final boolean v6;
+
+        Family(boolean v4, boolean v6) {
+            this.v4 = v4;
+            this.v6 = v6;
+        }
+    }
+
     static final String RELAY_IP = "198.18.0.2";
     static final String RELAY_URL = "ws://" + RELAY_IP + ":3340/relay";
+    static final String RELAY_IP6 = "fd51::2";
+    /** The relay's URL for nodes with IPv6 (dual-stack ones too: an IPv6-only peer reaches them at the relay they name). */
+    static final String RELAY_URL6 = "ws://[" + RELAY_IP6 + "]:3340/relay";
 
     /** A node of the lab: its namespace, its router's (if any), its home folder and its running shell. */
     static final class LabNode {
         final String name;
         final Nat nat;
+        final Family family;
         final String ns;
         final String router;
         final String wanDev;
@@ -63,49 +85,78 @@ final class NatLab implements AutoCloseable {
         Node.Interactive shell;
         String id;
 
-        LabNode(String name, int index, Nat nat, String ns, String router, String wanDev, Path home) {
+        LabNode(String name, int index, Nat nat, Family family, String ns, String router, String wanDev, Path home) {
             this.name = name;
             this.index = index;
             this.lan = index;
             this.nat = nat;
+            this.family = family;
             this.ns = ns;
             this.router = router;
             this.wanDev = wanDev;
             this.home = home;
         }
 
+        /** The relay URL the node is configured with. */
+        String relayUrl() {
+            return family.v6 ? RELAY_URL6 : RELAY_URL;
+        }
+
         @Override
         public String toString() {
-            return name + " (" + nat.label + ")";
+            return name + " (" + nat.label + (family == Family.V4 ? "" : ", " + family) + ")";
         }
     }
 
     private final Netns net = new Netns();
     private final Path dir;
     private final String inet;
+    private final boolean ipv6;
     private final Map<String, LabNode> nodes = new LinkedHashMap<>();
     private final ByteArrayOutputStream relayOut = new ByteArrayOutputStream();
     private Process relay;
     private int next = 1;
 
-    /** Builds the internet and the relay's namespace; nodes come with {@link #node}. */
+    /** Builds the internet (IPv4 only) and the relay's namespace; nodes come with {@link #node}. */
     NatLab(Path dir) throws IOException, InterruptedException {
+        this(dir, false);
+    }
+
+    /** Builds the internet and the relay's namespace, with IPv6 on every link if {@code ipv6}; nodes come with {@link #node}. */
+    NatLab(Path dir, boolean ipv6) throws IOException, InterruptedException {
         this.dir = dir;
+        this.ipv6 = ipv6;
         try {
             inet = net.add("inet");
-            Netns.sh("ip", "netns", "exec", inet, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+            forward(inet);
             String r = net.add("relay");
-            net.link(inet, "198.18.0.1/24", r, RELAY_IP + "/24");
+            String[] devs = net.link(inet, "198.18.0.1/24", r, RELAY_IP + "/24");
             net.defaultRoute(r, "198.18.0.1");
+            if (ipv6) {
+                Netns.address(inet, devs[0], "fd51::1/64");
+                Netns.address(r, devs[1], RELAY_IP6 + "/64");
+                net.defaultRoute(r, "fd51::1");
+            }
         } catch (IOException | InterruptedException | RuntimeException e) {
             net.close();
             throw e;
         }
     }
 
-    /** Starts bin/quiver-relay (WebSocket 3340, STUN 3478 and 3479) in the relay's namespace; returns once it listens. */
+    /** {@code ns} forwards IPv4 and, in a lab with IPv6, IPv6. */
+    private void forward(String ns) throws IOException, InterruptedException {
+        Netns.sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        if (ipv6) {
+            Netns.sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
+        }
+    }
+
+    /**
+     * Starts bin/quiver-relay (WebSocket 3340, STUN 3478 and 3479) in the relay's namespace, on both families in a lab
+     * with IPv6; returns once it listens.
+     */
     void startRelay() throws Exception {
-        relay = RelayNetnsIT.relay(net.full("relay"), RELAY_IP, 3478, relayOut);
+        relay = RelayNetnsIT.relay(net.full("relay"), ipv6 ? "::" : RELAY_IP, 3478, relayOut);
     }
 
     /**
@@ -113,23 +164,33 @@ final class NatLab implements AutoCloseable {
      * the relay configured and {@code endpointConfig} lines) without starting it.
      */
     LabNode node(String name, Nat nat, String endpointConfig) throws IOException, InterruptedException {
+        return node(name, nat, Family.V4, endpointConfig);
+    }
+
+    /**
+     * Adds a node as {@link #node(String, Nat, String)} does with addresses of {@code family} (IPv6 ones only in a lab
+     * made with IPv6). Behind a router, the router does {@code nat} for IPv4 and only its filter for IPv6.
+     */
+    LabNode node(String name, Nat nat, Family family, String endpointConfig) throws IOException, InterruptedException {
+        if (family.v6 && !ipv6) {
+            throw new IllegalArgumentException("an IPv6 node in a lab without IPv6");
+        }
         int n = next++;
         String ns = net.add(name);
         String router = null;
         String wanDev = null;
         String wan = "198.18." + n + ".2";
         if (nat == Nat.PUBLIC) {
-            net.link(inet, "198.18." + n + ".1/24", ns, wan + "/24");
-            net.defaultRoute(ns, "198.18." + n + ".1");
+            link(inet, "198.18." + n + ".1", "fd51:" + n + "::1", ns, wan, "fd51:" + n + "::2", family);
         } else {
-            router = router(name + "-gw", n, nat, ns);
+            router = router(name + "-gw", n, nat, ns, family);
             wanDev = Netns.dev(router, wan);
         }
         Path home = dir.resolve(name);
         Files.createDirectories(home.resolve("conf"));
         Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), endpointConfig);
-        Files.writeString(home.resolve("conf/org.quiver.relay.client-lab.cfg"), "url = " + RELAY_URL + "\n");
-        LabNode node = new LabNode(name, n, nat, ns, router, wanDev, home);
+        LabNode node = new LabNode(name, n, nat, family, ns, router, wanDev, home);
+        Files.writeString(home.resolve("conf/org.quiver.relay.client-lab.cfg"), "url = " + node.relayUrl() + "\n");
         nodes.put(name, node);
         return node;
     }
@@ -138,20 +199,42 @@ final class NatLab implements AutoCloseable {
      * Makes router namespace {@code name} for lab index {@code n}: WAN 198.18.n.2 on the internet, LAN 198.19.n.1 to
      * {@code lanNs} (which gets 198.19.n.2 and its default route through it), doing {@code nat} as a home router does.
      */
-    private String router(String name, int n, Nat nat, String lanNs) throws IOException, InterruptedException {
+    private String router(String name, int n, Nat nat, String lanNs, Family family) throws IOException, InterruptedException {
         String router = net.add(name);
         String wan = "198.18." + n + ".2";
-        net.link(inet, "198.18." + n + ".1/24", router, wan + "/24");
-        net.defaultRoute(router, "198.18." + n + ".1");
-        net.link(router, "198.19." + n + ".1/24", lanNs, "198.19." + n + ".2/24");
-        net.defaultRoute(lanNs, "198.19." + n + ".1");
-        natRules(router, Netns.dev(router, wan), Netns.dev(router, "198.19." + n + ".1"), nat);
+        String[] wanDevs = link(inet, "198.18." + n + ".1", "fd51:" + n + "::1", router, wan, "fd51:" + n + "::2", ipv6 ? Family.DUAL : Family.V4);
+        String[] lanDevs = link(router, "198.19." + n + ".1", "fd52:" + n + "::1", lanNs, "198.19." + n + ".2", "fd52:" + n + "::2", family);
+        natRules(router, wanDevs[1], lanDevs[0], nat);
+        if (ipv6) {
+            Netns.route(inet, "fd52:" + n + "::/64", "fd51:" + n + "::2");
+            firewall6(router, wanDevs[1], lanDevs[0], nat);
+        }
         return router;
     }
 
+    /**
+     * Links {@code up} (the side nearer the internet, the gateway) and {@code down} with the IPv4 addresses (/24) and
+     * IPv6 addresses (/64) {@code family} has, and routes {@code down}'s traffic of each family through {@code up}.
+     */
+    private String[] link(String up, String up4, String up6, String down, String down4, String down6, Family family)
+            throws IOException, InterruptedException {
+        String[] devs = family.v4 ? net.link(up, up4 + "/24", down, down4 + "/24") : net.link(up, up6 + "/64", down, down6 + "/64");
+        if (family.v4) {
+            net.defaultRoute(down, up4);
+        }
+        if (family.v6) {
+            if (family.v4) {
+                Netns.address(up, devs[0], up6 + "/64");
+                Netns.address(down, devs[1], down6 + "/64");
+            }
+            net.defaultRoute(down, up6);
+        }
+        return devs;
+    }
+
     /** The home router's rules on {@code router}: masquerading out of {@code wanDev} as {@code nat} does, nothing unsolicited in. */
-    private static void natRules(String router, String wanDev, String lanDev, Nat nat) throws IOException, InterruptedException {
-        Netns.sh("ip", "netns", "exec", router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+    private void natRules(String router, String wanDev, String lanDev, Nat nat) throws IOException, InterruptedException {
+        forward(router);
         List<List<String>> rules = new ArrayList<>();
         List<String> masquerade = new ArrayList<>(List.of("-t", "nat", "-A", "POSTROUTING", "-o", wanDev, "-j", "MASQUERADE"));
         if (nat == Nat.SYMMETRIC) {
@@ -177,6 +260,32 @@ final class NatLab implements AutoCloseable {
     }
 
     /**
+     * The IPv6 side of a home router on {@code router}: forwarding without NAT (every LAN host has its own address), with
+     * the IPv4 side's stateful filter: out from the LAN goes, in only what answers it (UDP not even that for {@code
+     * UDP_BLOCKED}); nothing unsolicited reaches the router itself. Neighbour discovery (ICMPv6) passes.
+     */
+    private static void firewall6(String router, String wanDev, String lanDev, Nat nat) throws IOException, InterruptedException {
+        List<List<String>> rules = new ArrayList<>();
+        if (nat == Nat.UDP_BLOCKED) {
+            rules.add(List.of("-A", "FORWARD", "-p", "udp", "-j", "DROP"));
+        }
+        rules.add(List.of("-A", "FORWARD", "-i", lanDev, "-o", wanDev, "-j", "ACCEPT"));
+        rules.add(List.of("-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"));
+        rules.add(List.of("-P", "FORWARD", "DROP"));
+        rules.add(List.of("-A", "INPUT", "-i", "lo", "-j", "ACCEPT"));
+        rules.add(List.of("-A", "INPUT", "-i", lanDev, "-j", "ACCEPT"));
+        rules.add(List.of("-A", "INPUT", "-p", "ipv6-icmp", "-j", "ACCEPT"));
+        rules.add(List.of("-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"));
+        rules.add(List.of("-P", "INPUT", "DROP"));
+        for (List<String> rule : rules) {
+            List<String> command = new ArrayList<>(Netns.in(router));
+            command.add("ip6tables");
+            command.addAll(rule);
+            Netns.sh(command.toArray(String[]::new));
+        }
+    }
+
+    /**
      * Moves {@code node} (behind a router) to a new router doing {@code nat}, as a laptop moves from one Wi-Fi to
      * another: the new router and its link to the node are made first (the node has a second address for a moment),
      * then the node's link to its old router is deleted (its old address and default route go with it) and its
@@ -185,6 +294,9 @@ final class NatLab implements AutoCloseable {
      * first router (its uplink, {@link #blackholeUdp}), which stays in the lab.
      */
     String move(LabNode node, Nat nat) throws IOException, InterruptedException {
+        if (node.family != Family.V4) {
+            throw new IllegalArgumentException("only an IPv4 node moves: " + node);
+        }
         int n = next++;
         String oldDev = Netns.dev(node.ns, "198.19." + node.lan + ".2");
         String router = net.add(node.name + "-gw" + n);
@@ -212,7 +324,7 @@ final class NatLab implements AutoCloseable {
         }
         for (LabNode n : nodes.values()) {
             if (n.id == null) {
-                n.shell.typeUntil("quiver:status", "home relay: " + RELAY_URL, 60);
+                n.shell.typeUntil("quiver:status", "home relay: " + n.relayUrl(), 60);
                 n.id = n.shell.answer("quiver:id", "[a-z2-7]{52,}", 10);
             }
         }

@@ -8,7 +8,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Network namespaces a test creates and always deletes (also when it fails): named {@code qv<pid>-<name>},
- * linked by veth pairs, with addresses from 198.18.0.0/15 only. Needs root and iproute2.
+ * linked by veth pairs, with addresses from 198.18.0.0/15 and, for IPv6, unique local fd51::/16 and fd52::/16 only.
+ * Needs root and iproute2.
  */
 final class Netns implements AutoCloseable {
     private final String prefix = "qv" + ProcessHandle.current().pid() + "-";
@@ -33,15 +34,36 @@ final class Netns implements AutoCloseable {
         return sh("ip", "-n", ns, "-o", "addr", "show", "to", address).trim().split("\\s+")[1];
     }
 
-    /** Links {@code a} and {@code b} with a veth pair and gives each end its address (CIDR). */
-    void link(String a, String addrA, String b, String addrB) throws IOException, InterruptedException {
+    /**
+     * Links {@code a} and {@code b} with a veth pair and gives each end its address (CIDR, IPv4 or IPv6); returns the
+     * two interfaces' names ({@code a}'s first).
+     */
+    String[] link(String a, String addrA, String b, String addrB) throws IOException, InterruptedException {
         String ifA = "v" + Integer.toHexString((a + b).hashCode() & 0xfffffff);
         String ifB = "w" + Integer.toHexString((a + b).hashCode() & 0xfffffff);
         sh("ip", "link", "add", ifA, "netns", a, "type", "veth", "peer", "name", ifB, "netns", b);
-        sh("ip", "-n", a, "addr", "add", addrA, "dev", ifA);
-        sh("ip", "-n", b, "addr", "add", addrB, "dev", ifB);
+        address(a, ifA, addrA);
+        address(b, ifB, addrB);
         sh("ip", "-n", a, "link", "set", ifA, "multicast", "on", "up");
         sh("ip", "-n", b, "link", "set", ifB, "multicast", "on", "up");
+        return new String[] {ifA, ifB};
+    }
+
+    /**
+     * Gives {@code dev} in {@code ns} one more address (CIDR). An IPv6 address skips duplicate address detection
+     * (nodad): usable at once, not after the second or two DAD takes, and no other host is on the link anyway.
+     */
+    static void address(String ns, String dev, String cidr) throws IOException, InterruptedException {
+        if (cidr.contains(":")) {
+            sh("ip", "-n", ns, "addr", "add", cidr, "dev", dev, "nodad");
+        } else {
+            sh("ip", "-n", ns, "addr", "add", cidr, "dev", dev);
+        }
+    }
+
+    /** Routes {@code prefix} (CIDR, IPv4 or IPv6) from {@code ns} via {@code gateway}. */
+    static void route(String ns, String prefix, String gateway) throws IOException, InterruptedException {
+        sh("ip", "-n", ns, prefix.contains(":") ? "-6" : "-4", "route", "add", prefix, "via", gateway);
     }
 
     /** Sends {@code ns}'s multicast (mDNS) out of the link to {@code address}'s subnet. */
@@ -49,9 +71,9 @@ final class Netns implements AutoCloseable {
         sh("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", dev(ns, address));
     }
 
-    /** Routes everything from {@code ns} via {@code gateway}. */
+    /** Routes everything of {@code gateway}'s family (IPv4 or IPv6) from {@code ns} via {@code gateway}. */
     void defaultRoute(String ns, String gateway) throws IOException, InterruptedException {
-        sh("ip", "-n", ns, "route", "add", "default", "via", gateway);
+        sh("ip", "-n", ns, gateway.contains(":") ? "-6" : "-4", "route", "add", "default", "via", gateway);
     }
 
     /** The command prefix that runs a program inside {@code ns}. */

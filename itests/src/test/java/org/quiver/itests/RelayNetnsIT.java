@@ -50,7 +50,8 @@ public class RelayNetnsIT {
      * output going to {@code out}; returns once it listens, or fails with what it printed.
      */
     static Process relay(String ns, String bind, int stunPort, ByteArrayOutputStream out) throws Exception {
-        String url = "ws://" + bind + ":3340/relay";
+        String host = java.net.InetAddress.getByName(bind).getHostAddress(); // as the relay prints it
+        String url = "ws://" + (host.contains(":") ? "[" + host + "]" : host) + ":3340/relay";
         List<String> command = new ArrayList<>(Netns.in(ns));
         command.addAll(List.of(NodeBundles.dist().resolve("bin/quiver-relay").toString(), "--bind", bind, "--port", "3340",
                 "--stun-port", Integer.toString(stunPort), "--rate", Long.toString(1L << 30)));

@@ -7,9 +7,10 @@ import java.util.concurrent.CompletionStage;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * A Quiver node's QUIC endpoint: one UDP socket per address family that both dials and accepts, plus the
- * relay and discovery providers it uses. Registered as an OSGi service by the transport bundle, or built
- * in plain Java.
+ * A Quiver node's QUIC endpoint: one UDP socket that both dials and accepts, plus the relay and discovery
+ * providers it uses. Bound to a wildcard (the default) it is one dual-stack socket: IPv4 and IPv6 both, the
+ * addresses of every interface of both families published and probed, IPv4 only on a host without IPv6.
+ * Registered as an OSGi service by the transport bundle, or built in plain Java.
  */
 @ProviderType
 public interface Endpoint extends AutoCloseable {

@@ -14,9 +14,13 @@ import org.quiver.spi.path.PathSelector;
  *       less;</li>
  *   <li>leaving a working current path needs an improvement of more than {@link #SWITCH_MIN_NANOS}
  *       (hysteresis), and a working direct path is never left for a relay;</li>
+ *   <li>but an IPv4 path in use yields to an IPv6 one of its kind whose RTT is within the advantage of its own:
+ *       the family is a preference, not noise, so it needs no hysteresis (else whichever family answered first
+ *       would keep the connection at equal RTTs). Back to IPv4 takes the advantage and the hysteresis (8 ms):
+ *       no flapping between families either;</li>
  *   <li>with nothing measured yet, a current path that still works is kept.</li>
  * </ul>
- * Stateless and allocation-free; ties go to the earlier candidate.
+ * Stateless and allocation-free; ties go to IPv6, then to the earlier candidate.
  */
 public final class DefaultPathSelector implements PathSelector {
     /** The improvement a path must offer before the current one is left: 5 ms. */
@@ -37,7 +41,8 @@ public final class DefaultPathSelector implements PathSelector {
             }
             boolean direct = c.kind() == PathKind.DIRECT;
             long rtt = effectiveRtt(c);
-            if (best < 0 || (direct && !bestDirect) || (direct == bestDirect && rtt < bestRtt)) {
+            boolean faster = rtt < bestRtt || rtt == bestRtt && c.ipv6() && !candidates.get(best).ipv6(); // a tie goes to IPv6
+            if (best < 0 || (direct && !bestDirect) || (direct == bestDirect && faster)) {
                 best = i;
                 bestDirect = direct;
                 bestRtt = rtt;
@@ -57,17 +62,23 @@ public final class DefaultPathSelector implements PathSelector {
         if (!cur.measured()) {
             return best; // the current path works but was never measured: the measured one is known good
         }
+        if (!cur.ipv6() && candidates.get(best).ipv6() && bestRtt <= cur.rttNanos()) {
+            return best; // IPv6 within the advantage of the IPv4 path in use
+        }
         return effectiveRtt(cur) - bestRtt > SWITCH_MIN_NANOS ? best : current;
     }
 
-    /** The RTT a candidate competes with: its estimate, less the IPv6 advantage (never below zero). */
+    /**
+     * The RTT a candidate competes with: its estimate, less the IPv6 advantage (below zero for an IPv6 path under
+     * 3 ms: the order among such paths is kept).
+     */
     public static long effectiveRtt(PathCandidate c) {
         long rtt = c.rttNanos();
-        return c.ipv6() ? Math.max(0, rtt - IPV6_ADVANTAGE_NANOS) : rtt;
+        return c.ipv6() ? rtt - IPV6_ADVANTAGE_NANOS : rtt;
     }
 
     @Override
     public String toString() {
-        return "DefaultPathSelector{switch>5ms, ipv6-3ms, direct>relay}";
+        return "DefaultPathSelector{switch>5ms, ipv6-3ms (and no switch margin from ipv4), direct>relay}";
     }
 }

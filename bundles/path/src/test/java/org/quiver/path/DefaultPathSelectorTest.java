@@ -55,8 +55,42 @@ class DefaultPathSelectorTest {
         assertThat(selector.select(List.of(v4(5000, 48), v6(5001, 50)), -1)).isEqualTo(1);
         // IPv4 4 ms faster: IPv4 wins
         assertThat(selector.select(List.of(v4(5000, 46), v6(5001, 50)), -1)).isEqualTo(0);
-        // the advantage never makes an RTT negative
-        assertThat(DefaultPathSelector.effectiveRtt(v6(1, 1))).isZero();
+        // under 3 ms the order among IPv6 paths is kept: the faster one wins
+        assertThat(selector.select(List.of(v6(5000, 2), v6(5001, 1)), -1)).isEqualTo(1);
+    }
+
+    @Test
+    void anIpv4PathInUseYieldsToAnIpv6OneWithinTheAdvantageWithoutHysteresis() {
+        // the first answers came over IPv4: it was chosen; IPv6 then measures the same: IPv6 at once
+        assertThat(selector.select(List.of(v4(5000, 1), v6(5001, 1)), 0)).isEqualTo(1);
+        assertThat(selector.select(List.of(v4(5000, 10), v6(5001, 13)), 0)).as("within 3 ms").isEqualTo(1);
+        assertThat(selector.select(List.of(v4(5000, 10), v6(5001, 14)), 0)).as("4 ms slower: IPv4 stays").isEqualTo(0);
+        // back from IPv6 to IPv4 takes the advantage and the hysteresis: more than 8 ms
+        assertThat(selector.select(List.of(v4(5000, 12), v6(5001, 20)), 1)).isEqualTo(1);
+        assertThat(selector.select(List.of(v4(5000, 11), v6(5001, 20)), 1)).isEqualTo(0);
+    }
+
+    /**
+     * Property: between an IPv4 and an IPv6 direct path whose RTTs wobble with the IPv6 one never more than 3 ms
+     * slower and never more than 8 ms faster... the IPv6 path is chosen at the first decision (whichever was in use)
+     * and kept.
+     */
+    @Test
+    void anIpv6PathWithinTheAdvantageIsChosenAndKeptWhateverTheWobble() {
+        Random random = new Random(0x5eed_0003L);
+        for (int run = 0; run < 500; run++) {
+            long base = 9_000_000L + random.nextInt(200_000_000);
+            int current = random.nextInt(3) - 1; // none, IPv4 or IPv6 in use to begin with
+            for (int step = 0; step < 200; step++) {
+                long four = base + random.nextInt(20_000_000);
+                long six = four + random.nextInt(11_000_001) - 8_000_000; // IPv6 from 8 ms faster to 3 ms slower
+                List<PathCandidate> list = List.of(
+                        new PathCandidate(PathKind.DIRECT, "192.0.2.1:1", false, four, true),
+                        new PathCandidate(PathKind.DIRECT, "[2001:db8::1]:1", true, six, true));
+                current = selector.select(list, current);
+                assertThat(current).as("run %d step %d: IPv4 %d, IPv6 %d", run, step, four, six).isEqualTo(1);
+            }
+        }
     }
 
     @Test

@@ -17,6 +17,6 @@ class DefaultSelectorComponentTest {
         PathCandidate bitFaster = PathCandidate.direct("192.0.2.1:2", false, Duration.ofMillis(47));
         assertThat(service.select(List.of(relay, slow), 0)).as("a direct path beats a faster relay").isEqualTo(1);
         assertThat(service.select(List.of(slow, bitFaster), 0)).as("3 ms better is not enough to move").isEqualTo(0);
-        assertThat(service).hasToString("DefaultPathSelector{switch>5ms, ipv6-3ms, direct>relay}");
+        assertThat(service).hasToString("DefaultPathSelector{switch>5ms, ipv6-3ms (and no switch margin from ipv4), direct>relay}");
     }
 }

@@ -12,7 +12,6 @@ final class AddressText {
     private AddressText() {
     }
 
-    /** {@code 192.0.2.1:4433} or {@code [2001:db8::1]:4433}. */
     /** Addresses as text, comma-separated (for events). */
     static String list(java.util.List<InetSocketAddress> all) {
         java.util.StringJoiner j = new java.util.StringJoiner(", ");
@@ -22,6 +21,7 @@ final class AddressText {
         return j.toString();
     }
 
+    /** {@code 192.0.2.1:4433} or {@code [2001:db8::1]:4433}. */
     static String text(InetSocketAddress a) {
         if (a.getAddress() instanceof Inet6Address) {
             return "[" + compress(a.getAddress().getAddress()) + "]:" + a.getPort();

@@ -41,6 +41,10 @@ public final class EndpointBuilder {
         this.identity = Objects.requireNonNull(identity, "identity");
     }
 
+    /**
+     * Where the UDP socket binds. Default: the JDK's wildcard at a free port, one dual-stack socket where the host has
+     * IPv6 (IPv4 only where it has not); {@code 0.0.0.0} keeps a node to IPv4.
+     */
     public EndpointBuilder bind(InetSocketAddress address) {
         this.bind = Objects.requireNonNull(address, "address");
         return this;

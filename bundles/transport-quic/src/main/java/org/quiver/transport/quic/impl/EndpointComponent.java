@@ -39,10 +39,11 @@ import org.quiver.api.Watchable;
 public final class EndpointComponent implements Endpoint {
     public static final String PID = "org.quiver.endpoint";
 
-    @ObjectClassDefinition(name = "Quiver endpoint", description = "The node's QUIC endpoint: one UDP socket that dials and accepts.")
+    @ObjectClassDefinition(name = "Quiver endpoint", description = "The node's QUIC endpoint: one UDP socket (dual-stack by default) that dials and accepts.")
     public @interface Config {
-        @AttributeDefinition(name = "Bind address", description = "Local IP address of the UDP socket; 0.0.0.0 for every IPv4 interface")
-        String bindAddress() default "0.0.0.0";
+        @AttributeDefinition(name = "Bind address", description = "Local IP address of the UDP socket; :: for every interface of both"
+                + " families (one dual-stack socket; every IPv4 interface on a host without IPv6), 0.0.0.0 for every IPv4 interface only")
+        String bindAddress() default "::";
 
         @AttributeDefinition(name = "Port", description = "UDP port; 0 picks a free one (it is in the node's ticket)")
         int port() default 0;
@@ -201,6 +202,15 @@ public final class EndpointComponent implements Endpoint {
                 && a.receiveOffload() == b.receiveOffload();
     }
 
+    /**
+     * Where the socket binds: {@code bind}, except that the IPv6 wildcard {@code ::} is the JDK's wildcard, dual-stack
+     * {@code ::} where the host has IPv6 and {@code 0.0.0.0} where it has not (a host without IPv6 still runs a node
+     * with the default configuration).
+     */
+    static InetSocketAddress bindAddress(InetAddress bind, int port) {
+        return bind instanceof java.net.Inet6Address && bind.isAnyLocalAddress() ? new InetSocketAddress(port) : new InetSocketAddress(bind, port);
+    }
+
     private QuicEndpoint build(LocalIdentity identity, Config config) throws QuiverException {
         InetAddress bind;
         try {
@@ -212,7 +222,7 @@ public final class EndpointComponent implements Endpoint {
             throw new QuiverException("org.quiver.endpoint: port " + config.port() + " is not 0-65535");
         }
         return QuicEndpoint.builder(identity)
-                .bind(new InetSocketAddress(bind, config.port()))
+                .bind(bindAddress(bind, config.port()))
                 .idleTimeout(Duration.ofSeconds(Math.max(1, config.idleTimeoutSeconds())))
                 .maxPeers(Math.max(1, config.maxPeers()))
                 .probeInterval(Duration.ofMillis(Math.max(20, config.probeIntervalMillis())))

@@ -179,10 +179,12 @@ final class OwnAddress {
                     if ((a instanceof java.net.Inet6Address) != v6 && !v6 || a.isLinkLocalAddress()) {
                         continue;
                     }
-                    (a.isLoopbackAddress() ? loopback : found).add(new InetSocketAddress(a, local.getPort()));
+                    // without the interface's scope: an address others reach (global or unique local) has none for them
+                    java.net.InetAddress unscoped = java.net.InetAddress.getByAddress(a.getAddress());
+                    (a.isLoopbackAddress() ? loopback : found).add(new InetSocketAddress(unscoped, local.getPort()));
                 }
             }
-        } catch (java.net.SocketException e) {
+        } catch (java.net.SocketException | java.net.UnknownHostException e) {
             return List.of();
         }
         found.addAll(loopback);

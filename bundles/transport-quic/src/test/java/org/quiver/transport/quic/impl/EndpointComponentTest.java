@@ -2,6 +2,7 @@ package org.quiver.transport.quic.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.annotation.Annotation;
 import java.net.InetSocketAddress;
@@ -132,6 +133,43 @@ class EndpointComponentTest {
     }
 
     @Test
+    void theDefaultBindIsOneSocketThatServesBothFamilies() throws Exception {
+        assumeTrue(hasIpv6Loopback(), "this host has no IPv6 loopback");
+        assertThat(EndpointComponent.bindAddress(java.net.InetAddress.getByName("::"), 7)).isEqualTo(new InetSocketAddress(7));
+        assertThat(EndpointComponent.bindAddress(java.net.InetAddress.getByName("0.0.0.0"), 7).getAddress()).isInstanceOf(java.net.Inet4Address.class);
+        EndpointComponent server = new EndpointComponent(Identities.ephemeral(), config("::", 0));
+        EndpointComponent four = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", 0));
+        EndpointComponent six = new EndpointComponent(Identities.ephemeral(), config("::1", 0));
+        try {
+            server.addHandler(conn -> { }, Map.of(ProtocolHandler.ALPN_PROPERTY, "app/1"));
+            assertThat(server.boundAddresses().get()).singleElement().satisfies(a -> assertThat(a.getAddress().isAnyLocalAddress()).isTrue());
+            int port = server.boundAddresses().get().get(0).getPort();
+            assertThat(server.addr().get().directAddresses()).as("both families published")
+                    .contains(new InetSocketAddress("127.0.0.1", port), new InetSocketAddress("::1", port));
+            Connection v4 = Blocking.await(four.connect(EndpointAddr.of(server.id(), null, List.of(new InetSocketAddress("127.0.0.1", port))), "app/1"),
+                    Duration.ofSeconds(5));
+            Connection v6 = Blocking.await(six.connect(EndpointAddr.of(server.id(), null, List.of(new InetSocketAddress("::1", port))), "app/1"),
+                    Duration.ofSeconds(5));
+            assertThat(v4.path().get().remote()).isEqualTo("127.0.0.1:" + port);
+            assertThat(v6.path().get().remote()).isEqualTo("[::1]:" + port);
+        } finally {
+            four.deactivate();
+            six.deactivate();
+            server.closeAsync().toCompletableFuture().get();
+            server.close();
+        }
+    }
+
+    private static boolean hasIpv6Loopback() {
+        try (java.nio.channels.DatagramChannel ch = java.nio.channels.DatagramChannel.open(java.net.StandardProtocolFamily.INET6)) {
+            ch.bind(new InetSocketAddress("::1", 0));
+            return true;
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    @Test
     void handlersComeAndGoWithoutARestart() throws Exception {
         EndpointComponent server = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", 0));
         EndpointComponent client = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", 0));
@@ -206,6 +244,9 @@ class EndpointComponentTest {
     void wildcardBindsAdvertiseInterfaceAddresses() {
         List<InetSocketAddress> all = OwnAddress.directAddresses(new InetSocketAddress(4433));
         assertThat(all).isNotEmpty().allSatisfy(a -> assertThat(a.getPort()).isEqualTo(4433));
+        assertThat(all).as("no interface scope (%lo, %eth0) in an address others are given").allSatisfy(a -> assertThat(a.getAddress())
+                .satisfiesAnyOf(ip -> assertThat(ip).isInstanceOf(java.net.Inet4Address.class),
+                        ip -> assertThat(((java.net.Inet6Address) ip).getScopeId()).isZero()));
         assertThat(all.get(all.size() - 1).getAddress().isLoopbackAddress()).as("loopback last").isTrue();
         InetSocketAddress one = new InetSocketAddress("127.0.0.1", 1);
         assertThat(OwnAddress.directAddresses(one)).containsExactly(one);

@@ -111,6 +111,25 @@ public class Ipv6IT {
     }
 
     /**
+     * An attacker with an IPv6 /64 of its own against the relay's per-source limits, every connection and request
+     * from another address of it: the relay counts the /64 as one source, so its limit of 256 connections per source
+     * closes the rest at once, and its STUN budget (64 at once) answers a fraction of 200 spoofed-looking requests.
+     * Counted per address, all 300 connections would stay open and all 200 requests be answered.
+     */
+    @Test
+    public void anAttackerSpreadOverItsIpv6Slash64IsOneSourceToTheRelay() throws Exception {
+        String m = lab.slash64Host("m", "fd53:9::");
+        String tcp = SourceSpread.run(m, "tcp", NatLab.RELAY_IP6, "3340", "fd53:9::", "300");
+        String stun = SourceSpread.run(m, "stun", NatLab.RELAY_IP6, "3478", "fd53:9::", "200");
+        System.out.println("300 connections from one /64: " + tcp + "; 200 STUN requests from it: " + stun);
+        assertThat(tcp).isEqualTo("closed=44 open=256");
+        int answered = Integer.parseInt(stun.replace("answered=", ""));
+        assertThat(answered).as("the burst and what refilled while they came").isBetween(64, 100);
+        // the nodes using the relay are not disturbed by it
+        assertThat(a.shell.typeOnce("quiver:ping " + b.id + " 1", "pong from .*|Error.*|.*Exception.*", 30)).contains("pong from");
+    }
+
+    /**
      * {@code from}'s paths to {@code to}, as {@code quiver:paths} prints them, once a direct path to {@code to}'s IPv6
      * address {@code v6} is the selected one and a direct path to its IPv4 address (regex {@code v4}) is valid beside
      * it. The first round trips, measured while both JVMs warm up, may differ by more than 3 ms and choose IPv4: the

@@ -196,6 +196,24 @@ final class NatLab implements AutoCloseable {
     }
 
     /**
+     * Adds a host {@code name} on the internet (no node runs there) that holds the whole IPv6 /64 {@code prefix} (as
+     * {@code "fd53:9::"}): the internet routes it there and the host may bind any of its addresses (a local route on
+     * lo, {@code ip_nonlocal_bind}), as an attacker with a /64 of its own can. Returns its namespace.
+     */
+    String slash64Host(String name, String prefix) throws IOException, InterruptedException {
+        if (!ipv6) {
+            throw new IllegalStateException("an IPv6 host in a lab without IPv6");
+        }
+        int n = next++;
+        String ns = net.add(name);
+        link(inet, "198.18." + n + ".1", "fd51:" + n + "::1", ns, "198.18." + n + ".2", "fd51:" + n + "::2", Family.V6);
+        Netns.sh("ip", "-n", ns, "-6", "route", "add", "local", prefix + "/64", "dev", "lo");
+        Netns.sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.ip_nonlocal_bind=1");
+        Netns.route(inet, prefix + "/64", "fd51:" + n + "::2");
+        return ns;
+    }
+
+    /**
      * Makes router namespace {@code name} for lab index {@code n}: WAN 198.18.n.2 on the internet, LAN 198.19.n.1 to
      * {@code lanNs} (which gets 198.19.n.2 and its default route through it), doing {@code nat} as a home router does.
      */

@@ -21,6 +21,9 @@ final class Netns implements AutoCloseable {
         sh("ip", "netns", "add", ns);
         created.add(ns);
         sh("ip", "-n", ns, "link", "set", "lo", "up");
+        // no duplicate address detection on its links (no other host is on them): an IPv6 address, the link-local
+        // one too, works as soon as its link is up, not a second or two later
+        sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0");
         return ns;
     }
 
@@ -49,10 +52,7 @@ final class Netns implements AutoCloseable {
         return new String[] {ifA, ifB};
     }
 
-    /**
-     * Gives {@code dev} in {@code ns} one more address (CIDR). An IPv6 address skips duplicate address detection
-     * (nodad): usable at once, not after the second or two DAD takes, and no other host is on the link anyway.
-     */
+    /** Gives {@code dev} in {@code ns} one more address (CIDR); an IPv6 one without duplicate address detection (nodad). */
     static void address(String ns, String dev, String cidr) throws IOException, InterruptedException {
         if (cidr.contains(":")) {
             sh("ip", "-n", ns, "addr", "add", cidr, "dev", dev, "nodad");

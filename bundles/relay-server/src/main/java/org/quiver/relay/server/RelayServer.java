@@ -53,11 +53,11 @@ public final class RelayServer implements AutoCloseable {
     private final Channel stunAlt;
     private final java.util.concurrent.atomic.LongAdder stunAnswered = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder stunDropped = new java.util.concurrent.atomic.LongAdder();
-    /** Connections open per remote IP address (accepted on the event loops, decremented when closed). */
+    /** Connections open per remote IP address, an IPv6 /64 counting as one (accepted on the event loops, decremented when closed). */
     private final java.util.concurrent.ConcurrentHashMap<java.net.InetAddress, Integer> perAddress = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder perAddressRefused = new java.util.concurrent.atomic.LongAdder();
 
-    /** Connections closed at once because their IP address had {@link RelayCore.Limits#perAddress()} open already. */
+    /** Connections closed at once because their IP address (IPv6: their /64) had {@link RelayCore.Limits#perAddress()} open already. */
     public long perAddressRefused() {
         return perAddressRefused.sum();
     }
@@ -202,7 +202,7 @@ public final class RelayServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            java.net.InetAddress from = ch.remoteAddress().getAddress();
+                            java.net.InetAddress from = SourcePrefix.of(ch.remoteAddress().getAddress()); // an IPv6 /64 is one source
                             if (perAddress.merge(from, 1, Integer::sum) > core.limits().perAddress()) {
                                 // before TLS or HTTP: a flood from one address costs an accept and a close
                                 perAddressRefused.increment();

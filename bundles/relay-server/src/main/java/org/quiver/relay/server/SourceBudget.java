@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * How many answers the relay gives one source IP address to requests nobody has authenticated (STUN): a token
- * bucket per address ({@code burst} answers at once, {@code perSecond} more each second), so that a spoofed
+ * How many answers the relay gives one source IP address ({@linkplain SourcePrefix an IPv6 /64}) to requests nobody
+ * has authenticated (STUN): a token bucket per address ({@code burst} answers at once, {@code perSecond} more each second), so that a spoofed
  * source cannot turn the relay into a reflector aimed at a victim. Remembers at most {@link #MAX_SOURCES}
  * addresses, the least recently seen forgotten first (a forgotten one starts with a full bucket again, which
  * bounds what spreading spoofed sources can gain to one burst each). Thread-safe; touched on the relay's event
@@ -35,10 +35,11 @@ final class SourceBudget {
     /** Whether {@code source} may be answered now (and one answer is taken from its budget). */
     synchronized boolean take(InetAddress source) {
         long now = clock.getAsLong();
-        double[] b = buckets.get(source); // {tokens, last refill}
+        InetAddress key = SourcePrefix.of(source); // an IPv6 /64 is one source
+        double[] b = buckets.get(key); // {tokens, last refill}
         if (b == null) {
             b = new double[] {burst, now};
-            buckets.put(source, b);
+            buckets.put(key, b);
         }
         b[0] = Math.min(burst, b[0] + (now - (long) b[1]) * perNano);
         b[1] = now;

@@ -105,6 +105,17 @@ class StunServerTest {
         assertThat(budget.take(a)).as("forgotten: a fresh bucket").isTrue();
     }
 
+    @Test
+    void anIpv6Slash64IsOneSource() throws Exception {
+        SourceBudget budget = new SourceBudget(2, 1, () -> 0);
+        assertThat(budget.take(InetAddress.getByName("fd53:1:2:3::1"))).isTrue();
+        assertThat(budget.take(InetAddress.getByName("fd53:1:2:3:ffff::2"))).isTrue();
+        assertThat(budget.take(InetAddress.getByName("fd53:1:2:3:1234:5678:9abc:def0"))).as("a third address of the /64: its burst is used").isFalse();
+        assertThat(budget.take(InetAddress.getByName("fd53:1:2:4::1"))).as("the next /64").isTrue();
+        assertThat(SourcePrefix.of(InetAddress.getByName("198.18.0.7"))).isEqualTo(InetAddress.getByName("198.18.0.7"));
+        assertThat(SourcePrefix.of(InetAddress.getByName("fd53:1:2:3:4:5:6:7"))).isEqualTo(InetAddress.getByName("fd53:1:2:3::"));
+    }
+
     /** Interoperability: coturn's STUN client (Debian's coturn package; .ci/run installs it) learns its address from us. */
     @Test
     void coturnsStunClientLearnsItsAddress() throws Exception {

@@ -5,8 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * How many answers the endpoint gives one source IP address that no connection of ours vouches for (a pong to a
- * ping from an id we have no peer entry for): a token bucket per address, {@code burst} answers at once and
+ * How many answers the endpoint gives one source IP address (an IPv6 /64 counting as one) that no connection of
+ * ours vouches for (a pong to a ping from an id we have no peer entry for): a token bucket per address, {@code burst} answers at once and
  * {@code perSecond} after that, so that a spoofed source cannot aim the endpoint's answers at a victim. At most
  * {@link #MAX_SOURCES} addresses are remembered, the least recently seen forgotten first (a forgotten one starts
  * with a full bucket again: spreading spoofed sources gains one burst each). The relay keeps its own budget of
@@ -35,10 +35,11 @@ final class StrangerBudget {
 
     /** Whether {@code source} may be answered at {@code now} (the loop's ticker); if so, one answer is taken from its budget. */
     boolean take(InetAddress source, long now) {
-        double[] b = buckets.get(source); // {tokens, last refill}
+        InetAddress key = prefix(source);
+        double[] b = buckets.get(key); // {tokens, last refill}
         if (b == null) {
             b = new double[] {burst, now};
-            buckets.put(source, b);
+            buckets.put(key, b);
         }
         b[0] = Math.min(burst, b[0] + (now - (long) b[1]) * perNano);
         b[1] = now;
@@ -47,5 +48,22 @@ final class StrangerBudget {
         }
         b[0] -= 1;
         return true;
+    }
+
+    /**
+     * The source a bucket is for: an IPv4 address, or an IPv6 /64 (interface id zeroed). A victim's /64 is one link:
+     * spoofed sources spread over it would otherwise each get a fresh burst aimed at the same place.
+     */
+    static InetAddress prefix(InetAddress source) {
+        if (!(source instanceof java.net.Inet6Address)) {
+            return source;
+        }
+        byte[] b = source.getAddress();
+        java.util.Arrays.fill(b, 8, 16, (byte) 0);
+        try {
+            return InetAddress.getByAddress(b);
+        } catch (java.net.UnknownHostException impossible) { // 16 bytes are always an address
+            throw new IllegalStateException(impossible);
+        }
     }
 }

@@ -192,6 +192,33 @@ class PathLayerTest {
     }
 
     @Test
+    void spoofedSourcesSpreadOverOneIpv6Slash64ShareOneBudget() {
+        // a spoofer aiming pongs at a victim's /64 (one link) from a new address of it for every ping
+        long now = System.nanoTime();
+        LocalIdentity stranger = Identities.ephemeral();
+        int sent = 1000;
+        for (int i = 0; i < sent; i++) {
+            InetSocketAddress from = new InetSocketAddress(ipv6("fd53:1:2:3:" + Integer.toHexString(i) + "::" + Integer.toHexString(i + 1)), 4433);
+            aliceLayer.onProbe(d(from), probe(Probe.PING, stranger, alice, i, aliceAt), now + i * TimeUnit.MICROSECONDS.toNanos(100));
+        }
+        assertThat(fromAlice.size()).as("one budget for the /64, not one burst per address")
+                .isBetween(PathLayer.STRANGER_BURST, PathLayer.STRANGER_BURST + PathLayer.STRANGER_PER_SECOND);
+        // the next /64 is another link, with its own budget
+        int before = fromAlice.size();
+        aliceLayer.onProbe(d(new InetSocketAddress(ipv6("fd53:1:2:4::1"), 4433)), probe(Probe.PING, stranger, alice, sent, aliceAt),
+                now + TimeUnit.MILLISECONDS.toNanos(100));
+        assertThat(fromAlice).hasSize(before + 1);
+    }
+
+    private static java.net.InetAddress ipv6(String literal) {
+        try {
+            return java.net.InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void pongsToStrangersAreBudgetedPerSourceAddress() {
         // a stranger (no peer entry) pinging with its own valid key, as a spoofer aiming our pongs at a victim would
         long now = System.nanoTime();

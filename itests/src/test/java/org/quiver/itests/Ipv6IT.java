@@ -19,7 +19,7 @@ import org.quiver.itests.NatLab.Nat;
  * <ul>
  *   <li>Two dual-stack nodes on the internet, each with an IPv4 and an IPv6 address, reach each other both ways; with
  *   the round trips alike (within the selector's 3 ms advantage) both sides choose the IPv6 path, the IPv4 one valid
- *   beside it.</li>
+ *   beside it. When one node's IPv6 address goes away, their connection goes on over IPv4, direct.</li>
  *   <li>Two IPv6-only nodes (no IPv4 address at all), each behind a home router whose IPv6 firewall lets nothing
  *   unsolicited in, know each other only by id: they meet at the relay over IPv6, punch through both firewalls and
  *   move a file on the direct IPv6 path.</li>
@@ -82,6 +82,22 @@ public class Ipv6IT {
         String ab = ipv6ChosenBesideIpv4(a, b, "fd51:2::2", "198\\.18\\.2\\.2");
         String ba = ipv6ChosenBesideIpv4(b, a, "fd51:1::2", "198\\.18\\.1\\.2");
         System.out.println("a's paths to b:\n" + ab + "\nb's paths to a:\n" + ba);
+
+        // a's IPv6 goes away (its prefix withdrawn, a VPN down): the live connection goes on over IPv4, direct
+        long t0 = System.nanoTime();
+        Netns.sh("ip", "-n", a.ns, "-6", "addr", "del", "fd51:1::2/64", "dev", Netns.dev(a.ns, "198.18.1.2"));
+        String pong = a.shell.typeOnce("quiver:ping " + b.id + " 1", "pong from .*|Error.*|.*Exception.*", 30);
+        long answered = (System.nanoTime() - t0) / 1_000_000;
+        String after = "";
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (System.nanoTime() < deadline && !after.matches("(?s).*\\* direct +198\\.18\\.1\\.2:\\d+ +valid.*")) {
+            after = b.shell.typeOnce("quiver:paths " + a.id, "\\*.*", 10);
+            Thread.sleep(100);
+        }
+        long moved = (System.nanoTime() - t0) / 1_000_000;
+        System.out.printf("a's IPv6 address removed: a ping answered after %d ms; b on a's IPv4 address after %d ms%n%s%n", answered, moved, after);
+        assertThat(pong).contains("pong from");
+        assertThat(after).as("b follows a to IPv4, direct").containsPattern("(?m)^\\* direct +198\\.18\\.1\\.2:\\d+ +valid");
         assertThat(a.shell.errors() + b.shell.errors()).doesNotContain("Exception");
     }
 

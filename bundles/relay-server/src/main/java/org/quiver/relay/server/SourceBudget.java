@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * How many answers the relay gives one source IP address ({@linkplain SourcePrefix an IPv6 /64}) to requests nobody
- * has authenticated (STUN): a token bucket per address ({@code burst} answers at once, {@code perSecond} more each second), so that a spoofed
- * source cannot turn the relay into a reflector aimed at a victim. Remembers at most {@link #MAX_SOURCES}
+ * How many answers the relay gives one source IP address ({@linkplain SourcePrefix an IPv6 /64}) to requests
+ * nobody has authenticated (STUN): a token bucket per address ({@code burst} answers at once, {@code perSecond}
+ * more each second), so that a spoofed source cannot turn the relay into a reflector aimed at a victim. Remembers at most {@link #MAX_SOURCES}
  * addresses, the least recently seen forgotten first (a forgotten one starts with a full bucket again, which
  * bounds what spreading spoofed sources can gain to one burst each). Thread-safe; touched on the relay's event
  * loops, once per request.

@@ -6,8 +6,9 @@ import java.util.Map;
 
 /**
  * How many answers the endpoint gives one source IP address (an IPv6 /64 counting as one) that no connection of
- * ours vouches for (a pong to a ping from an id we have no peer entry for): a token bucket per address, {@code burst} answers at once and
- * {@code perSecond} after that, so that a spoofed source cannot aim the endpoint's answers at a victim. At most
+ * ours vouches for (a pong to a ping from an id we have no peer entry for): a token bucket per address,
+ * {@code burst} answers at once and {@code perSecond} after that, so that a spoofed source cannot aim the
+ * endpoint's answers at a victim. At most
  * {@link #MAX_SOURCES} addresses are remembered, the least recently seen forgotten first (a forgotten one starts
  * with a full bucket again: spreading spoofed sources gains one burst each). The relay keeps its own budget of
  * the same kind for STUN; the two bundles share no code.

@@ -43,4 +43,38 @@ public class MoveOdds {
             System.out.println("move odds: " + survived + " of " + moves + " moves survived");
         }
     }
+
+    /**
+     * A new dial by id right after a move: a symmetric node's connections to a UDP-blocked and a symmetric node idle out
+     * (an idle timeout of 3 s here, 30 s by default), then it moves and at once pings one of them by id, which dials
+     * anew. {@code -Dmoves=N} times, in turn; printed as above. Run with
+     * {@code cd itests && mvn -o verify -Dit.test=MoveOdds#aNewDialByIdRightAfterAMove -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dmoves=8}.
+     */
+    @Test
+    public void aNewDialByIdRightAfterAMove() throws Exception {
+        int moves = Integer.getInteger("moves", 8);
+        try (NatLab lab = new NatLab(tmp.getRoot().toPath())) {
+            lab.startRelay();
+            LabNode a = lab.node("sym1", Nat.SYMMETRIC, "idleTimeoutSeconds = 3\n");
+            LabNode b = lab.node("blo2", Nat.UDP_BLOCKED, "idleTimeoutSeconds = 3\n");
+            LabNode c = lab.node("sym2", Nat.SYMMETRIC, "idleTimeoutSeconds = 3\n");
+            lab.startNodes();
+            System.out.println(NatMatrixIT.pair(a, c).detail());
+            System.out.println(NatMatrixIT.pair(a, b).detail());
+            int answered = 0;
+            for (int i = 0; i < moves; i++) {
+                LabNode peer = i % 2 == 0 ? b : c;
+                Thread.sleep(5_000); // every connection idles out
+                lab.move(a, Nat.SYMMETRIC);
+                NatMatrixIT.Move m = NatMatrixIT.afterMove(a, peer, System.nanoTime());
+                System.out.println("move " + (i + 1) + ", a new dial to " + peer.name + ": "
+                        + (m.survived() ? "answered after " + m.answeredMs() + " ms" : "NOT ANSWERED\n" + m.detail()));
+                if (!m.survived()) {
+                    break;
+                }
+                answered++;
+            }
+            System.out.println("dial-after-move odds: " + answered + " of " + moves + " dials answered");
+        }
+    }
 }

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * while the connection is in question (from {@link #start}: the recheck) nothing is let go by age. {@link #offer}
  * from any sender thread, the rest on the client's event loop. Bounded: at most {@link #MAX_FRAMES} frames and
  * {@link #MAX_BYTES} bytes (the oldest let go first), and a frame older than {@link #MAX_AGE_NANOS} when the new
- * connection is up is not written again. The client clears it when it closes.
+ * connection is up is not written again. The client takes what is kept whenever a new connection is up (also after a
+ * relay restart, where the same holds) and clears it when it closes.
  */
 final class RecheckHold {
     static final int MAX_FRAMES = 512;
@@ -37,6 +38,8 @@ final class RecheckHold {
     private final AtomicInteger frames = new AtomicInteger();
     private final AtomicInteger bytes = new AtomicInteger();
     private volatile boolean holding;
+    /** Frames kept instead of sent that had to be let go for room before they could be written. */
+    private final AtomicInteger evictedOnlyHere = new AtomicInteger();
 
     /** Whether the connection is in question now (from {@link #start} to {@link #stop} or {@link #take}). */
     boolean holding() {
@@ -50,7 +53,8 @@ final class RecheckHold {
 
     /**
      * Keeps {@code frame} (a whole encoded frame, not changed by anyone from now on) at {@code now}, {@code onlyHere}
-     * when it is not written anywhere else; false when not holding or full. Any thread.
+     * when it is not written anywhere else, letting the oldest go for room; false when it is larger than the whole
+     * hold. Any thread.
      */
     boolean offer(ByteBuffer frame, long now, boolean onlyHere) {
         int n = frame.remaining();
@@ -75,9 +79,6 @@ final class RecheckHold {
         }
         return true;
     }
-
-    /** Frames kept instead of sent that had to be let go for room before they could be written. */
-    private final AtomicInteger evictedOnlyHere = new AtomicInteger();
 
     /**
      * The connection answered after all: it is no longer in question (recent frames are still kept as always);

@@ -111,9 +111,6 @@ public final class RelayClient implements AutoCloseable {
     private final LongAdder sent = new LongAdder();
     private final LongAdder received = new LongAdder();
     private final LongAdder dropped = new LongAdder();
-    /** Datagrams written again on a new connection: sent while the one before was in question ({@link RecheckHold}). */
-    private final LongAdder resent = new LongAdder();
-    private final RecheckHold hold = new RecheckHold();
     private final LongAdder connects = new LongAdder();
     private final LongAdder failures = new LongAdder();
     /** Datagram frames handed to {@link #send}, written on the loop in batches. */
@@ -225,12 +222,9 @@ public final class RelayClient implements AutoCloseable {
         return lastProblem;
     }
 
-    /**
-     * Datagrams sent, received, dropped (not connected, socket full); connections made; attempts that failed;
-     * datagrams written again on a new connection after a {@link #recheck} found the one before dead.
-     */
+    /** Datagrams sent, received, dropped (not connected, socket full); connections made; attempts that failed. */
     public long[] counts() {
-        return new long[] {sent.sum(), received.sum(), dropped.sum(), connects.sum(), failures.sum(), resent.sum()};
+        return new long[] {sent.sum(), received.sum(), dropped.sum(), connects.sum(), failures.sum()};
     }
 
     /**
@@ -248,13 +242,6 @@ public final class RelayClient implements AutoCloseable {
      */
     public boolean send(EndpointId destination, ByteBuffer datagram) {
         Channel ch = authenticated;
-        if (ch == null && hold.holding()) { // reconnecting after a change of network: out on the next connection
-            if (hold.offer(Codec.encodeDatagram(destination, datagram), System.nanoTime(), true)) {
-                return true; // counted as sent when written
-            }
-            dropped.increment();
-            return false;
-        }
         if (ch == null || !ch.isWritable()) {
             dropped.increment();
             return false;
@@ -264,7 +251,6 @@ public final class RelayClient implements AutoCloseable {
             dropped.increment();
             return false;
         }
-        hold.offer(frame, System.nanoTime(), false); // a copy, written again if a recheck finds this connection dead
         sent.increment();
         return true;
     }
@@ -275,9 +261,8 @@ public final class RelayClient implements AutoCloseable {
     /**
      * The network under this client may have changed: the relay is pinged now and, unless the pong comes within
      * 300 ms (or four latencies, if longer), the connection is dropped and made again. (A connection bound to an
-     * address the host no longer has is otherwise found dead only after three ping intervals.) Until the pong, or
-     * the next connection, datagrams sent are also kept ({@link RecheckHold}) and written again on the next
-     * connection. Any thread; nothing when not connected: a connection attempt under way goes on.
+     * address the host no longer has is otherwise found dead only after three ping intervals.) Any thread; nothing
+     * when not connected: a connection attempt under way goes on.
      */
     public void recheck() {
         try {
@@ -287,7 +272,6 @@ public final class RelayClient implements AutoCloseable {
                     return;
                 }
                 long sent = System.nanoTime();
-                hold.start();
                 pingPayload = random.nextLong();
                 pingSentNanos = sent;
                 ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(new RelayFrame.Ping(pingPayload)))), ch.voidPromise());
@@ -313,7 +297,6 @@ public final class RelayClient implements AutoCloseable {
         }
         closing = true;
         authenticated = null; // nothing is sent from now on
-        dropped.add(hold.clear());
         state.set(State.CLOSED);
         try {
             loop.execute(() -> {
@@ -482,15 +465,6 @@ public final class RelayClient implements AutoCloseable {
                 ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(new RelayFrame.ClientAuth(id, relay, signature)))));
             } else if (f instanceof RelayFrame.ServerConfirmsAuth) {
                 authenticated = ctx.channel();
-                long now = System.nanoTime();
-                for (RecheckHold.Held h : hold.take()) { // sent while the last connection was in question, or since
-                    boolean written = now - h.atNanos() <= RecheckHold.MAX_AGE_NANOS && batch.add(ctx.channel(), Unpooled.wrappedBuffer(h.frame()));
-                    if (h.onlyHere()) {
-                        (written ? sent : dropped).increment();
-                    } else if (written) {
-                        resent.increment();
-                    }
-                }
                 connects.increment();
                 backoffNanos = options.minBackoff().toNanos();
                 lastProblem = "";
@@ -507,7 +481,6 @@ public final class RelayClient implements AutoCloseable {
                 if (pingSentNanos != 0 && p.payload() == pingPayload) {
                     latencyNanos = System.nanoTime() - pingSentNanos;
                     pingSentNanos = 0;
-                    dropped.add(hold.stop()); // the connection answers: what went into it arrived
                     receiver.changed(RelayClient.this);
                 }
             } else if (f instanceof RelayFrame.Ping p) {

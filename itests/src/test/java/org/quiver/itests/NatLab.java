@@ -259,30 +259,26 @@ final class NatLab implements AutoCloseable {
             masquerade.add("--random-fully");
         }
         rules.add(masquerade);
-        if (nat == Nat.UDP_BLOCKED) {
-            rules.add(List.of("-A", "FORWARD", "-p", "udp", "-j", "DROP"));
-        }
-        rules.add(List.of("-A", "FORWARD", "-i", lanDev, "-o", wanDev, "-j", "ACCEPT"));
-        rules.add(List.of("-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"));
-        rules.add(List.of("-P", "FORWARD", "DROP"));
-        rules.add(List.of("-A", "INPUT", "-i", "lo", "-j", "ACCEPT"));
-        rules.add(List.of("-A", "INPUT", "-i", lanDev, "-j", "ACCEPT"));
-        rules.add(List.of("-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"));
-        rules.add(List.of("-P", "INPUT", "DROP"));
-        for (List<String> rule : rules) {
-            List<String> command = new ArrayList<>(Netns.in(router));
-            command.add("iptables");
-            command.addAll(rule);
-            Netns.sh(command.toArray(String[]::new));
-        }
+        rules.addAll(filter(wanDev, lanDev, nat));
+        apply(router, "iptables", rules);
     }
 
     /**
      * The IPv6 side of a home router on {@code router}: forwarding without NAT (every LAN host has its own address), with
-     * the IPv4 side's stateful filter: out from the LAN goes, in only what answers it (UDP not even that for {@code
-     * UDP_BLOCKED}); nothing unsolicited reaches the router itself. Neighbour discovery (ICMPv6) passes.
+     * the IPv4 side's stateful filter; neighbour discovery (ICMPv6) reaches the router.
      */
     private static void firewall6(String router, String wanDev, String lanDev, Nat nat) throws IOException, InterruptedException {
+        List<List<String>> rules = new ArrayList<>();
+        rules.add(List.of("-A", "INPUT", "-p", "ipv6-icmp", "-j", "ACCEPT"));
+        rules.addAll(filter(wanDev, lanDev, nat));
+        apply(router, "ip6tables", rules);
+    }
+
+    /**
+     * A home router's stateful filter, either family: out from the LAN goes, in only what answers it (UDP not even that
+     * for {@code UDP_BLOCKED}); nothing unsolicited reaches the router itself.
+     */
+    private static List<List<String>> filter(String wanDev, String lanDev, Nat nat) {
         List<List<String>> rules = new ArrayList<>();
         if (nat == Nat.UDP_BLOCKED) {
             rules.add(List.of("-A", "FORWARD", "-p", "udp", "-j", "DROP"));
@@ -292,12 +288,16 @@ final class NatLab implements AutoCloseable {
         rules.add(List.of("-P", "FORWARD", "DROP"));
         rules.add(List.of("-A", "INPUT", "-i", "lo", "-j", "ACCEPT"));
         rules.add(List.of("-A", "INPUT", "-i", lanDev, "-j", "ACCEPT"));
-        rules.add(List.of("-A", "INPUT", "-p", "ipv6-icmp", "-j", "ACCEPT"));
         rules.add(List.of("-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"));
         rules.add(List.of("-P", "INPUT", "DROP"));
+        return rules;
+    }
+
+    /** Runs {@code tool} (iptables or ip6tables) in {@code router} once per rule, in order. */
+    private static void apply(String router, String tool, List<List<String>> rules) throws IOException, InterruptedException {
         for (List<String> rule : rules) {
             List<String> command = new ArrayList<>(Netns.in(router));
-            command.add("ip6tables");
+            command.add(tool);
             command.addAll(rule);
             Netns.sh(command.toArray(String[]::new));
         }

@@ -71,6 +71,16 @@ public final class Throughput {
             System.out.printf("Quiver endpoint            %8.1f MB/s%n", median(runs, () -> quiver(bytes, true)));
             return;
         }
+        if (args.length > 2 && args[2].equals("setup")) { // only set-up: the 1,000 fresh connections, default key exchange
+            // after 3,000 unmeasured ones: the JIT compiles the handshake's paths for the first few thousand, and
+            // its compiler threads then take a core of the two (a running node is past that after its first minutes)
+            int warmUp = Integer.getInteger("warmUp", 3_000);
+            List<Long> micros = setupLatency(1_000, warmUp, EndpointBuilder.KeyExchange.PREFER_HYBRID);
+            System.out.printf("(after %,d unmeasured connections)%n", warmUp);
+            double median = print("X25519MLKEM768", micros);
+            System.out.printf("ratio set-up p99 / median %5.2f%n", micros.get(989) / 1000.0 / median);
+            return;
+        }
         if (args.length > 2 && args[2].equals("answers")) { // only the first answers on reconnects
             firstAnswers();
             return;
@@ -411,13 +421,18 @@ public final class Throughput {
 
     /** Set-up times (µs) of {@code n} fresh connections after 50 unmeasured, both ends using {@code kex}. */
     private static List<Long> setupLatency(int n, EndpointBuilder.KeyExchange kex) throws Exception {
+        return setupLatency(n, 50, kex);
+    }
+
+    /** Set-up times (µs) of {@code n} fresh connections after {@code warmUp} unmeasured, both ends using {@code kex}. */
+    private static List<Long> setupLatency(int n, int warmUp, EndpointBuilder.KeyExchange kex) throws Exception {
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         try (QuicEndpoint server = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).keyExchange(kex).handler("bench", conn -> { }).build();
                 QuicEndpoint client = QuicEndpoint.builder(Identities.ephemeral()).bind(loopback).keyExchange(kex)
                         .sessionResumption(0, Duration.ofHours(1)).build()) { // every one a full handshake
             EndpointAddr target = EndpointAddr.of(server.id(), null, List.of(server.localAddress()));
             List<Long> micros = new ArrayList<>();
-            for (int i = 0; i < n + 50; i++) {
+            for (int i = 0; i < n + warmUp; i++) {
                 long t0 = System.nanoTime();
                 Connection c = Blocking.await(client.connect(target, "bench"), Duration.ofSeconds(10));
                 BiStream s = Blocking.await(c.openBi(), Duration.ofSeconds(10)); // one round trip more: the connection is usable
@@ -428,7 +443,7 @@ public final class Throughput {
                 }
                 s.send().reset(0);
                 c.close();
-                if (i >= 50) {
+                if (i >= warmUp) {
                     micros.add(t);
                 }
             }

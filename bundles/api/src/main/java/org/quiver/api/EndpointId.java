@@ -51,6 +51,11 @@ public final class EndpointId implements Comparable<EndpointId> {
         if (publicKey.length != LENGTH) {
             throw new IllegalArgumentException("An EndpointId is a 32-byte Ed25519 public key, got " + publicKey.length + " bytes");
         }
+        int slot = Arrays.hashCode(publicKey) & (RECENT.length - 1);
+        EndpointId recent = RECENT[slot];
+        if (recent != null && Arrays.equals(recent.key, publicKey)) {
+            return recent;
+        }
         byte[] copy = publicKey.clone();
         BigInteger[] point = decode(copy);
         if (point == null) {
@@ -61,8 +66,17 @@ public final class EndpointId implements Comparable<EndpointId> {
             // for every message, so anyone could act as such an id
             throw new IllegalArgumentException("Not a usable Ed25519 public key: a point of small order (anyone can sign for it)");
         }
-        return new EndpointId(copy);
+        EndpointId id = new EndpointId(copy);
+        RECENT[slot] = id;
+        return id;
     }
+
+    /**
+     * Ids validated lately, by a hash of their bytes: decoding the point takes ~0.1 ms, and the same peers come back
+     * (each handshake checks its peer's id twice, every reconnect again). A slot holds one immutable id, so a race
+     * between threads only costs a decoding; keys that collide only evict each other.
+     */
+    private static final EndpointId[] RECENT = new EndpointId[256];
 
     /**
      * The id of a JCA Ed25519 public key (as produced by {@code KeyPairGenerator.getInstance("Ed25519")}).
@@ -193,19 +207,21 @@ public final class EndpointId implements Comparable<EndpointId> {
     /** sqrt(-1) mod p. */
     private static final BigInteger SQRT_M1 = BigInteger.TWO.modPow(P.subtract(BigInteger.ONE).shiftRight(2), P);
 
-    /** Whether 8 times the point is the neutral point (0, 1): its order divides 8. */
+    /** The y of the four points of order 8 (two of them; the other two have p minus it). */
+    private static final BigInteger Y_ORDER_8 = new BigInteger("05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826", 16);
+    private static final BigInteger P_MINUS_1 = P.subtract(BigInteger.ONE);
+
+    /**
+     * Whether the order of the (valid, decoded) point divides 8, that is whether it is one of the 8 points of the
+     * curve's torsion subgroup: (0, 1) of order 1, (0, -1) of order 2, (+-sqrt(-1), 0) of order 4 and the four with
+     * y = +-{@link #Y_ORDER_8} of order 8. A y fixes a point up to the sign of x, so comparing y decides it: no
+     * arithmetic, where multiplying by 8 took three doublings with six inversions (a tenth of a connection's set-up
+     * time; {@code EndpointIdTest} checks both agree).
+     */
     private static boolean smallOrder(BigInteger[] point) {
-        BigInteger x = point[0];
         BigInteger y = point[1];
-        for (int i = 0; i < 3; i++) { // doubling on -x^2 + y^2 = 1 + d x^2 y^2 (complete: a square, d not)
-            BigInteger xx = x.multiply(x).mod(P);
-            BigInteger yy = y.multiply(y).mod(P);
-            BigInteger nx = BigInteger.TWO.multiply(x).multiply(y).multiply(yy.subtract(xx).mod(P).modInverse(P)).mod(P);
-            BigInteger ny = yy.add(xx).multiply(BigInteger.TWO.add(xx).subtract(yy).mod(P).modInverse(P)).mod(P);
-            x = nx;
-            y = ny;
-        }
-        return x.signum() == 0 && y.equals(BigInteger.ONE);
+        return y.signum() == 0 || y.equals(BigInteger.ONE) || y.equals(P_MINUS_1) || y.equals(Y_ORDER_8)
+                || y.equals(P.subtract(Y_ORDER_8));
     }
 
     static String abbreviate(String text) {

@@ -135,6 +135,118 @@ class EndpointIdTest {
         }
     }
 
+    /**
+     * The small-order check compares y with the torsion points' (no arithmetic); here it is checked against the
+     * definition, 8 P = (0, 1) by three doublings, for the 8 torsion encodings and for every decodable one of
+     * 2,000 random encodings, each also with the sign bit flipped.
+     */
+    @Test
+    void smallOrderByComparisonAgreesWithMultiplyingByEight() {
+        java.util.Random random = new java.util.Random(255);
+        List<byte[]> encodings = new java.util.ArrayList<>();
+        for (String weak : List.of("0100000000000000000000000000000000000000000000000000000000000000",
+                "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+                "0000000000000000000000000000000000000000000000000000000000000000",
+                "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+                "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")) {
+            encodings.add(hex(weak));
+        }
+        for (int i = 0; i < 2000; i++) {
+            byte[] b = new byte[32];
+            random.nextBytes(b);
+            encodings.add(b);
+        }
+        int decodable = 0;
+        int small = 0;
+        for (byte[] e : encodings) {
+            for (int sign = 0; sign < 2; sign++) {
+                byte[] candidate = e.clone();
+                candidate[31] = (byte) (sign == 0 ? candidate[31] & 0x7f : candidate[31] | 0x80);
+                java.math.BigInteger[] point = referenceDecode(candidate);
+                if (point == null) {
+                    continue;
+                }
+                decodable++;
+                boolean bySum = timesEightIsNeutral(point);
+                small += bySum ? 1 : 0;
+                if (bySum) {
+                    assertThatThrownBy(() -> EndpointId.fromBytes(candidate)).hasMessageContaining("small order");
+                } else {
+                    assertThat(EndpointId.fromBytes(candidate).toBytes()).isEqualTo(candidate);
+                }
+            }
+        }
+        assertThat(small).isEqualTo(8);
+        assertThat(decodable).isGreaterThan(1500); // about half of all y decode, each with both signs
+    }
+
+    @Test
+    void aRecentlyValidatedIdIsReusedAndACollidingOneIsStillChecked() {
+        EndpointId id = Keys.randomId();
+        byte[] bytes = id.toBytes();
+        EndpointId first = EndpointId.fromBytes(bytes);
+        bytes[0] ^= 1; // the caller's array changes after the call: the id does not
+        assertThat(first.toBytes()).isEqualTo(id.toBytes());
+        assertThat(EndpointId.fromBytes(id.toBytes())).isSameAs(first);
+        // 2,000 other ids pass through the 256 slots; small-order keys are refused every time, never remembered
+        byte[] neutral = new byte[32];
+        neutral[0] = 1;
+        for (int i = 0; i < 2000; i++) {
+            EndpointId other = Keys.randomId();
+            assertThat(EndpointId.fromBytes(other.toBytes())).isEqualTo(other);
+            assertThatThrownBy(() -> EndpointId.fromBytes(neutral)).hasMessageContaining("small order");
+        }
+        assertThat(EndpointId.fromBytes(id.toBytes())).isEqualTo(id);
+    }
+
+    private static final java.math.BigInteger P = java.math.BigInteger.TWO.pow(255).subtract(java.math.BigInteger.valueOf(19));
+
+    /** RFC 8032 5.1.3, by the book (the test's own, so that it does not share a mistake with the class). */
+    private static java.math.BigInteger[] referenceDecode(byte[] le) {
+        byte[] be = new byte[32];
+        for (int i = 0; i < 32; i++) {
+            be[i] = le[31 - i];
+        }
+        boolean xOdd = (be[0] & 0x80) != 0;
+        be[0] &= 0x7f;
+        java.math.BigInteger y = new java.math.BigInteger(1, be);
+        if (y.compareTo(P) >= 0) {
+            return null;
+        }
+        java.math.BigInteger d = java.math.BigInteger.valueOf(-121665).multiply(java.math.BigInteger.valueOf(121666).modInverse(P)).mod(P);
+        java.math.BigInteger u = y.pow(2).subtract(java.math.BigInteger.ONE).mod(P);
+        java.math.BigInteger v = d.multiply(y.pow(2)).add(java.math.BigInteger.ONE).mod(P);
+        java.math.BigInteger x = u.multiply(v.pow(3)).multiply(u.multiply(v.pow(7)).modPow(P.subtract(java.math.BigInteger.valueOf(5)).shiftRight(3), P)).mod(P);
+        java.math.BigInteger vx2 = v.multiply(x.pow(2)).mod(P);
+        if (vx2.equals(P.subtract(u).mod(P))) {
+            x = x.multiply(java.math.BigInteger.TWO.modPow(P.subtract(java.math.BigInteger.ONE).shiftRight(2), P)).mod(P);
+        } else if (!vx2.equals(u)) {
+            return null;
+        }
+        if (x.signum() == 0 && xOdd) {
+            return null;
+        }
+        if (x.testBit(0) != xOdd) {
+            x = P.subtract(x);
+        }
+        return new java.math.BigInteger[] {x, y};
+    }
+
+    /** 8 P by three doublings on -x^2 + y^2 = 1 + d x^2 y^2 (affine, complete): whether it is (0, 1). */
+    private static boolean timesEightIsNeutral(java.math.BigInteger[] p) {
+        java.math.BigInteger x = p[0];
+        java.math.BigInteger y = p[1];
+        for (int i = 0; i < 3; i++) {
+            java.math.BigInteger xx = x.multiply(x).mod(P);
+            java.math.BigInteger yy = y.multiply(y).mod(P);
+            java.math.BigInteger nx = java.math.BigInteger.TWO.multiply(x).multiply(y).multiply(yy.subtract(xx).mod(P).modInverse(P)).mod(P);
+            java.math.BigInteger ny = yy.add(xx).multiply(java.math.BigInteger.TWO.add(xx).subtract(yy).mod(P).modInverse(P)).mod(P);
+            x = nx;
+            y = ny;
+        }
+        return x.signum() == 0 && y.equals(java.math.BigInteger.ONE);
+    }
+
     @Test
     void fromPublicKeyRejectsOtherAlgorithms() throws Exception {
         KeyPair rsa = java.security.KeyPairGenerator.getInstance("EC").generateKeyPair();

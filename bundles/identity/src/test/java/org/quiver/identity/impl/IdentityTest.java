@@ -37,6 +37,28 @@ class IdentityTest {
     }
 
     @Test
+    void signaturesAreTheJdksBytesAndVerify() throws Exception {
+        // Ed25519 is deterministic (RFC 8032): the embedded signer must give exactly what the JDK's gives, for keys
+        // and messages of every length that TLS and the records sign (empty, one byte, a transcript hash, 4 KiB)
+        java.util.Random random = new java.util.Random(8032);
+        for (int i = 0; i < 40; i++) {
+            Ed25519Identity identity = Ed25519Identity.generate();
+            byte[] message = new byte[new int[] {0, 1, 32, 64, 130, 4096}[i % 6]];
+            random.nextBytes(message);
+            java.security.Signature jdk = java.security.Signature.getInstance("Ed25519");
+            jdk.initSign(java.security.KeyFactory.getInstance("Ed25519")
+                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(identity.pkcs8())));
+            jdk.update(message);
+            byte[] signature = identity.sign(message);
+            assertThat(signature).isEqualTo(jdk.sign());
+            assertThat(identity.id().verify(message, signature)).isTrue();
+            message = message.length == 0 ? new byte[] {1} : message;
+            message[0] ^= 1;
+            assertThat(identity.id().verify(message, signature)).isFalse();
+        }
+    }
+
+    @Test
     void certificateIsVersion3WithTheEd25519SignatureAlgorithm() {
         X509Certificate cert = Ed25519Identity.generate().certificate();
         assertThat(cert.getVersion()).isEqualTo(3);

@@ -2,6 +2,9 @@
 # What a user's file transfer gets: quiver:sendfile of one file between two distribution nodes on loopback,
 # against, in the same run, the in-JVM endpoint (one stream, benchmarks/throughput.sh's Quiver figure) and a
 # plain TCP copy of the same file with SHA-256 on the receiver (python3: the hash in C, the copy in the kernel).
+# The sendfile figure is taken twice: from a fresh `bin/quiver -c` process (a one-shot command: its JVM compiles
+# the hot paths during the transfer), and from a running node's shell, its second transfer (warm, like the in-JVM
+# endpoint figure, which is a median after a warm-up run).
 #   benchmarks/transfer.sh [MiB, default 512] [JAVA_OPTS for both nodes, default: bin/quiver's own]
 # Build first: mvn -B -q install -DskipTests -Djacoco.skip=true
 set -euo pipefail
@@ -13,7 +16,11 @@ BIN=$PWD/distribution/target/quiver/bin/quiver
 command -v python3 >/dev/null || { echo "python3 is needed for the TCP baseline" >&2; exit 2; }
 W=$(mktemp -d)
 B_PID=
-cleanup() { [ -n "$B_PID" ] && kill "$B_PID" 2>/dev/null; exec 3>&- 2>/dev/null || true; rm -rf "$W"; }
+A_PID=
+cleanup() {
+  [ -n "$B_PID" ] && kill "$B_PID" 2>/dev/null; [ -n "$A_PID" ] && kill "$A_PID" 2>/dev/null
+  exec 3>&- 4>&- 2>/dev/null || true; rm -rf "$W"
+}
 trap cleanup EXIT
 
 head -c $((MIB * 1024 * 1024)) /dev/urandom > "$W/payload.bin"
@@ -41,6 +48,27 @@ e=$(date +%s%N)
 cmp -s "$W/payload.bin" "$W/b/received/payload.bin" || { echo "the received file differs"; exit 1; }
 reported=$(sed -n 's/.* s, \([0-9.]*\) MB\/s.*/\1/p' "$W/a.out" | head -1)
 whole=$(awk -v b=$((MIB * 1024 * 1024)) -v ns=$((e - s)) 'BEGIN { printf "%.1f", b / 1e6 / (ns / 1e9) }')
+
+# the same from node a running, its shell on a fifo: two transfers (other names, same bytes), the second one counts
+mkfifo "$W/a.in"
+"$BIN" --home "$W/a" < "$W/a.in" > "$W/a.log" 2>&1 &
+A_PID=$!
+exec 4> "$W/a.in"
+for n in 1 2; do
+  ln "$W/payload.bin" "$W/warm$n.bin"
+  echo "quiver:sendfile $TICKET $W/warm$n.bin" >&4
+  for _ in $(seq $((MIB * 2 + 300))); do
+    [ "$(grep -c 'sent warm[0-9].bin' "$W/a.log")" -ge "$n" ] && break
+    grep -q 'Error\|failed' "$W/a.log" && { cat "$W/a.log"; exit 1; }
+    sleep 0.1
+  done
+done
+cmp -s "$W/payload.bin" "$W/b/received/warm2.bin" || { echo "the file sent from the running node differs"; cat "$W/a.log"; exit 1; }
+warm=$(sed -n 's/.*sent warm2.bin .* s, \([0-9.]*\) MB\/s.*/\1/p' "$W/a.log" | head -1)
+first=$(sed -n 's/.*sent warm1.bin .* s, \([0-9.]*\) MB\/s.*/\1/p' "$W/a.log" | head -1)
+exec 4>&-
+wait "$A_PID" 2>/dev/null || true
+A_PID=
 
 # the TCP copy with SHA-256 on the receiver
 tcp=$(python3 - "$W/payload.bin" "$W/tcp.bin" <<'PY'
@@ -72,9 +100,10 @@ endpoint=$(cd "$OLDPWD" 2>/dev/null; cd "$(dirname "$0")/.." && \
   | sed -n 's/Quiver endpoint *\([0-9.]*\) MB\/s/\1/p')
 
 echo "file: $MIB MiB, loopback, $(nproc) cores, JAVA_OPTS='${JAVA_OPTS}'"
-echo "quiver:sendfile between two nodes   ${reported} MB/s (as the command reports it; whole sender process ${whole} MB/s)"
+echo "quiver:sendfile between two nodes   ${reported} MB/s (bin/quiver -c, as the command reports it; whole sender process ${whole} MB/s)"
+echo "  from a running node's shell        ${warm} MB/s (its second transfer; the first: ${first} MB/s)"
 echo "in-JVM endpoint, one stream         ${endpoint} MB/s"
 echo "TCP copy with SHA-256 (python3)     ${tcp} MB/s"
-awk -v q="$reported" -v e="$endpoint" -v t="$tcp" 'BEGIN {
-  printf "ratio sendfile / endpoint          %5.2f\n", q / e
+awk -v q="$reported" -v w="$warm" -v e="$endpoint" -v t="$tcp" 'BEGIN {
+  printf "ratio sendfile / endpoint          %5.2f (from a running node %.2f)\n", q / e, w / e
   printf "ratio sendfile / TCP copy + SHA    %5.2f\n", q / t }'

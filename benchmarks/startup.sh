@@ -30,3 +30,5 @@ echo "baseline (JVM + launcher --help):          ${b} ms"
 echo "node ready for commands (in-process):      ${r} ms"
 echo "node, whole process (bin/quiver -c id):    ${n} ms"
 awk -v n="$n" -v b="$b" 'BEGIN { printf "ratio node/baseline: %.2f\n", n / b }'
+echo "where the time goes (one more run, bin/quiver --timing; times since the launcher's main began):"
+"$BIN" --home "$HOME_DIR" --timing -c quiver:id 2>&1 >/dev/null | sed -n 's/^quiver: \(.* at [0-9]* ms\)$/  \1/p'

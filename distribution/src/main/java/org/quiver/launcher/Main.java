@@ -77,9 +77,10 @@ public final class Main {
             // there (SCR and EventAdmin log to System.out when there is no LogService) goes to stderr.
             System.setOut(err);
         }
+        Phases phases = Phases.of(options.timing, err, t0);
         Framework framework;
         try {
-            framework = start(options, err);
+            framework = start(options, err, phases);
         } catch (IOException | BundleException | RuntimeException e) {
             err.println("quiver: the node did not start: " + e.getMessage());
             return EXIT_STARTUP_FAILED;
@@ -95,7 +96,9 @@ public final class Main {
         } else {
             awaitDeployed(framework.getBundleContext(), options.home.resolve("deploy"), err);
             status = runCommands(framework.getBundleContext(), options.commands, in, out, err, options.timing ? t0 : -1);
+            phases.done("commands run");
             stop(framework);
+            phases.done("framework stopped");
             System.setOut(out);
         }
         try {
@@ -106,7 +109,7 @@ public final class Main {
         return status;
     }
 
-    static Framework start(Options options, PrintStream err) throws IOException, BundleException {
+    static Framework start(Options options, PrintStream err, Phases phases) throws IOException, BundleException {
         Path dist = options.dist;
         Path home = options.home;
         Files.createDirectories(home.resolve("conf"));
@@ -115,7 +118,9 @@ public final class Main {
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class, Main.class.getClassLoader()).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path (lib/ is incomplete)"));
         Framework framework = factory.newFramework(config);
+        phases.done("framework created");
         framework.init();
+        phases.done("framework initialised");
         BundleContext context = framework.getBundleContext();
         List<Bundle> installed = new ArrayList<>();
         List<Path> jars;
@@ -126,6 +131,7 @@ public final class Main {
             // reference: makes Felix read the jar in place instead of copying it into the cache
             installed.add(context.installBundle("reference:" + jar.toUri()));
         }
+        phases.done(installed.size() + " bundles installed");
         // Start order, deterministic: level 1 is the platform (SCR, ConfigAdmin, fileinstall, which applies
         // conf/*.cfg before its start returns); level 2 is Quiver's bundles, which thus see their
         // configuration at their first activation (a configured key file is used, no default identity is
@@ -142,7 +148,9 @@ public final class Main {
             }
         }
         framework.start(); // to the beginning start level: the platform
+        phases.done("platform started (start level " + PLATFORM_LEVEL + ")");
         setStartLevel(framework, NODE_LEVEL);
+        phases.done("node started (start level " + NODE_LEVEL + ")");
         if (terminalShell != null && options.commands.isEmpty()) {
             start(terminalShell, err);
         }

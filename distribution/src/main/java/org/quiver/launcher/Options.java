@@ -14,7 +14,7 @@ final class Options {
             "                  default: $QUIVER_HOME, else ~/.quiver",
             "  -c COMMANDS     run Gogo commands (';' separates several), print the results and exit;",
             "                  the exit status is 1 if a command failed. May be repeated.",
-            "  --timing        print start-up times to stderr",
+            "  --timing        print start-up times to stderr, phase by phase",
             "  -h, --help      this text",
             "Examples: quiver -c quiver:id      quiver --home /tmp/node2 -c 'quiver:id; quiver:addr'");
 

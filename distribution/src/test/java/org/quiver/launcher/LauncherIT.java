@@ -44,7 +44,8 @@ class LauncherIT {
         assertThat(out().lines()).hasSize(3);
         assertThat(out().lines().findFirst().orElseThrow()).matches("[a-z2-7]{52}");
         assertThat(out().lines().skip(1).findFirst().orElseThrow()).startsWith("quiver");
-        assertThat(err()).contains("framework started in").contains("shell ready in");
+        assertThat(err()).contains("framework started in").contains("shell ready in")
+                .contains("bundles installed at").contains("node started (start level 2) at").contains("framework stopped at");
         assertThat(home.resolve("identity.key")).exists();
         assertThat(home.resolve("conf")).isDirectory();
         assertThat(home.resolve("deploy")).isDirectory();

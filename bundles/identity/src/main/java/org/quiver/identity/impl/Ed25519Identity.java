@@ -29,7 +29,7 @@ import org.quiver.api.LocalIdentity;
  * code, compiled into this bundle (only the packages it reaches): the JDK 17 signer multiplies the base point
  * without precomputed tables and takes ~0.55 ms a signature, Bouncy Castle's ~0.035 ms, and every full QUIC
  * handshake signs once on each side. Ed25519 signatures are deterministic: both give the same bytes
- * ({@code Ed25519IdentityTest}).
+ * ({@code IdentityTest.signaturesAreTheJdksBytesAndVerify}).
  */
 public final class Ed25519Identity implements LocalIdentity {
     /** RFC 5280 4.1.2.5: "no well-defined expiration date". Peers are checked by key, not by validity. */

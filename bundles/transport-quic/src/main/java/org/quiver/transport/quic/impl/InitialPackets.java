@@ -15,8 +15,8 @@ import javax.crypto.spec.SecretKeySpec;
  * netty does not tell.
  *
  * <p>Stateless and thread-safe; each thread (the event loops) keeps one HMAC and two AES ciphers and initialises
- * them for each call (looking them up on every call was a fifth of a handshake's work here). A packet that is not
- * an Initial, is truncated, or does not authenticate under the keys gives null: never an exception.
+ * them for each call (looking them up on every call was about half the time spent here). A packet that is not an
+ * Initial, is truncated, or does not authenticate under the keys gives null: never an exception.
  */
 final class InitialPackets {
     /** RFC 9001 5.2: the salt of QUIC version 1's Initial secrets. */

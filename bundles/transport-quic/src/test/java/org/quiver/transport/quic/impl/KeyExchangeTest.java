@@ -108,6 +108,70 @@ class KeyExchangeTest {
         assertThat(HexFormat.of().formatHex(server.hp())).isEqualTo("c206b8d9b9f0f37644430b490eeaa314");
     }
 
+    /**
+     * The ciphers {@link InitialPackets} keeps per thread: packets sealed here (RFC 9001 5.3 and 5.4, with the JDK)
+     * under two handshakes' keys, opened on one thread in turn with packets that do not authenticate in between
+     * (a failed GCM check must not spoil the next opening), each one's CRYPTO data read back exactly.
+     */
+    @Test
+    void initialsOpenOneAfterAnotherOnOneThreadWhateverFailedBetween() throws Exception {
+        byte[] dcidA = HexFormat.of().parseHex("8394c8f03e515708");
+        byte[] dcidB = HexFormat.of().parseHex("0102030405060708090a");
+        InitialPackets.Keys a = InitialPackets.keys(dcidA, true);
+        InitialPackets.Keys b = InitialPackets.keys(dcidB, true);
+        for (int i = 0; i < 200; i++) { // bounded
+            boolean useA = i % 3 != 0;
+            byte[] data = ("hello " + i).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] packet = seal(useA ? dcidA : dcidB, useA ? a : b, i & 0xff, data);
+            InitialPackets.Reassembly wrongKeys = new InitialPackets.Reassembly(64);
+            assertThat(InitialPackets.open(packet, useA ? b : a, wrongKeys)).isFalse();
+            byte[] tampered = packet.clone();
+            tampered[tampered.length - 1] ^= 1;
+            assertThat(InitialPackets.open(tampered, useA ? a : b, new InitialPackets.Reassembly(64))).isFalse();
+            InitialPackets.Reassembly crypto = new InitialPackets.Reassembly(64);
+            assertThat(InitialPackets.open(packet, useA ? a : b, crypto)).as("packet %d", i).isTrue();
+            assertThat(crypto.contiguous()).isEqualTo(data);
+        }
+    }
+
+    /** An Initial of version 1 from the server (empty SCID, no token, 1-byte packet number) carrying one CRYPTO frame. */
+    private static byte[] seal(byte[] dcid, InitialPackets.Keys keys, int pn, byte[] cryptoData) throws Exception {
+        java.io.ByteArrayOutputStream payload = new java.io.ByteArrayOutputStream();
+        payload.write(0x06); // CRYPTO
+        payload.write(0); // offset 0
+        payload.write(cryptoData.length); // < 64: a one-byte varint
+        payload.write(cryptoData);
+        byte[] plain = payload.toByteArray();
+        int length = 1 + plain.length + 16; // packet number, payload, tag
+        java.io.ByteArrayOutputStream header = new java.io.ByteArrayOutputStream();
+        header.write(0xc0); // long header, Initial, packet number length 1
+        header.write(new byte[] {0, 0, 0, 1});
+        header.write(dcid.length);
+        header.write(dcid);
+        header.write(0); // SCID length
+        header.write(0); // token length
+        header.write(0x40 | (length >> 8));
+        header.write(length & 0xff);
+        int pnOffset = header.size();
+        header.write(pn);
+        byte[] aad = header.toByteArray();
+        byte[] nonce = keys.iv().clone();
+        nonce[nonce.length - 1] ^= (byte) pn;
+        javax.crypto.Cipher gcm = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+        gcm.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(keys.key(), "AES"),
+                new javax.crypto.spec.GCMParameterSpec(128, nonce));
+        gcm.updateAAD(aad);
+        byte[] sealed = gcm.doFinal(plain);
+        byte[] packet = java.util.Arrays.copyOf(aad, aad.length + sealed.length);
+        System.arraycopy(sealed, 0, packet, aad.length, sealed.length);
+        javax.crypto.Cipher ecb = javax.crypto.Cipher.getInstance("AES/ECB/NoPadding");
+        ecb.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(keys.hp(), "AES"));
+        byte[] mask = ecb.doFinal(packet, pnOffset + 4, 16);
+        packet[0] ^= (byte) (mask[0] & 0x0f);
+        packet[pnOffset] ^= mask[1];
+        return packet;
+    }
+
     @Test
     void randomAndTruncatedBytesNeverThrowAndNeverNameAGroup() {
         java.util.Random random = new java.util.Random(7);

@@ -22,13 +22,10 @@ public class MoveOdds {
     public void aRelayedConnectionThroughManyMoves() throws Exception {
         int moves = Integer.getInteger("moves", 8);
         try (NatLab lab = new NatLab(tmp.getRoot().toPath())) {
-            lab.startRelay();
-            LabNode a = lab.node("sym1", Nat.SYMMETRIC, "");
-            LabNode b = lab.node("blo2", Nat.UDP_BLOCKED, "");
-            LabNode c = lab.node("sym2", Nat.SYMMETRIC, "");
-            lab.startNodes();
-            System.out.println(NatMatrixIT.pair(a, c).detail());
-            System.out.println(NatMatrixIT.pair(a, b).detail());
+            LabNode[] nodes = relayedTrio(lab, "");
+            LabNode a = nodes[0];
+            LabNode b = nodes[1];
+            LabNode c = nodes[2];
             int survived = 0;
             for (int i = 0; i < moves; i++) {
                 lab.move(a, Nat.SYMMETRIC);
@@ -54,13 +51,10 @@ public class MoveOdds {
     public void aNewDialByIdRightAfterAMove() throws Exception {
         int moves = Integer.getInteger("moves", 8);
         try (NatLab lab = new NatLab(tmp.getRoot().toPath())) {
-            lab.startRelay();
-            LabNode a = lab.node("sym1", Nat.SYMMETRIC, "idleTimeoutSeconds = 3\n");
-            LabNode b = lab.node("blo2", Nat.UDP_BLOCKED, "idleTimeoutSeconds = 3\n");
-            LabNode c = lab.node("sym2", Nat.SYMMETRIC, "idleTimeoutSeconds = 3\n");
-            lab.startNodes();
-            System.out.println(NatMatrixIT.pair(a, c).detail());
-            System.out.println(NatMatrixIT.pair(a, b).detail());
+            LabNode[] nodes = relayedTrio(lab, "idleTimeoutSeconds = 3\n");
+            LabNode a = nodes[0];
+            LabNode b = nodes[1];
+            LabNode c = nodes[2];
             int answered = 0;
             for (int i = 0; i < moves; i++) {
                 LabNode peer = i % 2 == 0 ? b : c;
@@ -76,5 +70,20 @@ public class MoveOdds {
             }
             System.out.println("dial-after-move odds: " + answered + " of " + moves + " dials answered");
         }
+    }
+
+    /**
+     * The lab of both measurements, running: the relay, a symmetric node (returned first), a UDP-blocked one and a
+     * second symmetric one, each with {@code config}; the first has dialed the other two by id (printed).
+     */
+    private static LabNode[] relayedTrio(NatLab lab, String config) throws Exception {
+        lab.startRelay();
+        LabNode a = lab.node("sym1", Nat.SYMMETRIC, config);
+        LabNode b = lab.node("blo2", Nat.UDP_BLOCKED, config);
+        LabNode c = lab.node("sym2", Nat.SYMMETRIC, config);
+        lab.startNodes();
+        System.out.println(NatMatrixIT.pair(a, c).detail());
+        System.out.println(NatMatrixIT.pair(a, b).detail());
+        return new LabNode[] {a, b, c};
     }
 }

@@ -32,7 +32,9 @@ import org.osgi.util.tracker.ServiceTracker;
 /**
  * Starts a Quiver node: a Felix framework with every bundle in the distribution's {@code bundle/} folder,
  * its data in the node's home folder. Interactive by default (Gogo with JLine); with {@code -c} it runs
- * the given commands, prints their results and exits with status 1 if one failed.
+ * the given commands, prints their results and exits with status 1 if one failed. One node per node folder
+ * ({@link NodeLock}): with {@code -c} on the folder of a running node, the commands run in that node
+ * ({@link ControlClient}, {@link ControlServer}).
  *
  * <p>Owns the framework: it stops it on exit, on end of input in the shell, and on SIGTERM/SIGINT.
  */
@@ -72,6 +74,85 @@ public final class Main {
             out.println(Options.USAGE);
             return EXIT_OK;
         }
+        NodeLock lock;
+        try {
+            lock = NodeLock.tryTake(options.home);
+        } catch (IOException e) {
+            err.println("quiver: cannot lock the node folder " + options.home + ": " + e.getMessage());
+            return EXIT_STARTUP_FAILED;
+        }
+        if (lock == null) { // a node runs on this folder: -c runs in it; a second node never starts
+            return elsewhere(options, in, out, err, t0);
+        }
+        try (lock) {
+            return runNode(options, in, out, err, t0);
+        }
+    }
+
+    /** How long {@code -c} waits for the node that holds the folder's lock to answer on its control socket. */
+    static final long ATTACH_WAIT_MS = 20_000;
+    /** How long a node waits for the one that holds its folder to stop (a restart right after a stop). */
+    static final long LOCK_WAIT_MS = 10_000;
+
+    /**
+     * Another process (or another run in this JVM) holds the node folder. With {@code -c}: the commands run in that node
+     * through its control socket, waited for while it is still starting. Without: this node waits a little for that one
+     * to stop (a restart), then gives up with a message; it never starts beside it.
+     */
+    private static int elsewhere(Options options, InputStream in, PrintStream out, PrintStream err, long t0) {
+        long start = System.nanoTime();
+        long wait = TimeUnit.MILLISECONDS.toNanos(options.commands.isEmpty() ? LOCK_WAIT_MS : ATTACH_WAIT_MS);
+        boolean told = false;
+        while (true) {
+            if (!options.commands.isEmpty()) {
+                java.nio.channels.SocketChannel ch = ControlClient.connect(options.home);
+                if (ch != null) {
+                    int status = ControlClient.run(ch, options.commands, Path.of("").toAbsolutePath(), out, err);
+                    if (options.timing) {
+                        err.printf("quiver: ran in the node already running on %s, in %d ms%n", options.home,
+                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+                    }
+                    return status;
+                }
+            }
+            try {
+                NodeLock lock = NodeLock.tryTake(options.home);
+                if (lock != null) { // that node stopped meanwhile: this one runs after all
+                    try (lock) {
+                        return runNode(options, in, out, err, t0);
+                    }
+                }
+            } catch (IOException e) {
+                err.println("quiver: cannot lock the node folder " + options.home + ": " + e.getMessage());
+                return EXIT_STARTUP_FAILED;
+            }
+            long waited = System.nanoTime() - start;
+            if (waited >= wait) {
+                if (options.commands.isEmpty()) {
+                    err.println("quiver: another node is running on " + options.home + ": run commands in it with"
+                            + " 'quiver --home " + options.home + " -c ...', or give this node its own --home");
+                } else {
+                    err.println("quiver: a node is running on " + options.home + " but does not answer on "
+                            + options.home.resolve(ControlServer.FILE) + " (it printed why at its start)");
+                }
+                return EXIT_STARTUP_FAILED;
+            }
+            if (!told && waited > TimeUnit.SECONDS.toNanos(2)) {
+                err.println("quiver: waiting for the node running on " + options.home
+                        + (options.commands.isEmpty() ? " to stop" : " to answer"));
+                told = true;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return EXIT_STARTUP_FAILED;
+            }
+        }
+    }
+
+    /** This process's own node, the folder's lock held by the caller. */
+    private static int runNode(Options options, InputStream in, PrintStream out, PrintStream err, long t0) {
         if (!options.commands.isEmpty()) {
             // With -c, stdout carries only the commands' results (scripts parse it): whatever bundles print
             // there (SCR and EventAdmin log to System.out when there is no LogService) goes to stderr.
@@ -85,17 +166,36 @@ public final class Main {
             err.println("quiver: the node did not start: " + e.getMessage());
             return EXIT_STARTUP_FAILED;
         }
-        Thread hook = new Thread(() -> stop(framework), "quiver-shutdown");
+        java.util.concurrent.atomic.AtomicReference<ControlServer> control = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread hook = new Thread(() -> {
+            ControlServer c = control.get();
+            if (c != null) {
+                c.close();
+            }
+            stop(framework);
+        }, "quiver-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         if (options.timing) {
             err.printf("quiver: framework started in %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
         }
         int status;
         if (options.commands.isEmpty()) {
+            BundleContext context = framework.getBundleContext();
+            try {
+                control.set(ControlServer.start(options.home,
+                        (commands, cwd, cin, cout, cerr) -> runCommands(context, commands, cwd, cin, cout, cerr, -1),
+                        CONTROL_REQUEST_WAIT_MS, TimeUnit.MILLISECONDS, err));
+            } catch (IOException | RuntimeException e) {
+                err.println("quiver: no control socket, so 'quiver -c' on this node folder cannot reach this node: " + e.getMessage());
+            }
             status = waitForStop(framework);
+            ControlServer c = control.getAndSet(null);
+            if (c != null) {
+                c.close();
+            }
         } else {
             awaitDeployed(framework.getBundleContext(), options.home.resolve("deploy"), err);
-            status = runCommands(framework.getBundleContext(), options.commands, in, out, err, options.timing ? t0 : -1);
+            status = runCommands(framework.getBundleContext(), options.commands, null, in, out, err, options.timing ? t0 : -1);
             phases.done("commands run");
             stop(framework);
             phases.done("framework stopped");
@@ -108,6 +208,9 @@ public final class Main {
         }
         return status;
     }
+
+    /** How long a control connection has to send its request. */
+    static final long CONTROL_REQUEST_WAIT_MS = 10_000;
 
     static Framework start(Options options, PrintStream err, Phases phases) throws IOException, BundleException {
         Path dist = options.dist;
@@ -213,9 +316,12 @@ public final class Main {
         return result;
     }
 
-    /** Runs each command in one Gogo session; prints each result; stops at the first failure. */
-    static int runCommands(BundleContext context, List<String> commands, InputStream in, PrintStream out, PrintStream err,
-            long t0) {
+    /**
+     * Runs each command in one Gogo session (its working folder {@code cwd}, or this process's when null); prints each
+     * result; stops at the first failure.
+     */
+    static int runCommands(BundleContext context, List<String> commands, Path cwd, InputStream in, PrintStream out,
+            PrintStream err, long t0) {
         ServiceTracker<Object, Object> tracker = new ServiceTracker<>(context, COMMAND_PROCESSOR, null);
         tracker.open();
         try {
@@ -236,6 +342,9 @@ public final class Main {
             Class<?> sessionType = gogo.loadClass(COMMAND_SESSION);
             Object session = processorType.getMethod("createSession", InputStream.class, java.io.OutputStream.class,
                     java.io.OutputStream.class).invoke(processor, in, out, err);
+            if (cwd != null) { // a control client's folder: relative paths in its commands are its own
+                sessionType.getMethod("currentDir", Path.class).invoke(session, cwd);
+            }
             Method execute = sessionType.getMethod("execute", CharSequence.class);
             Method format = sessionType.getMethod("format", Object.class, int.class);
             try {

@@ -13,7 +13,9 @@ final class Options {
             "  --home DIR      the node's data folder (identity key, conf/, deploy/, cache/);",
             "                  default: $QUIVER_HOME, else ~/.quiver",
             "  -c COMMANDS     run Gogo commands (';' separates several), print the results and exit;",
-            "                  the exit status is 1 if a command failed. May be repeated.",
+            "                  the exit status is 1 if a command failed. May be repeated. When a node is",
+            "                  running on the folder, the commands run in that node (its control socket,",
+            "                  DIR/control.sock, its own user only); else a node starts for them.",
             "  --timing        print start-up times to stderr, phase by phase",
             "  -h, --help      this text",
             "Examples: quiver -c quiver:id      quiver --home /tmp/node2 -c 'quiver:id; quiver:addr'");

@@ -181,4 +181,63 @@ public class DistributionIT {
             assertThat(node.exit()).as(node.errors()).isZero();
         }
     }
+
+    /**
+     * bin/quiver -c on the folder of a node that is running: the commands run in that node (its identity, its
+     * ports, its connections), relative file names are the caller's, and a second node never starts beside the first
+     * (it would have wiped the running node's bundle cache and failed on its ports).
+     */
+    @Test
+    public void commandsRunInTheNodeAlreadyRunningOnTheFolder() throws Exception {
+        Path a = tmp.newFolder("a").toPath();
+        Path b = tmp.newFolder("b").toPath();
+        for (Path home : new Path[] {a, b}) {
+            Files.createDirectories(home.resolve("conf"));
+            Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+        }
+        String idA = Node.run(null, "--home", a.toString(), "-c", "quiver:id").lines().get(0);
+        Files.writeString(b.resolve("conf/org.quiver.files.cfg"), "accept = " + idA + "\n");
+        try (Node.Interactive nodeA = new Node.Interactive("--home", a.toString());
+                Node.Interactive nodeB = new Node.Interactive("--home", b.toString())) {
+            EndpointAddr addrA = EndpointAddr.fromTicket(nodeA.answer("quiver:addr", "quiver[a-z2-7]{60,}", 30));
+            String ticketB = nodeB.answer("quiver:addr", "quiver[a-z2-7]{60,}", 30);
+
+            Node.Result r = Node.run(null, "--home", a.toString(), "--timing", "-c", "quiver:id; quiver:addr");
+            assertThat(r.exitCode()).as(r.toString()).isZero();
+            assertThat(r.lines()).as(r.toString()).hasSize(2);
+            assertThat(r.lines().get(0)).isEqualTo(idA);
+            EndpointAddr seen = EndpointAddr.fromTicket(r.lines().get(1));
+            assertThat(seen.id()).isEqualTo(addrA.id());
+            assertThat(seen.directAddresses()).as("node a's own socket, not a second node's").isEqualTo(addrA.directAddresses());
+            assertThat(r.err()).contains("ran in the node already running on " + a);
+
+            Path work = tmp.newFolder("work").toPath();
+            byte[] bytes = new byte[3 << 20];
+            new java.util.Random(7).nextBytes(bytes);
+            Files.write(work.resolve("report.bin"), bytes);
+            Node.Result sent = Node.runFrom(work, "--home", a.toString(), "-c", "quiver:sendfile " + ticketB + " report.bin");
+            assertThat(sent.exitCode()).as(sent.toString()).isZero();
+            assertThat(sent.out()).contains("sent report.bin (" + bytes.length + " bytes)");
+            assertThat(Files.readAllBytes(b.resolve("received/report.bin"))).isEqualTo(bytes);
+
+            Node.Result failed = Node.run(null, "--home", a.toString(), "-c", "quiver:nosuchcommand; quiver:id");
+            assertThat(failed.exitCode()).as(failed.toString()).isEqualTo(1);
+            assertThat(failed.err()).contains("Command not found: quiver:nosuchcommand");
+            assertThat(failed.out()).isEmpty();
+
+            Node.Result second = Node.run("quiver:id\n", "--home", a.toString());
+            assertThat(second.exitCode()).as(second.toString()).isEqualTo(3);
+            assertThat(second.err()).contains("another node is running on " + a);
+            assertThat(second.out()).doesNotContain(idA);
+
+            assertThat(EndpointAddr.fromTicket(nodeA.answer("quiver:addr", "quiver[a-z2-7]{60,}", 10)).directAddresses())
+                    .as("node a is unharmed").isEqualTo(addrA.directAddresses());
+            assertThat(a.resolve("control.sock")).exists();
+            assertThat(nodeA.exit()).as(nodeA.errors()).isZero();
+            assertThat(a.resolve("control.sock")).as("removed when the node stops").doesNotExist();
+            Node.Result after = Node.run(null, "--home", a.toString(), "-c", "quiver:id");
+            assertThat(after.exitCode()).as(after.toString()).isZero();
+            assertThat(after.err()).doesNotContain("already running");
+        }
+    }
 }

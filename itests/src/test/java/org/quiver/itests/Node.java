@@ -55,11 +55,23 @@ final class Node {
 
     /** Runs {@code wrapper... bin/quiver args...} (for example inside a network namespace: ip netns exec NS). */
     static Result runIn(List<String> wrapper, String stdin, String... args) throws IOException, InterruptedException {
+        return runIn(wrapper, null, stdin, args);
+    }
+
+    /** Runs {@code bin/quiver args...} with {@code folder} as its working folder. */
+    static Result runFrom(Path folder, String... args) throws IOException, InterruptedException {
+        return runIn(List.of(), folder, null, args);
+    }
+
+    private static Result runIn(List<String> wrapper, Path folder, String stdin, String... args) throws IOException, InterruptedException {
         metricsOnAnyPort(args);
         List<String> command = new ArrayList<>(wrapper);
         command.add(bin().toString());
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
+        if (folder != null) {
+            pb.directory(folder.toFile());
+        }
         pb.environment().remove("QUIVER_HOME");
         Process p = pb.start();
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -448,7 +448,7 @@ public final class QuiverCommands {
     @Descriptor("send a file; the receiver checks its SHA-256 and stores it in its node folder's received/")
     public String sendfile(@Descriptor("the peer's ticket, or the id of a peer connected before") String peer,
             @Descriptor("the file to send") String file) throws Exception {
-        Path path = Path.of(file).toAbsolutePath();
+        Path path = SessionFolder.resolve(file);
         if (!Files.isRegularFile(path)) {
             throw new IllegalArgumentException("no such file: " + path);
         }

@@ -2,6 +2,8 @@
 # Start-up time of a Quiver node, against a bare JVM start measured in the same run.
 #   node:     bin/quiver -c quiver:id, wall time of the whole process (JVM, Felix, every bundle, the
 #             identity loaded from its key file, the command, shutdown)
+#   running:  the same command while a node runs on the folder: it runs in that node (its control socket),
+#             no node starts
 #   baseline: the same JVM and class path printing the launcher's --help (no framework)
 # Prints the median of N runs of each and their ratio. Build first: mvn -B -q package -DskipTests
 set -euo pipefail
@@ -10,7 +12,8 @@ N=${1:-11}
 BIN=distribution/target/quiver/bin/quiver
 [ -x "$BIN" ] || { echo "build the distribution first: mvn -B -q package -DskipTests" >&2; exit 2; }
 HOME_DIR=$(mktemp -d)
-trap 'rm -rf "$HOME_DIR"' EXIT
+NODE_PID=
+trap '[ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null; exec 3>&- 2>/dev/null; rm -rf "$HOME_DIR"' EXIT
 "$BIN" --home "$HOME_DIR" -c quiver:id >/dev/null 2>&1   # creates the identity: not part of the measurement
 
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
@@ -22,13 +25,29 @@ for ((i = 0; i < N; i++)); do
   node+=("$(ms "$BIN" --home "$HOME_DIR" -c quiver:id)")
   ready+=("$("$BIN" --home "$HOME_DIR" --timing -c quiver:id 2>&1 >/dev/null | sed -n 's/.*shell ready in \([0-9]*\) ms.*/\1/p')")
 done
+# the same command with a node running on the folder
+mkfifo "$HOME_DIR/in"
+"$BIN" --home "$HOME_DIR" < "$HOME_DIR/in" > "$HOME_DIR/node.log" 2>&1 &
+NODE_PID=$!
+exec 3> "$HOME_DIR/in"
+for _ in $(seq 150); do [ -S "$HOME_DIR/control.sock" ] && break; sleep 0.2; done
+[ -S "$HOME_DIR/control.sock" ] || { echo "the node gave no control socket:"; cat "$HOME_DIR/node.log"; exit 1; }
+attached=()
+for ((i = 0; i < N; i++)); do
+  attached+=("$(ms "$BIN" --home "$HOME_DIR" -c quiver:id)")
+done
+exec 3>&-
+wait "$NODE_PID" 2>/dev/null || true
+NODE_PID=
 b=$(printf '%s\n' "${base[@]}" | median)
+a=$(printf '%s\n' "${attached[@]}" | median)
 n=$(printf '%s\n' "${node[@]}" | median)
 r=$(printf '%s\n' "${ready[@]}" | median)
 echo "runs: $N (medians)"
 echo "baseline (JVM + launcher --help):          ${b} ms"
 echo "node ready for commands (in-process):      ${r} ms"
 echo "node, whole process (bin/quiver -c id):    ${n} ms"
+echo "the same with a node running on the folder: ${a} ms (the command runs in that node)"
 awk -v n="$n" -v b="$b" 'BEGIN { printf "ratio node/baseline: %.2f\n", n / b }'
 echo "where the time goes (one more run, bin/quiver --timing; times since the launcher's main began):"
 "$BIN" --home "$HOME_DIR" --timing -c quiver:id 2>&1 >/dev/null | sed -n 's/^quiver: \(.* at [0-9]* ms\)$/  \1/p'

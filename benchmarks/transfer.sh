@@ -2,9 +2,10 @@
 # What a user's file transfer gets: quiver:sendfile of one file between two distribution nodes on loopback,
 # against, in the same run, the in-JVM endpoint (one stream, benchmarks/throughput.sh's Quiver figure) and a
 # plain TCP copy of the same file with SHA-256 on the receiver (python3: the hash in C, the copy in the kernel).
-# The sendfile figure is taken twice: from a fresh `bin/quiver -c` process (a one-shot command: its JVM compiles
-# the hot paths during the transfer), and from a running node's shell, its second transfer (warm, like the in-JVM
-# endpoint figure, which is a median after a warm-up run).
+# The sendfile figure is taken twice: from a fresh `bin/quiver -c` process (no node running on the sender's folder: a
+# one-shot node whose JVM compiles the hot paths during the transfer), and with the sender's node running, where
+# `bin/quiver -c` runs the command in it: the median of three transfers after two that warm the JVMs up (like the
+# in-JVM endpoint figure, a median after a warm-up run).
 #   benchmarks/transfer.sh [MiB, default 512] [JAVA_OPTS for both nodes, default: bin/quiver's own]
 # Build first: mvn -B -q install -DskipTests -Djacoco.skip=true
 set -euo pipefail
@@ -49,23 +50,26 @@ cmp -s "$W/payload.bin" "$W/b/received/payload.bin" || { echo "the received file
 reported=$(sed -n 's/.* s, \([0-9.]*\) MB\/s.*/\1/p' "$W/a.out" | head -1)
 whole=$(awk -v b=$((MIB * 1024 * 1024)) -v ns=$((e - s)) 'BEGIN { printf "%.1f", b / 1e6 / (ns / 1e9) }')
 
-# the same from node a running, its shell on a fifo: two transfers (other names, same bytes), the second one counts
+# the same with node a running: `bin/quiver -c` on its folder runs the command in it (its control socket), as a user
+# sends files from their node. Five transfers (other names, same bytes, relative names from the script's folder):
+# two warm the running JVMs up, the median of the other three counts (the in-JVM endpoint figure is also a median
+# after a warm-up run). Received copies are removed after their check.
 mkfifo "$W/a.in"
 "$BIN" --home "$W/a" < "$W/a.in" > "$W/a.log" 2>&1 &
 A_PID=$!
 exec 4> "$W/a.in"
-for n in 1 2; do
+for _ in $(seq 150); do [ -S "$W/a/control.sock" ] && break; sleep 0.2; done
+warm=()
+for n in 1 2 3 4 5; do
   ln "$W/payload.bin" "$W/warm$n.bin"
-  echo "quiver:sendfile $TICKET $W/warm$n.bin" >&4
-  for _ in $(seq $((MIB * 2 + 300))); do
-    [ "$(grep -c 'sent warm[0-9].bin' "$W/a.log")" -ge "$n" ] && break
-    grep -q 'Error\|failed' "$W/a.log" && { cat "$W/a.log"; exit 1; }
-    sleep 0.1
-  done
+  (cd "$W" && "$BIN" --home "$W/a" -c "quiver:sendfile $TICKET warm$n.bin") > "$W/warm$n.out" 2>&1 \
+    || { echo "sendfile through the running node failed:"; cat "$W/warm$n.out" "$W/a.log"; exit 1; }
+  cmp -s "$W/payload.bin" "$W/b/received/warm$n.bin" || { echo "the file sent from the running node differs"; cat "$W/warm$n.out"; exit 1; }
+  rm -f "$W/b/received/warm$n.bin" "$W/warm$n.bin"
+  warm+=("$(sed -n 's/.*sent warm[0-9].bin .* s, \([0-9.]*\) MB\/s.*/\1/p' "$W/warm$n.out" | head -1)")
 done
-cmp -s "$W/payload.bin" "$W/b/received/warm2.bin" || { echo "the file sent from the running node differs"; cat "$W/a.log"; exit 1; }
-warm=$(sed -n 's/.*sent warm2.bin .* s, \([0-9.]*\) MB\/s.*/\1/p' "$W/a.log" | head -1)
-first=$(sed -n 's/.*sent warm1.bin .* s, \([0-9.]*\) MB\/s.*/\1/p' "$W/a.log" | head -1)
+first="${warm[0]}, ${warm[1]}"
+running=$(printf '%s\n' "${warm[@]:2}" | sort -n | sed -n 2p)
 exec 4>&-
 wait "$A_PID" 2>/dev/null || true
 A_PID=
@@ -101,9 +105,9 @@ endpoint=$(cd "$OLDPWD" 2>/dev/null; cd "$(dirname "$0")/.." && \
 
 echo "file: $MIB MiB, loopback, $(nproc) cores, JAVA_OPTS='${JAVA_OPTS}'"
 echo "quiver:sendfile between two nodes   ${reported} MB/s (bin/quiver -c, as the command reports it; whole sender process ${whole} MB/s)"
-echo "  from a running node's shell        ${warm} MB/s (its second transfer; the first: ${first} MB/s)"
+echo "  bin/quiver -c with node a running   ${running} MB/s (runs in node a; median of transfers 3-5: ${warm[*]:2}; the first two: ${first} MB/s)"
 echo "in-JVM endpoint, one stream         ${endpoint} MB/s"
 echo "TCP copy with SHA-256 (python3)     ${tcp} MB/s"
-awk -v q="$reported" -v w="$warm" -v e="$endpoint" -v t="$tcp" 'BEGIN {
-  printf "ratio sendfile / endpoint          %5.2f (from a running node %.2f)\n", q / e, w / e
+awk -v q="$reported" -v w="$running" -v e="$endpoint" -v t="$tcp" 'BEGIN {
+  printf "ratio sendfile / endpoint          %5.2f (with node a running %.2f)\n", q / e, w / e
   printf "ratio sendfile / TCP copy + SHA    %5.2f\n", q / t }'

@@ -89,10 +89,10 @@ public final class Main {
         }
     }
 
-    /** How long {@code -c} waits for the node that holds the folder's lock to answer on its control socket. */
-    static final long ATTACH_WAIT_MS = 20_000;
-    /** How long a node waits for the one that holds its folder to stop (a restart right after a stop). */
-    static final long LOCK_WAIT_MS = 10_000;
+    /** How long {@code -c} waits for the node that holds the folder's lock to answer on its control socket (tests shorten it). */
+    static volatile long attachWaitMs = 20_000;
+    /** How long a node waits for the one that holds its folder to stop: a restart right after a stop (tests shorten it). */
+    static volatile long lockWaitMs = 10_000;
 
     /**
      * Another process (or another run in this JVM) holds the node folder. With {@code -c}: the commands run in that node
@@ -101,7 +101,7 @@ public final class Main {
      */
     private static int elsewhere(Options options, InputStream in, PrintStream out, PrintStream err, long t0) {
         long start = System.nanoTime();
-        long wait = TimeUnit.MILLISECONDS.toNanos(options.commands.isEmpty() ? LOCK_WAIT_MS : ATTACH_WAIT_MS);
+        long wait = TimeUnit.MILLISECONDS.toNanos(options.commands.isEmpty() ? lockWaitMs : attachWaitMs);
         boolean told = false;
         while (true) {
             if (!options.commands.isEmpty()) {

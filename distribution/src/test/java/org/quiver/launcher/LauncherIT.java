@@ -86,4 +86,91 @@ class LauncherIT {
         assertThat(Main.isPlatform("org.apache.felix.scr")).isTrue();
         assertThat(Main.isPlatform("org.quiver.identity")).isFalse();
     }
+
+    /** A node of this JVM on {@link #home}, as bin/quiver runs one: the folder's lock held, its control socket open. */
+    private final class RunningNode implements AutoCloseable {
+        final NodeLock lock;
+        final org.osgi.framework.launch.Framework framework;
+        final ControlServer control;
+
+        RunningNode() throws Exception {
+            lock = NodeLock.tryTake(home);
+            assertThat(lock).isNotNull();
+            // with a command in its options start() leaves out the terminal shell, which would read this JVM's stdin
+            Options options = Options.parse(new String[] {"--home", home.toString(), "-c", "unused"}, java.util.Map.of());
+            PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+            framework = Main.start(options, e, Phases.of(false, e, System.nanoTime()));
+            org.osgi.framework.BundleContext context = framework.getBundleContext();
+            control = ControlServer.start(home, (commands, cwd, in, o, er) -> Main.runCommands(context, commands, cwd, in, o, er, -1),
+                    10, java.util.concurrent.TimeUnit.SECONDS, e);
+        }
+
+        @Override
+        public void close() {
+            control.close();
+            Main.stop(framework);
+            lock.close();
+        }
+    }
+
+    @Test
+    void commandsRunInTheNodeThatHoldsTheFolder() throws Exception {
+        String id;
+        try (RunningNode node = new RunningNode()) {
+            assertThat(run("--home", home.toString(), "-c", "quiver:id")).as(err()).isZero();
+            id = out().strip();
+            assertThat(id).matches("[a-z2-7]{52}");
+            out.reset();
+            assertThat(run("--home", home.toString(), "--timing", "-c", "quiver:id; quiver:nosuchcommand")).isEqualTo(Main.EXIT_COMMAND_FAILED);
+            assertThat(out().strip()).isEqualTo(id);
+            assertThat(err()).contains("Error in 'quiver:nosuchcommand'").contains("ran in the node already running on " + home)
+                    .doesNotContain("framework started in");
+            assertThat(node.control.served()).isEqualTo(2);
+        }
+        assertThat(home.resolve(ControlServer.FILE)).doesNotExist();
+        out.reset();
+        assertThat(run("--home", home.toString(), "-c", "quiver:id")).as("its own node, once the other stopped").isZero();
+        assertThat(out().strip()).isEqualTo(id);
+    }
+
+    @Test
+    void aFolderHeldByANodeThatDoesNotAnswerIsNamedAndNoSecondNodeStarts() throws Exception {
+        long attach = Main.attachWaitMs;
+        long lockWait = Main.lockWaitMs;
+        Main.attachWaitMs = 2_500;
+        Main.lockWaitMs = 2_500;
+        try (NodeLock held = NodeLock.tryTake(home)) {
+            assertThat(held).isNotNull();
+            assertThat(run("--home", home.toString(), "-c", "quiver:id")).isEqualTo(Main.EXIT_STARTUP_FAILED);
+            assertThat(err()).contains("a node is running on " + home + " but does not answer on " + home.resolve("control.sock"))
+                    .contains("waiting for the node running on " + home + " to answer");
+            err.reset();
+            assertThat(run("--home", home.toString())).isEqualTo(Main.EXIT_STARTUP_FAILED);
+            assertThat(err()).contains("another node is running on " + home).contains("waiting for the node running on " + home + " to stop");
+            assertThat(home.resolve("cache")).as("no framework started on it").doesNotExist();
+        } finally {
+            Main.attachWaitMs = attach;
+            Main.lockWaitMs = lockWait;
+        }
+    }
+
+    @Test
+    void aCommandWaitingForABusyFolderRunsItsOwnNodeOnceTheFolderIsFree() throws Exception {
+        NodeLock held = NodeLock.tryTake(home);
+        Thread releases = new Thread(() -> {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            held.close();
+        });
+        releases.start();
+        try {
+            assertThat(run("--home", home.toString(), "-c", "quiver:id")).as(err()).isZero();
+            assertThat(out().strip()).matches("[a-z2-7]{52}");
+        } finally {
+            releases.join();
+        }
+    }
 }

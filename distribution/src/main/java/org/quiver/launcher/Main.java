@@ -225,6 +225,10 @@ public final class Main {
         framework.init();
         phases.done("framework initialised");
         BundleContext context = framework.getBundleContext();
+        BundleStartTimes startTimes = options.timing ? new BundleStartTimes() : null;
+        if (startTimes != null) {
+            context.addBundleListener(startTimes);
+        }
         List<Bundle> installed = new ArrayList<>();
         List<Path> jars;
         try (Stream<Path> files = Files.list(dist.resolve("bundle"))) {
@@ -254,6 +258,9 @@ public final class Main {
         phases.done("platform started (start level " + PLATFORM_LEVEL + ")");
         setStartLevel(framework, NODE_LEVEL);
         phases.done("node started (start level " + NODE_LEVEL + ")");
+        if (startTimes != null) {
+            startTimes.print(context, err, 8);
+        }
         if (terminalShell != null && options.commands.isEmpty()) {
             start(terminalShell, err);
         }

@@ -36,7 +36,7 @@ import org.quiver.transport.quic.impl.QuicEndpoint;
  */
 public final class RelayThroughput {
     private static final InetSocketAddress LO = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-    private static final RelayCore.Limits UNLIMITED = new RelayCore.Limits(100_000, 512, 1L << 40, 1L << 40);
+    private static final RelayCore.Limits UNLIMITED = new RelayCore.Limits(100_000, Integer.getInteger("queue", 512), 1L << 40, 1L << 40);
 
     public static void main(String[] args) throws Exception {
         int mib = Integer.parseInt(args.length > 0 ? args[0] : "128");
@@ -52,6 +52,7 @@ public final class RelayThroughput {
             System.out.printf("Quiver direct path         %8.1f MB/s%n", direct);
             System.out.printf("Quiver relay path          %8.1f MB/s%n", relayed);
             System.out.printf("ratio relay / direct       %8.2f%n", relayed / direct);
+            System.out.println("relay server: " + relay.core().stats());
         }
         System.out.printf("relay forwarding, 1,200-byte datagrams, 3 s per run%n");
         double one = forwarding(1);

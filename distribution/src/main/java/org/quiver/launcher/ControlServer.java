@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * their output goes back as frames, then the exit status; then the connection ends.
  *
  * <p>Who may connect: only the node's own user. The socket file is made readable and writable by its owner only, and
- * every connection's peer credentials ({@code SO_PEERCRED}) are checked against this process's user. What a client can
+ * every connection's peer credentials ({@code SO_PEERCRED}) must name the socket file's owner (this process's user,
+ * compared by uid). What a client can
  * make it hold: {@link #MAX_CLIENTS} connections at once (more are told the node is busy), a request of at most
  * {@link ControlWire#MAX_REQUEST_BYTES} that must arrive within the request deadline (else the connection is closed).
  * A client that goes away while its commands run has them interrupted.
@@ -52,6 +53,8 @@ final class ControlServer implements AutoCloseable {
 
     private final Path path;
     private final ServerSocketChannel server;
+    /** Who may connect: the owner of the socket file, the user this node runs as. */
+    private final java.nio.file.attribute.UserPrincipal owner;
     private final Runner runner;
     private final long requestDeadlineNanos;
     private final PrintStream log;
@@ -62,8 +65,10 @@ final class ControlServer implements AutoCloseable {
     private final AtomicInteger served = new AtomicInteger();
     private volatile boolean closed;
 
-    private ControlServer(Path path, ServerSocketChannel server, Runner runner, long requestDeadlineNanos, PrintStream log) {
+    private ControlServer(Path path, ServerSocketChannel server, Runner runner, long requestDeadlineNanos, PrintStream log)
+            throws IOException {
         this.path = path;
+        this.owner = Files.getOwner(path); // this process's user: it made the socket file
         this.server = server;
         this.runner = runner;
         this.requestDeadlineNanos = requestDeadlineNanos;
@@ -92,7 +97,13 @@ final class ControlServer implements AutoCloseable {
             server.close();
             throw e;
         }
-        ControlServer s = new ControlServer(path, server, runner, unit.toNanos(requestDeadline), log);
+        ControlServer s;
+        try {
+            s = new ControlServer(path, server, runner, unit.toNanos(requestDeadline), log);
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
         s.acceptor.start();
         return s;
     }
@@ -146,10 +157,10 @@ final class ControlServer implements AutoCloseable {
     /** One connection, on its own thread: check the peer, read the request, run it, answer, end. */
     private void serve(SocketChannel ch) {
         try (ch) {
-            String peer = peerUser(ch);
-            String self = System.getProperty("user.name");
-            if (peer == null || !peer.equals(self)) {
-                refuse(ch, "control connections are taken from user " + self + " only, not from " + peer);
+            java.nio.file.attribute.UserPrincipal peer = peerUser(ch);
+            if (peer == null || !peer.equals(owner)) { // principals of the same kind compare by uid
+                refuse(ch, "control connections are taken from user " + owner.getName() + " only, not from "
+                        + (peer == null ? "an unknown user" : peer.getName()));
                 return;
             }
             InputStream in = Channels.newInputStream(ch);
@@ -200,9 +211,9 @@ final class ControlServer implements AutoCloseable {
         }
     }
 
-    private static String peerUser(SocketChannel ch) {
+    private static java.nio.file.attribute.UserPrincipal peerUser(SocketChannel ch) {
         try {
-            return ch.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user().getName();
+            return ch.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user();
         } catch (IOException | UnsupportedOperationException e) {
             return null;
         }

@@ -147,7 +147,7 @@ public final class RelayThroughput {
             while (clients.stream().anyMatch(c -> c.state().get() != RelayClient.State.CONNECTED) && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            byte[] d = new byte[1200];
+            byte[] d = new byte[Integer.getInteger("size", 1200)];
             AtomicBoolean stop = new AtomicBoolean();
             Thread sender = new Thread(() -> {
                 while (!stop.get()) {

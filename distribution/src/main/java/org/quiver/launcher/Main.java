@@ -31,7 +31,8 @@ import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * Starts a Quiver node: a Felix framework with every bundle in the distribution's {@code bundle/} folder,
- * its data in the node's home folder. Interactive by default (Gogo with JLine); with {@code -c} it runs
+ * its data in the node's home folder. Interactive by default (Gogo with JLine), or headless with {@code --no-shell}
+ * until SIGTERM; with {@code -c} it runs
  * the given commands, prints their results and exits with status 1 if one failed. One node per node folder
  * ({@link NodeLock}): with {@code -c} on the folder of a running node, the commands run in that node
  * ({@link ControlClient}, {@link ControlServer}).
@@ -261,7 +262,7 @@ public final class Main {
         if (startTimes != null) {
             startTimes.print(context, err, 8);
         }
-        if (terminalShell != null && options.commands.isEmpty()) {
+        if (terminalShell != null && options.commands.isEmpty() && !options.noShell) {
             start(terminalShell, err);
         }
         return framework;

@@ -8,7 +8,7 @@ import java.util.Map;
 /** The command line of {@code bin/quiver}. */
 final class Options {
     static final String USAGE = String.join("\n",
-            "Usage: quiver [--home DIR] [-c COMMANDS]... [--timing]",
+            "Usage: quiver [--home DIR] [-c COMMANDS]... [--no-shell] [--timing]",
             "  Starts a Quiver node. Without -c it opens an interactive Gogo shell (type 'help', or Ctrl-D to quit).",
             "  --home DIR      the node's data folder (identity key, conf/, deploy/, cache/);",
             "                  default: $QUIVER_HOME, else ~/.quiver",
@@ -16,6 +16,8 @@ final class Options {
             "                  the exit status is 1 if a command failed. May be repeated. When a node is",
             "                  running on the folder, the commands run in that node (its control socket,",
             "                  DIR/control.sock, its own user only); else a node starts for them.",
+            "  --no-shell      run the node without the interactive shell until it is stopped (SIGTERM,",
+            "                  Ctrl-C): a node for the background; 'quiver -c' runs commands in it",
             "  --timing        print start-up times to stderr, phase by phase",
             "  -h, --help      this text",
             "Examples: quiver -c quiver:id      quiver --home /tmp/node2 -c 'quiver:id; quiver:addr'");
@@ -24,6 +26,7 @@ final class Options {
     Path home;
     final List<String> commands = new ArrayList<>();
     boolean timing;
+    boolean noShell;
     boolean help;
 
     static Options parse(String[] args, Map<String, String> env) {
@@ -42,6 +45,9 @@ final class Options {
                 case "--timing":
                     o.timing = true;
                     break;
+                case "--no-shell":
+                    o.noShell = true;
+                    break;
                 case "-h":
                 case "--help":
                     o.help = true;
@@ -53,6 +59,9 @@ final class Options {
                         throw new IllegalArgumentException("unknown argument '" + a + "'");
                     }
             }
+        }
+        if (o.noShell && !o.commands.isEmpty()) {
+            throw new IllegalArgumentException("--no-shell runs a node until it is stopped; -c runs commands and exits: not both");
         }
         if (home == null || home.isBlank()) {
             home = env.get("QUIVER_HOME");

@@ -25,6 +25,14 @@ class OptionsTest {
     }
 
     @Test
+    void noShellIsANodeForTheBackgroundAndNotACommandRun() {
+        assertThat(Options.parse(new String[] {"--no-shell"}, Map.of()).noShell).isTrue();
+        assertThat(Options.parse(new String[0], Map.of()).noShell).isFalse();
+        assertThatThrownBy(() -> Options.parse(new String[] {"--no-shell", "-c", "quiver:id"}, Map.of()))
+                .hasMessageContaining("not both");
+    }
+
+    @Test
     void badArgumentsAreUsageErrors() {
         assertThatThrownBy(() -> Options.parse(new String[] {"-c"}, Map.of())).hasMessage("-c needs a value");
         assertThatThrownBy(() -> Options.parse(new String[] {"--hme", "x"}, Map.of())).hasMessage("unknown argument '--hme'");

@@ -240,4 +240,35 @@ public class DistributionIT {
             assertThat(after.err()).doesNotContain("already running");
         }
     }
+
+    /** {@code --no-shell}: a node for the background, its input closed, driven by {@code -c}, stopped by SIGTERM. */
+    @Test
+    public void aNodeWithoutItsShellRunsUntilStoppedAndTakesCommands() throws Exception {
+        Path home = tmp.newFolder("headless").toPath();
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+        Node.metricsOnAnyPort("--home", home.toString());
+        ProcessBuilder pb = new ProcessBuilder(Node.bin().toString(), "--home", home.toString(), "--no-shell");
+        pb.environment().remove("QUIVER_HOME");
+        pb.redirectErrorStream(true).redirectOutput(home.resolve("node.log").toFile());
+        Process node = pb.start();
+        try {
+            node.getOutputStream().close(); // no input at all: a shell would end here
+            Path socket = home.resolve("control.sock");
+            for (int i = 0; i < 300 && !Files.exists(socket) && node.isAlive(); i++) {
+                Thread.sleep(100);
+            }
+            assertThat(socket).as(Files.readString(home.resolve("node.log"))).exists();
+            Node.Result r = Node.run(null, "--home", home.toString(), "-c", "quiver:id; quiver:status");
+            assertThat(r.exitCode()).as(r.toString()).isZero();
+            assertThat(r.lines().get(0)).matches("[a-z2-7]{52}");
+            assertThat(node.isAlive()).isTrue();
+            node.destroy(); // SIGTERM
+            assertThat(node.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(socket).as("removed by the node on its way out").doesNotExist();
+            assertThat(Files.readString(home.resolve("node.log"))).doesNotContain("Exception");
+        } finally {
+            node.destroyForcibly();
+        }
+    }
 }

@@ -7,12 +7,15 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.quiver.relay.protocol.Codec;
 
 /**
  * The datagram frames a {@link RelayClient} was handed and has not written yet: every sender thread adds to it, and
  * one task on the client's event loop writes all that is there and flushes once. QUIC hands a burst of datagrams
  * over one by one; written and flushed each on its own they cost a task and a {@code write} call apiece, batched
- * they leave in one {@code writev}.
+ * they leave in one {@code writev}. To a relay that takes batches ({@link #BATCHES} set on the connection) the frames
+ * of one drain for one connection also go in as few WebSocket messages as fit ({@link Codec#BATCH}): one message,
+ * one frame header and one pass of the masking for a burst, not one per datagram.
  *
  * <p>{@link #add} from any thread (bounded in bytes: beyond that it refuses, and the caller counts the drop); the
  * drain on the client's loop only, the loop its connections are registered on. Holds nothing once drained; frames
@@ -21,6 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class OutgoingBatch {
     private record Frame(Channel channel, ByteBuf content) {}
+
+    /** Set on a connection whose relay sent a batch: it takes batches (the client's event loop sets and reads it). */
+    static final io.netty.util.AttributeKey<Boolean> BATCHES = io.netty.util.AttributeKey.valueOf("quiver.relay.batches");
 
     private final EventLoop loop;
     private final int maxBytes;
@@ -65,23 +71,48 @@ final class OutgoingBatch {
     private void drain() {
         drainQueued.set(false); // first: a frame added after this point queues another drain, or is taken below
         Channel written = null;
+        ByteBuf batch = null; // the message being filled for written, when its relay takes batches
         Frame f;
         while ((f = waiting.poll()) != null) {
-            bytes.addAndGet(-f.content().readableBytes());
-            if (!f.channel().isActive()) { // the connection ended meanwhile: QUIC resends what matters
-                f.content().release();
+            ByteBuf content = f.content();
+            Channel ch = f.channel();
+            bytes.addAndGet(-content.readableBytes());
+            if (!ch.isActive()) { // the connection ended meanwhile: QUIC resends what matters
+                content.release();
                 dropped.increment();
                 continue;
             }
-            if (written != null && written != f.channel()) {
+            if (written != null && written != ch) {
+                batch = finish(written, batch);
                 written.flush();
             }
-            f.channel().write(new BinaryWebSocketFrame(f.content()), f.channel().voidPromise());
-            written = f.channel();
+            written = ch;
+            if (!Boolean.TRUE.equals(ch.attr(BATCHES).get()) || content.readableBytes() > Codec.MAX_BATCHED_FRAME) {
+                batch = finish(ch, batch);
+                ch.write(new BinaryWebSocketFrame(content), ch.voidPromise());
+                continue;
+            }
+            if (batch != null && batch.readableBytes() + 2 + content.readableBytes() > Codec.MAX_BATCH) {
+                batch = finish(ch, batch);
+            }
+            if (batch == null) {
+                batch = ch.alloc().buffer(Math.min(Codec.MAX_BATCH, 1 + 2 + content.readableBytes() + 16 * 1024)).writeByte(Codec.BATCH);
+            }
+            batch.writeShort(content.readableBytes()).writeBytes(content);
+            content.release();
         }
         if (written != null) {
+            finish(written, batch);
             written.flush();
         }
+    }
+
+    /** Writes {@code batch} (if any) to {@code ch} as one message; null, for the caller's next batch. */
+    private static ByteBuf finish(Channel ch, ByteBuf batch) {
+        if (batch != null) {
+            ch.write(new BinaryWebSocketFrame(batch), ch.voidPromise());
+        }
+        return null;
     }
 
     /** Releases every waiting frame (the client is closing), counted as dropped. Any thread. */

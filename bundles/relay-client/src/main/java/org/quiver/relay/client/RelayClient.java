@@ -339,7 +339,7 @@ public final class RelayClient implements AutoCloseable {
         io.netty.handler.ssl.SslContext ssl = secure ? tls : null;
         Handler handler = new Handler();
         WebSocketClientProtocolConfig ws = WebSocketClientProtocolConfig.newBuilder().webSocketUri(url).version(WebSocketVersion.V13)
-                .customHeaders(new DefaultHttpHeaders()).maxFramePayloadLength(RelayFrame.MAX_FRAME)
+                .customHeaders(new DefaultHttpHeaders().set(Codec.BATCH_HEADER, "1")).maxFramePayloadLength(RelayFrame.MAX_FRAME)
                 .handshakeTimeoutMillis(options.connectTimeout().toMillis()).build();
         Bootstrap b = new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()))
@@ -438,13 +438,34 @@ public final class RelayClient implements AutoCloseable {
                 ctx.close();
                 return;
             }
-            RelayFrame f;
+            java.util.List<java.nio.ByteBuffer> frames;
             try {
-                f = Codec.decode(frame.content().nioBuffer());
+                java.nio.ByteBuffer message = frame.content().nioBuffer();
+                if (message.hasRemaining() && message.get(message.position()) == Codec.BATCH) {
+                    ctx.channel().attr(OutgoingBatch.BATCHES).set(Boolean.TRUE); // this relay takes batches: ours go out in batches from now on
+                }
+                frames = Codec.frames(message);
             } catch (MalformedFrameException e) {
                 lastProblem = "the relay sent a malformed frame: " + e.getMessage();
                 ctx.close();
                 return;
+            }
+            for (java.nio.ByteBuffer one : frames) {
+                if (!one(ctx, one)) {
+                    return;
+                }
+            }
+        }
+
+        /** One frame from the relay; false when the connection was closed for it. */
+        private boolean one(ChannelHandlerContext ctx, java.nio.ByteBuffer bytes) {
+            RelayFrame f;
+            try {
+                f = Codec.decode(bytes);
+            } catch (MalformedFrameException e) {
+                lastProblem = "the relay sent a malformed frame: " + e.getMessage();
+                ctx.close();
+                return false;
             }
             if (f instanceof RelayFrame.RelayToClientDatagram d) {
                 if (authenticated != null) {
@@ -457,7 +478,7 @@ public final class RelayClient implements AutoCloseable {
                     // something else, such as a login at another relay in our name
                     lastProblem = "the relay sent a second challenge";
                     ctx.close();
-                    return;
+                    return false;
                 }
                 answered = true;
                 String relay = RelayFrame.ClientAuth.authority(url); // the signature is good at this relay only
@@ -477,6 +498,7 @@ public final class RelayClient implements AutoCloseable {
             } else if (f instanceof RelayFrame.ServerDeniesAuth d) {
                 lastProblem = "the relay refused us: " + d.reason();
                 ctx.close();
+                return false;
             } else if (f instanceof RelayFrame.Pong p) {
                 if (pingSentNanos != 0 && p.payload() == pingPayload) {
                     latencyNanos = System.nanoTime() - pingSentNanos;
@@ -496,6 +518,7 @@ public final class RelayClient implements AutoCloseable {
                 lastProblem = "another connection with our id replaced this one";
             }
             // anything else a server may send is ignored
+            return true;
         }
 
         @Override

@@ -11,7 +11,50 @@ public final class Codec {
     private Codec() {
     }
 
-    /** The bytes of {@code frame}, ready to read. */
+    /**
+     * The first byte of a WebSocket message that holds several frames (a batch): then each frame follows as a u16
+     * length and its bytes. Not a frame type: {@link #decode} refuses it. A peer sends batches only to a peer that
+     * said it takes them (the client with {@link #BATCH_HEADER} in its upgrade request; the relay by sending batches
+     * itself); every relay and client of this version takes both kinds of message.
+     */
+    public static final byte BATCH = 0x7f;
+    /** The HTTP header (value {@code "1"}) of a client's WebSocket upgrade request that asks the relay for batches. */
+    public static final String BATCH_HEADER = "X-Quiver-Relay-Batch";
+    /** A batch message's size limit, marker included: the limit of any message ({@link RelayFrame#MAX_FRAME}). */
+    public static final int MAX_BATCH = RelayFrame.MAX_FRAME;
+    /** The longest frame a batch can hold (its length is a u16); a longer frame travels in a message of its own. */
+    public static final int MAX_BATCHED_FRAME = 0xffff;
+
+    /**
+     * The frames of one WebSocket message: its one frame, or each frame of a batch (views into {@code message}, which
+     * must not change while they are used; decode each with {@link #decode}).
+     *
+     * @throws MalformedFrameException for a batch whose lengths do not add up, or that holds an empty frame or none
+     */
+    public static java.util.List<ByteBuffer> frames(ByteBuffer message) throws MalformedFrameException {
+        if (!message.hasRemaining() || message.get(message.position()) != BATCH) {
+            return java.util.List.of(message);
+        }
+        java.util.List<ByteBuffer> frames = new java.util.ArrayList<>();
+        message.get();
+        while (message.hasRemaining()) {
+            if (message.remaining() < 2) {
+                throw new MalformedFrameException("a batch ends inside a length");
+            }
+            int n = message.getShort() & 0xffff;
+            if (n == 0 || n > message.remaining()) {
+                throw new MalformedFrameException("a batched frame of " + n + " bytes, " + message.remaining() + " left in the batch");
+            }
+            ByteBuffer one = message.slice(message.position(), n);
+            message.position(message.position() + n);
+            frames.add(one);
+        }
+        if (frames.isEmpty()) {
+            throw new MalformedFrameException("an empty batch");
+        }
+        return frames;
+    }
+
     /**
      * The frame of a datagram to {@code destination}, as {@link #encode} makes it for a
      * {@link RelayFrame.ClientToRelayDatagram}, written straight from {@code datagram} (its remaining bytes, read

@@ -18,12 +18,17 @@
  *  0x0b  Restarting              u32 reconnect-in milliseconds, u32 try-for milliseconds
  *  0x0c  Status                  flags: bit 0 same id connected elsewhere, bit 1 rate limited
  * </pre>
+ * A message may instead hold several frames (a batch, one WebSocket message for a burst of datagrams): the byte 0x7f,
+ * then each frame as a u16 length and its bytes, the whole message within the same limit as a single frame's. A client
+ * asks for batches with the header {@code X-Quiver-Relay-Batch: 1} in its upgrade request; a relay that takes batches
+ * then sends its frames to it in batches (from the challenge on), and a client sends batches only to a relay that
+ * sent it one. Older relays and clients never see a batch.
  * Before ServerConfirmsAuth a client may send nothing but ClientAuth. Anything that does not decode
  * exactly (unknown type, wrong length, an id that is not a curve point, text over its limit) is a
  * {@link org.quiver.relay.protocol.MalformedFrameException}: the relay closes that client only.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package org.quiver.relay.protocol;
 
 import org.osgi.annotation.bundle.Export;

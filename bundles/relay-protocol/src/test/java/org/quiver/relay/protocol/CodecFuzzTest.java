@@ -26,4 +26,25 @@ class CodecFuzzTest {
             throw new AssertionError("decoded " + frame + " but it encodes to other bytes");
         }
     }
+
+    /** A message as a relay or client reads it: its frames (a batch or one), each decoded; refusals say why. */
+    @FuzzTest(maxDuration = "10m")
+    void readingAMessageIsTotal(byte[] input) {
+        byte[] message = input.length > 0 && (input[0] & 1) == 0 ? withMarker(input) : input; // batches half the time
+        try {
+            for (ByteBuffer one : Codec.frames(ByteBuffer.wrap(message))) {
+                Codec.decode(one);
+            }
+        } catch (MalformedFrameException expected) {
+            if (expected.getMessage() == null || expected.getMessage().isBlank()) {
+                throw new AssertionError("a rejection must say why");
+            }
+        }
+    }
+
+    private static byte[] withMarker(byte[] input) {
+        byte[] b = input.clone();
+        b[0] = Codec.BATCH;
+        return b;
+    }
 }

@@ -147,4 +147,38 @@ class CodecTest {
             }
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void aBatchHoldsSeveralFramesAndABrokenOneIsNamed() throws Exception {
+        org.quiver.api.EndpointId id = org.quiver.identity.Identities.ephemeral().id();
+        java.util.List<RelayFrame> sent = java.util.List.of(new RelayFrame.Ping(7),
+                new RelayFrame.RelayToClientDatagram(id, (byte) 0, new byte[] {1, 2, 3}), new RelayFrame.Pong(8));
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        b.write(Codec.BATCH);
+        for (RelayFrame f : sent) {
+            byte[] e = Codec.encode(f).array();
+            b.write(e.length >>> 8);
+            b.write(e.length);
+            b.write(e, 0, e.length);
+        }
+        java.util.List<RelayFrame> got = new java.util.ArrayList<>();
+        for (java.nio.ByteBuffer one : Codec.frames(java.nio.ByteBuffer.wrap(b.toByteArray()))) {
+            got.add(Codec.decode(one));
+        }
+        org.assertj.core.api.Assertions.assertThat(got).isEqualTo(sent);
+        // a plain message is its one frame
+        org.assertj.core.api.Assertions.assertThat(Codec.frames(Codec.encode(new RelayFrame.Ping(1)))).hasSize(1);
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Codec.frames(java.nio.ByteBuffer.wrap(new byte[] {0x7f})))
+                .isInstanceOf(MalformedFrameException.class).hasMessage("an empty batch");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Codec.frames(java.nio.ByteBuffer.wrap(new byte[] {0x7f, 0})))
+                .hasMessage("a batch ends inside a length");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Codec.frames(java.nio.ByteBuffer.wrap(new byte[] {0x7f, 0, 0})))
+                .hasMessageContaining("a batched frame of 0 bytes");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Codec.frames(java.nio.ByteBuffer.wrap(new byte[] {0x7f, 0, 5, 8, 0})))
+                .hasMessage("a batched frame of 5 bytes, 2 left in the batch");
+        // a batch inside a batch is a frame of an unknown type
+        java.nio.ByteBuffer nested = Codec.frames(java.nio.ByteBuffer.wrap(new byte[] {0x7f, 0, 1, 0x7f})).get(0);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Codec.decode(nested)).isInstanceOf(MalformedFrameException.class);
+    }
 }

@@ -33,7 +33,8 @@ import org.quiver.relay.protocol.RelayFrame;
 
 /**
  * The relay on the network: HTTP/1.1 upgraded to WebSocket at {@link #PATH} (netty), one binary message
- * per {@link RelayFrame}, each connection a {@link RelayCore.Session}. Frames over {@link RelayFrame#MAX_FRAME}
+ * per {@link RelayFrame} or per batch of them ({@link Codec#BATCH}: to a client that asked for batches, each drain's
+ * frames go out in as few messages as fit), each connection a {@link RelayCore.Session}. Messages over {@link RelayFrame#MAX_FRAME}
  * and text messages close that client only. Writes follow the socket's writability, so a slow client's
  * backlog stays in its bounded session queue. Optionally also a STUN Binding responder ({@link Stun}) on
  * UDP. Owns its event loops; {@link #close()} stops them.
@@ -358,13 +359,16 @@ public final class RelayServer implements AutoCloseable {
         private volatile String closing;
         /** A drain task is queued on the loop (set by {@link #wake} from any thread, cleared by the drain). */
         private final java.util.concurrent.atomic.AtomicBoolean drainQueued = new java.util.concurrent.atomic.AtomicBoolean();
+        /** The client asked for batches (set before {@link #channel}, read on the event loop). */
+        private volatile boolean batches;
         /** When the client last sent a frame (event loop). */
         private long lastRead = System.nanoTime();
         private io.netty.util.concurrent.ScheduledFuture<?> keepalive;
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-            if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete hc) {
+                batches = "1".equals(hc.requestHeaders().get(Codec.BATCH_HEADER));
                 channel = ctx.channel();
                 session = core.open(this);
                 long opened = System.nanoTime();
@@ -398,14 +402,13 @@ public final class RelayServer implements AutoCloseable {
                 session.malformed("only binary messages carry relay frames");
                 return;
             }
-            RelayFrame f;
             try {
-                f = Codec.decode(frame.content().nioBuffer());
+                for (java.nio.ByteBuffer one : Codec.frames(frame.content().nioBuffer())) {
+                    session.received(Codec.decode(one));
+                }
             } catch (MalformedFrameException e) {
                 session.malformed(e.getMessage());
-                return;
             }
-            session.received(f);
         }
 
         @Override
@@ -425,13 +428,33 @@ public final class RelayServer implements AutoCloseable {
                 return;
             }
             boolean wrote = false;
+            io.netty.buffer.ByteBuf batch = null; // the message being filled, for a client that takes batches
             while (ch.isWritable()) {
                 RelayFrame f = session.poll();
                 if (f == null) {
                     break;
                 }
-                ch.write(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(f))));
+                java.nio.ByteBuffer e = Codec.encode(f);
                 wrote = true;
+                if (!batches || e.remaining() > Codec.MAX_BATCHED_FRAME) {
+                    if (batch != null) {
+                        ch.write(new BinaryWebSocketFrame(batch));
+                        batch = null;
+                    }
+                    ch.write(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(e)));
+                    continue;
+                }
+                if (batch != null && batch.readableBytes() + 2 + e.remaining() > Codec.MAX_BATCH) {
+                    ch.write(new BinaryWebSocketFrame(batch));
+                    batch = null;
+                }
+                if (batch == null) {
+                    batch = ch.alloc().buffer(Math.min(Codec.MAX_BATCH, 1 + 2 + e.remaining() + 16 * 1024)).writeByte(Codec.BATCH);
+                }
+                batch.writeShort(e.remaining()).writeBytes(e);
+            }
+            if (batch != null) {
+                ch.write(new BinaryWebSocketFrame(batch));
             }
             if (wrote) {
                 ch.flush();

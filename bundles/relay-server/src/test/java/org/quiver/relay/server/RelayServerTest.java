@@ -288,4 +288,91 @@ class RelayServerTest {
         assertThatThrownBy(() -> RelayServer.start(new InetSocketAddress(0), RelayCore.Limits.DEFAULT, java.time.Duration.ZERO))
                 .hasMessageContaining("keepalive");
     }
+
+    /** Whole messages as they arrive, undecoded: to see batches. */
+    private static final class Messages implements WebSocket.Listener {
+        final LinkedBlockingQueue<ByteBuffer> in = new LinkedBlockingQueue<>();
+        private ByteBuffer partial = ByteBuffer.allocate(0);
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+            ByteBuffer all = ByteBuffer.allocate(partial.remaining() + data.remaining()).put(partial).put(data).flip();
+            if (last) {
+                in.add(all);
+                partial = ByteBuffer.allocate(0);
+            } else {
+                partial = all;
+            }
+            webSocket.request(1);
+            return null;
+        }
+    }
+
+    private static ByteBuffer batchOf(RelayFrame... frames) {
+        ByteBuffer b = ByteBuffer.allocate(RelayFrame.MAX_FRAME);
+        b.put(Codec.BATCH);
+        for (RelayFrame f : frames) {
+            ByteBuffer e = Codec.encode(f);
+            b.putShort((short) e.remaining()).put(e);
+        }
+        return b.flip();
+    }
+
+    /**
+     * A client that asks for batches (the upgrade header) gets every frame in batch messages, from the challenge on, and
+     * may send batches; a client that does not ask (the other tests' clients, as older Quiver clients) gets one frame
+     * per message, also what a batching client sent it in one message.
+     */
+    @Test
+    void aClientThatAsksForBatchesGetsAndSendsThemAndOthersNeverSeeOne() throws Exception {
+        LocalIdentity alice = Identities.ephemeral();
+        LocalIdentity bob = Identities.ephemeral();
+        Client b = login(bob);
+        Messages a = new Messages();
+        WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().header(Codec.BATCH_HEADER, "1")
+                .buildAsync(URI.create(relay.url()), a).join();
+        ByteBuffer first = a.in.poll(10, TimeUnit.SECONDS);
+        assertThat(first).isNotNull();
+        assertThat(first.get(0)).as("the challenge comes in a batch").isEqualTo(Codec.BATCH);
+        RelayFrame.ServerChallenge ch = (RelayFrame.ServerChallenge) Codec.decode(Codec.frames(first).get(0));
+        String name = RelayFrame.ClientAuth.authority(URI.create(relay.url()));
+        ws.sendBinary(batchOf(new RelayFrame.ClientAuth(alice.id(), name, alice.sign(RelayFrame.ClientAuth.signedMessage(ch.challenge(), name)))), true).join();
+        assertThat(Codec.decode(Codec.frames(a.in.poll(10, TimeUnit.SECONDS)).get(0))).isEqualTo(new RelayFrame.ServerConfirmsAuth());
+
+        // ten datagrams in one message from alice: bob, who did not ask for batches, gets ten messages
+        RelayFrame[] ten = new RelayFrame[10];
+        for (int i = 0; i < ten.length; i++) {
+            ten[i] = new RelayFrame.ClientToRelayDatagram(bob.id(), (byte) 0, new byte[] {(byte) i, 1, 2});
+        }
+        ws.sendBinary(batchOf(ten), true).join();
+        for (int i = 0; i < ten.length; i++) {
+            assertThat(b.next()).isEqualTo(new RelayFrame.RelayToClientDatagram(alice.id(), (byte) 0, new byte[] {(byte) i, 1, 2}));
+        }
+        // and what bob sends alice arrives in batches, in order
+        for (int i = 0; i < 50; i++) {
+            b.send(new RelayFrame.ClientToRelayDatagram(alice.id(), (byte) 0, new byte[] {(byte) i}));
+        }
+        int got = 0;
+        int messages = 0;
+        while (got < 50) {
+            ByteBuffer m = a.in.poll(10, TimeUnit.SECONDS);
+            assertThat(m).as("datagram " + got).isNotNull();
+            assertThat(m.get(0)).isEqualTo(Codec.BATCH);
+            messages++;
+            for (ByteBuffer one : Codec.frames(m)) {
+                assertThat(Codec.decode(one)).isEqualTo(new RelayFrame.RelayToClientDatagram(bob.id(), (byte) 0, new byte[] {(byte) got}));
+                got++;
+            }
+        }
+        assertThat(messages).isBetween(1, 50);
+        // a broken batch closes that client only
+        ws.sendBinary(ByteBuffer.wrap(new byte[] {Codec.BATCH, 0, 9, 1}), true).join();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (relay.core().stats().sessions() != 1 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(relay.core().stats().sessions()).isEqualTo(1);
+        b.send(new RelayFrame.Ping(3));
+        assertThat(b.next()).isEqualTo(new RelayFrame.Pong(3));
+    }
 }

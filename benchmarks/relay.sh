@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The relay path against the direct path (one stream, same JVM, loopback), and the relay server's forwarding
-# rate with one pair of clients and with many.
+# The relay path against the direct path (one stream, same JVM, loopback; two warm-up runs of each path, then the
+# paths in turns, a median of each), and the relay server's forwarding rate with one pair of clients and with many.
 #   benchmarks/relay.sh [MiB per run, default 128] [runs, default 3] [client pairs, default 100]
 # It also prints the relay server's counts after the relayed runs (datagrams forwarded, dropped: a receiver's queue of
 # 512 frames full). JAVA_OPTS=-Dqueue=N sets that queue for a run (2,048: no drops, no faster; 2026-12-02);

@@ -43,12 +43,27 @@ public final class RelayThroughput {
         int runs = Integer.parseInt(args.length > 1 ? args[1] : "3");
         int pairs = Integer.parseInt(args.length > 2 ? args[2] : "100");
         long bytes = mib * 1024L * 1024L;
-        System.out.printf("single stream, %d MiB per run, median of %d runs after 1 warm-up, loopback, %d cores%n", mib, runs,
-                Runtime.getRuntime().availableProcessors());
+        int warmUps = Integer.getInteger("warmUps", 2);
+        System.out.printf("single stream, %d MiB per run, medians of %d runs of each path, alternating, after %d warm-up runs of each,"
+                + " loopback, %d cores%n", mib, runs, warmUps, Runtime.getRuntime().availableProcessors());
         try (RelayServer relay = RelayServer.start(LO, UNLIMITED)) {
             URI url = URI.create(relay.url());
-            double direct = median(runs, () -> stream(bytes, null));
-            double relayed = median(runs, () -> stream(bytes, url));
+            // both paths warmed up before either is measured, then measured in turns: the relay path's code is compiled
+            // by the JIT in its own warm-up (measured first after the direct path's, as before 2026-12-02, it was still
+            // being compiled: the C2 thread at ~4 s of CPU in 6 s of relayed runs), and a drift of the machine hits both
+            for (int i = 0; i < warmUps; i++) {
+                stream(bytes, null);
+                stream(bytes, url);
+            }
+            double[] d = new double[runs];
+            double[] r = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                d[i] = stream(bytes, null);
+                r[i] = stream(bytes, url);
+            }
+            double direct = median(d);
+            double relayed = median(r);
+            System.out.printf("direct runs %s MB/s, relay runs %s MB/s%n", Arrays.toString(round(d)), Arrays.toString(round(r)));
             System.out.printf("Quiver direct path         %8.1f MB/s%n", direct);
             System.out.printf("Quiver relay path          %8.1f MB/s%n", relayed);
             System.out.printf("ratio relay / direct       %8.2f%n", relayed / direct);
@@ -65,19 +80,17 @@ public final class RelayThroughput {
         System.out.printf("ratio many / one           %8.2f%n", many / one);
     }
 
-    interface Run {
-        double megabytesPerSecond() throws Exception;
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v[v.length / 2];
     }
 
-    private static double median(int runs, Run run) throws Exception {
-        run.megabytesPerSecond();
-        double[] r = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            r[i] = run.megabytesPerSecond();
-        }
-        Arrays.sort(r);
-        return r[runs / 2];
+    private static double[] round(double[] values) {
+        return Arrays.stream(values).map(x -> Math.round(x * 10) / 10.0).toArray();
     }
+
 
     /** One uni stream of {@code bytes} from one endpoint to another: directly, or through {@code relay} only. */
     private static double stream(long bytes, URI relay) throws Exception {

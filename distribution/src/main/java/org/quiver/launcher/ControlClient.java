@@ -45,9 +45,15 @@ final class ControlClient {
     /** Runs {@code commands} in the node behind {@code ch} (closed on return); the exit status it reports. */
     static int run(SocketChannel ch, List<String> commands, Path cwd, PrintStream out, PrintStream err) {
         try (ch) {
-            OutputStream to = Channels.newOutputStream(ch);
-            to.write(ControlWire.encode(new ControlWire.Request(commands, cwd)));
-            to.flush();
+            byte[] request = ControlWire.encode(new ControlWire.Request(commands, cwd));
+            try {
+                OutputStream to = Channels.newOutputStream(ch);
+                to.write(request);
+                to.flush();
+            } catch (IOException refusedFirst) {
+                // a node that refuses (busy, another user) answers and closes without reading: its answer is still
+                // there to read, and says more than the broken pipe
+            }
             InputStream from = Channels.newInputStream(ch);
             while (true) {
                 ControlWire.Frame f = ControlWire.readFrame(from);

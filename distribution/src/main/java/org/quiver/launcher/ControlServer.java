@@ -183,9 +183,11 @@ final class ControlServer implements AutoCloseable {
                 try {
                     // the client sends nothing after its request: the end of its stream is its end (the channel's own
                     // read, which leaves writes free to go on; the request's stream above is done with by now)
-                    if (ch.read(java.nio.ByteBuffer.allocate(1)) < 0) {
-                        runs.interrupt();
+                    java.nio.ByteBuffer ignored = java.nio.ByteBuffer.allocate(256);
+                    while (ch.read(ignored.clear()) >= 0) {
+                        // bytes after the request mean nothing; only the end counts
                     }
+                    runs.interrupt();
                 } catch (IOException ended) {
                     // the connection was closed: by us, after the answer, or by close()
                 }

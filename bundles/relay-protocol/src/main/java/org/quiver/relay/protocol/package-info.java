@@ -1,7 +1,7 @@
 /**
  * Quiver's relay protocol (version 2: logins name their relay), modelled on iroh's relay protocol v2. A client reaches a relay over
- * HTTP/1.1 upgraded to WebSocket; every WebSocket binary message carries exactly one {@link
- * org.quiver.relay.protocol.RelayFrame}: a type byte, then a fixed layout per type (all integers big-endian):
+ * HTTP/1.1 upgraded to WebSocket; every WebSocket binary message carries one {@link
+ * org.quiver.relay.protocol.RelayFrame} (or a batch of them, below): a type byte, then a fixed layout per type (all integers big-endian):
  * <pre>
  *  type  frame                   body
  *  0x01  ServerChallenge         16 random bytes

@@ -192,8 +192,7 @@ public class DistributionIT {
         Path a = tmp.newFolder("a").toPath();
         Path b = tmp.newFolder("b").toPath();
         for (Path home : new Path[] {a, b}) {
-            Files.createDirectories(home.resolve("conf"));
-            Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+            Node.onLoopback(home);
         }
         String idA = Node.run(null, "--home", a.toString(), "-c", "quiver:id").lines().get(0);
         Files.writeString(b.resolve("conf/org.quiver.files.cfg"), "accept = " + idA + "\n");
@@ -245,8 +244,7 @@ public class DistributionIT {
     @Test
     public void aNodeWithoutItsShellRunsUntilStoppedAndTakesCommands() throws Exception {
         Path home = tmp.newFolder("headless").toPath();
-        Files.createDirectories(home.resolve("conf"));
-        Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+        Node.onLoopback(home);
         Node.metricsOnAnyPort("--home", home.toString());
         ProcessBuilder pb = new ProcessBuilder(Node.bin().toString(), "--home", home.toString(), "--no-shell");
         pb.environment().remove("QUIVER_HOME");

@@ -18,8 +18,7 @@ public class DnsDiscoveryNodesIT {
     public TemporaryFolder tmp = new TemporaryFolder();
 
     private static void node(Path home, Bind9 bind) throws Exception {
-        Files.createDirectories(home.resolve("conf"));
-        Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+        Node.onLoopback(home);
         Files.writeString(home.resolve("conf/org.quiver.discovery.dns.cfg"), "zone = " + Bind9.ZONE + "\nserver = 127.0.0.1:"
                 + bind.address().getPort() + "\ntsigName = " + Bind9.KEY + "\ntsigSecret = " + bind.secret() + "\n");
     }
@@ -46,8 +45,7 @@ public class DnsDiscoveryNodesIT {
                 Files.writeString(a.resolve("conf/org.quiver.discovery.static-b.cfg"), "id = " + id + "\naddresses = " + at + "\n");
                 // static alone: a third node that knows b only from its conf/
                 Path c = tmp.newFolder("c").toPath();
-                Files.createDirectories(c.resolve("conf"));
-                Files.writeString(c.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+                Node.onLoopback(c);
                 Files.writeString(c.resolve("conf/org.quiver.discovery.static-b.cfg"), "id = " + id + "\naddresses = " + at + "\n");
                 Node.Result alone = Node.run(null, "--home", c.toString(), "-c", "quiver:ping " + id + "; quiver:discovery");
                 assertThat(alone.exitCode()).as(alone.toString()).isZero();

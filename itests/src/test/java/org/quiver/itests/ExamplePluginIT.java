@@ -33,8 +33,7 @@ public class ExamplePluginIT {
         Path a = tmp.newFolder("a").toPath();
         Path b = tmp.newFolder("b").toPath();
         for (Path home : new Path[] {a, b}) {
-            Files.createDirectories(home.resolve("conf"));
-            Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+            Node.onLoopback(home);
         }
         try (Node.Interactive nodeB = new Node.Interactive("--home", b.toString());
              Node.Interactive nodeA = new Node.Interactive("--home", a.toString())) {
@@ -83,8 +82,7 @@ public class ExamplePluginIT {
     public void aProtocolHandlerPluginDroppedIntoDeployServesItsAlpnAndLeavesWithItsJar() throws Exception {
         Path plugin = example("protocol-handler");
         Path home = tmp.newFolder("node").toPath();
-        Files.createDirectories(home.resolve("conf"));
-        Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+        Node.onLoopback(home);
         try (Node.Interactive node = new Node.Interactive("--home", home.toString());
              org.quiver.api.Endpoint client = org.quiver.transport.quic.QuicEndpoints.create(org.quiver.identity.Identities.ephemeral(),
                      new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), java.util.Map.of())) {

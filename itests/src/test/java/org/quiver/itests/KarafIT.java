@@ -140,8 +140,7 @@ public class KarafIT {
             Matcher t = Pattern.compile("(quiver[a-z2-7]{60,})").matcher(addr);
             assertThat(t.find()).as(addr).isTrue();
             Path felix = tmp.newFolder("felix").toPath();
-            Files.createDirectories(felix.resolve("conf"));
-            Files.writeString(felix.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+            Node.onLoopback(felix);
             Node.Result ping = Node.run(null, "--home", felix.toString(), "-c", "quiver:ping " + t.group(1) + " 2");
             System.out.println("felix$ quiver:ping <karaf's ticket> 2\n" + ping.out());
             assertThat(ping.exitCode()).as(ping.toString()).isZero();

@@ -44,6 +44,13 @@ final class Node {
         }
     }
 
+    /** Makes {@code home}'s node bind its endpoint to 127.0.0.1 only (conf/org.quiver.endpoint.cfg); returns {@code home}. */
+    static Path onLoopback(Path home) throws IOException {
+        java.nio.file.Files.createDirectories(home.resolve("conf"));
+        java.nio.file.Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+        return home;
+    }
+
     static Path bin() {
         return NodeBundles.dist().resolve("bin/quiver");
     }

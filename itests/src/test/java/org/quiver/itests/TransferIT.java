@@ -30,8 +30,7 @@ public class TransferIT {
         Path b = tmp.newFolder("b").toPath();
         // both nodes listen on loopback only: the test sends nowhere else
         for (Path home : new Path[] {a, b}) {
-            Files.createDirectories(home.resolve("conf"));
-            Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+            Node.onLoopback(home);
         }
         Path file = tmp.getRoot().toPath().resolve("payload.bin");
         String sha = writeRandom(file, 256L * MIB);
@@ -69,8 +68,7 @@ public class TransferIT {
         Path a = tmp.newFolder("a").toPath();
         Path b = tmp.newFolder("b").toPath();
         for (Path home : new Path[] {a, b}) {
-            Files.createDirectories(home.resolve("conf"));
-            Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress = 127.0.0.1\n");
+            Node.onLoopback(home);
         }
         String idA = Node.run(null, "--home", a.toString(), "-c", "quiver:id").lines().get(0);
         try (Node.Interactive nodeB = new Node.Interactive("--home", b.toString())) {

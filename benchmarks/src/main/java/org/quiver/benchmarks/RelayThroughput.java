@@ -57,9 +57,24 @@ public final class RelayThroughput {
             }
             double[] d = new double[runs];
             double[] r = new double[runs];
+            java.util.Map<String, Long> cpuDirect = new java.util.TreeMap<>();
+            java.util.Map<String, Long> cpuRelay = new java.util.TreeMap<>();
             for (int i = 0; i < runs; i++) {
+                java.util.Map<String, Long> c0 = cpuByThreadGroup();
                 d[i] = stream(bytes, null);
+                java.util.Map<String, Long> c1 = cpuByThreadGroup();
                 r[i] = stream(bytes, url);
+                java.util.Map<String, Long> c2 = cpuByThreadGroup();
+                c1.forEach((k, v) -> cpuDirect.merge(k, v - c0.getOrDefault(k, 0L), Long::sum));
+                c2.forEach((k, v) -> cpuRelay.merge(k, v - c1.getOrDefault(k, 0L), Long::sum));
+            }
+            if (Boolean.getBoolean("verbose")) { // CPU seconds per GB moved, by thread, on each path
+                double gb = runs * bytes / 1e9;
+                StringBuilder sb = new StringBuilder("CPU s per GB by thread, direct:");
+                cpuDirect.forEach((k, v) -> { if (v > 1e7) sb.append(String.format(" %s %.2f", k, v / 1e9 / gb)); });
+                sb.append("; relay:");
+                cpuRelay.forEach((k, v) -> { if (v > 1e7) sb.append(String.format(" %s %.2f", k, v / 1e9 / gb)); });
+                System.out.println(sb);
             }
             double direct = median(d);
             double relayed = median(r);
@@ -72,14 +87,42 @@ public final class RelayThroughput {
         if (pairs <= 0) { // only the stream figures (for a profile of the relay path)
             return;
         }
-        System.out.printf("relay forwarding, 1,200-byte datagrams, 3 s per run%n");
-        double one = forwarding(1);
-        double many = forwarding(pairs);
-        System.out.printf("1 pair of clients          %10.0f datagrams/s%n", one);
-        System.out.printf("%d pairs of clients       %10.0f datagrams/s%n", pairs, many);
-        System.out.printf("ratio many / one           %8.2f%n", many / one);
+        // each pair as one QUIC connection that has learned how much the relay holds for it: at most a receiver's
+        // queue under way (-Dwindow=N another window, 0 flat out with drops as before 2026-12-02); then the harder
+        // case, the same datagrams under way in all, shared: each of many pairs batches less
+        int window = Integer.getInteger("window", UNLIMITED.queueFrames());
+        System.out.printf("relay forwarding, %,d-byte datagrams, 3 s per run, medians of %d runs of each, alternating, after %d warm-up runs of each%n",
+                Integer.getInteger("size", 1200), runs, warmUps);
+        double perPair = compare(pairs, window, window, runs, warmUps, window <= 0 ? "every pair flat out, the relay dropping what its queues cannot hold"
+                : "each pair at most " + window + " datagrams under way (a receiver's queue at the relay)");
+        if (window > 0) {
+            int share = Math.max(1, window / pairs);
+            double shared = compare(pairs, window, share, runs, warmUps, window + " datagrams under way in all: 1 pair " + window + ", " + pairs + " pairs " + share + " each");
+            System.out.printf("ratio many / one           %8.2f (%d per pair), %.2f (%d shared)%n", perPair, window, shared, window);
+        } else {
+            System.out.printf("ratio many / one           %8.2f%n", perPair);
+        }
     }
 
+    /** One pair against {@code pairs}, in turns after warm-ups; prints both medians, returns many / one. */
+    private static double compare(int pairs, int oneWindow, int manyWindow, int runs, int warmUps, String label) throws Exception {
+        for (int i = 0; i < warmUps; i++) {
+            forwarding(1, oneWindow);
+            forwarding(pairs, manyWindow);
+        }
+        double[] ones = new double[runs];
+        double[] manys = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            ones[i] = forwarding(1, oneWindow);
+            manys[i] = forwarding(pairs, manyWindow);
+        }
+        double one = median(ones);
+        double many = median(manys);
+        System.out.printf("%s:%n  1 pair runs %s, %d pairs runs %s datagrams/s%n", label, Arrays.toString(round(ones)), pairs, Arrays.toString(round(manys)));
+        System.out.printf("  1 pair of clients          %10.0f datagrams/s%n", one);
+        System.out.printf("  %d pairs of clients       %10.0f datagrams/s   many / one %.2f%n", pairs, many, many / one);
+        return many / one;
+    }
 
     private static double median(double[] values) {
         double[] v = values.clone();
@@ -136,12 +179,39 @@ public final class RelayThroughput {
         }
     }
 
-    /** Datagrams per second the relay delivers with {@code pairs} sender/receiver pairs sending flat out. */
-    private static double forwarding(int pairs) throws Exception {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    /**
+     * CPU time so far of this JVM's live threads, nanoseconds, by thread name without its trailing number, and of the
+     * whole process ("(process)": also the threads that ended meanwhile, the JIT and the GC).
+     */
+    private static java.util.Map<String, Long> cpuByThreadGroup() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        out.put("(process)", ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime());
+        for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t != null) {
+                long c = mx.getThreadCpuTime(t.getThreadId());
+                if (c > 0) {
+                    out.merge(t.getThreadName().replaceAll("(-[0-9]+)+$", ""), c, Long::sum);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Datagrams per second the relay delivers with {@code pairs} sender/receiver pairs. With a {@code window} each pair
+     * keeps at most that many datagrams under way (sent, not yet delivered), as a QUIC connection keeps at most its
+     * congestion window: nothing is lost, so the figure is what the relay and its clients carry, not how much work an
+     * overload wastes. With no window (0) every pair sends flat out and the relay drops what its receivers' queues
+     * cannot hold (how the benchmark ran before 2026-12-02: its ratio varied from 0.19 to 0.91 between runs).
+     */
+    private static double forwarding(int pairs, int window) throws Exception {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, new io.netty.util.concurrent.DefaultThreadFactory("clients"), NioIoHandler.newFactory());
         RelayClient.Options options = RelayClient.Options.DEFAULT;
         LongAdder delivered = new LongAdder();
         List<RelayClient> clients = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicIntegerArray underWay = new java.util.concurrent.atomic.AtomicIntegerArray(pairs);
+        java.util.concurrent.atomic.AtomicReference<Thread> waiting = new java.util.concurrent.atomic.AtomicReference<>();
         try (RelayServer relay = RelayServer.start(LO, UNLIMITED)) {
             URI url = URI.create(relay.url());
             List<RelayClient> senders = new ArrayList<>();
@@ -149,8 +219,14 @@ public final class RelayThroughput {
             for (int i = 0; i < pairs; i++) {
                 LocalIdentity s = Identities.ephemeral();
                 LocalIdentity r = Identities.ephemeral();
+                int pair = i;
                 RelayClient sc = new RelayClient(url, s.id(), s::sign, (via, src, d) -> { }, group.next(), options).start();
-                RelayClient rc = new RelayClient(url, r.id(), r::sign, (via, src, d) -> delivered.increment(), group.next(), options).start();
+                RelayClient rc = new RelayClient(url, r.id(), r::sign, (via, src, d) -> {
+                    delivered.increment();
+                    if (window > 0 && underWay.decrementAndGet(pair) == window / 2) { // room for half a window: the sender goes on
+                        java.util.concurrent.locks.LockSupport.unpark(waiting.get());
+                    }
+                }, group.next(), options).start();
                 clients.add(sc);
                 clients.add(rc);
                 senders.add(sc);
@@ -166,20 +242,56 @@ public final class RelayThroughput {
                 while (!stop.get()) {
                     boolean any = false;
                     for (int i = 0; i < senders.size(); i++) {
-                        any |= senders.get(i).send(receivers.get(i).id(), d);
+                        if (window <= 0) {
+                            any |= senders.get(i).send(receivers.get(i).id(), d);
+                            continue;
+                        }
+                        while (underWay.get(i) < window) {
+                            underWay.incrementAndGet(i);
+                            if (!senders.get(i).send(receivers.get(i).id(), d)) {
+                                underWay.decrementAndGet(i);
+                                break;
+                            }
+                            any = true;
+                        }
                     }
                     if (!any) {
-                        Thread.onSpinWait();
+                        if (window <= 0) {
+                            Thread.onSpinWait();
+                        } else { // every window full, or every client's batch: a delivery unparks it, or the loops drain
+                            java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+                        }
                     }
                 }
-            });
+            }, "sender");
+            waiting.set(sender);
             sender.start();
             Thread.sleep(1000); // warm-up
             long before = delivered.sum();
+            java.util.Map<String, Long> cpu0 = cpuByThreadGroup();
             long t0 = System.nanoTime();
             Thread.sleep(3000);
             long after = delivered.sum();
             long t1 = System.nanoTime();
+            java.util.Map<String, Long> cpu1 = cpuByThreadGroup();
+            StringBuilder where = new StringBuilder();
+            cpu1.forEach((k, v) -> {
+                double cores = (v - cpu0.getOrDefault(k, 0L)) / 1e9 / ((t1 - t0) / 1e9);
+                if (cores >= 0.01) {
+                    where.append(String.format(" %s %.2f", k, cores));
+                }
+            });
+            long[] sums = new long[5];
+            for (RelayClient c : clients) {
+                long[] k = c.counts();
+                for (int j = 0; j < Math.min(k.length, sums.length); j++) {
+                    sums[j] += k[j];
+                }
+            }
+            if (Boolean.getBoolean("verbose")) { // where the CPU went, and that nothing was lost
+                System.out.printf("  %d pairs: CPU in cores, by thread:%s; clients' counts (sent, received, dropped, connects, failures) %s; relay %s%n",
+                        pairs, where, Arrays.toString(sums), relay.core().stats());
+            }
             stop.set(true);
             sender.join();
             return (after - before) / ((t1 - t0) / 1e9);

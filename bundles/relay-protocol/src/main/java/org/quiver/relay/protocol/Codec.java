@@ -72,43 +72,74 @@ public final class Codec {
         return b.flip();
     }
 
+    /** The frame's bytes in a buffer of their own (position 0, limit their length). */
     public static ByteBuffer encode(RelayFrame frame) {
-        ByteBuffer b;
-        if (frame instanceof RelayFrame.ServerChallenge f) {
-            b = ByteBuffer.allocate(1 + RelayFrame.CHALLENGE_LENGTH).put(f.type()).put(f.challenge());
-        } else if (frame instanceof RelayFrame.ClientAuth f) {
-            byte[] relay = f.relay().getBytes(StandardCharsets.US_ASCII);
-            b = ByteBuffer.allocate(1 + 32 + 64 + 1 + relay.length).put(f.type()).put(f.id().toBytes()).put(f.signature())
-                    .put((byte) relay.length).put(relay);
-        } else if (frame instanceof RelayFrame.ServerConfirmsAuth f) {
-            b = ByteBuffer.allocate(1).put(f.type());
-        } else if (frame instanceof RelayFrame.ServerDeniesAuth f) {
-            b = text(f.type(), f.reason());
-        } else if (frame instanceof RelayFrame.ClientToRelayDatagram f) {
-            b = ByteBuffer.allocate(1 + 32 + 1 + f.datagram().length).put(f.type()).put(f.destination().toBytes()).put(f.ecn()).put(f.datagram());
-        } else if (frame instanceof RelayFrame.RelayToClientDatagram f) {
-            b = ByteBuffer.allocate(1 + 32 + 1 + f.datagram().length).put(f.type()).put(f.source().toBytes()).put(f.ecn()).put(f.datagram());
-        } else if (frame instanceof RelayFrame.EndpointGone f) {
-            b = ByteBuffer.allocate(1 + 32).put(f.type()).put(f.id().toBytes());
-        } else if (frame instanceof RelayFrame.Ping f) {
-            b = ByteBuffer.allocate(9).put(f.type()).putLong(f.payload());
-        } else if (frame instanceof RelayFrame.Pong f) {
-            b = ByteBuffer.allocate(9).put(f.type()).putLong(f.payload());
-        } else if (frame instanceof RelayFrame.Health f) {
-            b = text(f.type(), f.problem());
-        } else if (frame instanceof RelayFrame.Restarting f) {
-            b = ByteBuffer.allocate(9).put(f.type()).putInt((int) f.reconnectInMillis()).putInt((int) f.tryForMillis());
-        } else if (frame instanceof RelayFrame.Status f) {
-            b = ByteBuffer.allocate(2).put(f.type()).put((byte) ((f.sameIdConnected() ? 1 : 0) | (f.rateLimited() ? 2 : 0)));
-        } else {
-            throw new IllegalArgumentException("unknown frame " + frame); // sealed: cannot happen
-        }
+        ByteBuffer b = ByteBuffer.allocate(encodedLength(frame));
+        encode(frame, b);
         return b.flip();
     }
 
-    private static ByteBuffer text(byte type, String text) {
-        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(1 + utf8.length).put(type).put(utf8);
+    /** How many bytes {@link #encode} makes of {@code frame}. */
+    public static int encodedLength(RelayFrame frame) {
+        if (frame instanceof RelayFrame.ServerChallenge) {
+            return 1 + RelayFrame.CHALLENGE_LENGTH;
+        } else if (frame instanceof RelayFrame.ClientAuth f) {
+            return 1 + 32 + 64 + 1 + f.relay().length(); // US-ASCII: a byte a character
+        } else if (frame instanceof RelayFrame.ServerConfirmsAuth) {
+            return 1;
+        } else if (frame instanceof RelayFrame.ServerDeniesAuth f) {
+            return 1 + f.reason().getBytes(StandardCharsets.UTF_8).length;
+        } else if (frame instanceof RelayFrame.ClientToRelayDatagram f) {
+            return 1 + 32 + 1 + f.datagram().length;
+        } else if (frame instanceof RelayFrame.RelayToClientDatagram f) {
+            return 1 + 32 + 1 + f.datagram().length;
+        } else if (frame instanceof RelayFrame.EndpointGone) {
+            return 1 + 32;
+        } else if (frame instanceof RelayFrame.Ping || frame instanceof RelayFrame.Pong || frame instanceof RelayFrame.Restarting) {
+            return 9;
+        } else if (frame instanceof RelayFrame.Health f) {
+            return 1 + f.problem().getBytes(StandardCharsets.UTF_8).length;
+        } else if (frame instanceof RelayFrame.Status) {
+            return 2;
+        }
+        throw new IllegalArgumentException("unknown frame " + frame); // sealed: cannot happen
+    }
+
+    /**
+     * Writes {@code frame} into {@code into} at its position, which ends past the frame: as {@link #encode} without a
+     * buffer of its own (the relay writes a datagram's frame straight into the message it sends).
+     *
+     * @throws java.nio.BufferOverflowException when {@code into} has fewer than {@link #encodedLength} bytes left
+     */
+    public static void encode(RelayFrame frame, ByteBuffer into) {
+        if (frame instanceof RelayFrame.ServerChallenge f) {
+            into.put(f.type()).put(f.challenge());
+        } else if (frame instanceof RelayFrame.ClientAuth f) {
+            byte[] relay = f.relay().getBytes(StandardCharsets.US_ASCII);
+            into.put(f.type()).put(f.id().toBytes()).put(f.signature()).put((byte) relay.length).put(relay);
+        } else if (frame instanceof RelayFrame.ServerConfirmsAuth f) {
+            into.put(f.type());
+        } else if (frame instanceof RelayFrame.ServerDeniesAuth f) {
+            into.put(f.type()).put(f.reason().getBytes(StandardCharsets.UTF_8));
+        } else if (frame instanceof RelayFrame.ClientToRelayDatagram f) {
+            into.put(f.type()).put(f.destination().toBytes()).put(f.ecn()).put(f.datagram());
+        } else if (frame instanceof RelayFrame.RelayToClientDatagram f) {
+            into.put(f.type()).put(f.source().toBytes()).put(f.ecn()).put(f.datagram());
+        } else if (frame instanceof RelayFrame.EndpointGone f) {
+            into.put(f.type()).put(f.id().toBytes());
+        } else if (frame instanceof RelayFrame.Ping f) {
+            into.put(f.type()).putLong(f.payload());
+        } else if (frame instanceof RelayFrame.Pong f) {
+            into.put(f.type()).putLong(f.payload());
+        } else if (frame instanceof RelayFrame.Health f) {
+            into.put(f.type()).put(f.problem().getBytes(StandardCharsets.UTF_8));
+        } else if (frame instanceof RelayFrame.Restarting f) {
+            into.put(f.type()).putInt((int) f.reconnectInMillis()).putInt((int) f.tryForMillis());
+        } else if (frame instanceof RelayFrame.Status f) {
+            into.put(f.type()).put((byte) ((f.sameIdConnected() ? 1 : 0) | (f.rateLimited() ? 2 : 0)));
+        } else {
+            throw new IllegalArgumentException("unknown frame " + frame); // sealed: cannot happen
+        }
     }
 
     /** The frame in {@code bytes} (all of its remaining bytes); the buffer's position is left at its end. */

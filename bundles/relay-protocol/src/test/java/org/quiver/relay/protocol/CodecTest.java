@@ -66,6 +66,24 @@ class CodecTest {
     }
 
     @Test
+    void everyFrameWrittenIntoAGivenBufferIsItsEncodingAndItsLengthIsKnownBefore() throws Exception {
+        ByteBuffer into = ByteBuffer.allocateDirect(2 * RelayFrame.MAX_FRAME);
+        for (RelayFrame f : everyKind()) {
+            ByteBuffer alone = Codec.encode(f);
+            assertThat(Codec.encodedLength(f)).as("%s", f).isEqualTo(alone.remaining());
+            into.clear().position(3); // after other bytes, as in a batch
+            Codec.encode(f, into);
+            assertThat(into.position()).isEqualTo(3 + alone.remaining());
+            ByteBuffer written = into.flip().position(3).slice();
+            assertThat(written).as("%s", f).isEqualTo(alone);
+            assertThat(Codec.decode(written)).isEqualTo(f);
+        }
+        RelayFrame big = new RelayFrame.RelayToClientDatagram(bob, (byte) 0, new byte[100]);
+        assertThatThrownBy(() -> Codec.encode(big, ByteBuffer.allocate(Codec.encodedLength(big) - 1)))
+                .isInstanceOf(java.nio.BufferOverflowException.class);
+    }
+
+    @Test
     void theAuthSignatureBindsTheChallenge() {
         byte[] challenge = new byte[RelayFrame.CHALLENGE_LENGTH];
         RelayFrame.ClientAuth auth = new RelayFrame.ClientAuth(alice.id(), "relay.example:443", alice.sign(RelayFrame.ClientAuth.signedMessage(challenge, "relay.example:443")));

@@ -434,24 +434,27 @@ public final class RelayServer implements AutoCloseable {
                 if (f == null) {
                     break;
                 }
-                java.nio.ByteBuffer e = Codec.encode(f);
+                int length = Codec.encodedLength(f);
                 wrote = true;
-                if (!batches || e.remaining() > Codec.MAX_BATCHED_FRAME) {
+                if (!batches || length > Codec.MAX_BATCHED_FRAME) {
                     if (batch != null) {
                         ch.write(new BinaryWebSocketFrame(batch));
                         batch = null;
                     }
-                    ch.write(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(e)));
+                    ch.write(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(f))));
                     continue;
                 }
-                if (batch != null && batch.readableBytes() + 2 + e.remaining() > Codec.MAX_BATCH) {
+                if (batch != null && batch.readableBytes() + 2 + length > Codec.MAX_BATCH) {
                     ch.write(new BinaryWebSocketFrame(batch));
                     batch = null;
                 }
                 if (batch == null) {
-                    batch = ch.alloc().buffer(Math.min(Codec.MAX_BATCH, 1 + 2 + e.remaining() + 16 * 1024)).writeByte(Codec.BATCH);
+                    batch = ch.alloc().buffer(Math.min(Codec.MAX_BATCH, 1 + 2 + length + 16 * 1024)).writeByte(Codec.BATCH);
                 }
-                batch.writeShort(e.remaining()).writeBytes(e);
+                // the frame straight into the message: a datagram's one copy on its way out
+                batch.writeShort(length).ensureWritable(length);
+                Codec.encode(f, batch.nioBuffer(batch.writerIndex(), length));
+                batch.writerIndex(batch.writerIndex() + length);
             }
             if (batch != null) {
                 ch.write(new BinaryWebSocketFrame(batch));

@@ -352,7 +352,8 @@ public final class RelayClient implements AutoCloseable {
                             ch.pipeline().addLast(ssl.newHandler(ch.alloc(), url.getHost(), port));
                         }
                         ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(8192),
-                                new WebSocketClientProtocolHandler(ws), handler);
+                                new WebSocketClientProtocolHandler(FrameMasks.handshaker(url, ws.customHeaders(), RelayFrame.MAX_FRAME,
+                                        ws.handshakeTimeoutMillis()), ws), handler);
                     }
                 });
         io.netty.channel.ChannelFuture connecting = b.connect(url.getHost(), port);

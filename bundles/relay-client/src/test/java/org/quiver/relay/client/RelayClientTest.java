@@ -87,15 +87,18 @@ class RelayClientTest {
         for (int i = 0; i < 1000; i++) {
             byte[] d = new byte[1 + i];
             d[0] = (byte) i;
-            while (!a.send(ib.id(), d)) {
-                Thread.sleep(1); // the socket is full: a real sender (QUIC) would back off
+            // at most 256 under way, as QUIC keeps a window: the relay queues 512 for a receiver and drops the oldest
+            // beyond (by design: a sender faster than its receiver loses, it is not buffered without bound)
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((i - b.counts()[1] >= 256 || !a.send(ib.id(), d)) && System.nanoTime() < deadline) {
+                Thread.sleep(1); // the window is full, or the socket: a real sender (QUIC) would back off
             }
         }
         for (int i = 0; i < 1000; i++) {
             Got g = inboxB.poll(10, TimeUnit.SECONDS);
             assertThat(g).as("datagram " + i).isNotNull();
             assertThat(g.source()).isEqualTo(ia.id());
-            assertThat(g.datagram()).hasSize(1 + i).startsWith((byte) i);
+            assertThat(g.datagram()).as("relay %s, a %s, b %s", server.core().stats(), java.util.Arrays.toString(a.counts()), java.util.Arrays.toString(b.counts())).hasSize(1 + i).startsWith((byte) i);
         }
         assertThat(inboxA).isEmpty();
         await("latency measured", () -> a.latency().isPresent());
@@ -174,6 +177,63 @@ class RelayClientTest {
         assertThat(millis).as("within the recheck's second and a backoff, not after 30 s").isLessThan(5_000);
         assertThat(c.lastProblem()).isEmpty(); // cleared by the new connection
         System.out.printf("a dead relay connection replaced %d ms after the recheck%n", millis);
+    }
+
+    @Test
+    void framesToARelayOnThisHostCarryTheKeyZeroAndReachTheirPeer() throws Exception {
+        TcpLine line = keep(new TcpLine()); // on loopback: it records what the client sends
+        String name = "127.0.0.1:" + line.port();
+        RelayServer server = keep(RelayServer.start(new RelayServer.Config(LO, null, FAST, RelayServer.KEEPALIVE, null, List.of(name))));
+        line.target(server.address());
+        LocalIdentity ia = Identities.ephemeral();
+        LocalIdentity ib = Identities.ephemeral();
+        BlockingQueue<Got> inboxB = new LinkedBlockingQueue<>();
+        RelayClient a = client(URI.create("ws://" + name + "/relay"), ia, new LinkedBlockingQueue<>());
+        RelayClient b = client(URI.create(server.url()), ib, inboxB);
+        awaitState(a, RelayClient.State.CONNECTED);
+        awaitState(b, RelayClient.State.CONNECTED);
+        byte[] d = new byte[1200];
+        new java.util.Random(5).nextBytes(d);
+        assertThat(a.send(ib.id(), d)).isTrue();
+        Got g = inboxB.poll(10, TimeUnit.SECONDS);
+        assertThat(g).as("the datagram through the relay").isNotNull();
+        assertThat(g.datagram()).isEqualTo(d);
+        // on the wire: the upgrade request, then frames: each with the mask bit and the key 0 0 0 0
+        byte[] wire = line.sent(0);
+        int at = indexOf(wire, "\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)) + 4;
+        assertThat(at).as("the end of the upgrade request").isGreaterThan(4);
+        int frames = 0;
+        while (at + 2 <= wire.length) {
+            int len = wire[at + 1] & 0x7f;
+            int header = 2;
+            if (len == 126) {
+                len = ((wire[at + 2] & 0xff) << 8) | (wire[at + 3] & 0xff);
+                header = 4;
+            }
+            assertThat(wire[at + 1] & 0x80).as("frame %d is masked", frames).isEqualTo(0x80);
+            if (at + header + 4 + len > wire.length) {
+                break; // the recording ends inside it
+            }
+            assertThat(java.util.Arrays.copyOfRange(wire, at + header, at + header + 4)).as("frame %d's key", frames).containsOnly(0);
+            at += header + 4 + len;
+            frames++;
+        }
+        assertThat(frames).as("the login and the datagram, at least").isGreaterThanOrEqualTo(2);
+        // the datagram's bytes are on the wire as sent (nothing XORed), in its frame after the destination
+        assertThat(indexOf(wire, d)).isPositive();
+    }
+
+    private static int indexOf(byte[] in, byte[] what) {
+        outer:
+        for (int i = 0; i + what.length <= in.length; i++) {
+            for (int j = 0; j < what.length; j++) {
+                if (in[i + j] != what[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     @Test

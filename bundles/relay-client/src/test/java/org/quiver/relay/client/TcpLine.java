@@ -13,14 +13,18 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A TCP path for tests, on loopback: connections to its port are forwarded to a target, until {@link #cutOpen} makes
  * every connection open now silent (bytes read and dropped both ways, sockets left open: as when the host's
- * address changed under a connection), while new connections are forwarded again. Threads: one acceptor, two pumps
- * per connection, all ended by {@link #close}.
+ * address changed under a connection), while new connections are forwarded again. It keeps the first 64 KiB each
+ * connection sent towards the target ({@link #sent}). Threads: one acceptor, two pumps per connection, all ended by
+ * {@link #close}.
  */
 final class TcpLine implements AutoCloseable {
     private final ServerSocket listener;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final List<boolean[]> cut = new CopyOnWriteArrayList<>();
     private volatile InetSocketAddress target;
+    /** The first bytes each connection sent towards the target, in the order they were accepted. */
+    private final List<java.io.ByteArrayOutputStream> sent = new CopyOnWriteArrayList<>();
+    static final int RECORDED = 64 * 1024;
 
     TcpLine() throws IOException {
         listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -33,8 +37,10 @@ final class TcpLine implements AutoCloseable {
                     sockets.add(out);
                     boolean[] silent = {false};
                     cut.add(silent);
-                    pump(in, out, silent);
-                    pump(out, in, silent);
+                    java.io.ByteArrayOutputStream record = new java.io.ByteArrayOutputStream();
+                    sent.add(record);
+                    pump(in, out, silent, record);
+                    pump(out, in, silent, null);
                 } catch (IOException closed) {
                     // the line is closing, or the target refused
                 }
@@ -60,11 +66,24 @@ final class TcpLine implements AutoCloseable {
         }
     }
 
-    private static void pump(Socket from, Socket to, boolean[] silent) {
+    /** What connection {@code i} (0: the first accepted) sent towards the target so far, its first 64 KiB. */
+    byte[] sent(int i) {
+        java.io.ByteArrayOutputStream r = sent.get(i);
+        synchronized (r) {
+            return r.toByteArray();
+        }
+    }
+
+    private static void pump(Socket from, Socket to, boolean[] silent, java.io.ByteArrayOutputStream record) {
         Thread t = new Thread(() -> {
             byte[] buf = new byte[16 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buf)) > 0; ) {
+                    if (record != null) {
+                        synchronized (record) {
+                            record.write(buf, 0, Math.max(0, Math.min(n, RECORDED - record.size())));
+                        }
+                    }
                     if (!silent[0]) {
                         out.write(buf, 0, n);
                         out.flush();

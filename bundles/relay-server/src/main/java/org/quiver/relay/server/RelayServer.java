@@ -359,6 +359,8 @@ public final class RelayServer implements AutoCloseable {
         private volatile String closing;
         /** A drain task is queued on the loop (set by {@link #wake} from any thread, cleared by the drain). */
         private final java.util.concurrent.atomic.AtomicBoolean drainQueued = new java.util.concurrent.atomic.AtomicBoolean();
+        /** Frames queued for this client at which a sender on its loop has them written at once (a quarter of its queue). */
+        private final int drainAt = Math.max(1, core.limits().queueFrames() / 4);
         /** The client asked for batches (set before {@link #channel}, read on the event loop). */
         private volatile boolean batches;
         /** When the client last sent a frame (event loop). */
@@ -414,7 +416,18 @@ public final class RelayServer implements AutoCloseable {
         @Override
         public void wake() {
             Channel ch = channel;
-            if (ch != null && drainQueued.compareAndSet(false, true)) { // one drain task for a burst of frames
+            if (ch == null) {
+                return;
+            }
+            RelayCore.Session s = session;
+            if (s != null && ch.eventLoop().inEventLoop() && s.queued() >= drainAt) {
+                // a sender on this loop whose burst fills this client's queue within one read: written now, not
+                // after the whole read (netty reads up to 16 buffers of a connection in one go: ~2,000 datagrams,
+                // more than the queue holds, so a client's burst was partly dropped at its peer's queue)
+                drain();
+                return;
+            }
+            if (drainQueued.compareAndSet(false, true)) { // one drain task for a burst of frames
                 ch.eventLoop().execute(this::drain);
             }
         }

@@ -246,8 +246,16 @@ public final class RelayClient implements AutoCloseable {
             dropped.increment();
             return false;
         }
-        ByteBuffer frame = Codec.encodeDatagram(destination, datagram);
-        if (!batch.add(ch, Unpooled.wrappedBuffer(frame))) { // written with the rest of its burst, one flush for all
+        int length = Codec.datagramFrameLength(datagram.remaining());
+        io.netty.buffer.ByteBuf frame = ch.alloc().directBuffer(length); // pooled: no zeroing, no garbage per datagram
+        try {
+            Codec.encodeDatagram(destination, datagram, frame.nioBuffer(0, length));
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
+        frame.writerIndex(length);
+        if (!batch.add(ch, frame)) { // written with the rest of its burst, one flush for all
             dropped.increment();
             return false;
         }

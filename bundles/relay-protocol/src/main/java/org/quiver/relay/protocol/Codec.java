@@ -63,13 +63,32 @@ public final class Codec {
      * @throws IllegalArgumentException when the datagram is empty or longer than {@link RelayFrame#MAX_DATAGRAM}
      */
     public static ByteBuffer encodeDatagram(org.quiver.api.EndpointId destination, ByteBuffer datagram) {
-        int n = datagram.remaining();
+        ByteBuffer b = ByteBuffer.allocate(datagramFrameLength(datagram.remaining()));
+        encodeDatagram(destination, datagram, b);
+        return b.flip();
+    }
+
+    /**
+     * The length of the frame of a datagram of {@code n} bytes to a destination.
+     *
+     * @throws IllegalArgumentException when {@code n} is not 1 to {@link RelayFrame#MAX_DATAGRAM}
+     */
+    public static int datagramFrameLength(int n) {
         if (n < 1 || n > RelayFrame.MAX_DATAGRAM) {
             throw new IllegalArgumentException("a relayed datagram is 1 to " + RelayFrame.MAX_DATAGRAM + " bytes, got " + n);
         }
-        ByteBuffer b = ByteBuffer.allocate(1 + 32 + 1 + n).put((byte) 0x05).put(destination.toBytes()).put((byte) 0)
-                .put(datagram.duplicate());
-        return b.flip();
+        return 1 + 32 + 1 + n;
+    }
+
+    /**
+     * As {@link #encodeDatagram(org.quiver.api.EndpointId, ByteBuffer)}, into {@code into} at its position (which ends
+     * past the frame): a client frames a datagram straight into a pooled buffer.
+     *
+     * @throws java.nio.BufferOverflowException when {@code into} has fewer than {@link #datagramFrameLength} bytes left
+     */
+    public static void encodeDatagram(org.quiver.api.EndpointId destination, ByteBuffer datagram, ByteBuffer into) {
+        datagramFrameLength(datagram.remaining());
+        into.put((byte) 0x05).put(destination.toBytes()).put((byte) 0).put(datagram.duplicate());
     }
 
     /** The frame's bytes in a buffer of their own (position 0, limit their length). */

@@ -49,6 +49,14 @@ class CodecTest {
         assertThat(direct.position()).isEqualTo(50);
         assertThat(direct.remaining()).isEqualTo(payload.length);
         assertThat(Codec.decode(framed)).isEqualTo(new RelayFrame.ClientToRelayDatagram(to, (byte) 0, payload));
+        // the same frame written into a given buffer after other bytes (a client's pooled buffer)
+        ByteBuffer into = ByteBuffer.allocateDirect(2000).position(7);
+        Codec.encodeDatagram(to, direct, into);
+        assertThat(into.position()).isEqualTo(7 + Codec.datagramFrameLength(payload.length));
+        assertThat(into.flip().position(7).slice()).isEqualTo(Codec.encode(new RelayFrame.ClientToRelayDatagram(to, (byte) 0, payload)));
+        assertThat(direct.position()).isEqualTo(50);
+        assertThatThrownBy(() -> Codec.encodeDatagram(to, direct, ByteBuffer.allocate(100))).isInstanceOf(java.nio.BufferOverflowException.class);
+        assertThatThrownBy(() -> Codec.datagramFrameLength(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Codec.encodeDatagram(to, ByteBuffer.allocate(0))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Codec.encodeDatagram(to, ByteBuffer.allocate(RelayFrame.MAX_DATAGRAM + 1)))
                 .isInstanceOf(IllegalArgumentException.class);

@@ -56,6 +56,47 @@ public class DistributionIT {
     }
 
     @Test
+    public void nettysNativesComeFromTheDistributionNotUnpackedIntoATemporaryFolder() throws Exception {
+        Path nativeDir = Node.bin().getParent().resolveSibling("lib").resolve("native").toRealPath();
+        assertThat(nativeDir.resolve("libnetty_quiche42_linux_x86_64.so")).as("taken out of its jar at build time").isRegularFile();
+        assertThat(nativeDir.resolve("libnetty_transport_native_epoll_x86_64.so")).isRegularFile();
+        Path home = Node.onLoopback(tmp.newFolder("node").toPath());
+        Path work = tmp.newFolder("netty-work").toPath(); // where netty unpacks a library it does not find on java.library.path
+        String unpacking = "-Dio.netty.native.workdir=" + work;
+        assertThat(loadedQuic(home, unpacking)).as("the QUIC library the node runs").startsWith(nativeDir.toString());
+        // a java.library.path of the user's (JAVA_OPTS) wins: then netty unpacks it, as it does without lib/native
+        assertThat(loadedQuic(home, unpacking + " -Djava.library.path=" + tmp.newFolder("no-natives"))).startsWith(work.toString());
+    }
+
+    /** Where the QUIC native library of a node started with {@code javaOpts} was loaded from (its memory map). */
+    private static String loadedQuic(Path home, String javaOpts) throws Exception {
+        String[] args = {Node.bin().toString(), "--home", home.toString(), "--no-shell"};
+        Node.metricsOnAnyPort(args);
+        ProcessBuilder pb = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(home.resolve("node.log").toFile());
+        pb.environment().remove("QUIVER_HOME");
+        pb.environment().put("JAVA_OPTS", javaOpts);
+        Process p = pb.start(); // bin/quiver execs the JVM: the same process
+        try {
+            Path maps = Path.of("/proc", Long.toString(p.pid()), "maps");
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline && p.isAlive()) {
+                java.util.Optional<String> lib = Files.readAllLines(maps).stream().map(l -> l.replaceFirst("^(\\S+\\s+){5}", ""))
+                        .filter(l -> l.contains("libnetty_quiche42")).findFirst();
+                if (lib.isPresent()) {
+                    return lib.get().strip();
+                }
+                Thread.sleep(100);
+            }
+            throw new AssertionError("no QUIC library loaded within 30 s: " + Files.readString(home.resolve("node.log")));
+        } finally {
+            p.destroy(); // SIGTERM: the node stops
+            if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    @Test
     public void aNormalExitPrintsNoWarning() throws Exception {
         Path home = tmp.newFolder("node").toPath();
         Node.run(null, "--home", home.toString(), "-c", "quiver:id"); // makes the key (an INFO line)

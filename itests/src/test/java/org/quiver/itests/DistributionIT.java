@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
@@ -66,6 +67,51 @@ public class DistributionIT {
         assertThat(loadedQuic(home, unpacking)).as("the QUIC library the node runs").startsWith(nativeDir.toString());
         // a java.library.path of the user's (JAVA_OPTS) wins: then netty unpacks it, as it does without lib/native
         assertThat(loadedQuic(home, unpacking + " -Djava.library.path=" + tmp.newFolder("no-natives"))).startsWith(work.toString());
+    }
+
+    @Test
+    public void aNodeRunsWhereTheTemporaryFolderIsMountedNoexec() throws Exception {
+        Path noexec = tmp.newFolder("noexec").toPath();
+        assertThat(sh("mount", "-t", "tmpfs", "-o", "noexec,size=64m", "tmpfs", noexec.toString())).as("mount a noexec tmpfs (root)").isZero();
+        try {
+            Path home = Node.onLoopback(tmp.newFolder("node").toPath());
+            String opts = "-Djava.io.tmpdir=" + noexec;
+            String[] idArgs = {Node.bin().toString(), "--home", home.toString(), "-c", "quiver:id; quiver:addr"};
+            Node.metricsOnAnyPort(idArgs);
+            String[] ran = withEnv(Map.of("JAVA_OPTS", opts), idArgs);
+            assertThat(ran[0]).as(ran[1]).isEqualTo("0");
+            assertThat(ran[1].lines()).as("quiver:addr: the endpoint's ticket").anyMatch(l -> l.startsWith("quiver") && l.length() > 60);
+            // the same with netty unpacking its libraries into that folder, as before lib/native: the endpoint cannot load them
+            String[] unpacked = withEnv(Map.of("JAVA_OPTS", opts, "QUIVER_NATIVE", "off"), idArgs);
+            assertThat(unpacked[0]).as(unpacked[1]).isNotEqualTo("0");
+        } finally {
+            sh("umount", noexec.toString());
+        }
+    }
+
+    private static int sh(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) ? p.exitValue() : -1;
+    }
+
+    /** Runs {@code command} with {@code env} added: its exit status and everything it printed. */
+    private static String[] withEnv(Map<String, String> env, String... command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().remove("QUIVER_HOME");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        java.util.concurrent.CompletableFuture<String> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                return e.toString();
+            }
+        });
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+        }
+        return new String[] {Integer.toString(p.exitValue()), out.get(10, java.util.concurrent.TimeUnit.SECONDS)};
     }
 
     /** Where the QUIC native library of a node started with {@code javaOpts} was loaded from (its memory map). */

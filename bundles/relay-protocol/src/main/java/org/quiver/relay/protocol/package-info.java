@@ -23,12 +23,16 @@
  * asks for batches with the header {@code X-Quiver-Relay-Batch: 1} in its upgrade request; a relay that takes batches
  * then sends its frames to it in batches (from the challenge on), and a client sends batches only to a relay that
  * sent it one. Older relays and clients never see a batch.
+ * Client frames are masked as RFC 6455 says; Quiver's client uses the masking key 0 inside TLS and to a relay on its own
+ * host, where no intermediary reads the stream (a relay takes any key). Package 0.4.0: {@code Codec} writes a frame
+ * into a given buffer ({@code encode(frame, into)}, {@code encodeDatagram(destination, datagram, into)}) and says how
+ * long it is before ({@code encodedLength}, {@code datagramFrameLength}); the wire is as in 0.3.0.
  * Before ServerConfirmsAuth a client may send nothing but ClientAuth. Anything that does not decode
  * exactly (unknown type, wrong length, an id that is not a curve point, text over its limit) is a
  * {@link org.quiver.relay.protocol.MalformedFrameException}: the relay closes that client only.
  */
 @Export
-@Version("0.3.0")
+@Version("0.4.0")
 package org.quiver.relay.protocol;
 
 import org.osgi.annotation.bundle.Export;

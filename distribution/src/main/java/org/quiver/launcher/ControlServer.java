@@ -112,7 +112,7 @@ final class ControlServer implements AutoCloseable {
         return path;
     }
 
-    /** Connections served to the end (for tests and the node's own accounting). */
+    /** Connections whose commands ran to the end (counted before their exit status is sent; for tests and accounting). */
     int served() {
         return served.get();
     }
@@ -200,10 +200,10 @@ final class ControlServer implements AutoCloseable {
                 o.flush();
                 e.flush();
             }
+            served.incrementAndGet(); // before the status goes: a client that has it sees the connection counted
             synchronized (out) {
                 ControlWire.writeExit(out, status);
             }
-            served.incrementAndGet();
         } catch (IOException e) {
             // the client went away mid-answer: its commands ran (or were interrupted); nothing to tell anyone
         } finally {

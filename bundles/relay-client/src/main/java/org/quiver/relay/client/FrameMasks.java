@@ -22,7 +22,8 @@ import java.util.Locale;
  * relayed datagram (JFR, 2026-12-02). Plain {@code ws://} to another host keeps random keys: the datagrams a client
  * relays carry bytes a peer chose (QUIC connection ids, tokens), in the clear.
  *
- * <p>Stateless: the decision is made from the relay's URL when a connection is set up, on the client's event loop.
+ * <p>Stateless: the decision is made from the relay's URL when a connection is set up, on the client's event loop, so
+ * it never looks a name up.
  */
 final class FrameMasks {
     private static final WebSocketFrameMaskGenerator ZERO = () -> 0;
@@ -49,15 +50,24 @@ final class FrameMasks {
         if (host.equals("localhost")) {
             return true;
         }
-        if (!host.matches("[0-9.]+") && !host.contains(":")) {
-            return false; // a name: where it leads is not known without a lookup
+        String literal;
+        if (host.contains(":")) {
+            literal = "[" + host + "]"; // bracketed, the JDK parses it as an IPv6 literal or refuses it: never a lookup
+        } else if (IPV4.matcher(host).matches()) {
+            literal = host;
+        } else {
+            return false; // a name (or no address at all): where it leads is not known without a lookup
         }
         try {
-            return InetAddress.getByName(host).isLoopbackAddress(); // a literal: parsed, never looked up
+            return InetAddress.getByName(literal).isLoopbackAddress();
         } catch (UnknownHostException | SecurityException e) {
             return false;
         }
     }
+
+    /** A dotted-quad IPv4 literal, each part 0-255 (anything else the JDK would look up as a name). */
+    private static final java.util.regex.Pattern IPV4 =
+            java.util.regex.Pattern.compile("(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}");
 
     /** The frame encoder a client uses: key 0 when {@code zeroKey}, else a fresh random key per frame. */
     static WebSocketFrameEncoder encoder(boolean zeroKey) {

@@ -28,6 +28,11 @@ class FrameMasksTest {
         assertThat(FrameMasks.zeroKey(URI.create("ws://relay.example.com/relay"))).isFalse();
         assertThat(FrameMasks.zeroKey(URI.create("ws://localhost.example.com/relay"))).isFalse();
         assertThat(FrameMasks.zeroKey(URI.create("ws://127.0.0.1.example.com/relay"))).isFalse();
+        assertThat(FrameMasks.zeroKey(URI.create("ws://[::ffff:127.0.0.1]:3340/relay"))).isTrue();
+        // not dotted-quad literals: random keys, and never handed to a resolver as names (this runs on an event loop)
+        for (String notLiteral : new String[] {"ws://999.0.0.1/relay", "ws://127.1/relay", "ws://0x7f000001/relay"}) {
+            assertThat(FrameMasks.zeroKey(URI.create(notLiteral))).as(notLiteral).isFalse();
+        }
     }
 
     @Test

@@ -76,14 +76,14 @@ public class DistributionIT {
         try {
             Path home = Node.onLoopback(tmp.newFolder("node").toPath());
             String opts = "-Djava.io.tmpdir=" + noexec;
-            String[] idArgs = {Node.bin().toString(), "--home", home.toString(), "-c", "quiver:id; quiver:addr"};
-            Node.metricsOnAnyPort(idArgs);
-            String[] ran = withEnv(Map.of("JAVA_OPTS", opts), idArgs);
-            assertThat(ran[0]).as(ran[1]).isEqualTo("0");
-            assertThat(ran[1].lines()).as("quiver:addr: the endpoint's ticket").anyMatch(l -> l.startsWith("quiver") && l.length() > 60);
+            String[] idArgs = {"--home", home.toString(), "-c", "quiver:id; quiver:addr"};
+            Node.Result ran = Node.runWith(Map.of("JAVA_OPTS", opts), idArgs);
+            assertThat(ran.exitCode()).as(ran.toString()).isZero();
+            assertThat(ran.lines()).as("quiver:addr: the endpoint's ticket").anyMatch(l -> l.matches("quiver[a-z2-7]{60,}"));
             // the same with netty unpacking its libraries into that folder, as before lib/native: the endpoint cannot load them
-            String[] unpacked = withEnv(Map.of("JAVA_OPTS", opts, "QUIVER_NATIVE", "off"), idArgs);
-            assertThat(unpacked[0]).as(unpacked[1]).isNotEqualTo("0");
+            Node.Result unpacked = Node.runWith(Map.of("JAVA_OPTS", opts, "QUIVER_NATIVE", "off"), idArgs);
+            assertThat(unpacked.exitCode()).as(unpacked.toString()).isNotZero();
+            assertThat(unpacked.lines()).noneMatch(l -> l.matches("quiver[a-z2-7]{60,}"));
         } finally {
             sh("umount", noexec.toString());
         }
@@ -93,25 +93,6 @@ public class DistributionIT {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
         return p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) ? p.exitValue() : -1;
-    }
-
-    /** Runs {@code command} with {@code env} added: its exit status and everything it printed. */
-    private static String[] withEnv(Map<String, String> env, String... command) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().remove("QUIVER_HOME");
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        java.util.concurrent.CompletableFuture<String> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-            try {
-                return new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            } catch (java.io.IOException e) {
-                return e.toString();
-            }
-        });
-        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
-            p.destroyForcibly().waitFor();
-        }
-        return new String[] {Integer.toString(p.exitValue()), out.get(10, java.util.concurrent.TimeUnit.SECONDS)};
     }
 
     /** Where the QUIC native library of a node started with {@code javaOpts} was loaded from (its memory map). */

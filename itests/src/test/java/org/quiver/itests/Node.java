@@ -70,7 +70,17 @@ final class Node {
         return runIn(List.of(), folder, null, args);
     }
 
+    /** Runs {@code bin/quiver args...} with {@code env} added to its environment (JAVA_OPTS, for one). */
+    static Result runWith(java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
+        return runIn(List.of(), null, env, null, args);
+    }
+
     private static Result runIn(List<String> wrapper, Path folder, String stdin, String... args) throws IOException, InterruptedException {
+        return runIn(wrapper, folder, java.util.Map.of(), stdin, args);
+    }
+
+    private static Result runIn(List<String> wrapper, Path folder, java.util.Map<String, String> env, String stdin, String... args)
+            throws IOException, InterruptedException {
         metricsOnAnyPort(args);
         List<String> command = new ArrayList<>(wrapper);
         command.add(bin().toString());
@@ -80,6 +90,7 @@ final class Node {
             pb.directory(folder.toFile());
         }
         pb.environment().remove("QUIVER_HOME");
+        pb.environment().putAll(env);
         Process p = pb.start();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -29,7 +29,8 @@ class FrameMasksTest {
         assertThat(FrameMasks.zeroKey(URI.create("ws://localhost.example.com/relay"))).isFalse();
         assertThat(FrameMasks.zeroKey(URI.create("ws://127.0.0.1.example.com/relay"))).isFalse();
         assertThat(FrameMasks.zeroKey(URI.create("ws://[::ffff:127.0.0.1]:3340/relay"))).isTrue();
-        // not dotted-quad literals: random keys, and never handed to a resolver as names (this runs on an event loop)
+        // not dotted-quad literals: random keys (FrameMasks treats them as names and does not resolve them; this test
+        // checks the answer only, not the absence of a lookup)
         for (String notLiteral : new String[] {"ws://999.0.0.1/relay", "ws://127.1/relay", "ws://0x7f000001/relay"}) {
             assertThat(FrameMasks.zeroKey(URI.create(notLiteral))).as(notLiteral).isFalse();
         }

@@ -26,7 +26,9 @@ import org.quiver.api.SendStream;
  * One QUIC stream (both halves; a unidirectional stream uses one). The stream channel does not read by
  * itself: data is pulled from quiche only when the application asks for it, so that QUIC flow control,
  * not an unbounded queue here, is what holds back a fast sender. Received data is copied out of pooled
- * buffers at once (the application never holds a Netty buffer).
+ * buffers at once (the application never holds a Netty buffer). Once the application reads, the stream reads ahead of
+ * it, up to {@link #READ_AHEAD} bytes, and a blocking reader ({@link #inputStream()}) takes everything read ahead in
+ * one hand-off from the event loop instead of one per chunk.
  *
  * <p>State is touched only on the stream's event loop; application threads hand work to it.
  */
@@ -39,8 +41,22 @@ final class QuicStream extends ChannelInboundHandlerAdapter implements BiStream,
      */
     private static final int WRITES_IN_FLIGHT = 16;
 
+    /**
+     * Bytes read out of quiche ahead of the application, at most (past it the stream stops reading, and QUIC flow
+     * control holds the sender back): the reader finds data waiting instead of asking the loop for each chunk.
+     */
+    static final int READ_AHEAD = 1024 * 1024;
+
     private final QuicStreamChannel channel;
     private final ArrayDeque<ByteBuffer> chunks = new ArrayDeque<>();
+    /** Bytes in {@link #chunks}. */
+    private int queued;
+    /** The application has read: from now on the stream reads ahead. */
+    private boolean readAhead;
+    /** Inside {@link #readMore}: a read it causes does not start another. */
+    private boolean readingMore;
+    /** Bytes received so far: whether a read gave anything. */
+    private long received;
     private CompletableFuture<Optional<ByteBuffer>> waiting;
     private boolean finished;
     private Throwable failure;
@@ -74,12 +90,14 @@ final class QuicStream extends ChannelInboundHandlerAdapter implements BiStream,
                 ByteBuffer copy = ByteBuffer.allocate(buf.readableBytes());
                 buf.readBytes(copy);
                 copy.flip();
+                received += copy.remaining();
                 if (waiting != null) {
                     CompletableFuture<Optional<ByteBuffer>> w = waiting;
                     waiting = null;
                     w.complete(Optional.of(copy));
                 } else {
                     chunks.add(copy);
+                    queued += copy.remaining();
                 }
             }
         } finally {
@@ -89,9 +107,37 @@ final class QuicStream extends ChannelInboundHandlerAdapter implements BiStream,
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (waiting != null && !finished && failure == null) {
-            ctx.read(); // the read gave nothing yet: keep asking
+        readMore();
+    }
+
+    /**
+     * Loop: reads on while a reader waits or, once the application reads, while less than {@link #READ_AHEAD} is
+     * queued. A read that gives nothing stays pending (the data it waits for arrives later). A read done here can
+     * complete, inside the call, another read: that one leaves the decision to the loop here, so the stack stays flat.
+     */
+    private void readMore() {
+        if (readingMore) {
+            return;
         }
+        readingMore = true;
+        try {
+            while (!finished && failure == null && (waiting != null || readAhead && queued < READ_AHEAD)) {
+                long before = received;
+                channel.read();
+                if (received == before) {
+                    return;
+                }
+            }
+        } finally {
+            readingMore = false;
+        }
+    }
+
+    /** Loop: the next queued chunk. */
+    private ByteBuffer poll() {
+        ByteBuffer b = chunks.poll();
+        queued -= b.remaining();
+        return b;
     }
 
     @Override
@@ -136,19 +182,55 @@ final class QuicStream extends ChannelInboundHandlerAdapter implements BiStream,
     @Override
     public CompletionStage<Optional<ByteBuffer>> read() {
         CompletableFuture<Optional<ByteBuffer>> f = new CompletableFuture<>();
+        channel.eventLoop().execute(() -> readOnLoop(f));
+        return f;
+    }
+
+    /** Loop: completes {@code f} with the next chunk, at once or when it comes. */
+    private void readOnLoop(CompletableFuture<Optional<ByteBuffer>> f) {
+        readAhead = true;
+        if (!chunks.isEmpty()) {
+            f.complete(Optional.of(poll()));
+            readMore();
+        } else if (finished) {
+            f.complete(Optional.empty());
+        } else if (failure != null) {
+            f.completeExceptionally(Futures.failure("read on stream " + id(), failure));
+        } else if (waiting != null) {
+            f.completeExceptionally(new IllegalStateException("a read is already pending on stream " + id()));
+        } else {
+            waiting = f;
+            readMore();
+        }
+    }
+
+    /**
+     * Everything read so far, in one hand-off (empty: the stream's end); completes when there is at least one chunk.
+     * A blocking reader takes the chunks read ahead at once instead of asking the loop for each.
+     */
+    private CompletableFuture<ArrayDeque<ByteBuffer>> readAll() {
+        CompletableFuture<ArrayDeque<ByteBuffer>> f = new CompletableFuture<>();
         channel.eventLoop().execute(() -> {
-            if (!chunks.isEmpty()) {
-                f.complete(Optional.of(chunks.poll()));
-            } else if (finished) {
-                f.complete(Optional.empty());
-            } else if (failure != null) {
-                f.completeExceptionally(Futures.failure("read on stream " + id(), failure));
-            } else if (waiting != null) {
-                f.completeExceptionally(new IllegalStateException("a read is already pending on stream " + id()));
-            } else {
-                waiting = f;
-                channel.read();
+            if (chunks.isEmpty()) {
+                CompletableFuture<Optional<ByteBuffer>> one = new CompletableFuture<>();
+                readOnLoop(one);
+                one.whenComplete((chunk, e) -> { // completed on the loop, at once or when the chunk comes
+                    if (e != null) {
+                        f.completeExceptionally(e);
+                    } else {
+                        ArrayDeque<ByteBuffer> got = new ArrayDeque<>(1);
+                        chunk.ifPresent(got::add);
+                        f.complete(got);
+                    }
+                });
+                return;
             }
+            readAhead = true;
+            ArrayDeque<ByteBuffer> all = new ArrayDeque<>(chunks);
+            chunks.clear();
+            queued = 0;
+            f.complete(all);
+            readMore();
         });
         return f;
     }
@@ -162,6 +244,7 @@ final class QuicStream extends ChannelInboundHandlerAdapter implements BiStream,
     public InputStream inputStream() {
         return new InputStream() {
             private ByteBuffer current = ByteBuffer.allocate(0);
+            private ArrayDeque<ByteBuffer> next = new ArrayDeque<>();
             private boolean end;
 
             @Override
@@ -177,15 +260,15 @@ final class QuicStream extends ChannelInboundHandlerAdapter implements BiStream,
                     return 0;
                 }
                 while (!current.hasRemaining()) {
+                    if (!next.isEmpty()) {
+                        current = next.poll();
+                        continue;
+                    }
                     if (end) {
                         return -1;
                     }
-                    Optional<ByteBuffer> next = await(QuicStream.this.read().toCompletableFuture());
-                    if (next.isEmpty()) {
-                        end = true;
-                    } else {
-                        current = next.get();
-                    }
+                    next = await(readAll());
+                    end = next.isEmpty();
                 }
                 int n = Math.min(len, current.remaining());
                 current.get(b, off, n);

@@ -233,7 +233,7 @@ public final class Main {
         List<Bundle> installed = new ArrayList<>();
         List<Path> jars;
         try (Stream<Path> files = Files.list(dist.resolve("bundle"))) {
-            jars = files.filter(p -> p.toString().endsWith(".jar")).sorted().toList();
+            jars = files.filter(p -> p.toString().endsWith(".jar")).sorted(INSTALL_ORDER).toList();
         }
         for (Path jar : jars) {
             // reference: makes Felix read the jar in place instead of copying it into the cache
@@ -269,6 +269,22 @@ public final class Main {
     }
 
     static final String EVENT_ADMIN = "org.apache.felix.eventadmin";
+
+    /**
+     * Bundles of a start level start in the order they were installed. The identity first, then the relay client and
+     * server, then the transport, whose endpoint is built on a thread of its own (~150 ms of class loading and native
+     * set-up) while the framework starts the other bundles; by name otherwise. The relay bundles come before the
+     * transport because, when configured, they set up netty (event loops, channels) as they start: netty's classes are
+     * then initialised by one thread at a time (class initialisation across threads has deadlocked netty before,
+     * netty#5720), and the endpoint's thread overlaps only bundles that do not use netty.
+     */
+    static final java.util.Comparator<Path> INSTALL_ORDER = java.util.Comparator
+            .comparing((Path p) -> {
+                String name = p.getFileName().toString();
+                return name.startsWith("quiver-identity-") ? 0 : name.startsWith("quiver-relay-client-") || name.startsWith("quiver-relay-server-") ? 1
+                        : name.startsWith("quiver-transport-quic-") ? 2 : 3;
+            })
+            .thenComparing(p -> p.getFileName().toString());
 
     static boolean isPlatform(String symbolicName) {
         return symbolicName.startsWith("org.apache.felix.") || symbolicName.startsWith("org.osgi.")

@@ -9,6 +9,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -33,6 +34,13 @@ import org.quiver.api.Watchable;
  * The {@link Endpoint} service: a thin adapter that builds a {@link QuicEndpoint} from configuration and
  * keeps its protocol handlers in step with the {@link ProtocolHandler} services registered with a
  * {@value ProtocolHandler#ALPN_PROPERTY} property (the whiteboard). Handlers come and go without a restart.
+ *
+ * <p>Activation checks the configuration (a bad one fails it, with the reason) and builds the endpoint on a thread of
+ * its own, {@code quiver-endpoint-start} (~150 ms of class loading and native set-up at a node's start, which the
+ * framework's start-level thread spends on the other bundles meanwhile). Until it is built, {@link #id()} answers and
+ * the other methods wait for it; services bound meanwhile are applied when it is. If the build fails (the port is
+ * taken), the reason is printed and every method but {@link #id()} throws {@link IllegalStateException} with it. The
+ * thread ends with the build; deactivation waits for it and closes the endpoint.
  */
 @Component(name = EndpointComponent.PID, service = Endpoint.class, immediate = true, configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = EndpointComponent.Config.class)
@@ -154,7 +162,12 @@ public final class EndpointComponent implements Endpoint {
     }
 
     private final Map<ProtocolHandler, List<String>> registered = new ConcurrentHashMap<>();
+    /** Guards {@link #endpoint} against the services bound while it is being built (they are applied once, to it). */
+    private final Object lock = new Object();
+    /** Null until the first build completes. */
     private volatile QuicEndpoint endpoint;
+    /** The first build: its endpoint, or why there is none. */
+    private final CompletableFuture<QuicEndpoint> started = new CompletableFuture<>();
     private volatile org.quiver.spi.path.PathSelector selector;
     private volatile org.osgi.service.event.EventAdmin eventAdmin;
     private volatile org.quiver.spi.metrics.TransportMetrics metrics;
@@ -167,9 +180,74 @@ public final class EndpointComponent implements Endpoint {
     public EndpointComponent(@Reference LocalIdentity identity, Config config) throws QuiverException {
         this.identity = identity;
         this.config = config;
-        // the dynamic references (handlers, discoveries, selector, metrics, relay) are bound after this
-        // constructor returns: each bind method hands its service to the endpoint made here
-        this.endpoint = build(identity, config);
+        EndpointBuilder builder = builder(identity, config); // a bad configuration fails activation here
+        // the dynamic references (handlers, discoveries, selector, metrics, relay) are bound after this constructor
+        // returns, maybe before the endpoint exists: each bind method records its service, and hands it to the
+        // endpoint if there is one; the start applies what was recorded meanwhile
+        Thread starter = new Thread(() -> start(builder), "quiver-endpoint-start");
+        starter.setDaemon(true);
+        starter.start();
+    }
+
+    /** The starter thread: builds the endpoint, then hands it what was bound meanwhile. */
+    private void start(EndpointBuilder builder) {
+        QuicEndpoint e;
+        try {
+            e = builder.build();
+        } catch (Throwable failure) { // whatever it is, the callers waiting for the endpoint learn it
+            System.err.println("quiver: the endpoint did not start: " + failure.getMessage());
+            started.completeExceptionally(failure);
+            if (failure instanceof Error && !(failure instanceof LinkageError)) {
+                throw (Error) failure;
+            }
+            return;
+        }
+        try {
+            synchronized (lock) { // what was bound meanwhile, then the endpoint is visible to callers
+                registered.forEach((h, alpns) -> alpns.forEach(a -> e.addHandler(a, h)));
+                discoveries.forEach(e::addDiscovery);
+                if (selector != builder.selector) {
+                    e.pathSelector(selector);
+                }
+                if (metrics != builder.metrics) {
+                    e.metrics(metrics);
+                }
+                if (relay != builder.relay) {
+                    try {
+                        e.relay(relay);
+                    } catch (IllegalStateException failed) {
+                        // a provider that cannot attach leaves the endpoint with direct paths only, as at a build
+                        System.err.println("quiver: " + failed.getMessage());
+                    }
+                }
+                endpoint = e;
+            }
+        } finally { // also after a failure above: the endpoint runs, it is closed at deactivation, callers do not wait
+            if (endpoint == null) {
+                endpoint = e;
+            }
+            started.complete(e);
+        }
+    }
+
+    /**
+     * The endpoint, once built: waits for the first build (a few hundred milliseconds at most, at a node's start).
+     *
+     * @throws IllegalStateException if it failed, with the reason
+     */
+    private QuicEndpoint running() {
+        QuicEndpoint e = endpoint;
+        if (e != null) {
+            return e;
+        }
+        try {
+            return started.get();
+        } catch (InterruptedException x) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the endpoint starts", x);
+        } catch (java.util.concurrent.ExecutionException x) {
+            throw new IllegalStateException("The endpoint did not start: " + x.getCause().getMessage(), x.getCause());
+        }
     }
 
     /**
@@ -179,18 +257,24 @@ public final class EndpointComponent implements Endpoint {
     @org.osgi.service.component.annotations.Modified
     void modified(Config fresh) throws QuiverException {
         java.util.Set<EndpointId> allow = allowed(fresh.allow());
-        Config old = config;
-        config = fresh;
-        if (sameExceptAllow(old, fresh)) {
-            endpoint.allow(allow);
-            return;
+        EndpointBuilder builder = builder(identity, fresh);
+        started.exceptionally(failure -> null).join(); // the first build is over (when it failed, this one may work)
+        synchronized (lock) {
+            Config old = config;
+            config = fresh;
+            QuicEndpoint previous = endpoint;
+            if (previous != null && sameExceptAllow(old, fresh)) {
+                previous.allow(allow);
+                return;
+            }
+            if (previous != null) {
+                previous.close(); // first: the new one may bind the same port
+            }
+            QuicEndpoint next = builder.pathSelector(selector).metrics(metrics).relay(relay).build();
+            registered.forEach((h, alpns) -> alpns.forEach(a -> next.addHandler(a, h)));
+            discoveries.forEach(next::addDiscovery);
+            endpoint = next;
         }
-        QuicEndpoint previous = endpoint;
-        previous.close(); // first: the new one may bind the same port
-        QuicEndpoint next = build(identity, fresh);
-        registered.forEach((h, alpns) -> alpns.forEach(a -> next.addHandler(a, h)));
-        discoveries.forEach(next::addDiscovery);
-        endpoint = next;
     }
 
     private static boolean sameExceptAllow(Config a, Config b) {
@@ -211,7 +295,8 @@ public final class EndpointComponent implements Endpoint {
         return bind instanceof java.net.Inet6Address && bind.isAnyLocalAddress() ? new InetSocketAddress(port) : new InetSocketAddress(bind, port);
     }
 
-    private QuicEndpoint build(LocalIdentity identity, Config config) throws QuiverException {
+    /** The endpoint {@code config} asks for, not built yet; its bound services are the ones bound now. */
+    private EndpointBuilder builder(LocalIdentity identity, Config config) throws QuiverException {
         InetAddress bind;
         try {
             bind = InetAddress.getByName(config.bindAddress().strip());
@@ -241,8 +326,7 @@ public final class EndpointComponent implements Endpoint {
                     if (ea != null) {
                         ea.postEvent(new org.osgi.service.event.Event(topic, props));
                     }
-                })
-                .build();
+                });
     }
 
     private final Map<org.quiver.spi.discovery.Discovery, String> discoveries = new ConcurrentHashMap<>();
@@ -255,36 +339,44 @@ public final class EndpointComponent implements Endpoint {
     void addDiscovery(org.quiver.spi.discovery.Discovery d, Map<String, Object> properties) {
         Object n = properties.get(org.quiver.spi.discovery.Discovery.NAME_PROPERTY);
         String name = n != null ? n.toString() : d.getClass().getSimpleName() + "#" + properties.get("service.id");
-        discoveries.put(d, name);
-        QuicEndpoint e = endpoint;
-        if (e != null) {
-            e.addDiscovery(d, name);
+        synchronized (lock) {
+            discoveries.put(d, name);
+            QuicEndpoint e = endpoint;
+            if (e != null) {
+                e.addDiscovery(d, name);
+            }
         }
     }
 
     void removeDiscovery(org.quiver.spi.discovery.Discovery d) {
-        discoveries.remove(d);
-        QuicEndpoint e = endpoint;
-        if (e != null) {
-            e.removeDiscovery(d);
+        synchronized (lock) {
+            discoveries.remove(d);
+            QuicEndpoint e = endpoint;
+            if (e != null) {
+                e.removeDiscovery(d);
+            }
         }
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, target = "(" + ProtocolHandler.ALPN_PROPERTY + "=*)")
     void addHandler(ProtocolHandler handler, Map<String, Object> properties) {
         List<String> alpns = alpns(properties.get(ProtocolHandler.ALPN_PROPERTY));
-        registered.put(handler, alpns);
-        QuicEndpoint e = endpoint;
-        if (e != null) {
-            alpns.forEach(a -> e.addHandler(a, handler));
+        synchronized (lock) {
+            registered.put(handler, alpns);
+            QuicEndpoint e = endpoint;
+            if (e != null) {
+                alpns.forEach(a -> e.addHandler(a, handler));
+            }
         }
     }
 
     void removeHandler(ProtocolHandler handler, Map<String, Object> properties) {
-        List<String> alpns = registered.remove(handler);
-        QuicEndpoint e = endpoint;
-        if (e != null && alpns != null) {
-            alpns.forEach(a -> e.removeHandler(a, handler));
+        synchronized (lock) {
+            List<String> alpns = registered.remove(handler);
+            QuicEndpoint e = endpoint;
+            if (e != null && alpns != null) {
+                alpns.forEach(a -> e.removeHandler(a, handler));
+            }
         }
     }
 
@@ -295,19 +387,23 @@ public final class EndpointComponent implements Endpoint {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
     void setPathSelector(org.quiver.spi.path.PathSelector s) {
-        selector = s;
-        QuicEndpoint e = endpoint;
-        if (e != null) {
-            e.pathSelector(s);
+        synchronized (lock) {
+            selector = s;
+            QuicEndpoint e = endpoint;
+            if (e != null) {
+                e.pathSelector(s);
+            }
         }
     }
 
     void unsetPathSelector(org.quiver.spi.path.PathSelector s) {
-        if (selector == s) {
-            selector = null;
-            QuicEndpoint e = endpoint;
-            if (e != null) {
-                e.pathSelector(null); // the built-in default until another service arrives
+        synchronized (lock) {
+            if (selector == s) {
+                selector = null;
+                QuicEndpoint e = endpoint;
+                if (e != null) {
+                    e.pathSelector(null); // the built-in default until another service arrives
+                }
             }
         }
     }
@@ -320,19 +416,23 @@ public final class EndpointComponent implements Endpoint {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
     void setRelay(org.quiver.spi.relay.RelayProvider p) {
-        relay = p;
-        QuicEndpoint e = endpoint;
-        if (e != null) {
-            e.relay(p);
+        synchronized (lock) {
+            relay = p;
+            QuicEndpoint e = endpoint;
+            if (e != null) {
+                e.relay(p);
+            }
         }
     }
 
     void unsetRelay(org.quiver.spi.relay.RelayProvider p) {
-        if (relay == p) {
-            relay = null;
-            QuicEndpoint e = endpoint;
-            if (e != null) {
-                e.relay(null);
+        synchronized (lock) {
+            if (relay == p) {
+                relay = null;
+                QuicEndpoint e = endpoint;
+                if (e != null) {
+                    e.relay(null);
+                }
             }
         }
     }
@@ -341,19 +441,23 @@ public final class EndpointComponent implements Endpoint {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
     void setMetrics(org.quiver.spi.metrics.TransportMetrics m) {
-        metrics = m;
-        QuicEndpoint e = endpoint;
-        if (e != null) {
-            e.metrics(m);
+        synchronized (lock) {
+            metrics = m;
+            QuicEndpoint e = endpoint;
+            if (e != null) {
+                e.metrics(m);
+            }
         }
     }
 
     void unsetMetrics(org.quiver.spi.metrics.TransportMetrics m) {
-        if (metrics == m) {
-            metrics = null;
-            QuicEndpoint e = endpoint;
-            if (e != null) {
-                e.metrics(null);
+        synchronized (lock) {
+            if (metrics == m) {
+                metrics = null;
+                QuicEndpoint e = endpoint;
+                if (e != null) {
+                    e.metrics(null);
+                }
             }
         }
     }
@@ -386,86 +490,92 @@ public final class EndpointComponent implements Endpoint {
         return out;
     }
 
-    /** The endpoint this component runs. */
+    /** The endpoint this component runs (waits for its start). */
     QuicEndpoint endpoint() {
-        return endpoint;
+        return running();
     }
 
     @Deactivate
     void deactivate() {
-        QuicEndpoint e = endpoint;
+        started.exceptionally(failure -> null).join(); // the start is over: its endpoint is closed, not left running
+        QuicEndpoint e;
+        synchronized (lock) {
+            e = endpoint;
+        }
         if (e != null) {
             e.close();
         }
     }
 
+    /** This node's id: the identity's, known before the endpoint is built. */
     @Override
     public EndpointId id() {
-        return endpoint.id();
+        return identity.id();
     }
 
     @Override
     public Watchable<EndpointAddr> addr() {
-        return endpoint.addr();
+        return running().addr();
     }
 
     @Override
     public Watchable<List<InetSocketAddress>> boundAddresses() {
-        return endpoint.boundAddresses();
+        return running().boundAddresses();
     }
 
     @Override
     public java.util.Optional<java.time.Instant> lastNetworkChange() {
-        return endpoint.lastNetworkChange();
+        return running().lastNetworkChange();
     }
 
     @Override
     public CompletionStage<Connection> connect(EndpointAddr addr, String alpn) {
-        return endpoint.connect(addr, alpn);
+        return running().connect(addr, alpn);
     }
 
     @Override
     public CompletionStage<Connection> connect(EndpointId id, String alpn) {
-        return endpoint.connect(id, alpn);
+        return running().connect(id, alpn);
     }
 
     @Override
     public List<org.quiver.api.RelayStatus> relays() {
-        return endpoint.relays();
+        return running().relays();
     }
 
     @Override
     public java.util.Set<EndpointId> allowed() {
-        return endpoint.allowed();
+        return running().allowed();
     }
 
     @Override
     public List<org.quiver.api.PathStatus> paths(EndpointId peer) {
-        return endpoint.paths(peer);
+        return running().paths(peer);
     }
 
     @Override
     public CompletionStage<Void> send(EndpointAddr to, String alpn, byte[] message) {
-        return endpoint.send(to, alpn, message);
+        return running().send(to, alpn, message);
     }
 
     @Override
     public Collection<Connection> connections() {
-        return endpoint.connections();
+        return running().connections();
     }
 
     @Override
     public CompletionStage<Void> closeAsync() {
-        return endpoint.closeAsync();
+        return running().closeAsync();
     }
 
     @Override
     public void close() {
-        endpoint.close();
+        running().close();
     }
 
     @Override
     public String toString() {
-        return String.valueOf(endpoint);
+        QuicEndpoint e = endpoint;
+        return e != null ? e.toString() : "EndpointComponent{" + identity.id() + ", starting}";
     }
 }

@@ -225,6 +225,55 @@ class EndpointComponentTest {
     }
 
     @Test
+    void servicesBoundWhileTheEndpointStartsAreAppliedToIt() throws Exception {
+        // activation returns before the endpoint is built (on quiver-endpoint-start): what SCR binds right after it
+        // reaches the endpoint once it exists, whichever comes first
+        EndpointComponent server = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", 0));
+        org.quiver.spi.path.PathSelector none = (candidates, current) -> current;
+        server.setPathSelector(none);
+        server.addHandler(conn -> { }, Map.of(ProtocolHandler.ALPN_PROPERTY, "app/1"));
+        EndpointComponent client = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", 0));
+        try {
+            assertThat(server.toString()).contains(server.id().shortString());
+            Connection c = Blocking.await(client.connect(server.addr().get(), "app/1"), Duration.ofSeconds(5));
+            assertThat(c.alpn()).isEqualTo("app/1");
+            assertThat(server.endpoint().pathSelector()).isSameAs(none);
+        } finally {
+            client.deactivate();
+            server.deactivate();
+        }
+    }
+
+    @Test
+    void aPortInUseFailsTheStartAndEveryCallSaysWhy() throws Exception {
+        try (java.net.DatagramSocket taken = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            EndpointComponent c = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", taken.getLocalPort()));
+            try {
+                assertThat(c.id()).as("the node's id needs no socket").isNotNull();
+                assertThatThrownBy(c::connections).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("The endpoint did not start").hasMessageContaining("Cannot bind the QUIC endpoint to /127.0.0.1:" + taken.getLocalPort());
+                assertThatThrownBy(() -> c.connect(Identities.ephemeral().id(), "app/1")).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("did not start");
+            } finally {
+                c.deactivate();
+            }
+        }
+    }
+
+    @Test
+    void deactivatedWhileStartingTheEndpointIsClosedNotLeftRunning() throws Exception {
+        int port;
+        try (java.net.DatagramSocket probe = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            port = probe.getLocalPort();
+        }
+        EndpointComponent c = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", port));
+        c.deactivate(); // at once: the endpoint is still being built
+        try (java.net.DatagramSocket again = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", port))) {
+            assertThat(again.getLocalPort()).as("the port is free again: the endpoint built meanwhile was closed").isEqualTo(port);
+        }
+    }
+
+    @Test
     void badConfigurationIsAClearError() {
         assertThatThrownBy(() -> new EndpointComponent(Identities.ephemeral(), config("not an address!", 0)))
                 .hasMessageContaining("bindAddress 'not an address!'");

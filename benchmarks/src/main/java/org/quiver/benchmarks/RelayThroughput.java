@@ -60,13 +60,10 @@ public final class RelayThroughput {
             java.util.Map<String, Long> cpuDirect = new java.util.TreeMap<>();
             java.util.Map<String, Long> cpuRelay = new java.util.TreeMap<>();
             for (int i = 0; i < runs; i++) {
-                java.util.Map<String, Long> c0 = cpuByThreadGroup();
                 d[i] = stream(bytes, null);
-                java.util.Map<String, Long> c1 = cpuByThreadGroup();
+                lastRunCpu.forEach((k, v) -> cpuDirect.merge(k, v, Long::sum));
                 r[i] = stream(bytes, url);
-                java.util.Map<String, Long> c2 = cpuByThreadGroup();
-                c1.forEach((k, v) -> cpuDirect.merge(k, v - c0.getOrDefault(k, 0L), Long::sum));
-                c2.forEach((k, v) -> cpuRelay.merge(k, v - c1.getOrDefault(k, 0L), Long::sum));
+                lastRunCpu.forEach((k, v) -> cpuRelay.merge(k, v, Long::sum));
             }
             if (Boolean.getBoolean("verbose")) { // CPU seconds per GB moved, by thread, on each path
                 double gb = runs * bytes / 1e9;
@@ -135,8 +132,15 @@ public final class RelayThroughput {
     }
 
 
+    /**
+     * CPU time of the last {@link #stream} run by thread group (nanoseconds), taken before its endpoints and clients
+     * close: their threads end with them, and a snapshot after the run would miss them.
+     */
+    private static java.util.Map<String, Long> lastRunCpu = java.util.Map.of();
+
     /** One uni stream of {@code bytes} from one endpoint to another: directly, or through {@code relay} only. */
     private static double stream(long bytes, URI relay) throws Exception {
+        java.util.Map<String, Long> before = cpuByThreadGroup();
         RelayClient.Options options = RelayClient.Options.DEFAULT;
         CompletableFuture<Long> received = new CompletableFuture<>();
         try (DefaultRelayProvider pa = relay == null ? null : new DefaultRelayProvider(List.of(relay), options);
@@ -172,10 +176,15 @@ public final class RelayThroughput {
                 }
             }
             long got = received.get(300, TimeUnit.SECONDS);
+            double mbps = bytes / 1e6 / ((System.nanoTime() - t0) / 1e9);
             if (got != bytes) {
                 throw new IllegalStateException("received " + got + " of " + bytes);
             }
-            return bytes / 1e6 / ((System.nanoTime() - t0) / 1e9);
+            java.util.Map<String, Long> after = cpuByThreadGroup();
+            java.util.Map<String, Long> run = new java.util.TreeMap<>();
+            after.forEach((k, v) -> run.put(k, v - before.getOrDefault(k, 0L)));
+            lastRunCpu = run;
+            return mbps;
         }
     }
 

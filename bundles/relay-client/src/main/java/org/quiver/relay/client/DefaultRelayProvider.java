@@ -137,6 +137,12 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
             throw new IllegalStateException("The relay provider is closed");
         }
         Link link = new Link(context);
+        // the configured relays' clients exist when attach returns, connecting: a caller that asks at once which relays
+        // the link uses (a `-c` command right after the endpoint starts) sees them, not an empty list. Made before the
+        // link is listed, so that no reconfiguration reconciles it meanwhile; the loop's reconcile does the rest.
+        for (URI u : relays) {
+            link.clients.computeIfAbsent(u, link::client);
+        }
         links.add(link);
         group.execute(link::reconcile);
         return link;

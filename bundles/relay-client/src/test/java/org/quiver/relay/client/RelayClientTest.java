@@ -309,6 +309,25 @@ class RelayClientTest {
     }
 
     @Test
+    void aLinkListsItsConfiguredRelaysAsSoonAsItIsAttached() throws Exception {
+        // a `-c` command runs right after its endpoint started (and attached its relay provider): asked at once which
+        // relays the endpoint uses, the link answered an empty list until its loop had made the clients, and the
+        // shell then refused a dial by id ("no relay to reach it by id")
+        RelayServer r = keep(RelayServer.start(LO, FAST));
+        URI u = URI.create(r.url());
+        URI dead = URI.create("ws://127.0.0.1:9/relay");
+        DefaultRelayProvider p = keep(new DefaultRelayProvider(List.of(u, dead), QUICK));
+        for (int i = 0; i < 20; i++) {
+            RelayLink link = p.attach(new Context(Identities.ephemeral(), new LinkedBlockingQueue<>()));
+            assertThat(link.status()).as("attach %d: its relays at once", i).extracting(org.quiver.api.RelayStatus::url).containsExactlyInAnyOrder(u, dead);
+            link.close();
+        }
+        RelayLink link = p.attach(new Context(Identities.ephemeral(), new LinkedBlockingQueue<>()));
+        await("home", () -> link.home().get().equals(Optional.of(u)));
+        assertThat(link.status()).as("one client per relay, not two").hasSize(2);
+    }
+
+    @Test
     void theProviderPicksAHomeFollowsConfigurationAndReachesPeersAtTheirRelay() throws Exception {
         RelayServer r1 = keep(RelayServer.start(LO, FAST));
         RelayServer r2 = keep(RelayServer.start(LO, FAST));

@@ -87,6 +87,19 @@ class LauncherIT {
         assertThat(Main.isPlatform("org.quiver.identity")).isFalse();
     }
 
+    @Test
+    void theIdentityThenTheRelaysThenTheTransportStartBeforeQuiversOtherBundles() throws Exception {
+        // the endpoint is built beside the bundles that start after the transport: only those that do not use netty
+        java.util.List<String> quiver;
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(Path.of(System.getProperty("quiver.dist")).resolve("bundle"))) {
+            quiver = files.sorted(Main.INSTALL_ORDER).map(p -> p.getFileName().toString()).filter(n -> n.startsWith("quiver-"))
+                    .map(n -> n.replaceAll("-[0-9].*", "")).toList();
+        }
+        assertThat(quiver.subList(0, 4)).containsExactly("quiver-identity", "quiver-relay-client", "quiver-relay-server", "quiver-transport-quic");
+        assertThat(quiver.subList(4, quiver.size())).as("the rest, by name").isSorted().contains("quiver-api", "quiver-metrics", "quiver-shell")
+                .doesNotContain("quiver-identity", "quiver-relay-client", "quiver-relay-server", "quiver-transport-quic");
+    }
+
     /** A node of this JVM on {@link #home}, as bin/quiver runs one: the folder's lock held, its control socket open. */
     private final class RunningNode implements AutoCloseable {
         final NodeLock lock;

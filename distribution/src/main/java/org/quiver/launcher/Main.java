@@ -219,6 +219,11 @@ public final class Main {
         Files.createDirectories(home.resolve("conf"));
         Files.createDirectories(home.resolve("deploy"));
         Map<String, String> config = frameworkConfig(dist, home);
+        if (!options.commands.isEmpty()) {
+            // a one-shot process builds its endpoint at the first command that uses it (EndpointComponent.START_PROPERTY):
+            // quiver:id opens no socket, publishes nothing, connects to no relay, and does not wait for a build it never used
+            config.putIfAbsent(ENDPOINT_START, "on-demand");
+        }
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class, Main.class.getClassLoader()).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path (lib/ is incomplete)"));
         Framework framework = factory.newFramework(config);
@@ -269,6 +274,8 @@ public final class Main {
     }
 
     static final String EVENT_ADMIN = "org.apache.felix.eventadmin";
+    /** The transport's framework property for when its endpoint is built (its EndpointComponent.START_PROPERTY). */
+    static final String ENDPOINT_START = "quiver.endpoint.start";
 
     /**
      * Bundles of a start level start in the order they were installed. The identity first, then the relay client and

@@ -52,6 +52,29 @@ class LauncherIT {
     }
 
     @Test
+    void aOneShotProcessBuildsItsEndpointOnlyForACommandThatUsesIt() throws Exception {
+        try (java.net.DatagramSocket taken = new java.net.DatagramSocket(new java.net.InetSocketAddress("127.0.0.1", 0))) {
+            Files.createDirectories(home.resolve("conf"));
+            Files.writeString(home.resolve("conf/org.quiver.endpoint.cfg"), "bindAddress=127.0.0.1\nport=" + taken.getLocalPort() + "\n");
+            ByteArrayOutputStream jvmErr = new ByteArrayOutputStream(); // where a failed build says so (the bundles' System.err)
+            PrintStream before = System.err;
+            System.setErr(new PrintStream(jvmErr, true, StandardCharsets.UTF_8));
+            try {
+                assertThat(run("--home", home.toString(), "-c", "quiver:id")).as(err()).isZero();
+            } finally {
+                System.setErr(before);
+            }
+            assertThat(out().strip()).matches("[a-z2-7]{52}");
+            assertThat(err() + jvmErr.toString(StandardCharsets.UTF_8))
+                    .as("quiver:id needs no endpoint: none was built, so the taken port was never tried").doesNotContain("did not start");
+            out.reset();
+            assertThat(run("--home", home.toString(), "-c", "quiver:id; quiver:status")).isEqualTo(Main.EXIT_COMMAND_FAILED);
+            assertThat(err()).as("quiver:status builds it: the taken port is the error").contains("The endpoint did not start")
+                    .contains("127.0.0.1:" + taken.getLocalPort());
+        }
+    }
+
+    @Test
     void aFailedCommandIsStatusOneWithItsMessage() {
         assertThat(run("--home", home.toString(), "-c", "quiver:frobnicate")).isEqualTo(Main.EXIT_COMMAND_FAILED);
         assertThat(err()).contains("Error in 'quiver:frobnicate'").contains("Command not found");

@@ -41,6 +41,11 @@ import org.quiver.api.Watchable;
  * the other methods wait for it; services bound meanwhile are applied when it is. If the build fails (the port is
  * taken), the reason is printed and every method but {@link #id()} throws {@link IllegalStateException} with it. The
  * thread ends with the build; deactivation waits for it and closes the endpoint.
+ *
+ * <p>With the framework property {@value #START_PROPERTY} set to {@code on-demand} (the launcher sets it for a one-shot
+ * {@code quiver -c} process) the build starts at the first call that needs the endpoint instead: a command that needs
+ * none ({@code quiver:id}) opens no socket, publishes no address and connects to no relay, and the process ends without
+ * waiting for a build it never used. Deactivated before any use, the component builds nothing.
  */
 @Component(name = EndpointComponent.PID, service = Endpoint.class, immediate = true, configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = EndpointComponent.Config.class)
@@ -175,15 +180,47 @@ public final class EndpointComponent implements Endpoint {
 
     private final LocalIdentity identity;
     private volatile Config config;
+    /** The first build's builder, until it starts (a configuration change before then replaces it). Under {@link #lock}. */
+    private EndpointBuilder firstBuild;
+    /** Whether the first build was started, or given up (deactivated before any use). Under {@link #lock}. */
+    private boolean buildStarted;
+
+    /** Framework property: {@code on-demand} builds the endpoint at its first use; anything else, at activation. */
+    public static final String START_PROPERTY = "quiver.endpoint.start";
 
     @Activate
-    public EndpointComponent(@Reference LocalIdentity identity, Config config) throws QuiverException {
+    public EndpointComponent(@Reference LocalIdentity identity, Config config, org.osgi.framework.BundleContext context) throws QuiverException {
+        this(identity, config, "on-demand".equals(context.getProperty(START_PROPERTY)));
+    }
+
+    /** An endpoint built at once, on its own thread. */
+    public EndpointComponent(LocalIdentity identity, Config config) throws QuiverException {
+        this(identity, config, false);
+    }
+
+    EndpointComponent(LocalIdentity identity, Config config, boolean onDemand) throws QuiverException {
         this.identity = identity;
         this.config = config;
-        EndpointBuilder builder = builder(identity, config); // a bad configuration fails activation here
-        // the dynamic references (handlers, discoveries, selector, metrics, relay) are bound after this constructor
-        // returns, maybe before the endpoint exists: each bind method records its service, and hands it to the
-        // endpoint if there is one; the start applies what was recorded meanwhile
+        // a bad configuration fails activation here; the dynamic references (handlers, discoveries, selector, metrics,
+        // relay) are bound after this constructor returns, maybe before the endpoint exists: each bind method records
+        // its service, and hands it to the endpoint if there is one; the start applies what was recorded meanwhile
+        this.firstBuild = builder(identity, config);
+        if (!onDemand) {
+            startBuild();
+        }
+    }
+
+    /** Starts the first build on {@code quiver-endpoint-start}, unless it was started (or given up) before. Any thread. */
+    private void startBuild() {
+        EndpointBuilder builder;
+        synchronized (lock) {
+            if (buildStarted) {
+                return;
+            }
+            buildStarted = true;
+            builder = firstBuild;
+            firstBuild = null;
+        }
         Thread starter = new Thread(() -> start(builder), "quiver-endpoint-start");
         starter.setDaemon(true);
         starter.start();
@@ -240,6 +277,7 @@ public final class EndpointComponent implements Endpoint {
         if (e != null) {
             return e;
         }
+        startBuild(); // built on demand: the first use starts it
         try {
             return started.get();
         } catch (InterruptedException x) {
@@ -258,6 +296,13 @@ public final class EndpointComponent implements Endpoint {
     void modified(Config fresh) throws QuiverException {
         java.util.Set<EndpointId> allow = allowed(fresh.allow());
         EndpointBuilder builder = builder(identity, fresh);
+        synchronized (lock) {
+            if (!buildStarted) { // built on demand and not used yet: the first use builds this configuration's
+                config = fresh;
+                firstBuild = builder;
+                return;
+            }
+        }
         started.exceptionally(failure -> null).join(); // the first build is over (when it failed, this one may work)
         synchronized (lock) {
             Config old = config;
@@ -497,6 +542,14 @@ public final class EndpointComponent implements Endpoint {
 
     @Deactivate
     void deactivate() {
+        synchronized (lock) {
+            if (!buildStarted) { // never used: nothing was built, and nothing will be
+                buildStarted = true;
+                firstBuild = null;
+                started.completeExceptionally(new IllegalStateException("the endpoint component was deactivated before the endpoint was used"));
+                return;
+            }
+        }
         started.exceptionally(failure -> null).join(); // the start is over: its endpoint is closed, not left running
         QuicEndpoint e;
         synchronized (lock) {

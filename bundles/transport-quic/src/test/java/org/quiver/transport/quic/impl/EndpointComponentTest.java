@@ -273,6 +273,63 @@ class EndpointComponentTest {
         }
     }
 
+    /** A UDP port free now on 127.0.0.1. */
+    private static int freePort() throws Exception {
+        try (java.net.DatagramSocket probe = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            return probe.getLocalPort();
+        }
+    }
+
+    /** Whether something holds {@code port} on 127.0.0.1 (UDP). */
+    private static boolean bound(int port) {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", port))) {
+            return s.getLocalPort() != port; // bound here: it was free
+        } catch (java.net.SocketException inUse) {
+            return true;
+        }
+    }
+
+    @Test
+    void builtOnDemandTheEndpointOpensNoSocketUntilACallNeedsIt() throws Exception {
+        int port = freePort();
+        EndpointComponent c = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", port), true);
+        try {
+            assertThat(c.id()).as("the node's id needs no endpoint").isNotNull();
+            Thread.sleep(300); // an eager start would have bound the port by now (it takes ~150 ms)
+            assertThat(bound(port)).as("nothing bound before a call needs the endpoint").isFalse();
+            assertThat(c.boundAddresses().get()).as("the first use builds it").containsExactly(new InetSocketAddress("127.0.0.1", port));
+            assertThat(bound(port)).isTrue();
+        } finally {
+            c.deactivate();
+        }
+        assertThat(bound(port)).as("closed at deactivation").isFalse();
+    }
+
+    @Test
+    void builtOnDemandAndDeactivatedBeforeAnyUseNothingIsBuiltAndCallsSaySo() throws Exception {
+        int port = freePort();
+        EndpointComponent c = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", port), true);
+        c.deactivate(); // returns at once: there is no build to wait for
+        assertThatThrownBy(c::connections).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("deactivated before the endpoint was used");
+        Thread.sleep(300); // a build the late call started would have bound the port by now
+        assertThat(bound(port)).as("no build started by the late call").isFalse();
+    }
+
+    @Test
+    void builtOnDemandAConfigurationChangeBeforeTheFirstUseIsTheOneBuilt() throws Exception {
+        int first = freePort();
+        int second = freePort();
+        EndpointComponent c = new EndpointComponent(Identities.ephemeral(), config("127.0.0.1", first), true);
+        try {
+            c.modified(config("127.0.0.1", second));
+            assertThat(c.boundAddresses().get()).containsExactly(new InetSocketAddress("127.0.0.1", second));
+            assertThat(bound(first)).as("the first configuration was never built").isFalse();
+        } finally {
+            c.deactivate();
+        }
+    }
+
     @Test
     void badConfigurationIsAClearError() {
         assertThatThrownBy(() -> new EndpointComponent(Identities.ephemeral(), config("not an address!", 0)))

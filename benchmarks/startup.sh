@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start-up time of a Quiver node, against a bare JVM start measured in the same run.
 #   node:     bin/quiver -c quiver:id, wall time of the whole process (JVM, Felix, every bundle, the
-#             identity loaded from its key file, the command, shutdown)
+#             identity loaded from its key file, the command, shutdown; a one-shot process builds its endpoint only
+#             for a command that uses it, and quiver:id does not)
+#   status:   bin/quiver -c quiver:status, a command that uses the endpoint (it is built for it), alternating
 #   nocds:    the same without the class data archive lib/quiver.jsa (QUIVER_CDS=off), alternating with it
 #   unpack:   the same with netty unpacking its native libraries from their jars (QUIVER_NATIVE=off) instead of loading
 #             them from lib/native, alternating with it
@@ -22,12 +24,13 @@ trap '[ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null; exec 3>&- 2>/dev/null;
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-node=(); base=(); ready=(); nocds=(); unpack=()
+node=(); base=(); ready=(); nocds=(); unpack=(); status=()
 for ((i = 0; i < N; i++)); do
   base+=("$(ms "$BIN" --help)")
   node+=("$(ms "$BIN" --home "$HOME_DIR" -c quiver:id)")
   nocds+=("$(QUIVER_CDS=off ms "$BIN" --home "$HOME_DIR" -c quiver:id)")
   unpack+=("$(QUIVER_NATIVE=off ms "$BIN" --home "$HOME_DIR" -c quiver:id)")
+  status+=("$(ms "$BIN" --home "$HOME_DIR" -c quiver:status)")
   ready+=("$("$BIN" --home "$HOME_DIR" --timing -c quiver:id 2>&1 >/dev/null | sed -n 's/.*shell ready in \([0-9]*\) ms.*/\1/p')")
 done
 # the same command with a node running on the folder
@@ -50,12 +53,14 @@ n=$(printf '%s\n' "${node[@]}" | median)
 r=$(printf '%s\n' "${ready[@]}" | median)
 c=$(printf '%s\n' "${nocds[@]}" | median)
 u=$(printf '%s\n' "${unpack[@]}" | median)
+s=$(printf '%s\n' "${status[@]}" | median)
 echo "runs: $N (medians)"
 echo "baseline (JVM + launcher --help):          ${b} ms"
 echo "node ready for commands (in-process):      ${r} ms"
 echo "node, whole process (bin/quiver -c id):    ${n} ms"
 echo "  without the class data archive:          ${c} ms (QUIVER_CDS=off; with it / without: $(awk -v n="$n" -v c="$c" 'BEGIN { printf "%.2f", n / c }'))"
 echo "  natives unpacked from their jars:        ${u} ms (QUIVER_NATIVE=off; lib/native / unpacked: $(awk -v n="$n" -v u="$u" 'BEGIN { printf "%.2f", n / u }'))"
+echo "  a command that uses the endpoint:        ${s} ms (bin/quiver -c quiver:status: a one-shot builds its endpoint for it)"
 echo "the same with a node running on the folder: ${a} ms (the command runs in that node)"
 awk -v n="$n" -v b="$b" 'BEGIN { printf "ratio node/baseline: %.2f\n", n / b }'
 echo "where the time goes (one more run, bin/quiver --timing; times since the launcher's main began):"

@@ -260,14 +260,8 @@ public final class Main {
                 start(b, err);
             }
         }
-        // Felix's resolver runs on a thread of its own while the platform level starts (the second core is free then):
-        // Quiver's level finds its bundles resolved instead of resolving them first (~60 ms of a start).
-        Thread resolve = new Thread(() -> resolve(framework, installed, err), "quiver-resolve");
-        resolve.setDaemon(true);
-        resolve.start();
         framework.start(); // to the beginning start level: the platform
         phases.done("platform started (start level " + PLATFORM_LEVEL + ")");
-        join(resolve);
         setStartLevel(framework, NODE_LEVEL);
         phases.done("node started (start level " + NODE_LEVEL + ")");
         if (startTimes != null) {
@@ -302,24 +296,6 @@ public final class Main {
     static boolean isPlatform(String symbolicName) {
         return symbolicName.startsWith("org.apache.felix.") || symbolicName.startsWith("org.osgi.")
                 || symbolicName.startsWith("org.jline");
-    }
-
-    /** The thread {@code quiver-resolve}: resolves {@code bundles}; one that cannot be resolved says why when it starts. */
-    private static void resolve(Framework framework, List<Bundle> bundles, PrintStream err) {
-        try {
-            framework.adapt(org.osgi.framework.wiring.FrameworkWiring.class).resolveBundles(bundles);
-        } catch (RuntimeException e) { // the framework stopped meanwhile: the start fails on its own
-            err.println("quiver: resolving the bundles failed: " + e);
-        }
-    }
-
-    /** Waits for {@code t} to end, at most 60 s (a resolve takes well under a second; the start goes on after). */
-    private static void join(Thread t) {
-        try {
-            t.join(60_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     private static void setStartLevel(Framework framework, int level) {

@@ -21,6 +21,24 @@ public interface RelayLink extends AutoCloseable {
      */
     boolean send(EndpointId destination, URI relayHint, ByteBuffer datagram);
 
+    /**
+     * Sends a burst of datagrams to {@code destination}: the remaining bytes of {@code datagrams} are datagrams of
+     * {@code segmentSize} bytes each, the last perhaps shorter (as UDP segmentation offload cuts a send). A link whose
+     * relay carries a burst as one frame sends it so; by default each datagram is sent on its own. Read during the
+     * call only, as {@link #send(EndpointId, URI, ByteBuffer)}; true when every datagram was sent, false when any was
+     * dropped.
+     */
+    default boolean send(EndpointId destination, URI relayHint, ByteBuffer datagrams, int segmentSize) {
+        if (segmentSize < 1) {
+            throw new IllegalArgumentException("segment size " + segmentSize);
+        }
+        boolean all = true;
+        for (int at = datagrams.position(); at < datagrams.limit(); at += segmentSize) {
+            all &= send(destination, relayHint, datagrams.slice(at, Math.min(segmentSize, datagrams.limit() - at)));
+        }
+        return all;
+    }
+
     /** Every relay this link uses or tries to, with its state. */
     default java.util.List<org.quiver.api.RelayStatus> status() {
         return java.util.List.of();

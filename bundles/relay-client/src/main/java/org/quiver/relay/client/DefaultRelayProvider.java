@@ -272,8 +272,23 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
 
         @Override
         public boolean send(EndpointId destination, URI relayHint, ByteBuffer datagram) {
+            RelayClient c = clientFor(destination, relayHint);
+            int n = datagram.remaining();
+            return c != null && n > 0 && n <= org.quiver.relay.protocol.RelayFrame.MAX_DATAGRAM && c.send(destination, datagram);
+        }
+
+        @Override
+        public boolean send(EndpointId destination, URI relayHint, ByteBuffer datagrams, int segmentSize) {
+            RelayClient c = clientFor(destination, relayHint);
+            int n = datagrams.remaining();
+            return c != null && n > 0 && segmentSize > 0 && segmentSize <= org.quiver.relay.protocol.RelayFrame.MAX_DATAGRAM
+                    && c.send(destination, datagrams, segmentSize);
+        }
+
+        /** The client to reach {@code destination} by: the relay it was heard through, its hint, else our home; or null. */
+        private RelayClient clientFor(EndpointId destination, URI relayHint) {
             if (detached) {
-                return false;
+                return null;
             }
             URI via;
             synchronized (heardVia) {
@@ -299,11 +314,7 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
             if (c == null || c.state().get() != RelayClient.State.CONNECTED) {
                 c = home.get().map(clients::get).orElse(null);
             }
-            if (c == null) {
-                return false;
-            }
-            int n = datagram.remaining();
-            return n > 0 && n <= org.quiver.relay.protocol.RelayFrame.MAX_DATAGRAM && c.send(destination, datagram);
+            return c;
         }
 
         private boolean allowed(URI u) {
@@ -322,6 +333,18 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
 
         @Override
         public void datagram(RelayClient from, EndpointId source, byte[] datagram) {
+            heard(from, source);
+            context.deliver(source, ByteBuffer.wrap(datagram));
+        }
+
+        @Override
+        public void datagrams(RelayClient from, EndpointId source, byte[] datagrams, int segmentSize) {
+            heard(from, source);
+            context.deliver(source, ByteBuffer.wrap(datagrams), segmentSize);
+        }
+
+        /** {@code source} was heard through {@code from}: its datagrams go back that way. */
+        private void heard(RelayClient from, EndpointId source) {
             synchronized (heardVia) {
                 heardVia.put(source, from.url());
             }
@@ -329,7 +352,6 @@ public final class DefaultRelayProvider implements RelayProvider, AutoCloseable 
             if (used != null) {
                 onDemandUsed.put(from.url(), nanoClock.getAsLong());
             }
-            context.deliver(source, ByteBuffer.wrap(datagram));
         }
 
         @Override

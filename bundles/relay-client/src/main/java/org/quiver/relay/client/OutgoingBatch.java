@@ -28,6 +28,12 @@ final class OutgoingBatch {
     /** Set on a connection whose relay sent a batch: it takes batches (the client's event loop sets and reads it). */
     static final io.netty.util.AttributeKey<Boolean> BATCHES = io.netty.util.AttributeKey.valueOf("quiver.relay.batches");
 
+    /**
+     * A frame longer than this goes in a message of its own (after the batch so far): a burst of datagrams in one
+     * segmented frame is its own batch already, and copying it into another message would cost a copy of the burst.
+     */
+    static final int ALONE = 4096;
+
     private final EventLoop loop;
     private final int maxBytes;
     /** The client's count of dropped datagrams: frames whose connection closed before they were written count there. */
@@ -87,7 +93,7 @@ final class OutgoingBatch {
                 written.flush();
             }
             written = ch;
-            if (!Boolean.TRUE.equals(ch.attr(BATCHES).get()) || content.readableBytes() > Codec.MAX_BATCHED_FRAME) {
+            if (!Boolean.TRUE.equals(ch.attr(BATCHES).get()) || content.readableBytes() > ALONE) {
                 batch = finish(ch, batch);
                 ch.write(new BinaryWebSocketFrame(content), ch.voidPromise());
                 continue;

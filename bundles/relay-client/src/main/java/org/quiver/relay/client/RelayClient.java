@@ -54,6 +54,16 @@ public final class RelayClient implements AutoCloseable {
     public interface Receiver {
         void datagram(RelayClient from, EndpointId source, byte[] datagram);
 
+        /**
+         * A burst of datagrams from {@code source} in one array: datagrams of {@code segmentSize} bytes each, the last
+         * perhaps shorter. By default each is handed to {@link #datagram} on its own.
+         */
+        default void datagrams(RelayClient from, EndpointId source, byte[] datagrams, int segmentSize) {
+            for (int at = 0; at < datagrams.length; at += segmentSize) {
+                datagram(from, source, java.util.Arrays.copyOfRange(datagrams, at, Math.min(datagrams.length, at + segmentSize)));
+            }
+        }
+
         /** The relay says {@code id} is not connected to it. */
         default void gone(RelayClient from, EndpointId id) {
         }
@@ -263,6 +273,58 @@ public final class RelayClient implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Sends a burst of datagrams to {@code destination}: the remaining bytes of {@code datagrams} are datagrams of
+     * {@code segmentSize} bytes each, the last perhaps shorter. To a relay that takes segmented frames the burst goes
+     * as one frame (or as few as hold it: at most {@link RelayFrame#MAX_SEGMENTS} datagrams and {@link
+     * RelayFrame#MAX_SEGMENTED} bytes each), otherwise datagram by datagram. Read during the call only. True when
+     * every datagram was sent; what was dropped is counted, a datagram apiece.
+     */
+    public boolean send(EndpointId destination, ByteBuffer datagrams, int segmentSize) {
+        if (segmentSize < 1) {
+            throw new IllegalArgumentException("segment size " + segmentSize);
+        }
+        int end = datagrams.limit();
+        if (!segments || segmentSize > RelayFrame.MAX_SEGMENTED || end - datagrams.position() <= segmentSize) {
+            boolean all = true;
+            for (int at = datagrams.position(); at < end; at += segmentSize) {
+                all &= send(destination, datagrams.slice(at, Math.min(segmentSize, end - at)));
+            }
+            return all;
+        }
+        int perFrame = Math.min(RelayFrame.MAX_SEGMENTS, RelayFrame.MAX_SEGMENTED / segmentSize) * segmentSize;
+        boolean all = true;
+        for (int at = datagrams.position(); at < end; at += perFrame) {
+            all &= sendFrame(destination, datagrams.slice(at, Math.min(perFrame, end - at)), segmentSize);
+        }
+        return all;
+    }
+
+    /** One segmented frame of the whole of {@code burst}. */
+    private boolean sendFrame(EndpointId destination, ByteBuffer burst, int segmentSize) {
+        int count = (burst.remaining() + segmentSize - 1) / segmentSize;
+        Channel ch = authenticated;
+        if (ch == null || !ch.isWritable()) {
+            dropped.add(count);
+            return false;
+        }
+        int length = Codec.datagramsFrameLength(burst.remaining(), segmentSize);
+        io.netty.buffer.ByteBuf frame = ch.alloc().directBuffer(length);
+        try {
+            Codec.encodeDatagrams(destination, burst, segmentSize, frame.nioBuffer(0, length));
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
+        frame.writerIndex(length);
+        if (!batch.add(ch, frame)) {
+            dropped.add(count);
+            return false;
+        }
+        sent.add(count);
+        return true;
+    }
+
     /** The shortest wait for the pong {@link #recheck} asks for. */
     static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
 
@@ -323,6 +385,8 @@ public final class RelayClient implements AutoCloseable {
     }
 
     private volatile boolean closing;
+    /** The relay said it takes segmented datagram frames (set at each login on the client's loop, read by senders). */
+    private volatile boolean segments;
 
     private boolean closed() {
         return closing;
@@ -347,7 +411,7 @@ public final class RelayClient implements AutoCloseable {
         io.netty.handler.ssl.SslContext ssl = secure ? tls : null;
         Handler handler = new Handler();
         WebSocketClientProtocolConfig ws = WebSocketClientProtocolConfig.newBuilder().webSocketUri(url).version(WebSocketVersion.V13)
-                .customHeaders(new DefaultHttpHeaders().set(Codec.BATCH_HEADER, "1")).maxFramePayloadLength(RelayFrame.MAX_FRAME)
+                .customHeaders(new DefaultHttpHeaders().set(Codec.BATCH_HEADER, "1").set(Codec.SEGMENTS_HEADER, "1")).maxFramePayloadLength(RelayFrame.MAX_FRAME)
                 .handshakeTimeoutMillis(options.connectTimeout().toMillis()).build();
         Bootstrap b = new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()))
@@ -481,6 +545,11 @@ public final class RelayClient implements AutoCloseable {
                     received.increment();
                     receiver.datagram(RelayClient.this, d.source(), d.datagram());
                 }
+            } else if (f instanceof RelayFrame.RelayToClientDatagrams d) {
+                if (authenticated != null) {
+                    received.add(d.count());
+                    receiver.datagrams(RelayClient.this, d.source(), d.datagrams(), d.segmentSize());
+                }
             } else if (f instanceof RelayFrame.ServerChallenge c) {
                 if (answered) {
                     // one login per connection: a relay asking again (after login, or twice) wants a signature for
@@ -493,7 +562,8 @@ public final class RelayClient implements AutoCloseable {
                 String relay = RelayFrame.ClientAuth.authority(url); // the signature is good at this relay only
                 byte[] signature = signer.apply(RelayFrame.ClientAuth.signedMessage(c.challenge(), relay));
                 ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(new RelayFrame.ClientAuth(id, relay, signature)))));
-            } else if (f instanceof RelayFrame.ServerConfirmsAuth) {
+            } else if (f instanceof RelayFrame.ServerConfirmsAuth confirmed) {
+                segments = (confirmed.features() & RelayFrame.FEATURE_SEGMENTS) != 0;
                 authenticated = ctx.channel();
                 connects.increment();
                 backoffNanos = options.minBackoff().toNanos();

@@ -72,6 +72,64 @@ class RelayClientTest {
     }
 
     @Test
+    void aBurstCrossesTheRelayAsOneFrameAndArrivesWhole() throws Exception {
+        RelayServer server = keep(RelayServer.start(LO, FAST));
+        URI url = URI.create(server.url());
+        LocalIdentity ia = Identities.ephemeral();
+        LocalIdentity ib = Identities.ephemeral();
+        record Burst(EndpointId source, byte[] datagrams, int segmentSize) {
+        }
+        BlockingQueue<Burst> inboxB = new LinkedBlockingQueue<>();
+        RelayClient a = client(url, ia, new LinkedBlockingQueue<>());
+        RelayClient b = keep(new RelayClient(url, ib.id(), ib::sign, new RelayClient.Receiver() {
+            @Override
+            public void datagram(RelayClient from, EndpointId source, byte[] datagram) {
+                inboxB.add(new Burst(source, datagram, 0));
+            }
+
+            @Override
+            public void datagrams(RelayClient from, EndpointId source, byte[] datagrams, int segmentSize) {
+                inboxB.add(new Burst(source, datagrams, segmentSize));
+            }
+        }, group.next(), QUICK).start());
+        awaitState(a, RelayClient.State.CONNECTED);
+        awaitState(b, RelayClient.State.CONNECTED);
+        java.util.Random random = new java.util.Random(7);
+        byte[] burst = new byte[10 * 1200 + 500]; // 11 datagrams, the last one shorter
+        random.nextBytes(burst);
+        ByteBuffer from = ByteBuffer.wrap(burst, 0, burst.length);
+        assertThat(a.send(ib.id(), from, 1200)).isTrue();
+        assertThat(from.position()).as("read, not consumed").isZero();
+        Burst got = inboxB.poll(10, TimeUnit.SECONDS);
+        assertThat(got).as("relay %s", server.core().stats()).isNotNull();
+        assertThat(got.source()).isEqualTo(ia.id());
+        assertThat(got.segmentSize()).as("one frame, not eleven").isEqualTo(1200);
+        assertThat(got.datagrams()).isEqualTo(burst);
+        // a burst longer than one frame holds (64 datagrams) goes as two, in order
+        byte[] long100 = new byte[100 * 1000];
+        random.nextBytes(long100);
+        assertThat(a.send(ib.id(), ByteBuffer.wrap(long100), 1000)).isTrue();
+        Burst first = inboxB.poll(10, TimeUnit.SECONDS);
+        Burst second = inboxB.poll(10, TimeUnit.SECONDS);
+        assertThat(first.datagrams()).hasSize(64 * 1000);
+        assertThat(second.datagrams()).hasSize(36 * 1000);
+        java.io.ByteArrayOutputStream both = new java.io.ByteArrayOutputStream();
+        both.write(first.datagrams());
+        both.write(second.datagrams());
+        assertThat(both.toByteArray()).isEqualTo(long100);
+        // one datagram goes as one datagram
+        assertThat(a.send(ib.id(), ByteBuffer.wrap(new byte[] {1, 2, 3}), 1200)).isTrue();
+        assertThat(inboxB.poll(10, TimeUnit.SECONDS)).satisfies(g -> {
+            assertThat(g.segmentSize()).isZero();
+            assertThat(g.datagrams()).containsExactly(1, 2, 3);
+        });
+        assertThat(a.counts()[0]).as("datagrams sent").isEqualTo(11 + 100 + 1);
+        assertThat(b.counts()[1]).as("datagrams received").isEqualTo(11 + 100 + 1);
+        assertThat(server.core().segmentedFrames()).isEqualTo(3);
+        assertThat(server.core().stats().forwarded()).isEqualTo(11 + 100 + 1);
+    }
+
+    @Test
     void forwardsDatagramsTaggedWithTheAuthenticatedSender() throws Exception {
         RelayServer server = keep(RelayServer.start(LO, FAST));
         URI url = URI.create(server.url());

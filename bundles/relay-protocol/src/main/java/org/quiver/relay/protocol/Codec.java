@@ -20,6 +20,13 @@ public final class Codec {
     public static final byte BATCH = 0x7f;
     /** The HTTP header (value {@code "1"}) of a client's WebSocket upgrade request that asks the relay for batches. */
     public static final String BATCH_HEADER = "X-Quiver-Relay-Batch";
+    /**
+     * The HTTP header (value {@code "1"}) of a client's WebSocket upgrade request that asks the relay for segmented
+     * datagram frames ({@link RelayFrame.ClientToRelayDatagrams}, {@link RelayFrame.RelayToClientDatagrams}); a relay
+     * that takes them says so in its {@link RelayFrame.ServerConfirmsAuth} ({@link RelayFrame#FEATURE_SEGMENTS}), and
+     * only then does the client send them, or the relay send them to it.
+     */
+    public static final String SEGMENTS_HEADER = "X-Quiver-Relay-Segments";
     /** A batch message's size limit, marker included: the limit of any message ({@link RelayFrame#MAX_FRAME}). */
     public static final int MAX_BATCH = RelayFrame.MAX_FRAME;
     /** The longest frame a batch can hold (its length is a u16); a longer frame travels in a message of its own. */
@@ -91,6 +98,31 @@ public final class Codec {
         into.put((byte) 0x05).put(destination.toBytes()).put((byte) 0).put(datagram.duplicate());
     }
 
+    /**
+     * The length of the segmented frame of {@code n} bytes of datagrams of {@code segmentSize} bytes to a destination.
+     *
+     * @throws IllegalArgumentException when they do not make a segmented frame ({@link RelayFrame.ClientToRelayDatagrams})
+     */
+    public static int datagramsFrameLength(int n, int segmentSize) {
+        if (n < 1 || n > RelayFrame.MAX_SEGMENTED || segmentSize < 1 || segmentSize > RelayFrame.MAX_SEGMENTED
+                || RelayFrame.segments(segmentSize, n) > RelayFrame.MAX_SEGMENTS) {
+            throw new IllegalArgumentException("not a segmented frame: " + n + " bytes in segments of " + segmentSize);
+        }
+        return 1 + 32 + 1 + 2 + n;
+    }
+
+    /**
+     * The segmented frame ({@link RelayFrame.ClientToRelayDatagrams}) of the remaining bytes of {@code datagrams}, datagrams
+     * of {@code segmentSize} bytes each, to {@code destination}, into {@code into} at its position (which ends past
+     * the frame); {@code datagrams} is read once and left as it was.
+     *
+     * @throws IllegalArgumentException as {@link #datagramsFrameLength}
+     */
+    public static void encodeDatagrams(org.quiver.api.EndpointId destination, ByteBuffer datagrams, int segmentSize, ByteBuffer into) {
+        datagramsFrameLength(datagrams.remaining(), segmentSize);
+        into.put((byte) 0x0d).put(destination.toBytes()).put((byte) 0).putShort((short) segmentSize).put(datagrams.duplicate());
+    }
+
     /** The frame's bytes in a buffer of their own (position 0, limit their length). */
     public static ByteBuffer encode(RelayFrame frame) {
         ByteBuffer b = ByteBuffer.allocate(encodedLength(frame));
@@ -104,14 +136,18 @@ public final class Codec {
             return 1 + RelayFrame.CHALLENGE_LENGTH;
         } else if (frame instanceof RelayFrame.ClientAuth f) {
             return 1 + 32 + 64 + 1 + f.relay().length(); // US-ASCII: a byte a character
-        } else if (frame instanceof RelayFrame.ServerConfirmsAuth) {
-            return 1;
+        } else if (frame instanceof RelayFrame.ServerConfirmsAuth f) {
+            return f.features() == 0 ? 1 : 2;
         } else if (frame instanceof RelayFrame.ServerDeniesAuth f) {
             return 1 + f.reason().getBytes(StandardCharsets.UTF_8).length;
         } else if (frame instanceof RelayFrame.ClientToRelayDatagram f) {
             return 1 + 32 + 1 + f.datagram().length;
         } else if (frame instanceof RelayFrame.RelayToClientDatagram f) {
             return 1 + 32 + 1 + f.datagram().length;
+        } else if (frame instanceof RelayFrame.ClientToRelayDatagrams f) {
+            return 1 + 32 + 1 + 2 + f.datagrams().length;
+        } else if (frame instanceof RelayFrame.RelayToClientDatagrams f) {
+            return 1 + 32 + 1 + 2 + f.datagrams().length;
         } else if (frame instanceof RelayFrame.EndpointGone) {
             return 1 + 32;
         } else if (frame instanceof RelayFrame.Ping || frame instanceof RelayFrame.Pong || frame instanceof RelayFrame.Restarting) {
@@ -138,12 +174,19 @@ public final class Codec {
             into.put(f.type()).put(f.id().toBytes()).put(f.signature()).put((byte) relay.length).put(relay);
         } else if (frame instanceof RelayFrame.ServerConfirmsAuth f) {
             into.put(f.type());
+            if (f.features() != 0) {
+                into.put((byte) f.features());
+            }
         } else if (frame instanceof RelayFrame.ServerDeniesAuth f) {
             into.put(f.type()).put(f.reason().getBytes(StandardCharsets.UTF_8));
         } else if (frame instanceof RelayFrame.ClientToRelayDatagram f) {
             into.put(f.type()).put(f.destination().toBytes()).put(f.ecn()).put(f.datagram());
         } else if (frame instanceof RelayFrame.RelayToClientDatagram f) {
             into.put(f.type()).put(f.source().toBytes()).put(f.ecn()).put(f.datagram());
+        } else if (frame instanceof RelayFrame.ClientToRelayDatagrams f) {
+            into.put(f.type()).put(f.destination().toBytes()).put(f.ecn()).putShort((short) f.segmentSize()).put(f.datagrams());
+        } else if (frame instanceof RelayFrame.RelayToClientDatagrams f) {
+            into.put(f.type()).put(f.source().toBytes()).put(f.ecn()).putShort((short) f.segmentSize()).put(f.datagrams());
         } else if (frame instanceof RelayFrame.EndpointGone f) {
             into.put(f.type()).put(f.id().toBytes());
         } else if (frame instanceof RelayFrame.Ping f) {
@@ -193,8 +236,14 @@ public final class Codec {
                 }
             }
             case 0x03 -> {
-                exactly(type, body, 0);
-                return new RelayFrame.ServerConfirmsAuth();
+                if (body > 1) {
+                    exactly(type, body, 1);
+                }
+                int features = body == 0 ? 0 : bytes.get() & 0xff;
+                if ((features & ~RelayFrame.FEATURE_SEGMENTS) != 0 || body == 1 && features == 0) {
+                    throw new MalformedFrameException("unknown relay features " + Integer.toBinaryString(features));
+                }
+                return new RelayFrame.ServerConfirmsAuth(features);
             }
             case 0x04 -> {
                 return new RelayFrame.ServerDeniesAuth(text(bytes, body));
@@ -207,6 +256,25 @@ public final class Codec {
                 byte ecn = bytes.get();
                 byte[] datagram = take(bytes, body - 33);
                 return type == 0x05 ? new RelayFrame.ClientToRelayDatagram(id, ecn, datagram) : new RelayFrame.RelayToClientDatagram(id, ecn, datagram);
+            }
+            case 0x0d, 0x0e -> {
+                if (body < 32 + 1 + 2 + 1) {
+                    throw new MalformedFrameException("segmented datagram frame of " + n + " bytes is too short");
+                }
+                if (body - 35 > RelayFrame.MAX_SEGMENTED) {
+                    throw new MalformedFrameException("segmented datagram frame of " + n + " bytes is over the limit");
+                }
+                EndpointId id = id(bytes);
+                byte ecn = bytes.get();
+                int segmentSize = bytes.getShort() & 0xffff;
+                int length = body - 35;
+                if (segmentSize < 1 || segmentSize > RelayFrame.MAX_SEGMENTED || RelayFrame.segments(segmentSize, length) > RelayFrame.MAX_SEGMENTS) {
+                    throw new MalformedFrameException("segmented datagram frame of " + length + " bytes in segments of " + segmentSize
+                            + ": 1 to " + RelayFrame.MAX_SEGMENTS + " datagrams");
+                }
+                byte[] datagrams = take(bytes, length);
+                return type == 0x0d ? new RelayFrame.ClientToRelayDatagrams(id, ecn, segmentSize, datagrams)
+                        : new RelayFrame.RelayToClientDatagrams(id, ecn, segmentSize, datagrams);
             }
             case 0x07 -> {
                 exactly(type, body, 32);

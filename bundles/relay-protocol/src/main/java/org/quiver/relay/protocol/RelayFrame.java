@@ -19,6 +19,16 @@ public sealed interface RelayFrame {
     int MAX_FRAME = 1 + 32 + 1 + MAX_DATAGRAM;
     /** Length of a server challenge. */
     int CHALLENGE_LENGTH = 16;
+    /**
+     * Most datagrams one segmented frame ({@link ClientToRelayDatagrams}, {@link RelayToClientDatagrams}) holds: a
+     * burst of QUIC packets as one UDP segmentation offload send makes it (44 of 1,472 bytes fill 64 KiB), and a bound
+     * on the work a relay does to cut one for a client that takes only single datagrams.
+     */
+    int MAX_SEGMENTS = 64;
+    /** Largest run of datagrams a segmented frame holds: the frame fits a batch ({@link Codec#MAX_BATCHED_FRAME}). */
+    int MAX_SEGMENTED = 0xffff - (1 + 32 + 1 + 2);
+    /** {@link ServerConfirmsAuth#features()}: the relay takes and sends segmented datagram frames. */
+    int FEATURE_SEGMENTS = 1;
 
     /** The type byte. */
     byte type();
@@ -136,7 +146,21 @@ public sealed interface RelayFrame {
         }
     }
 
-    record ServerConfirmsAuth() implements RelayFrame {
+    /**
+     * The login is accepted. {@code features}: what this relay does beyond the base protocol, for a client that asked
+     * ({@link #FEATURE_SEGMENTS}); 0 (no byte on the wire) for every other client.
+     */
+    record ServerConfirmsAuth(int features) implements RelayFrame {
+        public ServerConfirmsAuth {
+            if ((features & ~FEATURE_SEGMENTS) != 0) {
+                throw new IllegalArgumentException("unknown relay features " + Integer.toBinaryString(features));
+            }
+        }
+
+        public ServerConfirmsAuth() {
+            this(0);
+        }
+
         @Override
         public byte type() {
             return 0x03;
@@ -263,6 +287,96 @@ public sealed interface RelayFrame {
         @Override
         public byte type() {
             return 0x0c;
+        }
+    }
+
+    /**
+     * A burst of datagrams for {@code destination}, as a client that the relay takes them from sends it: {@code
+     * datagrams} holds datagrams of {@code segmentSize} bytes each, the last perhaps shorter (as UDP segmentation
+     * offload cuts a send), at most {@link #MAX_SEGMENTS} of them, {@link #MAX_SEGMENTED} bytes in all.
+     */
+    record ClientToRelayDatagrams(EndpointId destination, byte ecn, int segmentSize, byte[] datagrams) implements RelayFrame {
+        public ClientToRelayDatagrams {
+            Objects.requireNonNull(destination, "destination");
+            checkSegments(segmentSize, datagrams);
+        }
+
+        @Override
+        public byte type() {
+            return 0x0d;
+        }
+
+        /** How many datagrams it holds. */
+        public int count() {
+            return segments(segmentSize, datagrams.length);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ClientToRelayDatagrams d && destination.equals(d.destination) && ecn == d.ecn
+                    && segmentSize == d.segmentSize && Arrays.equals(datagrams, d.datagrams);
+        }
+
+        @Override
+        public int hashCode() {
+            return (destination.hashCode() * 31 + segmentSize) * 31 + Arrays.hashCode(datagrams);
+        }
+
+        @Override
+        public String toString() {
+            return "ClientToRelayDatagrams{to " + destination.shortString() + ", " + count() + " of " + segmentSize + " bytes}";
+        }
+    }
+
+    /** A burst of datagrams from {@code source}, as the relay delivers it to a client that takes them; as {@link ClientToRelayDatagrams}. */
+    record RelayToClientDatagrams(EndpointId source, byte ecn, int segmentSize, byte[] datagrams) implements RelayFrame {
+        public RelayToClientDatagrams {
+            Objects.requireNonNull(source, "source");
+            checkSegments(segmentSize, datagrams);
+        }
+
+        @Override
+        public byte type() {
+            return 0x0e;
+        }
+
+        /** How many datagrams it holds. */
+        public int count() {
+            return segments(segmentSize, datagrams.length);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof RelayToClientDatagrams d && source.equals(d.source) && ecn == d.ecn
+                    && segmentSize == d.segmentSize && Arrays.equals(datagrams, d.datagrams);
+        }
+
+        @Override
+        public int hashCode() {
+            return (source.hashCode() * 31 + segmentSize) * 31 + Arrays.hashCode(datagrams);
+        }
+
+        @Override
+        public String toString() {
+            return "RelayToClientDatagrams{from " + source.shortString() + ", " + count() + " of " + segmentSize + " bytes}";
+        }
+    }
+
+    /** How many datagrams {@code length} bytes cut in {@code segmentSize} make. */
+    static int segments(int segmentSize, int length) {
+        return (length + segmentSize - 1) / segmentSize;
+    }
+
+    private static void checkSegments(int segmentSize, byte[] datagrams) {
+        if (datagrams.length < 1 || datagrams.length > MAX_SEGMENTED) {
+            throw new IllegalArgumentException("a segmented frame holds 1 to " + MAX_SEGMENTED + " bytes, got " + datagrams.length);
+        }
+        if (segmentSize < 1 || segmentSize > MAX_SEGMENTED) {
+            throw new IllegalArgumentException("a segment is 1 to " + MAX_SEGMENTED + " bytes, got " + segmentSize);
+        }
+        if (segments(segmentSize, datagrams.length) > MAX_SEGMENTS) {
+            throw new IllegalArgumentException("a segmented frame holds at most " + MAX_SEGMENTS + " datagrams, got "
+                    + segments(segmentSize, datagrams.length) + " of " + segmentSize + " bytes");
         }
     }
 

@@ -22,9 +22,13 @@ class CodecTest {
                 new RelayFrame.ServerChallenge(challenge),
                 new RelayFrame.ClientAuth(alice.id(), "relay.example:443", alice.sign(RelayFrame.ClientAuth.signedMessage(challenge, "relay.example:443"))),
                 new RelayFrame.ServerConfirmsAuth(),
+                new RelayFrame.ServerConfirmsAuth(RelayFrame.FEATURE_SEGMENTS),
                 new RelayFrame.ServerDeniesAuth("signature does not verify"),
                 new RelayFrame.ClientToRelayDatagram(bob, (byte) 2, new byte[] {1, 2, 3}),
                 new RelayFrame.RelayToClientDatagram(alice.id(), (byte) 0, new byte[RelayFrame.MAX_DATAGRAM]),
+                new RelayFrame.ClientToRelayDatagrams(bob, (byte) 2, 1200, new byte[4 * 1200 + 7]),
+                new RelayFrame.RelayToClientDatagrams(alice.id(), (byte) 1, 1, new byte[RelayFrame.MAX_SEGMENTS]),
+                new RelayFrame.RelayToClientDatagrams(alice.id(), (byte) 0, 1472, new byte[44 * 1472]),
                 new RelayFrame.EndpointGone(bob),
                 new RelayFrame.Ping(0x0102030405060708L),
                 new RelayFrame.Pong(-1),
@@ -113,7 +117,9 @@ class CodecTest {
         for (RelayFrame f : everyKind()) {
             byte[] full = Codec.encode(f).array();
             boolean variable = f instanceof RelayFrame.ServerDeniesAuth || f instanceof RelayFrame.Health
-                    || f instanceof RelayFrame.ClientToRelayDatagram || f instanceof RelayFrame.RelayToClientDatagram;
+                    || f instanceof RelayFrame.ClientToRelayDatagram || f instanceof RelayFrame.RelayToClientDatagram
+                    || f instanceof RelayFrame.ClientToRelayDatagrams || f instanceof RelayFrame.RelayToClientDatagrams
+                    || f instanceof RelayFrame.ServerConfirmsAuth c && c.features() != 0;
             if (!variable) {
                 for (int cut = 0; cut < full.length; cut++) {
                     ByteBuffer b = ByteBuffer.wrap(full, 0, cut);
@@ -146,6 +152,37 @@ class CodecTest {
         assertThatThrownBy(() -> new RelayFrame.Health("x".repeat(1025))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new RelayFrame.Restarting(-1, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new RelayFrame.ServerChallenge(new byte[3])).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void segmentedFramesAndFeaturesAreCheckedStrictly() {
+        // features: only the ones this version knows, and a zero byte is not how "none" is written
+        assertThatThrownBy(() -> Codec.decode(ByteBuffer.wrap(new byte[] {0x03, 2}))).hasMessageContaining("unknown relay features");
+        assertThatThrownBy(() -> Codec.decode(ByteBuffer.wrap(new byte[] {0x03, 0}))).hasMessageContaining("unknown relay features");
+        assertThatThrownBy(() -> Codec.decode(ByteBuffer.wrap(new byte[] {0x03, 1, 0}))).hasMessageContaining("1-byte body");
+        assertThatThrownBy(() -> new RelayFrame.ServerConfirmsAuth(4)).isInstanceOf(IllegalArgumentException.class);
+        // a burst: a segment size of 1 to the limit, 1 to 64 datagrams, at least one byte
+        byte[] ok = Codec.encode(new RelayFrame.ClientToRelayDatagrams(bob, (byte) 0, 100, new byte[250])).array();
+        ByteBuffer zero = ByteBuffer.wrap(ok.clone());
+        zero.putShort(34, (short) 0);
+        assertThatThrownBy(() -> Codec.decode(zero)).hasMessageContaining("segments of 0");
+        ByteBuffer tooMany = ByteBuffer.wrap(ok.clone());
+        tooMany.putShort(34, (short) 3); // 250 bytes in 3-byte segments: 84 datagrams
+        assertThatThrownBy(() -> Codec.decode(tooMany)).hasMessageContaining("1 to 64 datagrams");
+        assertThatThrownBy(() -> Codec.decode(ByteBuffer.wrap(ok, 0, 36))).hasMessageContaining("too short");
+        assertThatThrownBy(() -> new RelayFrame.RelayToClientDatagrams(bob, (byte) 0, 1, new byte[65])).hasMessageContaining("at most 64");
+        assertThatThrownBy(() -> new RelayFrame.RelayToClientDatagrams(bob, (byte) 0, 1200, new byte[RelayFrame.MAX_SEGMENTED + 1]))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Codec.datagramsFrameLength(100, 0)).isInstanceOf(IllegalArgumentException.class);
+        // written straight from a buffer: the same frame, the buffer left as it was
+        ByteBuffer burst = ByteBuffer.wrap(new byte[250]).position(10);
+        ByteBuffer into = ByteBuffer.allocate(Codec.datagramsFrameLength(240, 100));
+        Codec.encodeDatagrams(bob, burst, 100, into);
+        assertThat(into.hasRemaining()).isFalse();
+        assertThat(burst.position()).isEqualTo(10);
+        assertThat(into.array()).isEqualTo(Codec.encode(new RelayFrame.ClientToRelayDatagrams(bob, (byte) 0, 100, new byte[240])).array());
+        assertThat(Codec.MAX_BATCHED_FRAME).as("the largest burst fits a batch")
+                .isGreaterThanOrEqualTo(Codec.datagramsFrameLength(RelayFrame.MAX_SEGMENTED, 1472));
     }
 
     /** Random bytes and mutated frames either decode to a frame that encodes back to them, or fail cleanly. */

@@ -22,10 +22,14 @@ import org.quiver.relay.protocol.RelayFrame;
  *       login signed for another relay is no use here), anything else closes it, and a bad signature or a wrong
  *       relay is denied and closed: an unauthenticated client can neither send nor receive;</li>
  *   <li>an authenticated client's datagrams go to the session of their destination id, tagged with the
- *       sender's id; a destination that is not connected is answered with {@link RelayFrame.EndpointGone};</li>
+ *       sender's id; a destination that is not connected is answered with {@link RelayFrame.EndpointGone}. A burst
+ *       of datagrams in one segmented frame ({@link RelayFrame.ClientToRelayDatagrams}, from a client whose transport
+ *       {@linkplain Transport#segments() takes them}) goes on as one frame to a receiver that takes them, cut into
+ *       single datagrams for one that does not;</li>
  *   <li>a second session with the same id replaces the first (which is told, then closed);</li>
  *   <li>bounds: at most {@link Limits#maxClients} sessions (more are refused), {@link Limits#queueFrames}
- *       datagrams queued per client (a slow client loses its oldest, counted, in O(1)), at most
+ *       datagrams queued per client (a burst counts as the datagrams it holds; a slow client loses its oldest
+ *       frames, counted by their datagrams, in O(1) each), at most
  *       {@link #MAX_CONTROL} control frames queued per client (a client that lets more pile up is not reading:
  *       it is closed), pings answered {@link #PING_BURST} at once and {@link #PINGS_PER_SECOND} a second (more
  *       are dropped, counted), and a token bucket of {@link Limits#bytesPerSecond} per client on what it sends
@@ -77,6 +81,14 @@ public final class RelayCore {
 
         /** Close the connection (after writing what is queued, if it can); {@code reason} is for logs. */
         void close(String reason);
+
+        /**
+         * Whether the client asked for segmented datagram frames (it is told the relay takes them when it logs in, and
+         * is sent bursts as one frame). Known when the transport opens its session. By default not.
+         */
+        default boolean segments() {
+            return false;
+        }
     }
 
     /**
@@ -96,6 +108,8 @@ public final class RelayCore {
     private final Map<EndpointId, Session> byId = new ConcurrentHashMap<>();
     private final AtomicInteger sessions = new AtomicInteger();
     private final LongAdder forwarded = new LongAdder();
+    /** Segmented frames (bursts) taken from clients. */
+    private final LongAdder segmentedIn = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder refused = new LongAdder();
     private final LongAdder pingsDropped = new LongAdder();
@@ -143,6 +157,11 @@ public final class RelayCore {
         }
     }
 
+    /** Segmented datagram frames (each a burst of datagrams) taken from clients so far; their datagrams count in {@link Stats#forwarded}. */
+    public long segmentedFrames() {
+        return segmentedIn.sum();
+    }
+
     public Stats stats() {
         return new Stats(sessions.get(), byId.size(), forwarded.sum(), dropped.sum(), refused.sum());
     }
@@ -157,6 +176,8 @@ public final class RelayCore {
         private final byte[] challenge = new byte[RelayFrame.CHALLENGE_LENGTH];
         /** Datagrams to the client (bounded, oldest dropped) and control frames (bounded, then closed). */
         private final ArrayDeque<RelayFrame> queue = new ArrayDeque<>();
+        /** Datagrams in {@link #queue}: a segmented frame counts as the datagrams it holds. */
+        private int queuedDatagrams;
         private final ArrayDeque<RelayFrame> control = new ArrayDeque<>();
         private double pingTokens = PING_BURST;
         private long pingRefilled = nanoClock.getAsLong();
@@ -185,12 +206,24 @@ public final class RelayCore {
         /** The next frame to send to the client (control frames first), or null. */
         public synchronized RelayFrame poll() {
             RelayFrame f = control.pollFirst();
-            return f != null ? f : queue.pollFirst();
+            if (f != null) {
+                return f;
+            }
+            f = queue.pollFirst();
+            if (f != null) {
+                queuedDatagrams -= datagrams(f);
+            }
+            return f;
         }
 
-        /** Frames waiting to be sent. */
+        /** How many datagrams a queued frame holds. */
+        private static int datagrams(RelayFrame f) {
+            return f instanceof RelayFrame.RelayToClientDatagrams d ? d.count() : 1;
+        }
+
+        /** Frames waiting to be sent, a segmented frame counted as the datagrams it holds. */
         public synchronized int queued() {
-            return queue.size() + control.size();
+            return queuedDatagrams + control.size();
         }
 
         private void enqueue(RelayFrame f) {
@@ -199,12 +232,19 @@ public final class RelayCore {
                 if (closed) {
                     return;
                 }
-                if (f instanceof RelayFrame.RelayToClientDatagram) {
-                    if (queue.size() >= limits.queueFrames) {
-                        queue.pollFirst(); // a slow client loses its oldest datagram
-                        dropped.increment();
+                if (f instanceof RelayFrame.RelayToClientDatagram || f instanceof RelayFrame.RelayToClientDatagrams) {
+                    int n = datagrams(f);
+                    if (n > limits.queueFrames) { // a burst larger than the whole queue (a queue set below 64)
+                        dropped.add(n);
+                        return;
+                    }
+                    while (queuedDatagrams + n > limits.queueFrames) {
+                        int old = datagrams(queue.pollFirst()); // a slow client loses its oldest datagrams
+                        queuedDatagrams -= old;
+                        dropped.add(old);
                     }
                     queue.addLast(f);
+                    queuedDatagrams += n;
                 } else if (f instanceof RelayFrame.EndpointGone && control.contains(f)) {
                     return; // already told about that destination: a burst of datagrams to it needs one notice
                 } else if (control.size() >= MAX_CONTROL) {
@@ -265,18 +305,13 @@ public final class RelayCore {
                     previous.enqueue(new RelayFrame.Status(true, false));
                     previous.shutdown("replaced by a new connection of the same id");
                 }
-                enqueue(new RelayFrame.ServerConfirmsAuth());
+                enqueue(new RelayFrame.ServerConfirmsAuth(transport.segments() ? RelayFrame.FEATURE_SEGMENTS : 0));
                 return;
             }
             if (f instanceof RelayFrame.ClientToRelayDatagram d) {
                 if (!take(d.datagram().length)) {
                     dropped.increment();
-                    long now = nanoClock.getAsLong();
-                    if (!limitNoticed || now - lastLimitNotice >= TimeUnit.SECONDS.toNanos(1)) {
-                        limitNoticed = true;
-                        lastLimitNotice = now;
-                        enqueue(new RelayFrame.Status(false, true));
-                    }
+                    limited();
                     return;
                 }
                 Session to = byId.get(d.destination());
@@ -286,6 +321,31 @@ public final class RelayCore {
                 }
                 forwarded.increment();
                 to.enqueue(new RelayFrame.RelayToClientDatagram(me, d.ecn(), d.datagram()));
+            } else if (f instanceof RelayFrame.ClientToRelayDatagrams d) {
+                if (!transport.segments()) { // it was not told it may: a client that does not keep to what it asked for
+                    fail("a segmented datagram frame from a client that did not ask for them");
+                    return;
+                }
+                if (!take(d.datagrams().length)) {
+                    dropped.add(d.count());
+                    limited();
+                    return;
+                }
+                Session to = byId.get(d.destination());
+                if (to == null) {
+                    enqueue(new RelayFrame.EndpointGone(d.destination()));
+                    return;
+                }
+                forwarded.add(d.count());
+                segmentedIn.increment();
+                if (to.transport.segments()) {
+                    to.enqueue(new RelayFrame.RelayToClientDatagrams(me, d.ecn(), d.segmentSize(), d.datagrams()));
+                    return;
+                }
+                byte[] all = d.datagrams();
+                for (int at = 0; at < all.length; at += d.segmentSize()) { // at most MAX_SEGMENTS
+                    to.enqueue(new RelayFrame.RelayToClientDatagram(me, d.ecn(), java.util.Arrays.copyOfRange(all, at, Math.min(all.length, at + d.segmentSize()))));
+                }
             } else if (f instanceof RelayFrame.Ping p) {
                 if (takePing()) {
                     enqueue(new RelayFrame.Pong(p.payload()));
@@ -296,6 +356,16 @@ public final class RelayCore {
                 // an answer to our keepalive: the connection is alive, nothing to do
             } else {
                 fail("not a frame a client sends: " + f.getClass().getSimpleName());
+            }
+        }
+
+        /** The client went over its rate: it is told, at most once a second. */
+        private void limited() {
+            long now = nanoClock.getAsLong();
+            if (!limitNoticed || now - lastLimitNotice >= TimeUnit.SECONDS.toNanos(1)) {
+                limitNoticed = true;
+                lastLimitNotice = now;
+                enqueue(new RelayFrame.Status(false, true));
             }
         }
 
@@ -356,6 +426,7 @@ public final class RelayCore {
             deregister();
             synchronized (this) {
                 queue.clear();
+                queuedDatagrams = 0;
                 control.clear();
             }
         }

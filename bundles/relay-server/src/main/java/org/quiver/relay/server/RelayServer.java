@@ -363,6 +363,13 @@ public final class RelayServer implements AutoCloseable {
         private final int drainAt = Math.max(1, core.limits().queueFrames() / 4);
         /** The client asked for batches (set before {@link #channel}, read on the event loop). */
         private volatile boolean batches;
+        /** The client asked for segmented datagram frames (set before its session opens; read by any session's thread). */
+        private volatile boolean segments;
+
+        @Override
+        public boolean segments() {
+            return segments;
+        }
         /** When the client last sent a frame (event loop). */
         private long lastRead = System.nanoTime();
         private io.netty.util.concurrent.ScheduledFuture<?> keepalive;
@@ -371,6 +378,7 @@ public final class RelayServer implements AutoCloseable {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
             if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete hc) {
                 batches = "1".equals(hc.requestHeaders().get(Codec.BATCH_HEADER));
+                segments = "1".equals(hc.requestHeaders().get(Codec.SEGMENTS_HEADER));
                 channel = ctx.channel();
                 session = core.open(this);
                 long opened = System.nanoTime();

@@ -24,6 +24,13 @@ class RelayCoreTest {
     private static final class Conn implements RelayCore.Transport {
         volatile String closedBecause;
         RelayCore.Session session;
+        /** The client asked for segmented frames. */
+        boolean segments;
+
+        @Override
+        public boolean segments() {
+            return segments;
+        }
 
         @Override
         public void wake() {
@@ -48,18 +55,102 @@ class RelayCoreTest {
     }
 
     private static Conn open(RelayCore relay) {
+        return open(relay, false);
+    }
+
+    private static Conn open(RelayCore relay, boolean segments) {
         Conn c = new Conn();
+        c.segments = segments;
         c.session = relay.open(c);
         return c;
     }
 
     /** Opens a session and authenticates it as {@code who}. */
     private static Conn login(RelayCore relay, LocalIdentity who) {
-        Conn c = open(relay);
+        return login(relay, who, false);
+    }
+
+    /** Opens a session of a client that asked for segmented frames, or not, and authenticates it as {@code who}. */
+    private static Conn login(RelayCore relay, LocalIdentity who, boolean segments) {
+        Conn c = open(relay, segments);
         RelayFrame.ServerChallenge challenge = (RelayFrame.ServerChallenge) c.session.poll();
         c.session.received(new RelayFrame.ClientAuth(who.id(), RELAY, who.sign(RelayFrame.ClientAuth.signedMessage(challenge.challenge(), RELAY))));
-        assertThat(c.drain()).containsExactly(new RelayFrame.ServerConfirmsAuth());
+        assertThat(c.drain()).containsExactly(new RelayFrame.ServerConfirmsAuth(segments ? RelayFrame.FEATURE_SEGMENTS : 0));
         return c;
+    }
+
+    /** {@code count} datagrams of {@code size} bytes, the last {@code last} bytes, each filled with its index. */
+    private static byte[] burst(int count, int size, int last) {
+        byte[] b = new byte[(count - 1) * size + last];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) (i / size);
+        }
+        return b;
+    }
+
+    @Test
+    void aBurstGoesOnAsOneFrameToAClientThatTakesThemAndCutToOneThatDoesNot() {
+        RelayCore relay = relay(RelayCore.Limits.DEFAULT);
+        LocalIdentity alice = Identities.ephemeral();
+        LocalIdentity bob = Identities.ephemeral();
+        LocalIdentity carol = Identities.ephemeral();
+        Conn a = login(relay, alice, true);
+        Conn b = login(relay, bob, true);
+        Conn c = login(relay, carol, false);
+        byte[] data = burst(5, 1200, 700);
+        a.session.received(new RelayFrame.ClientToRelayDatagrams(bob.id(), (byte) 2, 1200, data));
+        assertThat(b.drain()).containsExactly(new RelayFrame.RelayToClientDatagrams(alice.id(), (byte) 2, 1200, data));
+        a.session.received(new RelayFrame.ClientToRelayDatagrams(carol.id(), (byte) 2, 1200, data));
+        List<RelayFrame> cut = c.drain();
+        assertThat(cut).hasSize(5);
+        for (int i = 0; i < 5; i++) {
+            byte[] one = new byte[i < 4 ? 1200 : 700];
+            java.util.Arrays.fill(one, (byte) i);
+            assertThat(cut.get(i)).isEqualTo(new RelayFrame.RelayToClientDatagram(alice.id(), (byte) 2, one));
+        }
+        assertThat(relay.stats().forwarded()).as("counted as the datagrams they hold").isEqualTo(10);
+        assertThat(relay.segmentedFrames()).isEqualTo(2);
+        assertThat(a.closedBecause).isNull();
+    }
+
+    @Test
+    void aClientThatDidNotAskForSegmentedFramesMayNotSendThem() {
+        RelayCore relay = relay(RelayCore.Limits.DEFAULT);
+        LocalIdentity alice = Identities.ephemeral();
+        LocalIdentity bob = Identities.ephemeral();
+        Conn a = login(relay, alice, false);
+        Conn b = login(relay, bob, true);
+        a.session.received(new RelayFrame.ClientToRelayDatagrams(bob.id(), (byte) 0, 100, burst(3, 100, 100)));
+        assertThat(a.closedBecause).contains("did not ask");
+        assertThat(b.drain()).isEmpty();
+        assertThat(relay.stats().forwarded()).isZero();
+    }
+
+    @Test
+    void aBurstCountsInTheReceiversQueueAsTheDatagramsItHolds() {
+        RelayCore relay = relay(new RelayCore.Limits(100, 100, 1L << 40, 1L << 40));
+        LocalIdentity alice = Identities.ephemeral();
+        LocalIdentity bob = Identities.ephemeral();
+        Conn a = login(relay, alice, true);
+        Conn b = login(relay, bob, true);
+        for (int i = 0; i < 5; i++) { // 5 x 40 datagrams towards a queue of 100: the oldest bursts go
+            byte[] data = burst(40, 100, 100);
+            data[0] = (byte) (100 + i);
+            a.session.received(new RelayFrame.ClientToRelayDatagrams(bob.id(), (byte) 0, 100, data));
+        }
+        assertThat(b.session.queued()).isEqualTo(80);
+        assertThat(relay.stats().dropped()).isEqualTo(120);
+        List<RelayFrame> left = b.drain();
+        assertThat(left).hasSize(2).allSatisfy(f -> assertThat(f).isInstanceOf(RelayFrame.RelayToClientDatagrams.class));
+        assertThat(((RelayFrame.RelayToClientDatagrams) left.get(0)).datagrams()[0]).as("the newest two stayed").isEqualTo((byte) 103);
+        assertThat(b.session.queued()).isZero();
+        // a single datagram still fits beside bursts, and takes the oldest burst's place when full
+        for (int i = 0; i < 2; i++) {
+            a.session.received(new RelayFrame.ClientToRelayDatagrams(bob.id(), (byte) 0, 100, burst(50, 100, 100)));
+        }
+        a.session.received(new RelayFrame.ClientToRelayDatagram(bob.id(), (byte) 0, new byte[] {1}));
+        assertThat(b.session.queued()).isEqualTo(51);
+        assertThat(relay.stats().dropped()).isEqualTo(170);
     }
 
     @Test

@@ -161,6 +161,11 @@ public final class QuicEndpoint implements Endpoint {
                 public boolean relaySend(EndpointId peer, java.nio.ByteBuffer datagram) {
                     return relays.send(peer, datagram);
                 }
+
+                @Override
+                public boolean relaySend(EndpointId peer, java.nio.ByteBuffer datagrams, int segmentSize) {
+                    return relays.send(peer, datagrams, segmentSize);
+                }
             }, udp, segments);
             threads.loop.register(serverSide).sync();
             threads.loop.register(clientSide).sync();

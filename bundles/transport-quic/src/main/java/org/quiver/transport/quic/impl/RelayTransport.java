@@ -18,9 +18,10 @@ import org.quiver.spi.relay.RelayProvider;
  * The relay as a path: the endpoint's attachment to a {@link RelayProvider} (its {@link RelayLink}), the home relay
  * it reports, datagrams to peers through it, and datagrams from it queued for the event loop.
  *
- * <p>Threads: the provider hands datagrams over on its own threads ({@link RelayContext#deliver}); they wait in a
- * bounded queue ({@link #MAX_RELAY_BACKLOG}) until the event loop hands them to the {@link Router}, at most
- * {@link #RELAY_BATCH} per turn so the socket gets its turns too. Sends run on the event loop. A provider is
+ * <p>Threads: the provider hands datagrams over on its own threads ({@link RelayContext#deliver}), one or a burst of
+ * them (datagrams of one segment size in one buffer, as a relay that takes segmented frames carries them); they wait
+ * in a bounded queue ({@link #MAX_RELAY_BACKLOG} datagrams) until the event loop hands them to the {@link Router},
+ * at most {@link #RELAY_BATCH} per turn so the socket gets its turns too. Sends run on the event loop. A provider is
  * swapped ({@link #use}) from any thread: the new one attaches before the old one is closed, and no lock is held
  * while either runs the provider's code. Stopped by {@code use(null)} when the endpoint closes.
  */
@@ -62,13 +63,26 @@ final class RelayTransport {
         @Override
         public void deliver(EndpointId source, ByteBuffer datagram) {
             if (link != null && !closing.getAsBoolean()) {
-                arrived(source, datagram);
+                arrived(source, datagram, 0);
+            }
+        }
+
+        @Override
+        public void deliver(EndpointId source, ByteBuffer datagrams, int segmentSize) {
+            if (segmentSize < 1) {
+                throw new IllegalArgumentException("segment size " + segmentSize);
+            }
+            if (link != null && !closing.getAsBoolean()) {
+                arrived(source, datagrams, datagrams.remaining() > segmentSize ? segmentSize : 0);
             }
         }
     };
 
-    /** A datagram the relay link handed over, waiting for the event loop. */
-    private record Arrived(EndpointId source, ByteBuffer datagram) {
+    /**
+     * What the relay link handed over, waiting for the event loop: one datagram ({@code segmentSize} 0), or a burst of
+     * {@code count} datagrams of {@code segmentSize} bytes, the last perhaps shorter.
+     */
+    private record Arrived(EndpointId source, ByteBuffer datagram, int segmentSize, int count) {
     }
 
     RelayTransport(EndpointThreads threads, java.util.function.BooleanSupplier closing, java.util.function.BiConsumer<URI, URI> homeChanged,
@@ -205,6 +219,14 @@ final class RelayTransport {
      * it was dropped (no link, or the link cannot take it now), counted. QUIC recovers.
      */
     boolean send(EndpointId peer, ByteBuffer datagram) {
+        return send(peer, datagram, 0);
+    }
+
+    /**
+     * Event loop: as {@link #send(EndpointId, ByteBuffer)} for a burst of datagrams of {@code segmentSize} bytes, the
+     * last perhaps shorter ({@code segmentSize} 0: one datagram); false when any of it was dropped (counted once).
+     */
+    boolean send(EndpointId peer, ByteBuffer datagram, int segmentSize) {
         RelayLink l = link;
         if (l == null) {
             dropped.increment();
@@ -212,9 +234,10 @@ final class RelayTransport {
             return false;
         }
         PathTable.Peer p = paths.byId(peer);
+        URI hint = p == null ? null : p.relayUrl;
         boolean sent;
         try {
-            sent = l.send(peer, p == null ? null : p.relayUrl, datagram);
+            sent = segmentSize > 0 ? l.send(peer, hint, datagram, segmentSize) : l.send(peer, hint, datagram);
         } catch (RuntimeException e) {
             sent = false; // a provider's failure drops the datagram, never the loop
         }
@@ -225,39 +248,53 @@ final class RelayTransport {
         return sent;
     }
 
-    /** Any thread (the provider's): queues a relayed datagram for the loop, or drops it when too many wait. */
-    private void arrived(EndpointId source, ByteBuffer datagram) {
+    /**
+     * Any thread (the provider's): queues a relayed datagram, or a burst of them ({@code segmentSize} > 0), for the
+     * loop, or drops it when too many wait.
+     */
+    private void arrived(EndpointId source, ByteBuffer datagram, int segmentSize) {
         if (source == null || datagram == null || !datagram.hasRemaining()) {
             return;
         }
-        if (datagram.remaining() > QuicEndpoint.MAX_UDP_PAYLOAD) {
+        int count = segmentSize > 0 ? (datagram.remaining() + segmentSize - 1) / segmentSize : 1;
+        if ((segmentSize > 0 ? segmentSize : datagram.remaining()) > QuicEndpoint.MAX_UDP_PAYLOAD) {
             // larger than any packet QUIC here sends or takes: what waits stays within 4,096 x 1,472 bytes
-            dropped.increment();
+            dropped.add(count);
             metrics.get().datagramDropped("relay-oversized");
             return;
         }
-        if (queued.incrementAndGet() > MAX_RELAY_BACKLOG) {
-            queued.decrementAndGet();
-            dropped.increment();
+        if (queued.addAndGet(count) > MAX_RELAY_BACKLOG) {
+            queued.addAndGet(-count);
+            dropped.add(count);
             metrics.get().datagramDropped("relay-backlog");
             return;
         }
-        in.offer(new Arrived(source, datagram));
+        in.offer(new Arrived(source, datagram, segmentSize, count));
         if (drainScheduled.compareAndSet(false, true)) {
             threads.onLoop(this::drain);
         }
     }
 
-    /** Event loop: up to {@link #RELAY_BATCH} relayed datagrams through the router, then the socket's turn. */
+    /**
+     * Event loop: relayed datagrams through the router, a burst cut into its datagrams (slices of its one buffer), until
+     * {@link #RELAY_BATCH} or more went; then the socket's turn.
+     */
     private void drain() {
         drainScheduled.set(false);
-        for (int i = 0; i < RELAY_BATCH; i++) {
+        for (int done = 0; done < RELAY_BATCH; ) {
             Arrived a = in.poll();
             if (a == null) {
                 break;
             }
-            queued.decrementAndGet();
-            router.inbound(new PathAddr.Relay(a.source()), io.netty.buffer.Unpooled.wrappedBuffer(a.datagram()), null);
+            queued.addAndGet(-a.count());
+            done += a.count();
+            PathAddr.Relay from = new PathAddr.Relay(a.source());
+            io.netty.buffer.ByteBuf all = io.netty.buffer.Unpooled.wrappedBuffer(a.datagram());
+            if (a.segmentSize() == 0) {
+                router.inbound(from, all, null);
+            } else {
+                Segments.cut(all, a.segmentSize(), one -> router.inbound(from, one, null));
+            }
         }
         router.readComplete();
         if (!in.isEmpty() && drainScheduled.compareAndSet(false, true)) {

@@ -34,6 +34,18 @@ final class Router {
 
         /** Sends through the relay link (false: dropped and counted); {@code datagram} is read during the call only. */
         boolean relaySend(EndpointId peer, java.nio.ByteBuffer datagram);
+
+        /**
+         * Sends a burst of datagrams of {@code segmentSize} bytes (the last perhaps shorter) through the relay link, as
+         * one where the link can; read during the call only. By default datagram by datagram.
+         */
+        default boolean relaySend(EndpointId peer, java.nio.ByteBuffer datagrams, int segmentSize) {
+            boolean all = true;
+            for (int at = datagrams.position(); at < datagrams.limit(); at += segmentSize) {
+                all &= relaySend(peer, datagrams.slice(at, Math.min(segmentSize, datagrams.limit() - at)));
+            }
+            return all;
+        }
     }
 
     /** What the router asks of the endpoint when a peer's packet comes from an address the peer has not used. */
@@ -65,8 +77,10 @@ final class Router {
     private Segments segments;
     /** QUIC's bursts handed to a socket as one segmented send. */
     final LongAdder bursts = new LongAdder();
-    /** QUIC's bursts cut here into datagrams (the relay link, a socket that cannot take them whole, a refused send). */
+    /** QUIC's bursts cut here into datagrams (a socket that cannot take them whole, a refused send). */
     final LongAdder burstsCut = new LongAdder();
+    /** QUIC's bursts handed to the relay link whole (it sends each as one frame where its relay takes them). */
+    final LongAdder relayBursts = new LongAdder();
     private boolean serverRead;
     private boolean clientRead;
     /** The read batch under way (counted at each {@link #readComplete}). */
@@ -348,15 +362,13 @@ final class Router {
         }
         EndpointId relayPeer = ((PathAddr.Relay) to).peer();
         boolean[] sent = {true};
-        if (segmentSize > 0 && bytes > segmentSize) { // a relay frame carries one datagram: the burst is cut here
-            burstsCut.increment();
-            Segments.cut(content, segmentSize, one -> {
-                try {
-                    sent[0] &= links.relaySend(relayPeer, one.nioBuffer());
-                } finally {
-                    one.release();
-                }
-            });
+        if (segmentSize > 0 && bytes > segmentSize) { // the burst to the link as one: its relay may carry it in one frame
+            relayBursts.increment();
+            try {
+                sent[0] = links.relaySend(relayPeer, content.nioBuffer(), segmentSize);
+            } finally {
+                content.release();
+            }
         } else {
             try {
                 sent[0] = links.relaySend(relayPeer, content.nioBuffer()); // the link copies it into its frame: the one copy

@@ -112,6 +112,57 @@ class RelayPathTest {
         }
     }
 
+    /**
+     * What a relay provider (a plugin, or a relay client fed by a hostile relay) hands the endpoint in bursts is held to
+     * the bounds of single datagrams: a segment longer than any QUIC packet is dropped and counted, a datagram apiece,
+     * and junk in a burst is dropped datagram by datagram like junk on its own.
+     */
+    @Test
+    void burstsFromARelayProviderAreBoundedAndCountedDatagramByDatagram() throws Exception {
+        java.util.concurrent.CompletableFuture<org.quiver.spi.relay.RelayContext> attached = new java.util.concurrent.CompletableFuture<>();
+        org.quiver.spi.relay.RelayProvider hostile = new org.quiver.spi.relay.RelayProvider() {
+            @Override
+            public List<URI> relays() {
+                return List.of();
+            }
+
+            @Override
+            public org.quiver.spi.relay.RelayLink attach(org.quiver.spi.relay.RelayContext context) {
+                attached.complete(context);
+                return new org.quiver.spi.relay.RelayLink() {
+                    @Override
+                    public org.quiver.api.Watchable<Optional<URI>> home() {
+                        return new org.quiver.api.WatchableValue<>(Optional.<URI>empty());
+                    }
+
+                    @Override
+                    public boolean send(org.quiver.api.EndpointId destination, URI relayHint, java.nio.ByteBuffer datagram) {
+                        return false;
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+            }
+        };
+        QuicEndpoint e = keep(QuicEndpoint.builder(Identities.ephemeral()).bind(LO).relay(hostile).build());
+        org.quiver.spi.relay.RelayContext context = attached.get(10, TimeUnit.SECONDS);
+        org.quiver.api.EndpointId stranger = Identities.ephemeral().id();
+        long before = e.droppedDatagrams();
+        context.deliver(stranger, java.nio.ByteBuffer.allocate(2 * (QuicEndpoint.MAX_UDP_PAYLOAD + 1)), QuicEndpoint.MAX_UDP_PAYLOAD + 1);
+        assertThat(e.droppedDatagrams() - before).as("two oversized datagrams").isEqualTo(2);
+        byte[] junk = new byte[3 * 100]; // three short-header QUIC packets of a stranger's: routable to nothing
+        java.util.Arrays.fill(junk, (byte) 0x41);
+        context.deliver(stranger, java.nio.ByteBuffer.wrap(junk), 100);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (e.droppedDatagrams() - before < 5 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(100);
+        assertThat(e.droppedDatagrams() - before).as("and each of the three junk datagrams").isEqualTo(5);
+    }
+
     @Test
     void connectsByIdThroughTheRelayAndCarriesDataIntact() throws Exception {
         RelayServer relay = keep(RelayServer.start(LO, FAST));
@@ -131,7 +182,9 @@ class RelayPathTest {
         transfer(c, 4 << 20, 1);
         assertThat(relay.core().stats().forwarded()).as("every packet went through the relay").isGreaterThan((4 << 20) / 1500);
         if (Segments.supported()) {
-            assertThat(a.router().burstsCut.sum()).as("QUIC's bursts were cut into the relay's one-datagram frames").isPositive();
+            assertThat(a.router().relayBursts.sum()).as("QUIC's bursts went to the relay link whole").isPositive();
+            assertThat(relay.core().segmentedFrames()).as("and crossed the relay as one frame each").isPositive();
+            assertThat(a.router().burstsCut.sum()).as("none was cut into datagrams").isZero();
         }
         // the relay path is probed like any other: valid, with a round-trip time
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);

@@ -8,7 +8,8 @@
 # pair flat out, the relay dropping what its queues cannot hold (the benchmark before 2026-12-02: that wasted work
 # made its many / one ratio vary from 0.19 to 0.91 between runs). -Dsize=N: the datagram size (default 1,200 bytes).
 # It also prints the relay server's counts after the relayed streams (datagrams forwarded, dropped: a receiver's queue
-# of 512 frames full); -Dqueue=N sets that queue. -Dverbose=true prints where the CPU went (CPU seconds per
+# of 512 datagrams full; bursts: QUIC's bursts that crossed the relay as one segmented frame each); -Dqueue=N sets
+# that queue. -Dverbose=true prints where the CPU went (CPU seconds per
 # GB moved on each path, by thread; the forwarding runs' CPU by thread, and every client's counts).
 # Build first: mvn -B -q install -DskipTests -Djacoco.skip=true
 set -euo pipefail

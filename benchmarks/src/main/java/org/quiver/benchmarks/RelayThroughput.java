@@ -79,7 +79,8 @@ public final class RelayThroughput {
             System.out.printf("Quiver direct path         %8.1f MB/s%n", direct);
             System.out.printf("Quiver relay path          %8.1f MB/s%n", relayed);
             System.out.printf("ratio relay / direct       %8.2f%n", relayed / direct);
-            System.out.println("relay server: " + relay.core().stats());
+            System.out.println("relay server: " + relay.core().stats() + ", " + relay.core().segmentedFrames()
+                    + " bursts of datagrams taken as one segmented frame");
         }
         if (pairs <= 0) { // only the stream figures (for a profile of the relay path)
             return;

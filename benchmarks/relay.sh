@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The relay path against the direct path (one stream, same JVM, loopback; two warm-up runs of each path, then the
-# paths in turns, a median of each), and the relay server's forwarding rate with one pair of clients and with many.
+# The relay path against the direct path (one stream, same JVM, loopback; six warm-up runs of each path, -DwarmUps=N
+# another number, then the paths in turns, a median of each; with two, before 2026-12-03, both paths were measured while
+# still being compiled and the ratio varied 0.54-0.79 between runs), and the relay server's forwarding rate with one pair of clients and with many.
 #   benchmarks/relay.sh [MiB per run, default 128] [runs, default 3] [client pairs, default 100; 0: streams only]
 # Forwarding: each pair keeps at most 512 datagrams under way (sent, not yet delivered: what the relay queues for a
 # receiver), as a QUIC connection keeps its congestion window, so nothing is lost; then the same 512 under way in all,
 # shared by the pairs (each of 100 pairs has 5: it batches less). JAVA_OPTS=-Dwindow=N: another window per pair; 0: every
 # pair flat out, the relay dropping what its queues cannot hold (the benchmark before 2026-12-02: that wasted work
-# made its many / one ratio vary from 0.19 to 0.91 between runs). -Dsize=N: the datagram size (default 1,200 bytes).
+# made its many / one ratio vary from 0.19 to 0.91 between runs). -Dsize=N: the datagram size (default 1,200 bytes);
+# -DforwardWarmUps=N: warm-up runs of the forwarding (default 2).
 # It also prints the relay server's counts after the relayed streams (datagrams forwarded, dropped: a receiver's queue
 # of 512 datagrams full; bursts: QUIC's bursts that crossed the relay as one segmented frame each); -Dqueue=N sets
 # that queue. -Dverbose=true prints where the CPU went (CPU seconds per

@@ -43,7 +43,11 @@ public final class RelayThroughput {
         int runs = Integer.parseInt(args.length > 1 ? args[1] : "3");
         int pairs = Integer.parseInt(args.length > 2 ? args[2] : "100");
         long bytes = mib * 1024L * 1024L;
-        int warmUps = Integer.getInteger("warmUps", 2);
+        // six warm-up runs of each path: with two (before 2026-12-03) both paths were still being compiled while measured
+        // (the direct path's runs rising from ~200 to ~350 MB/s within one script run) and relay / direct varied from
+        // 0.54 to 0.79 between runs of one version; after six both are at their steady state
+        int warmUps = Integer.getInteger("warmUps", 6);
+        int forwardWarmUps = Integer.getInteger("forwardWarmUps", 2);
         System.out.printf("single stream, %d MiB per run, medians of %d runs of each path, alternating, after %d warm-up runs of each,"
                 + " loopback, %d cores%n", mib, runs, warmUps, Runtime.getRuntime().availableProcessors());
         try (RelayServer relay = RelayServer.start(LO, UNLIMITED)) {
@@ -90,12 +94,12 @@ public final class RelayThroughput {
         // case, the same datagrams under way in all, shared: each of many pairs batches less
         int window = Integer.getInteger("window", UNLIMITED.queueFrames());
         System.out.printf("relay forwarding, %,d-byte datagrams, 3 s per run, medians of %d runs of each, alternating, after %d warm-up runs of each%n",
-                Integer.getInteger("size", 1200), runs, warmUps);
-        double perPair = compare(pairs, window, window, runs, warmUps, window <= 0 ? "every pair flat out, the relay dropping what its queues cannot hold"
+                Integer.getInteger("size", 1200), runs, forwardWarmUps);
+        double perPair = compare(pairs, window, window, runs, forwardWarmUps, window <= 0 ? "every pair flat out, the relay dropping what its queues cannot hold"
                 : "each pair at most " + window + " datagrams under way (a receiver's queue at the relay)");
         if (window > 0) {
             int share = Math.max(1, window / pairs);
-            double shared = compare(pairs, window, share, runs, warmUps, window + " datagrams under way in all: 1 pair " + window + ", " + pairs + " pairs " + share + " each");
+            double shared = compare(pairs, window, share, runs, forwardWarmUps, window + " datagrams under way in all: 1 pair " + window + ", " + pairs + " pairs " + share + " each");
             System.out.printf("ratio many / one           %8.2f (%d per pair), %.2f (%d shared)%n", perPair, window, shared, window);
         } else {
             System.out.printf("ratio many / one           %8.2f%n", perPair);

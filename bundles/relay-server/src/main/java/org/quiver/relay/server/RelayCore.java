@@ -309,14 +309,8 @@ public final class RelayCore {
                 return;
             }
             if (f instanceof RelayFrame.ClientToRelayDatagram d) {
-                if (!take(d.datagram().length)) {
-                    dropped.increment();
-                    limited();
-                    return;
-                }
-                Session to = byId.get(d.destination());
+                Session to = destination(d.destination(), d.datagram().length, 1);
                 if (to == null) {
-                    enqueue(new RelayFrame.EndpointGone(d.destination()));
                     return;
                 }
                 forwarded.increment();
@@ -326,14 +320,8 @@ public final class RelayCore {
                     fail("a segmented datagram frame from a client that did not ask for them");
                     return;
                 }
-                if (!take(d.datagrams().length)) {
-                    dropped.add(d.count());
-                    limited();
-                    return;
-                }
-                Session to = byId.get(d.destination());
+                Session to = destination(d.destination(), d.datagrams().length, d.count());
                 if (to == null) {
-                    enqueue(new RelayFrame.EndpointGone(d.destination()));
                     return;
                 }
                 forwarded.add(d.count());
@@ -357,6 +345,24 @@ public final class RelayCore {
             } else {
                 fail("not a frame a client sends: " + f.getClass().getSimpleName());
             }
+        }
+
+        /**
+         * The session of {@code destination} for {@code datagrams} datagrams of {@code bytes} bytes in all from this
+         * client, or null: over the client's rate (dropped, counted, the client told), or not connected (the client
+         * told it is gone).
+         */
+        private Session destination(EndpointId destination, int bytes, int datagrams) {
+            if (!take(bytes)) {
+                dropped.add(datagrams);
+                limited();
+                return null;
+            }
+            Session to = byId.get(destination);
+            if (to == null) {
+                enqueue(new RelayFrame.EndpointGone(destination));
+            }
+            return to;
         }
 
         /** The client went over its rate: it is told, at most once a second. */

@@ -462,7 +462,16 @@ public final class RelayServer implements AutoCloseable {
                         ch.write(new BinaryWebSocketFrame(batch));
                         batch = null;
                     }
-                    ch.write(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(Codec.encode(f))));
+                    // straight into a pooled direct buffer: a burst's one copy on its way out (as a heap array it was
+                    // copied again into direct memory for the socket, and left 64 KiB of garbage per burst)
+                    io.netty.buffer.ByteBuf alone = ch.alloc().directBuffer(length);
+                    try {
+                        Codec.encode(f, alone.nioBuffer(0, length));
+                    } catch (RuntimeException e) {
+                        alone.release();
+                        throw e;
+                    }
+                    ch.write(new BinaryWebSocketFrame(alone.writerIndex(length)));
                     continue;
                 }
                 if (batch != null && batch.readableBytes() + 2 + length > Codec.MAX_BATCH) {

@@ -361,6 +361,17 @@ final class Router {
             return true;
         }
         EndpointId relayPeer = ((PathAddr.Relay) to).peer();
+        if (content.nioBufferCount() != 1) {
+            // QUIC's burst in several parts: its nioBuffer() would merge them into a new heap buffer on every send
+            // (garbage the size of the burst); a pooled direct buffer, freed on this thread below, holds them instead
+            ByteBuf flat = content.alloc().directBuffer(bytes);
+            try {
+                flat.writeBytes(content, content.readerIndex(), bytes);
+            } finally {
+                content.release();
+            }
+            content = flat;
+        }
         boolean[] sent = {true};
         if (segmentSize > 0 && bytes > segmentSize) { // the burst to the link as one: its relay may carry it in one frame
             relayBursts.increment();

@@ -36,7 +36,9 @@ import org.quiver.transport.quic.impl.QuicEndpoint;
  */
 public final class RelayThroughput {
     private static final InetSocketAddress LO = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-    private static final RelayCore.Limits UNLIMITED = new RelayCore.Limits(100_000, Integer.getInteger("queue", 512), 1L << 40, 1L << 40);
+    /** A relay without a rate limit, its queue towards a client the default's (-Dqueue=N another). */
+    private static final RelayCore.Limits UNLIMITED = new RelayCore.Limits(100_000, Integer.getInteger("queue", RelayCore.Limits.DEFAULT.queueFrames()),
+            1L << 40, 1L << 40);
 
     public static void main(String[] args) throws Exception {
         int mib = Integer.parseInt(args.length > 0 ? args[0] : "128");
@@ -48,43 +50,64 @@ public final class RelayThroughput {
         // 0.54 to 0.79 between runs of one version; after six both are at their steady state
         int warmUps = Integer.getInteger("warmUps", 6);
         int forwardWarmUps = Integer.getInteger("forwardWarmUps", 2);
-        System.out.printf("single stream, %d MiB per run, medians of %d runs of each path, alternating, after %d warm-up runs of each,"
-                + " loopback, %d cores%n", mib, runs, warmUps, Runtime.getRuntime().availableProcessors());
-        try (RelayServer relay = RelayServer.start(LO, UNLIMITED)) {
-            URI url = URI.create(relay.url());
-            // both paths warmed up before either is measured, then measured in turns: the relay path's code is compiled
-            // by the JIT in its own warm-up (measured first after the direct path's, as before 2026-12-02, it was still
-            // being compiled: the C2 thread at ~4 s of CPU in 6 s of relayed runs), and a drift of the machine hits both
-            for (int i = 0; i < warmUps; i++) {
-                stream(bytes, null);
-                stream(bytes, url);
+        // the relay with its default queue towards a client (512 datagrams) and with a queue for a relay run without a
+        // rate limit (-Dqueues=A,B,...): at this speed QUIC's bursts overflow 512 (~1.5 % of datagrams dropped, and
+        // CUBIC backs off each time); 1,024 took 8-16 % more through in each of six alternating rounds (2026-12-03)
+        int[] queues = Arrays.stream(System.getProperty("queues", UNLIMITED.queueFrames() + ",1024").split(",")).mapToInt(Integer::parseInt).toArray();
+        System.out.printf("single stream, %d MiB per run, medians of %d runs of each path, in turns, after %d warm-up runs of each,"
+                + " loopback, %d cores; relays without a rate limit, queues of %s datagrams per client%n", mib, runs, warmUps,
+                Runtime.getRuntime().availableProcessors(), Arrays.toString(queues));
+        List<RelayServer> relays = new ArrayList<>();
+        try {
+            for (int q : queues) {
+                relays.add(RelayServer.start(LO, new RelayCore.Limits(UNLIMITED.maxClients(), q, UNLIMITED.bytesPerSecond(), UNLIMITED.burstBytes())));
             }
-            double[] d = new double[runs];
-            double[] r = new double[runs];
-            java.util.Map<String, Long> cpuDirect = new java.util.TreeMap<>();
-            java.util.Map<String, Long> cpuRelay = new java.util.TreeMap<>();
+            int paths = queues.length + 1; // 0: direct, 1..: the relays
+            // every path warmed up before any is measured, then measured in turns (each first in its turn): the relay
+            // path's code is compiled by the JIT in its own warm-up (measured first after the direct path's, as before
+            // 2026-12-02, it was still being compiled), and a drift of the machine hits all of them
+            for (int i = 0; i < warmUps; i++) {
+                for (int p = 0; p < paths; p++) {
+                    stream(bytes, p == 0 ? null : URI.create(relays.get(p - 1).url()));
+                }
+            }
+            double[][] mbps = new double[paths][runs];
+            List<java.util.Map<String, Long>> cpu = new ArrayList<>();
+            for (int p = 0; p < paths; p++) {
+                cpu.add(new java.util.TreeMap<>());
+            }
             for (int i = 0; i < runs; i++) {
-                d[i] = stream(bytes, null);
-                lastRunCpu.forEach((k, v) -> cpuDirect.merge(k, v, Long::sum));
-                r[i] = stream(bytes, url);
-                lastRunCpu.forEach((k, v) -> cpuRelay.merge(k, v, Long::sum));
+                for (int j = 0; j < paths; j++) {
+                    int p = (i + j) % paths;
+                    mbps[p][i] = stream(bytes, p == 0 ? null : URI.create(relays.get(p - 1).url()));
+                    java.util.Map<String, Long> into = cpu.get(p);
+                    lastRunCpu.forEach((k, v) -> into.merge(k, v, Long::sum));
+                }
             }
             if (Boolean.getBoolean("verbose")) { // CPU seconds per GB moved, by thread, on each path
                 double gb = runs * bytes / 1e9;
-                StringBuilder sb = new StringBuilder("CPU s per GB by thread, direct:");
-                cpuDirect.forEach((k, v) -> { if (v > 1e7) sb.append(String.format(" %s %.2f", k, v / 1e9 / gb)); });
-                sb.append("; relay:");
-                cpuRelay.forEach((k, v) -> { if (v > 1e7) sb.append(String.format(" %s %.2f", k, v / 1e9 / gb)); });
+                StringBuilder sb = new StringBuilder("CPU s per GB by thread");
+                for (int p = 0; p < paths; p++) {
+                    sb.append(p == 0 ? ", direct:" : "; relay, queue " + queues[p - 1] + ":");
+                    cpu.get(p).forEach((k, v) -> { if (v > 1e7) sb.append(String.format(" %s %.2f", k, v / 1e9 / gb)); });
+                }
                 System.out.println(sb);
             }
-            double direct = median(d);
-            double relayed = median(r);
-            System.out.printf("direct runs %s MB/s, relay runs %s MB/s%n", Arrays.toString(round(d)), Arrays.toString(round(r)));
-            System.out.printf("Quiver direct path         %8.1f MB/s%n", direct);
-            System.out.printf("Quiver relay path          %8.1f MB/s%n", relayed);
-            System.out.printf("ratio relay / direct       %8.2f%n", relayed / direct);
-            System.out.println("relay server: " + relay.core().stats() + ", " + relay.core().segmentedFrames()
-                    + " bursts of datagrams taken as one segmented frame");
+            double direct = median(mbps[0]);
+            System.out.printf("direct runs %s MB/s%n", Arrays.toString(round(mbps[0])));
+            System.out.printf("Quiver direct path                      %8.1f MB/s%n", direct);
+            for (int p = 1; p < paths; p++) {
+                RelayServer relay = relays.get(p - 1);
+                double relayed = median(mbps[p]);
+                System.out.printf("relay runs, queue %d: %s MB/s%n", queues[p - 1], Arrays.toString(round(mbps[p])));
+                System.out.printf("Quiver relay path, queue %5d          %8.1f MB/s   ratio relay / direct %.2f%n", queues[p - 1], relayed, relayed / direct);
+                System.out.println("  relay server: " + relay.core().stats() + ", " + relay.core().segmentedFrames()
+                        + " bursts of datagrams taken as one segmented frame");
+            }
+        } finally {
+            for (RelayServer r : relays) {
+                r.close();
+            }
         }
         if (pairs <= 0) { // only the stream figures (for a profile of the relay path)
             return;

@@ -13,20 +13,20 @@ import java.util.concurrent.CountDownLatch;
  *
  * <pre>
  * quiver-relay [--bind ADDR] [--port N] [--stun-port N|-1] [--max-clients N] [--per-ip N] [--queue N] [--rate BYTES_PER_S]
- *              [--tls-cert CHAIN.pem --tls-key KEY.pem] [--name HOST:PORT]...
+ *              [--threads N] [--tls-cert CHAIN.pem --tls-key KEY.pem] [--name HOST:PORT]...
  * </pre>
  */
 public final class RelayMain {
     static final String USAGE = "usage: quiver-relay [--bind ADDR (0.0.0.0)] [--port N (3340)] [--stun-port N, -1 for none (3478; N+1 answers too)]"
             + " [--max-clients N (10000)] [--per-ip N connections from one IP address (256)] [--queue FRAMES (512)] [--rate BYTES_PER_SECOND per client (4194304)]"
-            + " [--tls-cert CHAIN.pem --tls-key KEY.pem (wss://)]"
+            + " [--threads N event loops (half the cores, at least 1)] [--tls-cert CHAIN.pem --tls-key KEY.pem (wss://)]"
             + " [--name HOST:PORT, repeatable: what clients' URLs say when it is not this host's IP and port, e.g. relay.example.com:443]";
 
     private RelayMain() {
     }
 
     /** The parsed command line. */
-    record Args(InetAddress bind, int port, int stunPort, RelayCore.Limits limits, RelayServer.Tls tls, java.util.List<String> names) {
+    record Args(InetAddress bind, int port, int stunPort, RelayCore.Limits limits, RelayServer.Tls tls, java.util.List<String> names, int threads) {
     }
 
     static Args parse(String... args) throws IOException {
@@ -38,6 +38,7 @@ public final class RelayMain {
         int queue = d.queueFrames();
         int perIp = d.perAddress();
         long rate = d.bytesPerSecond();
+        int threads = 0;
         String cert = null;
         String key = null;
         java.util.List<String> names = new java.util.ArrayList<>();
@@ -56,6 +57,7 @@ public final class RelayMain {
                     case "--queue" -> queue = range(flag, Integer.parseInt(v), 1, 1_000_000);
                     case "--per-ip" -> perIp = range(flag, Integer.parseInt(v), 1, 1_000_000);
                     case "--rate" -> rate = Long.parseLong(v);
+                    case "--threads" -> threads = range(flag, Integer.parseInt(v), 1, RelayServer.MAX_THREADS);
                     case "--tls-cert" -> cert = v;
                     case "--tls-key" -> key = v;
                     case "--name" -> {
@@ -75,7 +77,7 @@ public final class RelayMain {
             throw new IllegalArgumentException("--tls-cert and --tls-key go together\n" + USAGE);
         }
         RelayServer.Tls tls = cert == null ? null : new RelayServer.Tls(java.nio.file.Path.of(cert), java.nio.file.Path.of(key));
-        return new Args(bind, port, stunPort, new RelayCore.Limits(maxClients, queue, rate, Math.max(2 * rate, 1 << 17), perIp), tls, names);
+        return new Args(bind, port, stunPort, new RelayCore.Limits(maxClients, queue, rate, Math.max(2 * rate, 1 << 17), perIp), tls, names, threads);
     }
 
     private static int range(String flag, int v, int min, int max) {
@@ -89,7 +91,7 @@ public final class RelayMain {
     static RelayServer start(Args a, PrintStream out) throws IOException {
         InetSocketAddress ws = new InetSocketAddress(a.bind(), a.port());
         RelayServer server = RelayServer.start(new RelayServer.Config(ws, a.stunPort() < 0 ? null : new InetSocketAddress(a.bind(), a.stunPort()),
-                a.limits(), RelayServer.KEEPALIVE, a.tls(), a.names()));
+                a.limits(), RelayServer.KEEPALIVE, a.tls(), a.names(), a.threads()));
         out.println("relay listening at " + server.url() + (server.stunAddress() == null ? ""
                 : ", STUN at udp " + server.stunAddress().getAddress().getHostAddress() + ":" + server.stunAddress().getPort()
                 + (server.stunAltAddress() == null ? "" : " and :" + server.stunAltAddress().getPort())));

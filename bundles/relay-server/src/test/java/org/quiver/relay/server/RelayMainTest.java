@@ -18,6 +18,9 @@ class RelayMainTest {
         assertThat(a.stunPort()).isEqualTo(-1);
         assertThat(a.limits()).isEqualTo(new RelayCore.Limits(5, 64, 1 << 20, 2 << 20));
         assertThat(RelayMain.parse().port()).isEqualTo(3340);
+        assertThat(RelayMain.parse().threads()).isZero(); // the default: half the cores
+        assertThat(RelayMain.parse("--threads", "3").threads()).isEqualTo(3);
+        assertThatThrownBy(() -> RelayMain.parse("--threads", "0")).hasMessageContaining("0 is not 1 to 256");
         assertThatThrownBy(() -> RelayMain.parse("--port")).hasMessageContaining("--port needs a value").hasMessageContaining("usage:");
         assertThatThrownBy(() -> RelayMain.parse("--port", "70000")).hasMessageContaining("70000 is not 0 to 65535");
         assertThatThrownBy(() -> RelayMain.parse("--port", "x")).hasMessageContaining("'x' is not a number");
@@ -42,9 +45,10 @@ class RelayMainTest {
     @Test
     void startsAndSaysWhere() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        RelayMain.Args a = RelayMain.parse("--bind", "127.0.0.1", "--port", "0", "--stun-port", "0");
+        RelayMain.Args a = RelayMain.parse("--bind", "127.0.0.1", "--port", "0", "--stun-port", "0", "--threads", "3");
         try (RelayServer s = RelayMain.start(a, new PrintStream(out, true, StandardCharsets.UTF_8))) {
             assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("relay listening at " + s.url() + ", STUN at udp ");
+            assertThat(s.threads()).isEqualTo(3);
         }
     }
 }

@@ -120,6 +120,42 @@ class RelayServerTest {
         assertThat(relay.core().stats().authenticated()).isEqualTo(2);
     }
 
+    @Test
+    void clientsOnDifferentEventLoopsExchangeDatagramsInOrder() throws Exception {
+        assertThat(relay.threads()).isEqualTo(RelayServer.defaultThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        assertThatThrownBy(() -> new RelayServer.Config(new InetSocketAddress(0), null, RelayCore.Limits.DEFAULT, RelayServer.KEEPALIVE, null,
+                java.util.List.of(), -1)).hasMessageContaining("1 to 256 threads");
+        // three loops, three clients: netty hands connections to its loops in turn, so each datagram crosses from one
+        // loop's connection to another's (the hand-off a relay of one loop never makes)
+        try (RelayServer three = RelayServer.start(new RelayServer.Config(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null,
+                new RelayCore.Limits(100, 512, 1L << 30, 1L << 30), RelayServer.KEEPALIVE, null, java.util.List.of(), 3))) {
+            assertThat(three.threads()).isEqualTo(3);
+            LocalIdentity[] who = {Identities.ephemeral(), Identities.ephemeral(), Identities.ephemeral()};
+            Client[] c = new Client[3];
+            for (int i = 0; i < 3; i++) {
+                c[i] = login(three, who[i]);
+            }
+            for (int i = 0; i < 3; i++) {
+                for (int n = 0; n < 100; n++) {
+                    c[i].send(new RelayFrame.ClientToRelayDatagram(who[(i + 1) % 3].id(), (byte) 0, new byte[] {(byte) i, (byte) n}));
+                }
+            }
+            for (int i = 0; i < 3; i++) {
+                int from = (i + 2) % 3;
+                for (int n = 0; n < 100; n++) {
+                    assertThat(c[i].next()).isEqualTo(new RelayFrame.RelayToClientDatagram(who[from].id(), (byte) 0, new byte[] {(byte) from, (byte) n}));
+                }
+            }
+            java.util.Set<String> loops = new java.util.HashSet<>();
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().startsWith("quiver-relay-")) {
+                    loops.add(t.getName());
+                }
+            }
+            assertThat(loops).as("the relays' loop threads now").hasSizeGreaterThanOrEqualTo(3);
+        }
+    }
+
     /** Sends a login signed for {@code name} and returns the relay's answer. */
     private static RelayFrame loginAs(Client c, LocalIdentity who, String name) throws Exception {
         RelayFrame.ServerChallenge ch = (RelayFrame.ServerChallenge) c.next();

@@ -42,11 +42,15 @@ public final class RelayServerComponent {
         @AttributeDefinition(name = "Max clients", description = "Clients connected at once; more are refused")
         int maxClients() default 10_000;
 
-        @AttributeDefinition(name = "Queue per client (frames)", description = "A slow client loses its oldest datagrams beyond this")
+        @AttributeDefinition(name = "Queue per client (datagrams)", description = "A slow client loses its oldest datagrams beyond"
+                + " this; 1024 for a relay whose rate limit is lifted (at hundreds of MB/s QUIC's bursts overflow 512)")
         int queueFrames() default 512;
 
         @AttributeDefinition(name = "Rate per client (bytes/s)", description = "Datagram bytes one client may send per second")
         long bytesPerSecond() default 4L << 20;
+
+        @AttributeDefinition(name = "Threads", description = "Event loop threads; 0: half the machine's cores, at least 1")
+        int threads() default 0;
 
         @AttributeDefinition(name = "TLS certificate chain", description = "PEM file; with the key, the relay serves wss:// (empty: ws://)")
         String tlsCertificate() default "";
@@ -81,7 +85,7 @@ public final class RelayServerComponent {
         RelayServer.Tls tls = cert.isEmpty() ? null : new RelayServer.Tls(java.nio.file.Path.of(cert), java.nio.file.Path.of(key));
         server = RelayServer.start(new RelayServer.Config(ws, config.stunPort() < 0 ? null : new InetSocketAddress(bind, config.stunPort()),
                 limits, RelayServer.KEEPALIVE, tls, config.names() == null ? java.util.List.of()
-                : java.util.Arrays.stream(config.names()).map(String::strip).filter(n -> !n.isEmpty()).toList()));
+                : java.util.Arrays.stream(config.names()).map(String::strip).filter(n -> !n.isEmpty()).toList(), config.threads()));
         Hashtable<String, Object> props = new Hashtable<>();
         props.put(URL_PROPERTY, server.url());
         org.quiver.spi.relay.RelayServerInfo info = new org.quiver.spi.relay.RelayServerInfo() {

@@ -76,6 +76,11 @@ class RelayServerComponentTest {
             }
 
             @Override
+            public int threads() {
+                return 2;
+            }
+
+            @Override
             public String tlsCertificate() {
                 return "";
             }
@@ -100,6 +105,7 @@ class RelayServerComponentTest {
         assertThat(url).isEqualTo(server.url()).startsWith("ws://127.0.0.1:");
         assertThat(server.stunAddress()).isNotNull();
         assertThat(server.core().limits().maxClients()).isEqualTo(10);
+        assertThat(server.threads()).isEqualTo(2);
         assertThat(info.get().url()).isEqualTo(url);
         assertThat(info.get().stunAddress()).startsWith("127.0.0.1:");
         assertThat(info.get().status()).startsWith("0 clients (0 connected), 0 datagrams forwarded").contains("STUN 0 answered");

@@ -50,10 +50,11 @@ public final class RelayThroughput {
         // 0.54 to 0.79 between runs of one version; after six both are at their steady state
         int warmUps = Integer.getInteger("warmUps", 6);
         int forwardWarmUps = Integer.getInteger("forwardWarmUps", 2);
-        // the relay with its default queue towards a client (512 datagrams) and with a queue for a relay run without a
-        // rate limit (-Dqueues=A,B,...): at this speed QUIC's bursts overflow 512 (~1.5 % of datagrams dropped, and
-        // CUBIC backs off each time); 1,024 took 8-16 % more through in each of six alternating rounds (2026-12-03)
-        int[] queues = Arrays.stream(System.getProperty("queues", UNLIMITED.queueFrames() + ",1024").split(",")).mapToInt(Integer::parseInt).toArray();
+        // the relay with its default queue towards a client (512 datagrams), or relays with the queues -Dqueues=A,B,...
+        // says, in turns: through a relay of two event loops QUIC's bursts overflowed 512 at this speed (~1.5 % of
+        // datagrams dropped, CUBIC backing off each time) and 1,024 took 8-16 % more through (2026-12-03); through one
+        // loop, this machine's default now, none is dropped
+        int[] queues = Arrays.stream(System.getProperty("queues", String.valueOf(UNLIMITED.queueFrames())).split(",")).mapToInt(Integer::parseInt).toArray();
         System.out.printf("single stream, %d MiB per run, medians of %d runs of each path, in turns, after %d warm-up runs of each,"
                 + " loopback, %d cores; relays without a rate limit, queues of %s datagrams per client%n", mib, runs, warmUps,
                 Runtime.getRuntime().availableProcessors(), Arrays.toString(queues));

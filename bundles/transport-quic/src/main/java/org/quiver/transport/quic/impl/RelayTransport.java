@@ -28,8 +28,13 @@ import org.quiver.spi.relay.RelayProvider;
 final class RelayTransport {
     /** Relayed datagrams waiting for the event loop, at most; beyond it they are dropped and counted. */
     static final int MAX_RELAY_BACKLOG = 4096;
-    /** Relayed datagrams handled in one turn of the loop before the socket gets its turn again. */
-    static final int RELAY_BATCH = 64;
+    /**
+     * Relayed datagrams handled in one turn of the loop before the socket gets its turn again (a burst is taken whole,
+     * so a turn may take up to 63 more). 256 rather than 64: a relay client hands over a read's bursts at once, and
+     * those beyond a turn wait for the next, a round trip's delay that held QUIC's window back; through a relay of one
+     * event loop, 256 moved 1.03-1.11 x what 64 did (three rounds in one JVM, 2026-12-03), 1,024 about the same as 256.
+     */
+    static final int RELAY_BATCH = 256;
 
     private final EndpointThreads threads;
     /** Whether the endpoint is closing (nothing is taken in then). */

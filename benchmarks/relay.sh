@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The relay path against the direct path (one stream, same JVM, loopback; six warm-up runs of each path, -DwarmUps=N
-# another number, then the paths in turns, each first in its turn, a median of each; with two, before 2026-12-03,
-# both paths were measured while still being compiled and the ratio varied 0.54-0.79 between runs), and the relay
+# The relay path against the direct path (one stream, same JVM, loopback; twelve warm-up runs of each path,
+# -DwarmUps=N another number, then the paths in turns, each first in its turn, a median of each; with two, before
+# 2026-12-03, both paths were measured while still being compiled and the ratio varied 0.54-0.79 between runs; with
+# six the relay path was still rising: in a fresh JVM its runs rise until about the fifteenth), and the relay
 # server's forwarding rate with one pair of clients and with many.
 #   benchmarks/relay.sh [MiB per run, default 128] [runs, default 3] [client pairs, default 100; 0: streams only]
 # Forwarding: each pair keeps at most 512 datagrams under way (sent, not yet delivered: what the relay queues for a

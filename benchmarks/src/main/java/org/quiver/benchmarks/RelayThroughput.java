@@ -45,10 +45,12 @@ public final class RelayThroughput {
         int runs = Integer.parseInt(args.length > 1 ? args[1] : "3");
         int pairs = Integer.parseInt(args.length > 2 ? args[2] : "100");
         long bytes = mib * 1024L * 1024L;
-        // six warm-up runs of each path: with two (before 2026-12-03) both paths were still being compiled while measured
-        // (the direct path's runs rising from ~200 to ~350 MB/s within one script run) and relay / direct varied from
-        // 0.54 to 0.79 between runs of one version; after six both are at their steady state
-        int warmUps = Integer.getInteger("warmUps", 6);
+        // twelve warm-up runs of each path: with two (before 2026-12-03) both paths were still being compiled while
+        // measured (the direct path's runs rising from ~200 to ~350 MB/s within one script run) and relay / direct varied
+        // from 0.54 to 0.79 between runs of one version; with six (2026-12-03) the relay path still was: in a fresh JVM
+        // its 128 MiB runs rose until about the fifteenth (67, 128, 176, ... 306, 288, 242, 330, then 274-342 MB/s), the
+        // direct path's until about the tenth, and the ratio was 0.69-0.70 after six, 0.71-0.77 after fourteen
+        int warmUps = Integer.getInteger("warmUps", 12);
         int forwardWarmUps = Integer.getInteger("forwardWarmUps", 2);
         // the relay with its default queue towards a client (512 datagrams), or relays with the queues -Dqueues=A,B,...
         // says, in turns: through a relay of two event loops QUIC's bursts overflowed 512 at this speed (~1.5 % of

@@ -2,10 +2,11 @@
 # Bulk throughput of one stream through the full Quiver endpoint, against raw netty QUIC with the same
 # settings and against TCP, all on loopback in one JVM; plus connection set-up latency.
 #   benchmarks/throughput.sh [MiB per run, default 256] [runs, default 3] [answers: only the first answers on reconnects;
-#                            bulk: only the bulk figures]
+#                            bulk: only the bulk figures; setup: only the set-up of 1,000 fresh connections, after
+#                            20,000 unmeasured, JAVA_OPTS=-DwarmUp=N another number]
 # Build first: mvn -B -q install -DskipTests -Djacoco.skip=true
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -o package -pl benchmarks -DskipTests >/dev/null
 CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
-exec java -cp "$CP" org.quiver.benchmarks.Throughput "${1:-256}" "${2:-3}" ${3:-}
+exec java ${JAVA_OPTS:-} -cp "$CP" org.quiver.benchmarks.Throughput "${1:-256}" "${2:-3}" ${3:-}

@@ -72,9 +72,13 @@ public final class Throughput {
             return;
         }
         if (args.length > 2 && args[2].equals("setup")) { // only set-up: the 1,000 fresh connections, default key exchange
-            // after 3,000 unmeasured ones: the JIT compiles the handshake's paths for the first few thousand, and
-            // its compiler threads then take a core of the two (a running node is past that after its first minutes)
-            int warmUp = Integer.getInteger("warmUp", 3_000);
+            // after 20,000 unmeasured ones: on 2 cores the JIT goes on compiling the handshake's paths (netty's, the
+            // transport's, Bouncy Castle's) for ~17,000 connections, its compiler thread then the third runnable thread
+            // beside the two endpoints' and each wait for a core a tail (2026-12-03, rounds of 1,000 in one JVM: p99 /
+            // median 2.3-3.2 after 4,000, 1.35-1.63 from the 17,000th; a fixed 1.5 ms job timed on 3 threads here has
+            // 2.9-3.0, on 2 threads 1.1-1.3); with 3,000, as before, two of four runs were over 3. A running node is past
+            // that within its first minute of connections
+            int warmUp = Integer.getInteger("warmUp", 20_000);
             List<Long> micros = setupLatency(1_000, warmUp, EndpointBuilder.KeyExchange.PREFER_HYBRID);
             System.out.printf("(after %,d unmeasured connections)%n", warmUp);
             signing();

@@ -57,7 +57,7 @@ import org.quiver.transport.quic.impl.QuicEndpoint;
 
 /**
  * One stream of bulk data over loopback: Quiver (two endpoints, blocking OutputStream/InputStream) against
- * raw netty QUIC (two plain codecs, same transport parameters, same keyless Ed25519 TLS) and plain TCP,
+ * raw netty QUIC (two plain codecs, same transport parameters, same keyless Ed25519 TLS), plain TCP and TLS 1.3 over TCP,
  * medians of N runs after one warm-up run, in this one JVM. Then connection set-up latency.
  */
 public final class Throughput {
@@ -93,11 +93,13 @@ public final class Throughput {
         System.out.printf("single stream, %d MiB per run, median of %d runs after 1 warm-up, loopback, %d cores%n", mib, runs,
                 Runtime.getRuntime().availableProcessors());
         double tcp = median(runs, () -> tcp(bytes));
+        double tls = median(runs, () -> tlsOverTcp(bytes));
         double raw = median(runs, () -> rawQuic(bytes, false));
         double rawGso = median(runs, () -> rawQuic(bytes, true));
         double plain = median(runs, () -> quiver(bytes, false));
         double quiver = median(runs, () -> quiver(bytes, true));
         System.out.printf("TCP (plain sockets)        %8.1f MB/s%n", tcp);
+        System.out.printf("TLS 1.3 over TCP (JDK)     %8.1f MB/s%n", tls);
         System.out.printf("raw netty QUIC             %8.1f MB/s%n", raw);
         System.out.printf("raw netty QUIC, GSO x%-2d    %8.1f MB/s%n", RAW_SEGMENTS, rawGso);
         System.out.printf("Quiver, offloads off       %8.1f MB/s%n", plain);
@@ -106,6 +108,7 @@ public final class Throughput {
         System.out.printf("ratio Quiver / raw GSO     %8.2f%n", quiver / rawGso);
         System.out.printf("ratio Quiver / offloads off %7.2f%n", quiver / plain);
         System.out.printf("ratio Quiver / TCP         %8.2f%n", quiver / tcp);
+        System.out.printf("ratio Quiver / TLS-over-TCP %7.2f%n", quiver / tls);
         if (args.length > 2 && args[2].equals("bulk")) { // only the bulk figures
             return;
         }
@@ -294,6 +297,74 @@ public final class Throughput {
             long got = received.get(120, TimeUnit.SECONDS);
             check(got, bytes);
             return rate(bytes, System.nanoTime() - t0);
+        }
+    }
+
+    /**
+     * One stream over TLS 1.3 on TCP (the JDK's TLS, AES-128-GCM as QUIC's packets here, a throw-away P-256 key and
+     * self-signed certificate): the encrypted stream over TCP that a QUIC stream stands beside.
+     */
+    private static double tlsOverTcp(long bytes) throws Exception {
+        javax.net.ssl.SSLContext tls = benchTls();
+        String[] protocols = {"TLSv1.3"};
+        String[] suites = {"TLS_AES_128_GCM_SHA256"};
+        try (javax.net.ssl.SSLServerSocket server = (javax.net.ssl.SSLServerSocket) tls.getServerSocketFactory()
+                .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            server.setEnabledProtocols(protocols);
+            server.setEnabledCipherSuites(suites);
+            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
+                    return drain(in);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long t0 = System.nanoTime();
+            try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
+                s.setEnabledProtocols(protocols);
+                s.setEnabledCipherSuites(suites);
+                try (OutputStream out = s.getOutputStream()) {
+                    send(out, bytes);
+                }
+            }
+            long got = received.get(120, TimeUnit.SECONDS);
+            check(got, bytes);
+            return rate(bytes, System.nanoTime() - t0);
+        }
+    }
+
+    private static javax.net.ssl.SSLContext benchTlsContext;
+
+    /** A TLS context with a P-256 key and certificate made once by the JDK's keytool (valid from now, for a day). */
+    private static synchronized javax.net.ssl.SSLContext benchTls() throws Exception {
+        if (benchTlsContext != null) {
+            return benchTlsContext;
+        }
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("quiver-bench-tls");
+        java.nio.file.Path file = dir.resolve("bench.p12");
+        char[] secret = "bench-only".toCharArray();
+        try {
+            Process keytool = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                    "-genkeypair", "-alias", "bench", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=bench", "-validity", "1",
+                    "-storetype", "PKCS12", "-keystore", file.toString(), "-storepass", new String(secret), "-keypass", new String(secret))
+                    .redirectErrorStream(true).start();
+            String said = new String(keytool.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!keytool.waitFor(60, TimeUnit.SECONDS) || keytool.exitValue() != 0) {
+                throw new IllegalStateException("keytool could not make the benchmark's TLS key: " + said);
+            }
+            java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+            try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+                store.load(in, secret);
+            }
+            javax.net.ssl.KeyManagerFactory keys = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(store, secret);
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+            context.init(keys.getKeyManagers(), InsecureTrustManagerFactory.INSTANCE.getTrustManagers(), null);
+            benchTlsContext = context;
+            return context;
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+            java.nio.file.Files.deleteIfExists(dir);
         }
     }
 

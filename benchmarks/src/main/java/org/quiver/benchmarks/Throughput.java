@@ -75,7 +75,7 @@ public final class Throughput {
             // after 20,000 unmeasured ones: on 2 cores the JIT goes on compiling the handshake's paths (netty's, the
             // transport's, Bouncy Castle's) for ~17,000 connections, its compiler thread then the third runnable thread
             // beside the two endpoints' and each wait for a core a tail (2026-12-03, rounds of 1,000 in one JVM: p99 /
-            // median 2.3-3.2 after 4,000, 1.35-1.63 from the 17,000th; a fixed 1.5 ms job timed on 3 threads here has
+            // median 2.3-3.6 after 4,000, 1.35-1.63 from the 17,000th; a fixed 2.5 ms job timed on 3 threads here has
             // 2.9-3.0, on 2 threads 1.1-1.3); with 3,000, as before, two of four runs were over 3. A running node is past
             // that within its first minute of connections
             int warmUp = Integer.getInteger("warmUp", 20_000);
